@@ -1,0 +1,268 @@
+//! The command line: `run`, `check` and `list`, their flags, and what each prints.
+//!
+//! Mistakes a user can make (a bad scenario, an unknown variant, a missing file) are
+//! [`BadInput`] or `config::ConfigError`, which `main` turns into exit status 2; anything else is
+//! status 1. Standard output gets the results; standard error gets progress and diagnostics.
+
+use crate::config::{self, format_duration};
+use crate::engine;
+use crate::metrics::RunResult;
+use crate::output::{csv, files, table};
+use crate::scenario::{Experiment, Variant};
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A mistake in what the user asked for (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// tiersim: what keeping sessions in web servers costs, compared with a shared session store.
+#[derive(Debug, Parser)]
+#[command(name = "tiersim", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every variant of a scenario, print a comparison and write CSV files.
+    Run(RunArgs),
+    /// Validate scenario files and say what each would run; writes nothing.
+    Check(CheckArgs),
+    /// List the scenarios of a folder with their titles.
+    List(ListArgs),
+}
+
+/// Flags of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Folder under which `<name>/` is written.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Seed of every random stream (replaces the file's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only this variant (repeatable).
+    #[arg(long = "variant", value_name = "NAME")]
+    pub variants: Vec<String>,
+    /// Override a key by its dotted path, e.g. `--set servers.count=8` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Print one line of engine statistics per variant to standard error.
+    #[arg(long)]
+    pub stats: bool,
+    /// Print nothing but the comparison table.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Flags of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// Override a key by its dotted path (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// Flags of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Folder to list.
+    #[arg(default_value = "scenarios")]
+    pub dir: PathBuf,
+}
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => run_scenario(&args),
+        Command::Check(args) => check(&args),
+        Command::List(args) => list(&args),
+    }
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path, sets: &[String], seed: Option<u64>) -> Result<Experiment> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| BadInput(format!("cannot read scenario {}: {e}", path.display())))?;
+    Ok(config::parse(
+        &path.display().to_string(),
+        &text,
+        sets,
+        seed,
+    )?)
+}
+
+fn run_scenario(args: &RunArgs) -> Result<()> {
+    let experiment = load(&args.scenario, &args.sets, args.seed)?;
+    let variants = select(&experiment, &args.variants)?;
+    let mut results = Vec::with_capacity(variants.len());
+    for variant in variants {
+        let started = Instant::now();
+        let result = engine::simulate(&variant.name, &variant.scenario);
+        let wall_s = started.elapsed().as_secs_f64();
+        if args.stats {
+            eprintln!("{}", stats_line(&result, wall_s));
+        }
+        results.push(result);
+    }
+    let folder = files::write_folder(&args.out, &experiment.name, &csv_files(&results))?;
+    let mut out = std::io::stdout().lock();
+    if !args.quiet {
+        writeln!(out, "{}\n", experiment.title)?;
+    }
+    write!(out, "{}", table::render(&results))?;
+    if !args.quiet {
+        writeln!(
+            out,
+            "\nwrote {}/{{summary,timeseries,servers,events}}.csv",
+            folder.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// The variants to run: all, or those named (in file order); an unknown name is bad input.
+fn select<'a>(experiment: &'a Experiment, names: &[String]) -> Result<Vec<&'a Variant>> {
+    if let Some(unknown) = names
+        .iter()
+        .find(|n| !experiment.variants.iter().any(|v| &v.name == *n))
+    {
+        let known: Vec<&str> = experiment
+            .variants
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect();
+        return Err(BadInput(format!(
+            "--variant {unknown}: no such variant in {}; it has: {}",
+            experiment.name,
+            known.join(", ")
+        ))
+        .into());
+    }
+    Ok(experiment
+        .variants
+        .iter()
+        .filter(|v| names.is_empty() || names.contains(&v.name))
+        .collect())
+}
+
+/// The CSV files of a run.
+pub fn csv_files(results: &[RunResult]) -> Vec<files::OutputFile> {
+    let file = |name: &str, bytes| files::OutputFile {
+        name: name.to_string(),
+        bytes,
+    };
+    vec![
+        file("summary.csv", csv::summary(results)),
+        file("timeseries.csv", csv::timeseries(results)),
+        file("servers.csv", csv::servers(results)),
+        file("events.csv", csv::events(results)),
+    ]
+}
+
+/// `stats: variant=<v> events=<n> wall_s=<x> events_per_s=<y> requests=<r> requests_per_s=<z>`.
+fn stats_line(result: &RunResult, wall_s: f64) -> String {
+    let s = &result.summary;
+    let requests = s.counts.ended() + s.unfinished;
+    let per_s = |n: u64| if wall_s > 0.0 { n as f64 / wall_s } else { 0.0 };
+    format!(
+        "stats: variant={} events={} wall_s={wall_s:.3} events_per_s={:.0} requests={requests} requests_per_s={:.0}",
+        result.variant,
+        result.events_processed,
+        per_s(result.events_processed),
+        per_s(requests),
+    )
+}
+
+fn check(args: &CheckArgs) -> Result<()> {
+    let mut failed = Vec::new();
+    let mut out = std::io::stdout().lock();
+    for path in &args.scenarios {
+        match load(path, &args.sets, None) {
+            Ok(experiment) => write!(out, "{}", describe(path, &experiment))?,
+            Err(e) => {
+                eprintln!("{e:#}");
+                failed.push(path.display().to_string());
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(BadInput(format!("invalid scenario: {}", failed.join(", "))).into())
+    }
+}
+
+/// What `check` says about a valid scenario.
+fn describe(path: &Path, e: &Experiment) -> String {
+    let mut text = format!("{}: ok, `{}`: {}\n", path.display(), e.name, e.title);
+    for v in &e.variants {
+        let sc = &v.scenario;
+        let visits = sc.users.visits_per_s * sc.duration_us as f64 / 1e6;
+        let requests = visits * (1.0 + sc.users.requests_per_visit);
+        text += &format!(
+            "  variant {}: {} servers, {} + {}, {} (warm-up {}), {} timed events, about {:.0} visits and {:.0} requests\n",
+            v.name,
+            sc.servers.count,
+            sc.balancer.policy.as_str(),
+            sc.storage.as_str(),
+            format_duration(sc.duration_us),
+            format_duration(sc.warmup_us),
+            sc.events.len(),
+            visits,
+            requests,
+        );
+    }
+    text
+}
+
+fn list(args: &ListArgs) -> Result<()> {
+    let entries = std::fs::read_dir(&args.dir)
+        .map_err(|e| BadInput(format!("cannot list {}: {e}", args.dir.display())))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let mut out = std::io::stdout().lock();
+    for path in paths {
+        let title = match load(&path, &[], None) {
+            Ok(e) => e.title,
+            Err(_) => "(invalid: see `tiersim check`)".to_string(),
+        };
+        writeln!(out, "{}  {title}", path.display()).context("writing the list")?;
+    }
+    Ok(())
+}
+
+/// The exit status for an error: 2 for the user's mistakes, 1 for anything else.
+pub fn exit_code(error: &anyhow::Error) -> i32 {
+    let user_mistake = error
+        .chain()
+        .any(|e| e.is::<BadInput>() || e.is::<config::ConfigError>());
+    if user_mistake { 2 } else { 1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,274 @@
+//! The one place where a raw file becomes domain types: every default and every range is here.
+//!
+//! Each builder reads all its values first (so every mistake is recorded), then combines them;
+//! a `None` always comes with at least one recorded problem.
+
+use std::ops::Range;
+
+use super::check::{Checker, Least, show_duration};
+use super::error::Report;
+use super::raw::{Field, RawBalancer, RawFile, RawServers, RawStore, RawUsers};
+use super::timeline;
+use crate::scenario::{
+    Balancer, Micros, Policy, Scenario, Servers, Storage, Store, US_PER_S, Users,
+};
+
+/// Most servers at any time (at the start, and after `add_servers`).
+pub(super) const MAX_SERVERS: u32 = 10_000;
+
+/// One minute, in microseconds.
+const MINUTE: Micros = 60 * US_PER_S;
+
+/// One millisecond, in microseconds.
+const MS: Micros = 1000;
+
+/// What the file says about the experiment as a whole.
+pub(super) struct Head {
+    /// `name`.
+    pub name: String,
+    /// `title`, or the name.
+    pub title: String,
+    /// `description`, or empty.
+    pub description: String,
+}
+
+/// Reads `name`, `title` and `description`.
+pub(super) fn head(raw: &RawFile, report: &mut Report<'_>) -> Option<Head> {
+    let mut c = Checker::new(report);
+    let name = match &raw.name {
+        Some(value) => c.slug("name", value),
+        None => {
+            c.problem(0..0, "name", "missing; every scenario needs one, e.g. name = \"server-crash\" (it names the output folder)");
+            None
+        }
+    };
+    let title = c.text("title", &raw.title, name.as_deref().unwrap_or_default());
+    let description = c.text("description", &raw.description, "");
+    Some(Head {
+        name: name?,
+        title: title?,
+        description: description?,
+    })
+}
+
+/// The variants' names, in file order (`base` if there is no variant). A bad name is reported
+/// and replaced by the variant's place (`variants[1]`), so the other checks can still name it.
+pub(super) fn variant_names(raw: &RawFile, report: &mut Report<'_>) -> Vec<String> {
+    if raw.variants.is_empty() {
+        return vec!["base".to_string()];
+    }
+    let mut c = Checker::new(report);
+    let mut names: Vec<String> = Vec::new();
+    for (index, variant) in raw.variants.iter().enumerate() {
+        let place = format!("variants[{index}]");
+        let name = match &variant.get_ref().name {
+            None => {
+                c.problem(
+                    variant.span(),
+                    &place,
+                    "missing `name`; every variant needs one, e.g. name = \"sticky\"",
+                );
+                None
+            }
+            Some(value) => c.slug(&format!("{place}.name"), value).filter(|name| {
+                let first = names.iter().position(|known| known == name);
+                if let Some(first) = first {
+                    c.problem(
+                        value.span(),
+                        format!("{place}.name"),
+                        format!("duplicate variant name `{name}` (also variants[{first}])"),
+                    );
+                }
+                first.is_none()
+            }),
+        };
+        names.push(name.unwrap_or(place));
+    }
+    names
+}
+
+/// Builds one variant's scenario; `seed` (the command line's `--seed`) replaces the file's.
+pub(super) fn scenario(
+    raw: &RawFile,
+    seed: Option<u64>,
+    report: &mut Report<'_>,
+) -> Option<Scenario> {
+    let mut c = Checker::new(report);
+    let file_seed = c.integer("seed", &raw.seed, 1u64, 0, u64::MAX.into());
+    let times = times(&mut c, raw);
+    let users = users(&mut c, &raw.users);
+    let servers = servers(&mut c, &raw.servers);
+    let balancer = balancer(&mut c, &raw.balancer);
+    let storage = c.choice(
+        "sessions.storage",
+        &raw.sessions.storage,
+        Storage::ServerMemory,
+        &Storage::ALL,
+        Storage::as_str,
+    );
+    let store = store(&mut c, &raw.store);
+    let duration = times.as_ref().map(|times| times.duration_us);
+    let count = servers.as_ref().map(|servers| servers.count);
+    let events = timeline::events(&mut c, &raw.events, duration, count);
+    let times = times?;
+    Some(Scenario {
+        seed: seed.or(file_seed)?,
+        duration_us: times.duration_us,
+        warmup_us: times.warmup_us,
+        bucket_us: times.bucket_us,
+        users: users?,
+        servers: servers?,
+        balancer: balancer?,
+        storage: storage?,
+        store: store?,
+        events: events?,
+    })
+}
+
+/// The run's clock settings.
+struct Times {
+    duration_us: Micros,
+    warmup_us: Micros,
+    bucket_us: Micros,
+}
+
+/// `duration`, `warmup` and `bucket`, and how they fit together.
+fn times(c: &mut Checker<'_, '_>, raw: &RawFile) -> Option<Times> {
+    let duration_us = c.duration("duration", &raw.duration, 10 * MINUTE, Least::AboveZero);
+    let warmup_us = c.duration("warmup", &raw.warmup, MINUTE, Least::Zero);
+    let bucket_us = c.duration("bucket", &raw.bucket, 10 * US_PER_S, Least::AboveZero);
+    let (duration_us, warmup_us, bucket_us) = (duration_us?, warmup_us?, bucket_us?);
+    let duration = show_duration(duration_us, &raw.duration);
+    if warmup_us >= duration_us {
+        let span = first_span(&[&raw.warmup, &raw.duration]);
+        let warmup = show_duration(warmup_us, &raw.warmup);
+        c.problem(
+            span,
+            "warmup",
+            format!("must be less than duration ({duration}), got {warmup}"),
+        );
+        return None;
+    }
+    if bucket_us > duration_us - warmup_us {
+        let span = first_span(&[&raw.bucket, &raw.warmup, &raw.duration]);
+        let (warmup, bucket) = (
+            show_duration(warmup_us, &raw.warmup),
+            show_duration(bucket_us, &raw.bucket),
+        );
+        let message =
+            format!("must be at most duration - warmup ({duration} - {warmup}), got {bucket}");
+        c.problem(span, "bucket", message);
+        return None;
+    }
+    Some(Times {
+        duration_us,
+        warmup_us,
+        bucket_us,
+    })
+}
+
+/// The span of the first field present, or the start of the file.
+fn first_span(fields: &[&Field]) -> Range<usize> {
+    fields
+        .iter()
+        .find_map(|field| field.as_ref())
+        .map_or(0..0, |value| value.span())
+}
+
+/// `[users]`.
+fn users(c: &mut Checker<'_, '_>, raw: &RawUsers) -> Option<Users> {
+    let visits_per_s = c.number(
+        "users.visits_per_s",
+        &raw.visits_per_s,
+        10.0,
+        Least::AboveZero,
+    );
+    let requests_per_visit = c.number(
+        "users.requests_per_visit",
+        &raw.requests_per_visit,
+        10.0,
+        Least::Zero,
+    );
+    let think_time_us = c.duration(
+        "users.think_time",
+        &raw.think_time,
+        2 * US_PER_S,
+        Least::Zero,
+    );
+    let session_ttl_us = c.duration(
+        "users.session_ttl",
+        &raw.session_ttl,
+        30 * MINUTE,
+        Least::AboveZero,
+    );
+    Some(Users {
+        visits_per_s: visits_per_s?,
+        requests_per_visit: requests_per_visit?,
+        think_time_us: think_time_us?,
+        session_ttl_us: session_ttl_us?,
+    })
+}
+
+/// `[servers]`.
+fn servers(c: &mut Checker<'_, '_>, raw: &RawServers) -> Option<Servers> {
+    let count = c.integer("servers.count", &raw.count, 4, 1, MAX_SERVERS.into());
+    let workers = c.integer("servers.workers", &raw.workers, 8, 1, 100_000);
+    let service_time_us = c.duration(
+        "servers.service_time",
+        &raw.service_time,
+        20 * MS,
+        Least::AboveZero,
+    );
+    let login_default = service_time_us.unwrap_or(20 * MS);
+    let login_time_us = c.duration(
+        "servers.login_time",
+        &raw.login_time,
+        login_default,
+        Least::AboveZero,
+    );
+    let queue_limit = c.integer("servers.queue_limit", &raw.queue_limit, 1000, 0, 10_000_000);
+    Some(Servers {
+        count: count?,
+        workers: workers?,
+        service_time_us: service_time_us?,
+        login_time_us: login_time_us?,
+        queue_limit: queue_limit?,
+    })
+}
+
+/// `[balancer]`.
+fn balancer(c: &mut Checker<'_, '_>, raw: &RawBalancer) -> Option<Balancer> {
+    let policy = c.choice(
+        "balancer.policy",
+        &raw.policy,
+        Policy::Sticky,
+        &Policy::ALL,
+        Policy::as_str,
+    );
+    let virtual_nodes = c.integer("balancer.virtual_nodes", &raw.virtual_nodes, 128, 1, 10_000);
+    let detection_delay_us = c.duration(
+        "balancer.detection_delay",
+        &raw.detection_delay,
+        5 * US_PER_S,
+        Least::Zero,
+    );
+    Some(Balancer {
+        policy: policy?,
+        virtual_nodes: virtual_nodes?,
+        detection_delay_us: detection_delay_us?,
+    })
+}
+
+/// `[store]`.
+fn store(c: &mut Checker<'_, '_>, raw: &RawStore) -> Option<Store> {
+    let workers = c.integer("store.workers", &raw.workers, 64, 1, 100_000);
+    let read_time_us = c.duration("store.read_time", &raw.read_time, 500, Least::AboveZero);
+    let write_time_us = c.duration("store.write_time", &raw.write_time, MS, Least::AboveZero);
+    let durable = c.boolean("store.durable", &raw.durable, false);
+    Some(Store {
+        workers: workers?,
+        read_time_us: read_time_us?,
+        write_time_us: write_time_us?,
+        durable: durable?,
+    })
+}

@@ -1,0 +1,148 @@
+//! Scenario files: the TOML text of an experiment in, a validated [`Experiment`] out, or every
+//! problem found, each with its `file:line:column`, its dotted key and what is allowed.
+//!
+//! The format is documented key by key in `docs/scenario-format.md`. The parse runs in stages:
+//!
+//! 1. the `toml` crate parses the text into a tree whose values keep their byte spans (a syntax
+//!    error stops the parse here);
+//! 2. `schema` checks the tree's keys and shapes, reporting (and dropping) unknown keys;
+//! 3. `overrides` collects each variant's `set` and the `--set` arguments;
+//! 4. per variant, the overrides are written into a copy of the tree, `raw` reads it into serde
+//!    structs that mirror the file, and `build` (with `check` and `timeline`) turns those into a
+//!    `Scenario`, the one place where defaults and ranges live;
+//! 5. the problems of all stages are reported together, each once, in file order.
+//!
+//! `locate` turns spans into places; `duration` parses `"250ms"` and friends. Nothing here reads
+//! a file: the caller passes the text, and the name to show in messages.
+
+mod build;
+mod check;
+mod duration;
+mod error;
+mod locate;
+mod overrides;
+mod raw;
+mod schema;
+#[cfg(test)]
+mod tests;
+mod timeline;
+
+use toml::Spanned;
+use toml::de::DeTable;
+
+pub use duration::{MAX_DURATION, format_duration, parse_duration};
+pub use error::{ConfigError, Origin, Problem};
+
+use crate::scenario::{Experiment, Scenario, Variant};
+use error::Report;
+use locate::Locator;
+use overrides::Override;
+
+/// Parses and validates a scenario file.
+///
+/// `source` is the file name to show in messages (e.g. `"scenarios/02-server-crash.toml"`),
+/// `text` its contents, `overrides` the command line's `--set KEY=VALUE` strings (applied after
+/// each variant's `set`, so they win), and `seed` the command line's `--seed` (which replaces the
+/// file's seed in every variant).
+pub fn parse(
+    source: &str,
+    text: &str,
+    overrides: &[String],
+    seed: Option<u64>,
+) -> Result<Experiment, ConfigError> {
+    let locator = Locator::new(source, text, overrides);
+    let mut report = Report::new(&locator);
+    let mut doc = match DeTable::parse(text) {
+        Ok(doc) => doc,
+        Err(error) => {
+            report.add(
+                error.span().unwrap_or(0..0),
+                "",
+                format!("invalid TOML: {}", error.message()),
+            );
+            return finish(report, None);
+        }
+    };
+    if !schema::check_document(doc.get_mut(), &mut report) {
+        return finish(report, None);
+    }
+    let flags = overrides::from_flags(overrides, &locator, &mut report);
+    let base = match raw::read(doc.clone()) {
+        Ok(base) => base,
+        Err(error) => {
+            report.add(error.span.unwrap_or(0..0), error.path, error.message);
+            return finish(report, None);
+        }
+    };
+    let head = build::head(&base, &mut report);
+    let names = build::variant_names(&base, &mut report);
+    let sets: Vec<Vec<Override<'_>>> = match base.variants.len() {
+        0 => vec![Vec::new()],
+        count => (0..count)
+            .map(|index| overrides::from_set(doc.get_ref(), index, &mut report))
+            .collect(),
+    };
+    let (scenarios, problems): (Vec<_>, Vec<_>) = sets
+        .iter()
+        .map(|set| build_variant(&doc, set, &flags, seed, &locator))
+        .unzip();
+    report.merge_variants(&names, problems);
+    let experiment = head.and_then(|head| {
+        let variants = names.into_iter().zip(scenarios).map(|(name, scenario)| {
+            Some(Variant {
+                name,
+                scenario: scenario?,
+            })
+        });
+        Some(Experiment {
+            name: head.name,
+            title: head.title,
+            description: head.description,
+            variants: variants.collect::<Option<_>>()?,
+        })
+    });
+    finish(report, experiment)
+}
+
+/// Builds the scenario of one variant: the document with the variant's `set`, then the `--set`
+/// overrides, written in. Returns it (if valid) and the problems found.
+fn build_variant<'i>(
+    doc: &Spanned<DeTable<'i>>,
+    set: &[Override<'i>],
+    flags: &[Override<'i>],
+    seed: Option<u64>,
+    locator: &Locator<'_>,
+) -> (Option<Scenario>, Vec<error::Problem>) {
+    let mut report = Report::new(locator);
+    let mut tree = doc.clone();
+    overrides::apply(tree.get_mut(), set);
+    overrides::apply(tree.get_mut(), flags);
+    let scenario = match raw::read(tree) {
+        Ok(raw) => build::scenario(&raw, seed, &mut report),
+        Err(error) => {
+            report.add(error.span.unwrap_or(0..0), error.path, error.message);
+            None
+        }
+    };
+    (scenario, report.into_problems())
+}
+
+/// The experiment if nothing is wrong, else every problem.
+fn finish(
+    mut report: Report<'_>,
+    experiment: Option<Experiment>,
+) -> Result<Experiment, ConfigError> {
+    match experiment {
+        Some(experiment) if report.is_clean() => Ok(experiment),
+        _ => {
+            if report.is_clean() {
+                report.add(
+                    0..0,
+                    "",
+                    "internal error: the scenario was refused without a reason; please report this",
+                );
+            }
+            Err(report.into_error())
+        }
+    }
+}

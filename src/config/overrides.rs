@@ -1,0 +1,156 @@
+//! Overrides: a variant's `set` table and the command line's `--set KEY=VALUE` arguments, each a
+//! dotted key and a TOML value that replaces the file's before the raw structs are read.
+//!
+//! Keys are checked once, when the overrides are collected (an unknown key is reported with a
+//! did-you-mean and dropped); values are checked later with everything else, and since each keeps
+//! the span where it was written, a bad value is reported there, not at the key it replaces.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::error::Report;
+use super::locate::Locator;
+use super::schema::{check_override, join};
+
+/// One value to write into the document.
+pub(super) struct Override<'i> {
+    /// The dotted key, known to be overridable.
+    path: String,
+    /// Where the key is written.
+    key_span: Range<usize>,
+    /// The value, with the span where it is written.
+    value: Spanned<DeValue<'i>>,
+}
+
+/// The overrides in the `set` of variant `index` of `doc`. Nested tables become dotted keys, so
+/// `set = { servers = { count = 2 } }` means `set = { "servers.count" = 2 }`.
+pub(super) fn from_set<'i>(
+    doc: &DeTable<'i>,
+    index: usize,
+    report: &mut Report<'_>,
+) -> Vec<Override<'i>> {
+    let Some(set) = variant_set(doc, index) else {
+        return Vec::new();
+    };
+    let mut entries = Vec::new();
+    flatten(set, "", &mut entries);
+    entries.retain(|entry| match check_override(&entry.path) {
+        Ok(()) => true,
+        Err(message) => {
+            report.add(
+                entry.key_span.clone(),
+                format!("variants[{index}].set"),
+                message,
+            );
+            false
+        }
+    });
+    entries
+}
+
+/// `doc.variants[index].set`, if it is a table.
+fn variant_set<'d, 'i>(doc: &'d DeTable<'i>, index: usize) -> Option<&'d DeTable<'i>> {
+    let DeValue::Array(variants) = doc.get("variants")?.get_ref() else {
+        return None;
+    };
+    let DeValue::Table(variant) = variants.get(index)?.get_ref() else {
+        return None;
+    };
+    match variant.get("set")?.get_ref() {
+        DeValue::Table(set) => Some(set),
+        _ => None,
+    }
+}
+
+/// Appends the leaves of `table` under `prefix` as overrides.
+fn flatten<'i>(table: &DeTable<'i>, prefix: &str, out: &mut Vec<Override<'i>>) {
+    for (key, value) in table.iter() {
+        let path = join(prefix, key.get_ref());
+        match value.get_ref() {
+            DeValue::Table(inner) => flatten(inner, &path, out),
+            _ => out.push(Override {
+                path,
+                key_span: key.span(),
+                value: value.clone(),
+            }),
+        }
+    }
+}
+
+/// The overrides of the `--set` arguments, with the synthetic spans of `locator`.
+pub(super) fn from_flags<'f>(
+    flags: &'f [String],
+    locator: &Locator<'_>,
+    report: &mut Report<'_>,
+) -> Vec<Override<'f>> {
+    let parsed = flags
+        .iter()
+        .enumerate()
+        .map(|(index, flag)| from_flag(flag, locator.flag_start(index), report));
+    parsed.flatten().collect()
+}
+
+/// One `--set KEY=VALUE` argument, placed at `start`. The value is TOML if it parses as TOML,
+/// else the text itself as a string, so `--set balancer.policy=random` needs no quotes.
+fn from_flag<'f>(flag: &'f str, start: usize, report: &mut Report<'_>) -> Option<Override<'f>> {
+    let whole = start..start + flag.len();
+    let Some((key, text)) = flag
+        .split_once('=')
+        .filter(|(key, _)| !key.trim().is_empty())
+    else {
+        report.add(whole, "", "expected KEY=VALUE, e.g. --set servers.count=8");
+        return None;
+    };
+    let path = key.trim();
+    if let Err(message) = check_override(path) {
+        report.add(whole, "", message);
+        return None;
+    }
+    let text = text.trim();
+    let value = match DeValue::parse(text) {
+        Ok(value) => value.into_inner(),
+        Err(_) => DeValue::String(Cow::Borrowed(text)),
+    };
+    let value_span = start + key.len() + 1..whole.end;
+    Some(Override {
+        path: path.to_string(),
+        key_span: start..start + key.len(),
+        value: Spanned::new(value_span, value),
+    })
+}
+
+/// Writes the overrides into `doc`, in order (a later one wins), creating sections as needed.
+pub(super) fn apply<'i>(doc: &mut DeTable<'i>, overrides: &[Override<'i>]) {
+    for entry in overrides {
+        let (table, key) = match entry.path.split_once('.') {
+            None => (Some(&mut *doc), entry.path.as_str()),
+            Some((section, key)) => (section_table(doc, section, entry.value.span()), key),
+        };
+        // The shape check made every existing section a table, so `None` cannot happen here.
+        if let Some(table) = table {
+            table.insert(
+                Spanned::new(entry.key_span.clone(), Cow::Owned(key.to_string())),
+                entry.value.clone(),
+            );
+        }
+    }
+}
+
+/// The table of `section` in `doc`, created (at `span`) if absent.
+fn section_table<'d, 'i>(
+    doc: &'d mut DeTable<'i>,
+    section: &str,
+    span: Range<usize>,
+) -> Option<&'d mut DeTable<'i>> {
+    let key = Spanned::new(span.clone(), Cow::Owned(section.to_string()));
+    let value = doc
+        .entry(key)
+        .or_insert_with(|| Spanned::new(span, DeValue::Table(DeTable::new())));
+    match value.get_mut() {
+        DeValue::Table(table) => Some(table),
+        _ => None,
+    }
+}

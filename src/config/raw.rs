@@ -1,0 +1,282 @@
+//! The scenario file as written: serde structs that mirror its tables, before any check.
+//!
+//! Every key is optional here, `name` included, and every leaf is a [`RawValue`] of whatever TOML
+//! type the file has, with its span: `build` checks types, units and ranges and reports all
+//! mistakes together, instead of serde stopping at the first. Unknown keys are refused here too
+//! (`deny_unknown_fields`), but `schema` has already reported and removed them, so serde fails
+//! only on what the crate did not foresee, such as an integer too large for 128 bits.
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use toml::Spanned;
+use toml::de::DeTable;
+
+/// One optional leaf: what the file has for a key, if anything, and where.
+pub(super) type Field = Option<Spanned<RawValue>>;
+
+/// A whole scenario file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFile {
+    /// String, `[a-z0-9-]+`; required.
+    pub name: Field,
+    /// String.
+    pub title: Field,
+    /// String.
+    pub description: Field,
+    /// Integer >= 0.
+    pub seed: Field,
+    /// Duration string.
+    pub duration: Field,
+    /// Duration string.
+    pub warmup: Field,
+    /// Duration string.
+    pub bucket: Field,
+    /// `[users]`.
+    #[serde(default)]
+    pub users: RawUsers,
+    /// `[servers]`.
+    #[serde(default)]
+    pub servers: RawServers,
+    /// `[balancer]`.
+    #[serde(default)]
+    pub balancer: RawBalancer,
+    /// `[sessions]`.
+    #[serde(default)]
+    pub sessions: RawSessions,
+    /// `[store]`.
+    #[serde(default)]
+    pub store: RawStore,
+    /// `[[events]]`, in file order.
+    #[serde(default)]
+    pub events: Vec<Spanned<RawEvent>>,
+    /// `[[variants]]`, in file order.
+    #[serde(default)]
+    pub variants: Vec<Spanned<RawVariant>>,
+}
+
+/// `[users]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUsers {
+    /// Number (integer or float).
+    pub visits_per_s: Field,
+    /// Number (integer or float).
+    pub requests_per_visit: Field,
+    /// Duration string.
+    pub think_time: Field,
+    /// Duration string.
+    pub session_ttl: Field,
+}
+
+/// `[servers]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawServers {
+    /// Integer.
+    pub count: Field,
+    /// Integer.
+    pub workers: Field,
+    /// Duration string.
+    pub service_time: Field,
+    /// Duration string.
+    pub login_time: Field,
+    /// Integer.
+    pub queue_limit: Field,
+}
+
+/// `[balancer]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBalancer {
+    /// String naming a `Policy`.
+    pub policy: Field,
+    /// Integer.
+    pub virtual_nodes: Field,
+    /// Duration string.
+    pub detection_delay: Field,
+}
+
+/// `[sessions]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSessions {
+    /// String naming a `Storage`.
+    pub storage: Field,
+}
+
+/// `[store]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStore {
+    /// Integer.
+    pub workers: Field,
+    /// Duration string.
+    pub read_time: Field,
+    /// Duration string.
+    pub write_time: Field,
+    /// Boolean.
+    pub durable: Field,
+}
+
+/// One `[[events]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEvent {
+    /// Duration string; required.
+    pub at: Field,
+    /// String naming an `Action`; required.
+    pub action: Field,
+    /// Integer, for `crash` and `restart` only.
+    pub server: Field,
+    /// Integer, for `add_servers` and `remove_servers` only.
+    pub count: Field,
+}
+
+/// One `[[variants]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVariant {
+    /// String, `[a-z0-9-]+`; required.
+    pub name: Field,
+    /// Table of dotted keys to values. Its values are read from the TOML tree by `overrides`
+    /// (which needs them as TOML values), so serde only skips it.
+    #[allow(dead_code)]
+    pub set: Option<IgnoredAny>,
+}
+
+/// One TOML value, whatever its type; checked later against the type its key expects.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum RawValue {
+    /// An integer (TOML allows 64 bits; wider ones are kept, to be reported as out of range).
+    Int(i128),
+    /// A float, possibly `nan` or `inf`.
+    Float(f64),
+    /// A string.
+    Str(String),
+    /// A boolean.
+    Bool(bool),
+    /// A date or time.
+    Datetime,
+    /// An array.
+    Array,
+    /// A table.
+    Table,
+}
+
+impl RawValue {
+    /// The type, as messages name it: "an integer", "a string".
+    pub(super) fn kind(&self) -> &'static str {
+        match self {
+            RawValue::Int(_) => "an integer",
+            RawValue::Float(_) => "a float",
+            RawValue::Str(_) => "a string",
+            RawValue::Bool(_) => "a boolean",
+            RawValue::Datetime => "a date-time",
+            RawValue::Array => "an array",
+            RawValue::Table => "a table",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawValueVisitor)
+    }
+}
+
+/// Accepts any TOML value.
+struct RawValueVisitor;
+
+impl<'de> Visitor<'de> for RawValueVisitor {
+    type Value = RawValue;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any TOML value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<RawValue, E> {
+        Ok(RawValue::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<RawValue, E> {
+        Ok(RawValue::Int(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<RawValue, E> {
+        Ok(RawValue::Int(v.into()))
+    }
+
+    fn visit_i128<E>(self, v: i128) -> Result<RawValue, E> {
+        Ok(RawValue::Int(v))
+    }
+
+    fn visit_u128<E>(self, v: u128) -> Result<RawValue, E> {
+        Ok(RawValue::Int(i128::try_from(v).unwrap_or(i128::MAX)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<RawValue, E> {
+        Ok(RawValue::Float(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<RawValue, E> {
+        Ok(RawValue::Str(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<RawValue, E> {
+        Ok(RawValue::Str(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _items: A) -> Result<RawValue, A::Error> {
+        Ok(RawValue::Array)
+    }
+
+    /// The toml crate hands a date-time to serde as a map with one private key.
+    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<RawValue, A::Error> {
+        let first: Option<String> = entries.next_key()?;
+        match first {
+            Some(key) if key.starts_with("$__toml_private") => Ok(RawValue::Datetime),
+            _ => Ok(RawValue::Table),
+        }
+    }
+}
+
+/// A failure of serde to read the tree: where, which key, and its message.
+pub(super) struct ReadError {
+    /// The span of the offending value, if the toml crate knows it.
+    pub span: Option<Range<usize>>,
+    /// The dotted key path, with array indices (`events[2].server`).
+    pub path: String,
+    /// What serde said.
+    pub message: String,
+}
+
+/// Reads the checked TOML tree into the raw structs.
+pub(super) fn read(doc: Spanned<DeTable<'_>>) -> Result<RawFile, ReadError> {
+    let deserializer = toml::de::Deserializer::from(doc);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| ReadError {
+        span: error.inner().span(),
+        path: dotted(error.path()),
+        message: error.inner().message().to_string(),
+    })
+}
+
+/// The path as `events[2].server`, without the private keys of `Spanned`.
+fn dotted(path: &serde_path_to_error::Path) -> String {
+    let mut text = String::new();
+    for segment in path.iter() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => text.push_str(&format!("[{index}]")),
+            serde_path_to_error::Segment::Map { key } if !key.starts_with("$__") => {
+                if !text.is_empty() {
+                    text.push('.');
+                }
+                text.push_str(key);
+            }
+            _ => {}
+        }
+    }
+    text
+}

@@ -1,0 +1,313 @@
+//! Timed events: each is checked on its own (its time, its action and the keys that action
+//! takes), then all of them in time order against the world they imply.
+//!
+//! The world is the list of servers, ids `0..n`, each up or down, and the store, up or down.
+//! `add_servers` appends ids after the highest, `remove_servers` removes the highest (down ones
+//! included: they just leave). A crash or restart must target a server that exists and is in the
+//! other state; the store alternates likewise; at least one server must remain. Events at the
+//! same time apply in file order. This runs per variant, since `servers.count` and `duration`
+//! may be overridden.
+
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::build::MAX_SERVERS;
+use super::check::{Checker, Least};
+use super::duration::format_duration;
+use super::raw::{Field, RawEvent, RawValue};
+use crate::scenario::{Action, Micros, TimedEvent};
+
+/// The actions, as files spell them.
+const ACTIONS: [&str; 6] = [
+    "crash",
+    "restart",
+    "add_servers",
+    "remove_servers",
+    "store_crash",
+    "store_restart",
+];
+
+/// An event that passed its own checks, with its place in the file.
+struct Placed {
+    /// 0-based index among the file's `[[events]]`.
+    index: usize,
+    /// The event's table.
+    span: Range<usize>,
+    event: TimedEvent,
+}
+
+/// Checks the events of one variant (`duration_us` and `servers` are `None` if they were invalid:
+/// then the checks that need them are skipped). Returns them sorted by time.
+pub(super) fn events(
+    c: &mut Checker<'_, '_>,
+    raw: &[Spanned<RawEvent>],
+    duration_us: Option<Micros>,
+    servers: Option<u32>,
+) -> Option<Vec<TimedEvent>> {
+    let checked: Vec<Option<Placed>> = raw
+        .iter()
+        .enumerate()
+        .map(|(index, event)| check_event(c, index, event, duration_us))
+        .collect();
+    let mut placed: Vec<Placed> = checked.into_iter().collect::<Option<_>>()?;
+    placed.sort_by_key(|placed| placed.event.at_us);
+    replay(c, &placed, servers?)?;
+    Some(placed.into_iter().map(|placed| placed.event).collect())
+}
+
+/// Checks one event on its own.
+fn check_event(
+    c: &mut Checker<'_, '_>,
+    index: usize,
+    raw: &Spanned<RawEvent>,
+    duration_us: Option<Micros>,
+) -> Option<Placed> {
+    let (place, span, event) = (format!("events[{index}]"), raw.span(), raw.get_ref());
+    let at_us = match &event.at {
+        None => missing(
+            c,
+            &span,
+            &place,
+            "needs `at`, the time it happens, e.g. at = \"10m\"",
+        ),
+        Some(value) => check_at(c, &format!("{place}.at"), value, duration_us),
+    };
+    let action = match &event.action {
+        None => missing(
+            c,
+            &span,
+            &place,
+            &format!("needs `action`, one of: {}", ACTIONS.join(", ")),
+        ),
+        Some(value) => c.choice_value(&format!("{place}.action"), value, &ACTIONS, |name| name),
+    };
+    let action = action.and_then(|name| action_with_keys(c, &place, &span, event, name))?;
+    Some(Placed {
+        index,
+        span,
+        event: TimedEvent {
+            at_us: at_us?,
+            action,
+        },
+    })
+}
+
+/// The time of an event: a duration, before the end of the run (if that is known).
+fn check_at(
+    c: &mut Checker<'_, '_>,
+    path: &str,
+    value: &Spanned<RawValue>,
+    duration_us: Option<Micros>,
+) -> Option<Micros> {
+    let at_us = c.duration_value(path, value, Least::Zero)?;
+    match duration_us {
+        Some(duration_us) if at_us >= duration_us => {
+            let (duration, at) = (format_duration(duration_us), format_duration(at_us));
+            c.problem(
+                value.span(),
+                path,
+                format!("must be before the end of the run (duration {duration}), got {at}"),
+            );
+            None
+        }
+        _ => Some(at_us),
+    }
+}
+
+/// Records a missing key of an event.
+fn missing<T>(
+    c: &mut Checker<'_, '_>,
+    span: &Range<usize>,
+    place: &str,
+    message: &str,
+) -> Option<T> {
+    c.problem(span.clone(), place, message);
+    None
+}
+
+/// The action `name` with the one key it takes (`server` or `count`), refusing the other.
+fn action_with_keys(
+    c: &mut Checker<'_, '_>,
+    place: &str,
+    span: &Range<usize>,
+    event: &RawEvent,
+    name: &str,
+) -> Option<Action> {
+    let takes = match name {
+        "crash" | "restart" => Some("server"),
+        "add_servers" | "remove_servers" => Some("count"),
+        _ => None,
+    };
+    let mut refused = false;
+    for (key, field) in [("server", &event.server), ("count", &event.count)] {
+        if let Some(value) = field.as_ref().filter(|_| takes != Some(key)) {
+            let takes = takes.map_or("only `at` and `action`".to_string(), |key| {
+                format!("`{key}`")
+            });
+            c.problem(
+                value.span(),
+                format!("{place}.{key}"),
+                format!("not a key of {name} events ({name} takes {takes})"),
+            );
+            refused = true;
+        }
+    }
+    let server = |c: &mut Checker<'_, '_>, field: &Field| match field {
+        None => missing(
+            c,
+            span,
+            place,
+            &format!("{name} needs `server`, the 0-based id of the server"),
+        ),
+        Some(value) => c.integer_value(&format!("{place}.server"), value, 0, u32::MAX.into()),
+    };
+    let count = |c: &mut Checker<'_, '_>, field: &Field| match field {
+        None => missing(
+            c,
+            span,
+            place,
+            &format!("{name} needs `count`, how many servers (at least 1)"),
+        ),
+        Some(value) => c.integer_value(&format!("{place}.count"), value, 1, MAX_SERVERS.into()),
+    };
+    let action = match name {
+        "crash" => Action::Crash {
+            server: server(c, &event.server)?,
+        },
+        "restart" => Action::Restart {
+            server: server(c, &event.server)?,
+        },
+        "add_servers" => Action::AddServers {
+            count: count(c, &event.count)?,
+        },
+        "remove_servers" => Action::RemoveServers {
+            count: count(c, &event.count)?,
+        },
+        "store_crash" => Action::StoreCrash,
+        _ => Action::StoreRestart,
+    };
+    (!refused).then_some(action)
+}
+
+/// What brought something down: the event's index and time.
+type Downed = (usize, Micros);
+
+/// The membership and health implied by the events so far.
+struct World {
+    /// One entry per server id: `None` if up, else the crash that took it down.
+    servers: Vec<Option<Downed>>,
+    /// `None` if the store is up, else the crash that took it down.
+    store: Option<Downed>,
+}
+
+/// Applies the events in order, recording each one that does not fit the world of its time.
+fn replay(c: &mut Checker<'_, '_>, placed: &[Placed], servers: u32) -> Option<()> {
+    let mut world = World {
+        servers: vec![None; servers as usize],
+        store: None,
+    };
+    let mut fits = true;
+    for placed in placed {
+        if let Err(message) = world.apply(placed) {
+            c.problem(
+                placed.span.clone(),
+                format!("events[{}]", placed.index),
+                message,
+            );
+            fits = false;
+        }
+    }
+    fits.then_some(())
+}
+
+impl World {
+    /// Applies one event, or says why it cannot happen (leaving the world as it was).
+    fn apply(&mut self, placed: &Placed) -> Result<(), String> {
+        let (at_us, at) = (placed.event.at_us, format_duration(placed.event.at_us));
+        match placed.event.action {
+            Action::Crash { server } => {
+                let id = self.existing(server, &at)?;
+                if let Some(downed) = self.servers[id] {
+                    return Err(format!(
+                        "server {server} is already down at {at}{}",
+                        by(downed)
+                    ));
+                }
+                self.servers[id] = Some((placed.index, at_us));
+            }
+            Action::Restart { server } => {
+                let id = self.existing(server, &at)?;
+                if self.servers[id].is_none() {
+                    return Err(format!(
+                        "server {server} is up at {at}; only a crashed server can restart"
+                    ));
+                }
+                self.servers[id] = None;
+            }
+            Action::AddServers { count } => {
+                let total = self.servers.len() + count as usize;
+                if total > MAX_SERVERS as usize {
+                    return Err(format!(
+                        "would make {total} servers at {at}; at most {MAX_SERVERS}"
+                    ));
+                }
+                self.servers.resize(total, None);
+            }
+            Action::RemoveServers { count } => {
+                let (count, now) = (count as usize, self.servers.len());
+                if count >= now {
+                    return Err(format!(
+                        "removes {count} servers at {at}, but {} then; at least one must remain",
+                        servers_then(now)
+                    ));
+                }
+                self.servers.truncate(now - count);
+            }
+            Action::StoreCrash => {
+                if let Some(downed) = self.store {
+                    return Err(format!("the store is already down at {at}{}", by(downed)));
+                }
+                self.store = Some((placed.index, at_us));
+            }
+            Action::StoreRestart => {
+                if self.store.is_none() {
+                    return Err(format!(
+                        "the store is up at {at}; only a crashed store can restart"
+                    ));
+                }
+                self.store = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// The index of server `server`, if it exists at `at`.
+    fn existing(&self, server: u32, at: &str) -> Result<usize, String> {
+        let now = self.servers.len();
+        match usize::try_from(server) {
+            Ok(id) if id < now => Ok(id),
+            _ => Err(format!(
+                "server {server} does not exist at {at}: {}",
+                servers_then(now)
+            )),
+        }
+    }
+}
+
+/// ` (crashed by events[0] at 5m)`.
+fn by((index, at_us): Downed) -> String {
+    format!(
+        " (crashed by events[{index}] at {})",
+        format_duration(at_us)
+    )
+}
+
+/// `4 servers then (ids 0-3)`, `1 server then (id 0)`.
+fn servers_then(count: usize) -> String {
+    match count {
+        0 => "no server then".to_string(),
+        1 => "1 server then (id 0)".to_string(),
+        _ => format!("{count} servers then (ids 0-{})", count - 1),
+    }
+}

@@ -1,0 +1,182 @@
+//! Timed events: crashes, restarts, servers added and removed, store outages; and what each one
+//! cost (a row of `events.csv`).
+//!
+//! A crash is seen by the balancer only `detection_delay` later (the `Detect` event); a restart,
+//! an addition and a removal change the rotation at once (the operator tells the balancer). Users
+//! remapped by a change of rotation are counted on the row of the event that caused it; for a
+//! crash that is at its detection.
+
+use super::Engine;
+use crate::events::{ErrorCause, Event, Outcome};
+use crate::metrics::EventRow;
+use crate::model::server::Server;
+use crate::model::sessions::{NO_SESSION, STORE};
+use crate::scenario::Action;
+
+impl Engine<'_> {
+    /// Carries out one timed event and records its row.
+    pub(super) fn timed(&mut self, action: Action) {
+        self.sessions.advance(self.now);
+        let mut row = EventRow {
+            at_us: self.now,
+            action: action.name(),
+            servers_before: self.servers_up(),
+            sessions_alive: self.sessions.alive(),
+            ..EventRow::default()
+        };
+        self.snapshot_targets();
+        match action {
+            Action::Crash { server } => {
+                row.target = Some(server);
+                row.sessions_lost = self.crash(server);
+                self.detect_row[server as usize] = Some(self.event_rows.len());
+            }
+            Action::Restart { server } => {
+                row.target = Some(server);
+                self.servers[server as usize].start(self.now);
+                self.balancer.join(server);
+            }
+            Action::AddServers { count } => {
+                row.target = Some(count);
+                self.add_servers(count);
+            }
+            Action::RemoveServers { count } => {
+                row.target = Some(count);
+                row.sessions_lost = self.remove_servers(count);
+            }
+            Action::StoreCrash => row.sessions_lost = self.store_crash(),
+            Action::StoreRestart => self.store.restart(),
+        }
+        row.servers_after = self.servers_up();
+        row.users_remapped = self.count_remapped();
+        self.event_rows.push(row);
+    }
+
+    /// The balancer's health checks notice that `server` is down.
+    pub(super) fn detect(&mut self, server: u32, epoch: u32) {
+        if self.servers[server as usize].epoch != epoch {
+            return; // Restarted (or removed) before the health checks noticed.
+        }
+        self.snapshot_targets();
+        self.balancer.leave(server);
+        let remapped = self.count_remapped();
+        if let Some(row) = self.detect_row[server as usize].take() {
+            let row = &mut self.event_rows[row];
+            row.users_remapped = row.users_remapped.map(|n| n + remapped.unwrap_or(0));
+        }
+    }
+
+    /// Server `server` crashes. Loses its queue and in-flight requests (errors for their users)
+    /// and every session in its memory; returns how many sessions. It stays in rotation until
+    /// detected.
+    fn crash(&mut self, server: u32) -> u64 {
+        let lost = self.stop_server(server);
+        let epoch = self.servers[server as usize].epoch;
+        let at = self.now + self.sc.balancer.detection_delay_us;
+        self.queue.push(at, Event::Detect { server, epoch });
+        lost
+    }
+
+    /// Stops a running server: fails its requests and loses its sessions; returns how many.
+    fn stop_server(&mut self, server: u32) -> u64 {
+        let mut lost = std::mem::take(&mut self.scratch_users);
+        self.servers[server as usize].stop(self.now, &mut lost);
+        for &u in &lost {
+            self.end(u, Outcome::Error(ErrorCause::ServerDown));
+        }
+        lost.clear();
+        self.scratch_users = lost;
+        self.sessions.lose_all_of(server)
+    }
+
+    fn add_servers(&mut self, count: u32) {
+        let (first, last) = (self.server_count, self.server_count + count);
+        for id in first..last {
+            match self.servers.get_mut(id as usize) {
+                Some(s) => s.start(self.now),
+                None => self.servers.push(Server::new(
+                    self.sc.servers.workers,
+                    self.sc.servers.queue_limit,
+                    self.now,
+                )),
+            }
+            self.balancer.join(id);
+        }
+        self.server_count = last;
+        self.sessions.grow_servers(last as usize);
+        self.detect_row
+            .resize(last.max(self.detect_row.len() as u32) as usize, None);
+    }
+
+    /// The `count` highest-numbered servers leave at once; returns the sessions lost.
+    fn remove_servers(&mut self, count: u32) -> u64 {
+        let first = self.server_count - count;
+        let mut lost = 0;
+        for id in first..self.server_count {
+            self.balancer.leave(id);
+            if self.servers[id as usize].up {
+                lost += self.stop_server(id);
+            }
+            self.servers[id as usize].retire();
+            self.detect_row[id as usize] = None;
+        }
+        self.server_count = first;
+        lost
+    }
+
+    /// The store crashes: its operations fail (errors for their requests, whose workers are
+    /// freed); a non-durable store loses every session. Returns the sessions lost.
+    fn store_crash(&mut self) -> u64 {
+        let mut ops = std::mem::take(&mut self.scratch_ops);
+        self.store.crash(&mut ops);
+        for op in &ops {
+            if self.users.current_request(op.user) != Some(op.request) {
+                continue; // Its request already ended another way.
+            }
+            let (server, slot) = {
+                let user = self.users.get(op.user);
+                (user.server, user.slot)
+            };
+            self.end(op.user, Outcome::Error(ErrorCause::StoreDown));
+            self.release_worker(server, slot);
+        }
+        ops.clear();
+        self.scratch_ops = ops;
+        if self.sc.store.durable {
+            0
+        } else {
+            self.sessions.lose_all_of(STORE)
+        }
+    }
+
+    fn servers_up(&self) -> u32 {
+        self.servers.iter().filter(|s| s.exists && s.up).count() as u32
+    }
+
+    /// Remembers where each logged-in user would be routed now (policies that map users only).
+    fn snapshot_targets(&mut self) {
+        self.scratch_targets.clear();
+        if !self.balancer.policy().maps_users() {
+            return;
+        }
+        for (slot, user) in self.users.iter() {
+            if user.session != NO_SESSION {
+                let target = self.balancer.target(user.id, user.pinned);
+                self.scratch_targets.push((slot, user.id, target));
+            }
+        }
+    }
+
+    /// How many users of the last snapshot, still in their visit, would now be routed elsewhere.
+    fn count_remapped(&self) -> Option<u64> {
+        if !self.balancer.policy().maps_users() {
+            return None;
+        }
+        let moved = self.scratch_targets.iter().filter(|&&(slot, id, before)| {
+            self.users
+                .try_get(slot)
+                .is_some_and(|u| u.id == id && self.balancer.target(u.id, u.pinned) != before)
+        });
+        Some(moved.count() as u64)
+    }
+}

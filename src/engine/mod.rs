@@ -1,0 +1,239 @@
+//! The event loop: one variant's run, from an empty cluster at time 0 to `duration`.
+//!
+//! The engine owns the simulated clock and the parts of the model (`model::*`) and moves requests
+//! between them: `requests.rs` is the life of a request, `membership.rs` the timed events that
+//! change the cluster, `buckets.rs` the periodic measurements. It never reads the wall clock,
+//! never touches a file, and draws randomness only from the run's seeded streams.
+//!
+//! Sources of events are merged in a fixed order at equal times: bucket boundary, timed event,
+//! visit arrival, then the queue (by scheduling order), so that a run is a pure function of the
+//! scenario.
+
+mod buckets;
+mod membership;
+mod requests;
+
+use crate::events::Event;
+use crate::metrics::{EventRow, Recorder, RunResult, Summary};
+use crate::model::balancer::Balancer;
+use crate::model::server::Server;
+use crate::model::sessions::{SessionTotals, Sessions};
+use crate::model::store::{Op, Store};
+use crate::model::users::Users;
+use crate::queue::EventQueue;
+use crate::rng::{self, SimRng, Stream};
+use crate::scenario::{Micros, Scenario};
+
+/// How often (in processed events) the progress callback is called.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// Runs one variant's scenario and returns what it measured.
+pub fn simulate(variant: &str, scenario: &Scenario) -> RunResult {
+    simulate_with_progress(variant, scenario, &mut |_| {})
+}
+
+/// Like [`simulate`], calling `progress(now)` every few tens of thousands of events.
+pub fn simulate_with_progress(
+    variant: &str,
+    scenario: &Scenario,
+    progress: &mut dyn FnMut(Micros),
+) -> RunResult {
+    let mut engine = Engine::new(scenario);
+    engine.run(progress);
+    engine.finish(variant)
+}
+
+/// The state of one run.
+struct Engine<'a> {
+    sc: &'a Scenario,
+    now: Micros,
+    queue: EventQueue,
+    users: Users,
+    sessions: Sessions,
+    /// Every server id ever used; ids `0..server_count` exist.
+    servers: Vec<Server>,
+    server_count: u32,
+    store: Store,
+    balancer: Balancer,
+    rec: Recorder,
+    arrivals: SimRng,
+    lengths: SimRng,
+    next_visit_us: Micros,
+    visits: u64,
+    /// Number given to the next request sent (unique in the run).
+    next_request: u64,
+    next_tick_us: Micros,
+    /// Start of the current bucket (`None` before warm-up ends).
+    bucket_start_us: Option<Micros>,
+    /// Session counts when warm-up ended.
+    sessions_at_warmup: SessionTotals,
+    next_timed: usize,
+    events_processed: u64,
+    event_rows: Vec<EventRow>,
+    /// The row of a crash whose detection is still pending, per server.
+    detect_row: Vec<Option<usize>>,
+    result: RunResult,
+    scratch_users: Vec<u32>,
+    scratch_ops: Vec<Op>,
+    /// (user slot, user id, server it would be routed to) of logged-in users before a change.
+    scratch_targets: Vec<(u32, u64, Option<u32>)>,
+}
+
+/// Where the next thing to do comes from.
+enum Next {
+    Tick,
+    Timed,
+    Arrival,
+    Queued,
+}
+
+impl<'a> Engine<'a> {
+    fn new(sc: &'a Scenario) -> Self {
+        let count = sc.servers.count;
+        let servers = (0..count)
+            .map(|_| Server::new(sc.servers.workers, sc.servers.queue_limit, 0))
+            .collect();
+        let mut arrivals = rng::stream(sc.seed, Stream::Arrivals);
+        let first_visit = Self::interarrival(&mut arrivals, sc.users.visits_per_s);
+        Engine {
+            sc,
+            now: 0,
+            queue: EventQueue::new(),
+            users: Users::new(),
+            sessions: Sessions::new(sc.users.session_ttl_us, count as usize),
+            servers,
+            server_count: count,
+            store: Store::new(sc.store.workers),
+            balancer: Balancer::new(
+                sc.balancer.policy,
+                sc.balancer.virtual_nodes,
+                count,
+                rng::stream(sc.seed, Stream::Routing),
+            ),
+            rec: Recorder::new(sc.warmup_us),
+            arrivals,
+            lengths: rng::stream(sc.seed, Stream::VisitLengths),
+            next_visit_us: first_visit,
+            visits: 0,
+            next_request: 0,
+            next_tick_us: sc.warmup_us,
+            bucket_start_us: None,
+            sessions_at_warmup: SessionTotals::default(),
+            next_timed: 0,
+            events_processed: 0,
+            event_rows: Vec::new(),
+            detect_row: vec![None; count as usize],
+            result: RunResult::default(),
+            scratch_users: Vec::new(),
+            scratch_ops: Vec::new(),
+            scratch_targets: Vec::new(),
+        }
+    }
+
+    fn run(&mut self, progress: &mut dyn FnMut(Micros)) {
+        loop {
+            let (at, next) = self.next();
+            debug_assert!(at >= self.now, "time never goes back");
+            self.now = at;
+            self.events_processed += 1;
+            if self.events_processed % PROGRESS_EVERY == 0 {
+                progress(at);
+            }
+            match next {
+                Next::Tick => {
+                    if self.tick() {
+                        break;
+                    }
+                }
+                Next::Timed => {
+                    let action = self.sc.events[self.next_timed].action;
+                    self.next_timed += 1;
+                    self.timed(action);
+                }
+                Next::Arrival => self.arrive(),
+                Next::Queued => {
+                    let (_, event) = self.queue.pop().expect("peeked");
+                    self.dispatch(event);
+                }
+            }
+        }
+        progress(self.now);
+    }
+
+    /// The earliest source, by (time, source order). The final bucket boundary is at `duration`,
+    /// so nothing at or after `duration` other than it ever runs.
+    fn next(&self) -> (Micros, Next) {
+        let mut best = (self.next_tick_us, Next::Tick);
+        let timed = self.sc.events.get(self.next_timed).map(|e| e.at_us);
+        if let Some(t) = timed.filter(|&t| t < best.0) {
+            best = (t, Next::Timed);
+        }
+        if self.next_visit_us < best.0 {
+            best = (self.next_visit_us, Next::Arrival);
+        }
+        if let Some(t) = self.queue.peek_time().filter(|&t| t < best.0) {
+            best = (t, Next::Queued);
+        }
+        best
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::Send { user } => self.send(user),
+            Event::ServiceDone {
+                server,
+                slot,
+                epoch,
+            } => self.service_done(server, slot, epoch),
+            Event::StoreDone { slot, epoch } => self.store_done(slot, epoch),
+            Event::Detect { server, epoch } => self.detect(server, epoch),
+        }
+    }
+
+    fn interarrival(rng: &mut SimRng, visits_per_s: f64) -> Micros {
+        (rng::exp1(rng) * 1e6 / visits_per_s).round() as Micros
+    }
+
+    fn finish(mut self, variant: &str) -> RunResult {
+        let mut result = std::mem::take(&mut self.result);
+        let sc = self.sc;
+        let unfinished = self
+            .users
+            .iter()
+            .filter(|(_, u)| u.phase != crate::events::Phase::Idle && u.sent_us >= sc.warmup_us)
+            .count() as u64;
+        for row in &mut self.event_rows {
+            row.rebalance_s = crate::metrics::rebalance_s(row.at_us, &result.buckets);
+        }
+        let bucket_imbalances: Vec<f64> =
+            result.buckets.iter().filter_map(|b| b.imbalance).collect();
+        let imbalance = (!bucket_imbalances.is_empty())
+            .then(|| bucket_imbalances.iter().sum::<f64>() / bucket_imbalances.len() as f64);
+        let users_remapped = sc.balancer.policy.maps_users().then(|| {
+            self.event_rows
+                .iter()
+                .filter_map(|r| r.users_remapped)
+                .sum()
+        });
+        let measured_us = sc.duration_us - sc.warmup_us;
+        let (end, start) = (self.sessions.totals(), self.sessions_at_warmup);
+        result.summary = Summary {
+            sessions_created: end.created - start.created,
+            sessions_lost: end.lost - start.lost,
+            sessions_expired: end.expired - start.expired,
+            counts: self.rec.total,
+            unfinished,
+            latency: self.rec.total_latency(),
+            imbalance,
+            store_reads: self.rec.store_reads,
+            store_writes: self.rec.store_writes,
+            users_remapped,
+            mean_in_tier: self.rec.mean_in_tier(sc.duration_us),
+            measured_s: measured_us as f64 / 1e6,
+        };
+        result.variant = variant.to_string();
+        result.events = self.event_rows;
+        result.events_processed = self.events_processed;
+        result
+    }
+}

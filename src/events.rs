@@ -1,0 +1,115 @@
+//! The vocabulary of the model: every event the engine schedules, and the states and outcomes of
+//! requests and sessions. A reader should learn the whole model from this file.
+//!
+//! Events that the engine knows in advance (bucket boundaries and the scenario's timed events) and
+//! the next visit arrival are not in the queue: the engine merges them with the queue in a fixed
+//! order (bucket boundary, then timed event, then arrival, then queued events) so that equal-time
+//! events always run in the same order.
+
+/// A scheduled event: what the engine must do at some future simulated time.
+///
+/// Events carry indices, never references, and are small (16 bytes) so that the queue stays
+/// cache-friendly. Stale events (for a server that has crashed since, or a request that has
+/// already ended) are recognised by their epoch or attempt number and ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A user's think time is over: it sends its next request.
+    Send {
+        /// Slot of the user.
+        user: u32,
+    },
+    /// A worker of a server finished the service of a request.
+    ServiceDone {
+        /// The server.
+        server: u32,
+        /// The worker slot on that server.
+        slot: u32,
+        /// The server's epoch when the service started (a crash bumps it).
+        epoch: u32,
+    },
+    /// The session store finished an operation.
+    StoreDone {
+        /// The store worker slot.
+        slot: u32,
+        /// The store's epoch when the operation started (a crash bumps it).
+        epoch: u32,
+    },
+    /// The balancer's health checks notice that a crashed server is down.
+    Detect {
+        /// The server.
+        server: u32,
+        /// The server's epoch just after the crash; a restart before detection bumps it.
+        epoch: u32,
+    },
+}
+
+/// How one request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Served normally: a login, or an authenticated request whose session was valid.
+    Ok,
+    /// An authenticated request whose session was not valid where it was served; it was served as
+    /// a forced re-login, which created a new session.
+    FailedAuth(AuthFailure),
+    /// Not served; the user retries after a think time.
+    Error(ErrorCause),
+}
+
+/// Why an authentication failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// The user's session was alive, but on another server.
+    Elsewhere,
+    /// The user's session was destroyed by a crash, a removal or a non-durable store restart.
+    Lost,
+    /// The user's session had expired (unused for longer than `session_ttl`).
+    Expired,
+}
+
+/// Why a request failed with an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCause {
+    /// Routed to a crashed server not yet detected, or lost with a server's queue or workers.
+    ServerDown,
+    /// The server's queue was full.
+    QueueFull,
+    /// The session store was down when the request needed it.
+    StoreDown,
+}
+
+/// Where a request is in its life, from the user's side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The user is thinking (or has not sent anything yet); no request is in flight.
+    Idle,
+    /// Waiting in a server's queue.
+    Queued,
+    /// Holding a server worker, waiting for the store to read the session.
+    StoreRead,
+    /// Holding a server worker, being served.
+    Service,
+    /// Holding a server worker, waiting for the store to write a new session.
+    StoreWrite,
+}
+
+/// What kind of work a request turned out to be once a server looked at it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// A login the user asked for: served with `login_time`, creates a session.
+    Login,
+    /// An authenticated request with a valid session: served with `service_time`.
+    Authenticated,
+    /// An authenticated request whose session was not valid: served as a login.
+    ForcedLogin(AuthFailure),
+}
+
+/// The life of a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    /// Valid until `last_use + session_ttl`.
+    Alive,
+    /// Unused for `session_ttl`.
+    Expired,
+    /// Destroyed with the memory that held it (crash, removal, non-durable store restart).
+    Lost,
+}

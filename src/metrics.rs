@@ -1,0 +1,415 @@
+//! What a run measured: the recorder the engine feeds, and the plain result rows it produces.
+//!
+//! Only requests sent at or after `warmup` count, in every table. Latency is from sending to the
+//! response, for requests that were served (ok or failed authentication); percentiles come from
+//! an HDR histogram with 3 significant digits (the value reported is the highest value
+//! equivalent to the recorded ones at that quantile, so within 0.1 % of the exact order
+//! statistic; latencies above a day are clamped to a day). Result rows are plain data with times in microseconds: the serializers in
+//! `output` turn them into files.
+
+use crate::events::{AuthFailure, ErrorCause, Outcome};
+use crate::scenario::Micros;
+use hdrhistogram::Histogram;
+
+/// Outcome counts of requests sent at or after warm-up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Logins served normally.
+    pub logins: u64,
+    /// Authenticated requests served with a valid session.
+    pub authenticated: u64,
+    /// Failed authentications: session alive on another server.
+    pub failed_elsewhere: u64,
+    /// Failed authentications: session lost with a crash, removal or store restart.
+    pub failed_lost: u64,
+    /// Failed authentications: session expired.
+    pub failed_expired: u64,
+    /// Errors: server down.
+    pub errors_server_down: u64,
+    /// Errors: queue full.
+    pub errors_queue_full: u64,
+    /// Errors: store down.
+    pub errors_store_down: u64,
+}
+
+impl Counts {
+    /// Requests served normally.
+    pub fn ok(&self) -> u64 {
+        self.logins + self.authenticated
+    }
+
+    /// Failed authentications, all causes.
+    pub fn failed_auth(&self) -> u64 {
+        self.failed_elsewhere + self.failed_lost + self.failed_expired
+    }
+
+    /// Errors, all causes.
+    pub fn errors(&self) -> u64 {
+        self.errors_server_down + self.errors_queue_full + self.errors_store_down
+    }
+
+    /// Requests that ended.
+    pub fn ended(&self) -> u64 {
+        self.ok() + self.failed_auth() + self.errors()
+    }
+
+    fn add(&mut self, outcome: Outcome, was_login: bool) {
+        let counter = match outcome {
+            Outcome::Ok if was_login => &mut self.logins,
+            Outcome::Ok => &mut self.authenticated,
+            Outcome::FailedAuth(AuthFailure::Elsewhere) => &mut self.failed_elsewhere,
+            Outcome::FailedAuth(AuthFailure::Lost) => &mut self.failed_lost,
+            Outcome::FailedAuth(AuthFailure::Expired) => &mut self.failed_expired,
+            Outcome::Error(ErrorCause::ServerDown) => &mut self.errors_server_down,
+            Outcome::Error(ErrorCause::QueueFull) => &mut self.errors_queue_full,
+            Outcome::Error(ErrorCause::StoreDown) => &mut self.errors_store_down,
+        };
+        *counter += 1;
+    }
+}
+
+/// Latency percentiles in microseconds (`None` when nothing was served).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Latency {
+    /// Mean, exact.
+    pub mean_us: Option<f64>,
+    /// Median.
+    pub p50_us: Option<u64>,
+    /// 95th percentile.
+    pub p95_us: Option<u64>,
+    /// 99th percentile.
+    pub p99_us: Option<u64>,
+}
+
+/// One variant's totals over the measured period.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    /// Outcomes of requests sent at or after warm-up.
+    pub counts: Counts,
+    /// Requests sent at or after warm-up still in flight at the end.
+    pub unfinished: u64,
+    /// Sessions created at or after warm-up.
+    pub sessions_created: u64,
+    /// Sessions lost (crash, removal, store restart) at or after warm-up.
+    pub sessions_lost: u64,
+    /// Sessions expired at or after warm-up.
+    pub sessions_expired: u64,
+    /// Latency of served requests.
+    pub latency: Latency,
+    /// Mean over buckets of the busiest server's share relative to the mean (`None`: no bucket
+    /// had any request).
+    pub imbalance: Option<f64>,
+    /// Store reads completed at or after warm-up.
+    pub store_reads: u64,
+    /// Store writes completed at or after warm-up.
+    pub store_writes: u64,
+    /// Sum of `users_remapped` over the event rows (`None` when the policy does not map users).
+    pub users_remapped: Option<u64>,
+    /// Time-average number of requests inside the web tier (queued or holding a worker) over the
+    /// measured period.
+    pub mean_in_tier: f64,
+    /// Length of the measured period in seconds.
+    pub measured_s: f64,
+}
+
+/// One time bucket of a variant.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BucketRow {
+    /// Start of the bucket.
+    pub start_us: Micros,
+    /// Length of the bucket (the last one may be shorter).
+    pub len_us: Micros,
+    /// Outcomes of requests that ended in the bucket.
+    pub counts: Counts,
+    /// Latency of requests served in the bucket.
+    pub latency: Latency,
+    /// Servers in the balancer's rotation at the end of the bucket.
+    pub servers_in_rotation: u32,
+    /// Live sessions at the end of the bucket (servers and store).
+    pub sessions_alive: u64,
+    /// Store operations completed in the bucket.
+    pub store_ops: u64,
+    /// Requests served by the busiest server in rotation / mean over the servers in rotation.
+    pub imbalance: Option<f64>,
+}
+
+/// One server in one time bucket.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServerRow {
+    /// Start of the bucket.
+    pub start_us: Micros,
+    /// Server id.
+    pub server: u32,
+    /// Whether it was running at the end of the bucket.
+    pub up: bool,
+    /// Requests it served (ok or failed authentication) in the bucket.
+    pub requests: u64,
+    /// Busy worker-time / (workers × bucket length).
+    pub busy_fraction: f64,
+    /// Live sessions in its memory at the end of the bucket.
+    pub sessions: u64,
+}
+
+/// One timed event of a variant and what it cost.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventRow {
+    /// When it happened.
+    pub at_us: Micros,
+    /// Its action, as spelled in scenario files.
+    pub action: &'static str,
+    /// The server (crash, restart) or the count (add, remove); `None` for store events.
+    pub target: Option<u32>,
+    /// Servers running just before.
+    pub servers_before: u32,
+    /// Servers running just after.
+    pub servers_after: u32,
+    /// Live sessions just before.
+    pub sessions_alive: u64,
+    /// Sessions it destroyed.
+    pub sessions_lost: u64,
+    /// Users whose server under the policy changed (`None` when the policy does not map users).
+    pub users_remapped: Option<u64>,
+    /// Seconds until the imbalance settled at or below [`SETTLED_IMBALANCE`] (`None`: never).
+    pub rebalance_s: Option<f64>,
+}
+
+/// Everything one variant's run produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunResult {
+    /// Variant name.
+    pub variant: String,
+    /// Totals.
+    pub summary: Summary,
+    /// Time series, one row per bucket.
+    pub buckets: Vec<BucketRow>,
+    /// Per-server time series, one row per bucket and server id.
+    pub servers: Vec<ServerRow>,
+    /// One row per timed event.
+    pub events: Vec<EventRow>,
+    /// Events the engine processed (for `--stats`).
+    pub events_processed: u64,
+}
+
+/// A bucket whose imbalance is at or below this is balanced.
+pub const SETTLED_IMBALANCE: f64 = 1.25;
+/// Consecutive balanced buckets that mean the imbalance has settled.
+pub const SETTLED_BUCKETS: usize = 3;
+
+/// Latencies above this (one day) are recorded as this in the percentiles (the mean stays exact).
+pub const MAX_LATENCY_US: u64 = 86_400_000_000;
+
+/// Records outcomes as the engine reports them.
+#[derive(Debug)]
+pub struct Recorder {
+    warmup_us: Micros,
+    /// Totals since warm-up.
+    pub total: Counts,
+    /// Counts of the current bucket.
+    pub bucket: Counts,
+    hist_total: Histogram<u64>,
+    hist_bucket: Histogram<u64>,
+    latency_sum_us: u128,
+    latency_n: u64,
+    /// Requests served by each server in the current bucket.
+    pub served_in_bucket: Vec<u64>,
+    /// Store operations completed in the current bucket.
+    pub store_ops_in_bucket: u64,
+    /// Store reads completed since warm-up.
+    pub store_reads: u64,
+    /// Store writes completed since warm-up.
+    pub store_writes: u64,
+    in_tier: u64,
+    in_tier_area: u128,
+    in_tier_since: Micros,
+}
+
+impl Recorder {
+    /// A recorder that ignores requests sent before `warmup_us`.
+    pub fn new(warmup_us: Micros) -> Self {
+        let hist =
+            || Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds");
+        Recorder {
+            warmup_us,
+            total: Counts::default(),
+            bucket: Counts::default(),
+            hist_total: hist(),
+            hist_bucket: hist(),
+            latency_sum_us: 0,
+            latency_n: 0,
+            served_in_bucket: Vec::new(),
+            store_ops_in_bucket: 0,
+            store_reads: 0,
+            store_writes: 0,
+            in_tier: 0,
+            in_tier_area: 0,
+            in_tier_since: warmup_us,
+        }
+    }
+
+    /// Whether `now` is in the measured period.
+    #[inline]
+    pub fn measuring(&self, now: Micros) -> bool {
+        now >= self.warmup_us
+    }
+
+    /// A request sent at `sent_us` ended at `now` with `outcome`, at `server` if it was served.
+    #[inline]
+    pub fn request_ended(
+        &mut self,
+        sent_us: Micros,
+        now: Micros,
+        outcome: Outcome,
+        was_login: bool,
+        server: Option<u32>,
+    ) {
+        if sent_us < self.warmup_us {
+            return;
+        }
+        self.total.add(outcome, was_login);
+        self.bucket.add(outcome, was_login);
+        if let Some(s) = server {
+            let latency = now - sent_us;
+            self.hist_total.saturating_record(latency);
+            self.hist_bucket.saturating_record(latency);
+            self.latency_sum_us += u128::from(latency);
+            self.latency_n += 1;
+            if self.served_in_bucket.len() <= s as usize {
+                self.served_in_bucket.resize(s as usize + 1, 0);
+            }
+            self.served_in_bucket[s as usize] += 1;
+        }
+    }
+
+    /// A store operation completed at `now`.
+    #[inline]
+    pub fn store_op(&mut self, now: Micros, write: bool) {
+        if !self.measuring(now) {
+            return;
+        }
+        self.store_ops_in_bucket += 1;
+        if write {
+            self.store_writes += 1;
+        } else {
+            self.store_reads += 1;
+        }
+    }
+
+    /// A request entered (`+1`) or left (`-1`) the web tier at `now`.
+    #[inline]
+    pub fn tier(&mut self, now: Micros, entered: bool) {
+        if now > self.in_tier_since {
+            self.in_tier_area += u128::from(self.in_tier) * u128::from(now - self.in_tier_since);
+            self.in_tier_since = now;
+        }
+        if entered {
+            self.in_tier += 1;
+        } else {
+            self.in_tier -= 1;
+        }
+    }
+
+    /// Latency of the current bucket; starts a new bucket's histogram.
+    pub fn take_bucket_latency(&mut self) -> Latency {
+        let latency = latency_of(&self.hist_bucket, None);
+        self.hist_bucket.reset();
+        latency
+    }
+
+    /// Latency since warm-up.
+    pub fn total_latency(&self) -> Latency {
+        let mean = (self.latency_n > 0).then(|| self.latency_sum_us as f64 / self.latency_n as f64);
+        latency_of(&self.hist_total, mean)
+    }
+
+    /// Time-average of requests in the tier from warm-up to `end`.
+    pub fn mean_in_tier(&mut self, end: Micros) -> f64 {
+        self.tier(end, true);
+        self.tier(end, false);
+        if end <= self.warmup_us {
+            return 0.0;
+        }
+        self.in_tier_area as f64 / (end - self.warmup_us) as f64
+    }
+}
+
+fn latency_of(h: &Histogram<u64>, mean_us: Option<f64>) -> Latency {
+    if h.is_empty() {
+        return Latency::default();
+    }
+    Latency {
+        mean_us: mean_us.or_else(|| Some(h.mean())),
+        p50_us: Some(h.value_at_quantile(0.50)),
+        p95_us: Some(h.value_at_quantile(0.95)),
+        p99_us: Some(h.value_at_quantile(0.99)),
+    }
+}
+
+/// The busiest server's count over the mean count (`None` if nothing was served).
+pub fn imbalance(served: impl Iterator<Item = u64>) -> Option<f64> {
+    let (mut n, mut sum, mut max) = (0u64, 0u64, 0u64);
+    for x in served {
+        n += 1;
+        sum += x;
+        max = max.max(x);
+    }
+    (sum > 0).then(|| max as f64 / (sum as f64 / n as f64))
+}
+
+/// Seconds from `at_us` until the start of the first bucket (starting at or after it) that
+/// begins [`SETTLED_BUCKETS`] consecutive buckets with imbalance at or below
+/// [`SETTLED_IMBALANCE`]; buckets without traffic do not break a run. `None` if that never happens.
+pub fn rebalance_s(at_us: Micros, buckets: &[BucketRow]) -> Option<f64> {
+    let first = buckets.partition_point(|b| b.start_us < at_us);
+    let later = &buckets[first..];
+    let balanced = |b: &BucketRow| b.imbalance.is_none_or(|x| x <= SETTLED_IMBALANCE);
+    (0..later.len())
+        .find(|&i| {
+            later.len() - i >= SETTLED_BUCKETS && later[i..i + SETTLED_BUCKETS].iter().all(balanced)
+        })
+        .map(|i| (later[i].start_us - at_us) as f64 / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(start_s: u64, imbalance: f64) -> BucketRow {
+        BucketRow {
+            start_us: start_s * 1_000_000,
+            imbalance: Some(imbalance),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn imbalance_is_max_over_mean() {
+        assert_eq!(imbalance([10, 10, 10, 10].into_iter()), Some(1.0));
+        // mean 10, max 25
+        assert_eq!(imbalance([25, 5, 5, 5].into_iter()), Some(2.5));
+        assert_eq!(imbalance([0, 0].into_iter()), None);
+    }
+
+    #[test]
+    fn rebalance_waits_for_three_balanced_buckets_after_the_event() {
+        let b: Vec<BucketRow> = [1.0, 1.0, 2.0, 1.5, 1.1, 1.3, 1.1, 1.2, 1.0]
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| bucket(10 * i as u64, x))
+            .collect();
+        // Event at 15 s: buckets from 20 s are 2.0 1.5 1.1 1.3 1.1 1.2 1.0; the first run of three
+        // balanced ones starts at 60 s.
+        assert_eq!(rebalance_s(15_000_000, &b), Some(45.0));
+        // Event at 0 s: already balanced at 0 s? 1.0 1.0 2.0: no; first run starts at 60 s too.
+        assert_eq!(rebalance_s(0, &b), Some(60.0));
+        assert_eq!(rebalance_s(90_000_000, &b), None);
+    }
+
+    #[test]
+    fn requests_before_warmup_are_not_counted() {
+        let mut r = Recorder::new(100);
+        r.request_ended(99, 150, Outcome::Ok, true, Some(0));
+        r.request_ended(100, 150, Outcome::Ok, true, Some(0));
+        assert_eq!(r.total.logins, 1);
+        assert_eq!(r.total_latency().p50_us, Some(50));
+    }
+}

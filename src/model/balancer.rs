@@ -1,0 +1,247 @@
+//! The load balancer: which server each request goes to.
+//!
+//! Models: the rotation (the servers the balancer routes to) and six policies over it: random,
+//! round robin, least connections, sticky (cookie affinity: placed round robin, then pinned until
+//! the pinned server leaves the rotation), hash of the user id modulo the rotation size, and a
+//! consistent-hash ring with `virtual_nodes` points per server. A crashed server stays in the
+//! rotation until the health checks notice (the engine removes it after `detection_delay`).
+//!
+//! Leaves out: the balancer's own capacity and latency (routing is instantaneous), connection
+//! reuse, retries by the balancer, and weights.
+
+use crate::rng::{self, SimRng};
+use crate::scenario::Policy;
+
+/// "Not pinned" in a user's sticky cookie.
+pub const NOT_PINNED: u32 = u32::MAX;
+
+/// The balancer's state.
+#[derive(Debug)]
+pub struct Balancer {
+    policy: Policy,
+    virtual_nodes: u32,
+    /// Server ids in rotation, ascending.
+    rotation: Vec<u32>,
+    /// `member[s]`: whether server `s` is in rotation.
+    member: Vec<bool>,
+    /// Next position of round robin (and of sticky placement).
+    next: usize,
+    /// Consistent-hash ring of (point, server), sorted; empty for other policies.
+    ring: Vec<(u64, u32)>,
+    rng: SimRng,
+}
+
+impl Balancer {
+    /// A balancer with servers `0..servers` in rotation.
+    pub fn new(policy: Policy, virtual_nodes: u32, servers: u32, rng: SimRng) -> Self {
+        let mut balancer = Balancer {
+            policy,
+            virtual_nodes,
+            rotation: Vec::new(),
+            member: Vec::new(),
+            next: 0,
+            ring: Vec::new(),
+            rng,
+        };
+        for s in 0..servers {
+            balancer.join(s);
+        }
+        balancer
+    }
+
+    /// The routing policy.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// Servers in rotation, ascending.
+    pub fn rotation(&self) -> &[u32] {
+        &self.rotation
+    }
+
+    /// Whether server `s` is in rotation.
+    pub fn contains(&self, s: u32) -> bool {
+        self.member.get(s as usize).copied().unwrap_or(false)
+    }
+
+    /// Puts server `s` in rotation (no effect if it is already).
+    pub fn join(&mut self, s: u32) {
+        if self.contains(s) {
+            return;
+        }
+        if self.member.len() <= s as usize {
+            self.member.resize(s as usize + 1, false);
+        }
+        self.member[s as usize] = true;
+        let at = self.rotation.partition_point(|&x| x < s);
+        self.rotation.insert(at, s);
+        if self.policy == Policy::ConsistentHash {
+            for v in 0..self.virtual_nodes {
+                self.ring.push((ring_point(s, v), s));
+            }
+            self.ring.sort_unstable();
+        }
+    }
+
+    /// Takes server `s` out of rotation (no effect if it is not in it).
+    pub fn leave(&mut self, s: u32) {
+        if !self.contains(s) {
+            return;
+        }
+        self.member[s as usize] = false;
+        self.rotation.retain(|&x| x != s);
+        self.ring.retain(|&(_, x)| x != s);
+    }
+
+    /// Picks the server for a request of user `user_id`; `pinned` is the user's sticky cookie,
+    /// which sticky routing reads and sets. `load(s)` is the number of requests at server `s`.
+    /// `None` when no server is in rotation.
+    pub fn route(
+        &mut self,
+        user_id: u64,
+        pinned: &mut u32,
+        load: impl Fn(u32) -> u32,
+    ) -> Option<u32> {
+        let n = self.rotation.len();
+        if n == 0 {
+            return None;
+        }
+        let server = match self.policy {
+            Policy::Random => self.rotation[rng::index(&mut self.rng, n)],
+            Policy::RoundRobin => self.round_robin(),
+            Policy::LeastConnections => {
+                // Fewest requests; ties go to the lowest id (the rotation is ascending).
+                *self
+                    .rotation
+                    .iter()
+                    .min_by_key(|&&s| load(s))
+                    .expect("rotation is not empty")
+            }
+            Policy::Sticky => {
+                if !self.contains(*pinned) {
+                    *pinned = self.round_robin();
+                }
+                *pinned
+            }
+            Policy::HashMod | Policy::ConsistentHash => {
+                self.hashed(user_id).expect("rotation is not empty")
+            }
+        };
+        Some(server)
+    }
+
+    /// Where user `user_id` with sticky cookie `pinned` would go now, for policies where that is a
+    /// function of the user (`None` for the others, and for a sticky user who must be re-placed).
+    pub fn target(&self, user_id: u64, pinned: u32) -> Option<u32> {
+        match self.policy {
+            Policy::Sticky => self.contains(pinned).then_some(pinned),
+            Policy::HashMod | Policy::ConsistentHash => self.hashed(user_id),
+            Policy::Random | Policy::RoundRobin | Policy::LeastConnections => None,
+        }
+    }
+
+    fn round_robin(&mut self) -> u32 {
+        let s = self.rotation[self.next % self.rotation.len()];
+        self.next = self.next.wrapping_add(1);
+        s
+    }
+
+    fn hashed(&self, user_id: u64) -> Option<u32> {
+        if self.rotation.is_empty() {
+            return None;
+        }
+        let h = user_hash(user_id);
+        match self.policy {
+            Policy::ConsistentHash => {
+                let i = self.ring.partition_point(|&(p, _)| p < h);
+                Some(self.ring.get(i).unwrap_or(&self.ring[0]).1)
+            }
+            _ => Some(self.rotation[(h % self.rotation.len() as u64) as usize]),
+        }
+    }
+}
+
+/// The hash of a user id used by `hash_mod` and `consistent_hash`.
+fn user_hash(user_id: u64) -> u64 {
+    rng::mix64(user_id ^ 0x5EED_0F_5E55_10B5)
+}
+
+/// The ring position of virtual node `v` of server `s`.
+fn ring_point(s: u32, v: u32) -> u64 {
+    rng::mix64((u64::from(s) << 32) | u64::from(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn balancer(policy: Policy, n: u32) -> Balancer {
+        Balancer::new(policy, 64, n, rng::stream(1, rng::Stream::Routing))
+    }
+
+    fn route(b: &mut Balancer, user: u64, pinned: &mut u32) -> u32 {
+        b.route(user, pinned, |_| 0).expect("a server")
+    }
+
+    #[test]
+    fn round_robin_cycles_over_the_rotation() {
+        let mut b = balancer(Policy::RoundRobin, 3);
+        b.leave(1);
+        let got: Vec<u32> = (0..4)
+            .map(|u| route(&mut b, u, &mut NOT_PINNED.clone()))
+            .collect();
+        assert_eq!(got, vec![0, 2, 0, 2]);
+    }
+
+    #[test]
+    fn sticky_pins_and_repins_when_the_server_leaves() {
+        let mut b = balancer(Policy::Sticky, 3);
+        let mut pin = NOT_PINNED;
+        assert_eq!(route(&mut b, 9, &mut pin), 0);
+        assert_eq!(route(&mut b, 9, &mut pin), 0);
+        b.leave(0);
+        assert_eq!(b.target(9, pin), None);
+        let again = route(&mut b, 9, &mut pin);
+        assert_ne!(again, 0);
+        assert_eq!(pin, again);
+    }
+
+    #[test]
+    fn least_connections_picks_the_least_loaded_lowest_id() {
+        let mut b = balancer(Policy::LeastConnections, 4);
+        let loads = [3, 1, 1, 2];
+        let got = b.route(0, &mut NOT_PINNED.clone(), |s| loads[s as usize]);
+        assert_eq!(got, Some(1));
+    }
+
+    #[test]
+    fn no_server_in_rotation_means_no_route() {
+        let mut b = balancer(Policy::HashMod, 1);
+        b.leave(0);
+        assert_eq!(b.route(1, &mut NOT_PINNED.clone(), |_| 0), None);
+        assert_eq!(b.target(1, NOT_PINNED), None);
+    }
+
+    /// Fraction of 20,000 users whose hashed server changes when server `n` joins `n` servers.
+    fn moved_on_join(policy: Policy, n: u32) -> f64 {
+        let mut b = balancer(policy, n);
+        let before: Vec<Option<u32>> = (0..20_000).map(|u| b.target(u, NOT_PINNED)).collect();
+        b.join(n);
+        let moved = (0..20_000u64)
+            .filter(|&u| b.target(u, NOT_PINNED) != before[u as usize])
+            .count();
+        moved as f64 / 20_000.0
+    }
+
+    #[test]
+    fn hash_mod_moves_most_users_and_consistent_hash_few() {
+        for n in [4, 8] {
+            let expected_mod = f64::from(n) / f64::from(n + 1);
+            let expected_ring = 1.0 / f64::from(n + 1);
+            let m = moved_on_join(Policy::HashMod, n);
+            let c = moved_on_join(Policy::ConsistentHash, n);
+            assert!((m - expected_mod).abs() < 0.02, "hash_mod n={n}: {m}");
+            assert!((c - expected_ring).abs() < 0.05, "consistent n={n}: {c}");
+        }
+    }
+}

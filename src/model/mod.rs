@@ -1,0 +1,9 @@
+//! The parts of the simulated system, one file each: users, the balancer, the web servers, the
+//! session store, and the sessions themselves. Each part is plain state with small operations;
+//! the engine moves requests between them.
+
+pub mod balancer;
+pub mod server;
+pub mod sessions;
+pub mod store;
+pub mod users;

@@ -1,0 +1,171 @@
+//! Users: one per visit, each a closed loop of request, response (or error), think, request.
+//!
+//! Models: a visit arrives (Poisson), logs in, sends a geometric number of authenticated
+//! requests, waiting for each response and then thinking for an exponential time, and leaves. The
+//! user holds a cookie with its session (and, under sticky routing, the balancer's affinity
+//! cookie). Each user draws its own think, service and store times from its own generator, the
+//! same four numbers for every request it sends, so every variant sees the same user behave the
+//! same way.
+//!
+//! Leaves out: users who give up, abandon a slow request or come back for another visit, and
+//! client-side time outs.
+
+use crate::events::{Phase, Work};
+use crate::model::balancer::NOT_PINNED;
+use crate::model::sessions::NO_SESSION;
+use crate::rng::{self, SimRng};
+use crate::scenario::Micros;
+
+/// The random times one request of a user will need, drawn when it is sent.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Draws {
+    /// Standard exponential sample for the think time after this request ends.
+    pub think: f32,
+    /// Standard exponential sample for the service time on a server.
+    pub service: f32,
+    /// Standard exponential sample for a store read.
+    pub read: f32,
+    /// Standard exponential sample for a store write.
+    pub write: f32,
+}
+
+/// One user in the middle of a visit.
+#[derive(Debug)]
+pub struct User {
+    /// The visit number (0, 1, 2, ... in order of arrival): the user's identity for hashing.
+    pub id: u64,
+    /// The user's own generator.
+    pub rng: SimRng,
+    /// When the current request was sent.
+    pub sent_us: Micros,
+    /// Authenticated requests still to send after the login.
+    pub remaining: u64,
+    /// Number of the request in flight (unique in the run), `u64::MAX` when none is; store
+    /// operations of another number are stale.
+    pub request: u64,
+    /// Whether the request in flight (or the last one) was sent as a login.
+    pub login: bool,
+    /// Session slot in the cookie, or `NO_SESSION` before the first login.
+    pub session: u32,
+    /// Sticky cookie of the balancer, or `NOT_PINNED`.
+    pub pinned: u32,
+    /// The server of the current request.
+    pub server: u32,
+    /// The worker slot the current request holds on that server.
+    pub slot: u32,
+    /// Where the current request is.
+    pub phase: Phase,
+    /// What the server found the current request to be (set when its service begins).
+    pub work: Work,
+    /// Random times of the current request.
+    pub draws: Draws,
+}
+
+impl User {
+    /// Whether the next request is a login (no cookie yet, or the last login failed).
+    pub fn needs_login(&self) -> bool {
+        self.session == NO_SESSION
+    }
+
+    /// Draws the random times of the next request; called once per request sent.
+    pub fn draw(&mut self) {
+        self.draws = Draws {
+            think: rng::exp1(&mut self.rng) as f32,
+            service: rng::exp1(&mut self.rng) as f32,
+            read: rng::exp1(&mut self.rng) as f32,
+            write: rng::exp1(&mut self.rng) as f32,
+        };
+    }
+}
+
+/// Users currently in a visit, in reusable slots.
+#[derive(Debug, Default)]
+pub struct Users {
+    slots: Vec<Option<User>>,
+    free: Vec<u32>,
+    active: usize,
+}
+
+impl Users {
+    /// No users.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A new user for visit `id` with `requests` authenticated requests; returns its slot.
+    pub fn arrive(&mut self, id: u64, requests: u64, seed: u64) -> u32 {
+        let user = User {
+            id,
+            rng: rng::user_stream(seed, id),
+            sent_us: 0,
+            remaining: requests,
+            request: u64::MAX,
+            login: true,
+            session: NO_SESSION,
+            pinned: NOT_PINNED,
+            server: 0,
+            slot: 0,
+            phase: Phase::Idle,
+            work: Work::Login,
+            draws: Draws::default(),
+        };
+        self.active += 1;
+        match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(user);
+                slot
+            }
+            None => {
+                self.slots.push(Some(user));
+                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 concurrent users")
+            }
+        }
+    }
+
+    /// The user leaves; its slot will be reused.
+    pub fn leave(&mut self, slot: u32) -> User {
+        let user = self.slots[slot as usize]
+            .take()
+            .expect("a user leaves once");
+        self.free.push(slot);
+        self.active -= 1;
+        user
+    }
+
+    /// The user in `slot`.
+    #[inline]
+    pub fn get(&self, slot: u32) -> &User {
+        self.slots[slot as usize].as_ref().expect("a live user")
+    }
+
+    /// The number of the request in flight of the user in `slot`, if there is such a user and
+    /// request.
+    pub fn current_request(&self, slot: u32) -> Option<u64> {
+        let user = self.slots.get(slot as usize)?.as_ref()?;
+        (user.request != u64::MAX).then_some(user.request)
+    }
+
+    /// The user in `slot`, if there is one.
+    pub fn try_get(&self, slot: u32) -> Option<&User> {
+        self.slots.get(slot as usize)?.as_ref()
+    }
+
+    /// The user in `slot`, mutably.
+    #[inline]
+    pub fn get_mut(&mut self, slot: u32) -> &mut User {
+        self.slots[slot as usize].as_mut().expect("a live user")
+    }
+
+    /// Every user in a visit, by slot.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &User)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, u)| u.as_ref().map(|u| (i as u32, u)))
+    }
+
+    /// How many users are in a visit.
+    pub fn active(&self) -> usize {
+        self.active
+    }
+}

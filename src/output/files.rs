@@ -1,0 +1,107 @@
+//! The only code that writes results to disk: a run's output folder appears complete or not at all.
+//!
+//! Files are written into a temporary folder beside the target (`.<name>.tmp-<pid>`), which then
+//! takes the target's place; a previous folder of the same name is moved aside first and removed
+//! last, so an interrupted or failed write leaves the previous results in place.
+
+use anyhow::{Context, Result};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// One file of a run's output: its name in the folder and its bytes.
+pub struct OutputFile {
+    /// File name, e.g. `summary.csv`.
+    pub name: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+}
+
+/// Writes `files` as the folder `root/name`, replacing any previous one as a whole. Returns the
+/// folder's path.
+pub fn write_folder(root: &Path, name: &str, files: &[OutputFile]) -> Result<PathBuf> {
+    fs::create_dir_all(root)
+        .with_context(|| format!("cannot create the output folder {}", root.display()))?;
+    let pid = std::process::id();
+    let target = root.join(name);
+    let tmp = root.join(format!(".{name}.tmp-{pid}"));
+    let old = root.join(format!(".{name}.old-{pid}"));
+    let written = write_files(&tmp, files).and_then(|()| swap_in(&tmp, &target, &old));
+    if written.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    written?;
+    Ok(target)
+}
+
+fn write_files(dir: &Path, files: &[OutputFile]) -> Result<()> {
+    if dir.exists() {
+        fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    fs::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for file in files {
+        let path = dir.join(&file.name);
+        fs::write(&path, &file.bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Puts `tmp` in the place of `target`, keeping the previous `target` until that has worked.
+fn swap_in(tmp: &Path, target: &Path, old: &Path) -> Result<()> {
+    let had_previous = target.exists();
+    if had_previous {
+        fs::rename(target, old)
+            .with_context(|| format!("cannot move the previous {} aside", target.display()))?;
+    }
+    if let Err(e) = fs::rename(tmp, target) {
+        if had_previous {
+            let _ = fs::rename(old, target);
+        }
+        return Err(e).with_context(|| format!("cannot move results into {}", target.display()));
+    }
+    if had_previous {
+        fs::remove_dir_all(old)
+            .with_context(|| format!("cannot remove the previous results {}", old.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> OutputFile {
+        OutputFile {
+            name: name.into(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    fn scratch(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tiersim-files-{test}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_new_folder_replaces_the_old_one_whole() {
+        let root = scratch("replace");
+        write_folder(&root, "demo", &[file("a.csv", "1"), file("b.csv", "2")]).unwrap();
+        let out = write_folder(&root, "demo", &[file("a.csv", "3")]).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.csv")).unwrap(), "3");
+        assert!(
+            !out.join("b.csv").exists(),
+            "nothing of the previous run remains"
+        );
+        let names: Vec<String> = fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["demo".to_string()],
+            "no temporary folder is left"
+        );
+        fs::remove_dir_all(root).unwrap();
+    }
+}

@@ -1,0 +1,234 @@
+//! The validated experiment: what one scenario file asks the simulator to run.
+//!
+//! These are domain types, built only by `config` (which owns every check) and read by the engine.
+//! Every value here is already known to be valid: counts are at least one, times are in whole
+//! microseconds of simulated time (`_us` fields), rates are finite and positive, and every timed
+//! event targets a server that exists and is in the right state at that moment.
+
+/// Simulated time and durations, in whole microseconds.
+pub type Micros = u64;
+
+/// Microseconds in one second.
+pub const US_PER_S: Micros = 1_000_000;
+
+/// One scenario file, validated: its name, and one fully resolved scenario per variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Experiment {
+    /// `name` from the file: `[a-z0-9-]+`, names the output folder.
+    pub name: String,
+    /// One-line title for tables and reports.
+    pub title: String,
+    /// The lesson, in a few sentences.
+    pub description: String,
+    /// The variants to run, in file order; a file without `[[variants]]` has one named `base`.
+    pub variants: Vec<Variant>,
+}
+
+/// One design to run against the shared users of an experiment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    /// `[a-z0-9-]+`, unique within the experiment.
+    pub name: String,
+    /// The scenario with the variant's `set` (and the command line's `--set`) applied.
+    pub scenario: Scenario,
+}
+
+/// Everything one simulation run needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Root of every random stream of the run.
+    pub seed: u64,
+    /// The run stops at this simulated time.
+    pub duration_us: Micros,
+    /// Requests sent before this time are not counted.
+    pub warmup_us: Micros,
+    /// Resolution of the time series (buckets start at `warmup_us`).
+    pub bucket_us: Micros,
+    /// How users arrive and behave.
+    pub users: Users,
+    /// The web tier.
+    pub servers: Servers,
+    /// The load balancer in front of the web tier.
+    pub balancer: Balancer,
+    /// Where sessions live.
+    pub storage: Storage,
+    /// The shared session store (used only by `Storage::SharedStore`).
+    pub store: Store,
+    /// Timed events, sorted by time (ties keep file order).
+    pub events: Vec<TimedEvent>,
+}
+
+/// The user model: Poisson visits, each a login and then a geometric number of requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Users {
+    /// Mean rate of new visits (one visit is one user), per second of simulated time.
+    pub visits_per_s: f64,
+    /// Mean number of authenticated requests after the login (geometric on 0, 1, 2, ...).
+    pub requests_per_visit: f64,
+    /// Mean of the exponential think time between a response and the next request.
+    pub think_time_us: Micros,
+    /// A session expires this long after its last use (sliding expiry).
+    pub session_ttl_us: Micros,
+}
+
+/// The web servers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Servers {
+    /// Servers at the start of the run (ids `0..count`).
+    pub count: u32,
+    /// Requests served at once by one server.
+    pub workers: u32,
+    /// Mean exponential service time of an authenticated request.
+    pub service_time_us: Micros,
+    /// Mean exponential service time of a login (and of a forced re-login).
+    pub login_time_us: Micros,
+    /// Most requests waiting in one server's queue; one more is rejected.
+    pub queue_limit: u32,
+}
+
+/// The load balancer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Balancer {
+    /// How a request picks a server among those in rotation.
+    pub policy: Policy,
+    /// Points per server on the consistent-hash ring.
+    pub virtual_nodes: u32,
+    /// Time from a crash until the health checks take the server out of rotation.
+    pub detection_delay_us: Micros,
+}
+
+/// Routing policies of the load balancer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// A uniformly random server in rotation.
+    Random,
+    /// The servers in rotation in turn.
+    RoundRobin,
+    /// The server in rotation with the fewest requests queued or in service.
+    LeastConnections,
+    /// Cookie affinity: placed round robin once, then pinned until the server leaves rotation.
+    Sticky,
+    /// Hash of the user id modulo the number of servers in rotation.
+    HashMod,
+    /// A hash ring with `virtual_nodes` points per server in rotation.
+    ConsistentHash,
+}
+
+impl Policy {
+    /// Every policy, in documentation order.
+    pub const ALL: [Policy; 6] = [
+        Policy::Random,
+        Policy::RoundRobin,
+        Policy::LeastConnections,
+        Policy::Sticky,
+        Policy::HashMod,
+        Policy::ConsistentHash,
+    ];
+
+    /// The spelling used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Random => "random",
+            Policy::RoundRobin => "round_robin",
+            Policy::LeastConnections => "least_connections",
+            Policy::Sticky => "sticky",
+            Policy::HashMod => "hash_mod",
+            Policy::ConsistentHash => "consistent_hash",
+        }
+    }
+
+    /// Whether a user's server is a function of the user (so a change of membership remaps users).
+    pub fn maps_users(self) -> bool {
+        matches!(
+            self,
+            Policy::Sticky | Policy::HashMod | Policy::ConsistentHash
+        )
+    }
+}
+
+/// Where sessions live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// Stateful tier: in the memory of the server that handled the login.
+    ServerMemory,
+    /// Stateless tier: in the shared session store.
+    SharedStore,
+}
+
+impl Storage {
+    /// Every storage, in documentation order.
+    pub const ALL: [Storage; 2] = [Storage::ServerMemory, Storage::SharedStore];
+
+    /// The spelling used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Storage::ServerMemory => "server_memory",
+            Storage::SharedStore => "shared_store",
+        }
+    }
+}
+
+/// The shared session store: one node, `workers` operations at once, FIFO queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Store {
+    /// Operations served at once.
+    pub workers: u32,
+    /// Mean exponential time of a session read.
+    pub read_time_us: Micros,
+    /// Mean exponential time of a session write.
+    pub write_time_us: Micros,
+    /// Whether sessions survive a store crash.
+    pub durable: bool,
+}
+
+/// A change of the world at a fixed simulated time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimedEvent {
+    /// When it happens.
+    pub at_us: Micros,
+    /// What happens.
+    pub action: Action,
+}
+
+/// The actions of timed events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Server `server` crashes: its queue, in-flight requests and sessions are lost.
+    Crash {
+        /// 0-based server id.
+        server: u32,
+    },
+    /// Server `server` comes back empty and rejoins the rotation.
+    Restart {
+        /// 0-based server id.
+        server: u32,
+    },
+    /// `count` new servers join, numbered after the highest existing one.
+    AddServers {
+        /// How many.
+        count: u32,
+    },
+    /// The `count` highest-numbered servers leave at once, losing their sessions.
+    RemoveServers {
+        /// How many.
+        count: u32,
+    },
+    /// The session store becomes unavailable.
+    StoreCrash,
+    /// The session store comes back (empty unless `store.durable`).
+    StoreRestart,
+}
+
+impl Action {
+    /// The spelling used in scenario files and in `events.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Crash { .. } => "crash",
+            Action::Restart { .. } => "restart",
+            Action::AddServers { .. } => "add_servers",
+            Action::RemoveServers { .. } => "remove_servers",
+            Action::StoreCrash => "store_crash",
+            Action::StoreRestart => "store_restart",
+        }
+    }
+}
