@@ -176,7 +176,7 @@ pub fn csv_files(results: &[RunResult]) -> Vec<files::OutputFile> {
 /// `stats: variant=<v> events=<n> wall_s=<x> events_per_s=<y> requests=<r> requests_per_s=<z>`.
 fn stats_line(result: &RunResult, wall_s: f64) -> String {
     let s = &result.summary;
-    let requests = s.counts.ended() + s.unfinished;
+    let requests = s.sent;
     let per_s = |n: u64| if wall_s > 0.0 { n as f64 / wall_s } else { 0.0 };
     format!(
         "stats: variant={} events={} wall_s={wall_s:.3} events_per_s={:.0} requests={requests} requests_per_s={:.0}",

@@ -86,6 +86,8 @@ pub struct Latency {
 pub struct Summary {
     /// Outcomes of requests sent at or after warm-up.
     pub counts: Counts,
+    /// Requests sent at or after warm-up (counted when sent).
+    pub sent: u64,
     /// Requests sent at or after warm-up still in flight at the end.
     pub unfinished: u64,
     /// Sessions created at or after warm-up.
@@ -202,6 +204,8 @@ pub const MAX_LATENCY_US: u64 = 86_400_000_000;
 #[derive(Debug)]
 pub struct Recorder {
     warmup_us: Micros,
+    /// Requests sent since warm-up.
+    pub sent: u64,
     /// Totals since warm-up.
     pub total: Counts,
     /// Counts of the current bucket.
@@ -230,6 +234,7 @@ impl Recorder {
             || Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds");
         Recorder {
             warmup_us,
+            sent: 0,
             total: Counts::default(),
             bucket: Counts::default(),
             hist_total: hist(),
@@ -277,6 +282,14 @@ impl Recorder {
                 self.served_in_bucket.resize(s as usize + 1, 0);
             }
             self.served_in_bucket[s as usize] += 1;
+        }
+    }
+
+    /// A request was sent at `now`.
+    #[inline]
+    pub fn request_sent(&mut self, now: Micros) {
+        if self.measuring(now) {
+            self.sent += 1;
         }
     }
 

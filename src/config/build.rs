@@ -5,9 +5,12 @@
 
 use std::ops::Range;
 
+use toml::Spanned;
+
 use super::check::{Checker, Least, show_duration};
+use super::duration::format_duration;
 use super::error::Report;
-use super::raw::{Field, RawBalancer, RawFile, RawServers, RawStore, RawUsers};
+use super::raw::{Field, RawBalancer, RawFile, RawServers, RawStore, RawUsers, RawVariant};
 use super::timeline;
 use crate::scenario::{
     Balancer, Micros, Policy, Scenario, Servers, Storage, Store, US_PER_S, Users,
@@ -60,31 +63,33 @@ pub(super) fn variant_names(raw: &RawFile, report: &mut Report<'_>) -> Vec<Strin
     let mut c = Checker::new(report);
     let mut names: Vec<String> = Vec::new();
     for (index, variant) in raw.variants.iter().enumerate() {
-        let place = format!("variants[{index}]");
-        let name = match &variant.get_ref().name {
-            None => {
-                c.problem(
-                    variant.span(),
-                    &place,
-                    "missing `name`; every variant needs one, e.g. name = \"sticky\"",
-                );
-                None
-            }
-            Some(value) => c.slug(&format!("{place}.name"), value).filter(|name| {
-                let first = names.iter().position(|known| known == name);
-                if let Some(first) = first {
-                    c.problem(
-                        value.span(),
-                        format!("{place}.name"),
-                        format!("duplicate variant name `{name}` (also variants[{first}])"),
-                    );
-                }
-                first.is_none()
-            }),
-        };
-        names.push(name.unwrap_or(place));
+        let name = variant_name(&mut c, index, variant, &names);
+        names.push(name.unwrap_or_else(|| format!("variants[{index}]")));
     }
     names
+}
+
+/// The name of variant `index`, if it is present, well formed, and not one of the `earlier`.
+fn variant_name(
+    c: &mut Checker<'_, '_>,
+    index: usize,
+    variant: &Spanned<RawVariant>,
+    earlier: &[String],
+) -> Option<String> {
+    let place = format!("variants[{index}]");
+    let Some(value) = &variant.get_ref().name else {
+        let message = "missing `name`; every variant needs one, e.g. name = \"sticky\"";
+        c.problem(variant.span(), place, message);
+        return None;
+    };
+    let path = format!("{place}.name");
+    let name = c.slug(&path, value)?;
+    if let Some(first) = earlier.iter().position(|known| *known == name) {
+        let message = format!("duplicate variant name `{name}` (also variants[{first}])");
+        c.problem(value.span(), path, message);
+        return None;
+    }
+    Some(name)
 }
 
 /// Builds one variant's scenario; `seed` (the command line's `--seed`) replaces the file's.
@@ -138,25 +143,23 @@ fn times(c: &mut Checker<'_, '_>, raw: &RawFile) -> Option<Times> {
     let warmup_us = c.duration("warmup", &raw.warmup, MINUTE, Least::Zero);
     let bucket_us = c.duration("bucket", &raw.bucket, 10 * US_PER_S, Least::AboveZero);
     let (duration_us, warmup_us, bucket_us) = (duration_us?, warmup_us?, bucket_us?);
-    let duration = show_duration(duration_us, &raw.duration);
     if warmup_us >= duration_us {
         let span = first_span(&[&raw.warmup, &raw.duration]);
+        let duration = show_duration(duration_us, &raw.duration);
         let warmup = show_duration(warmup_us, &raw.warmup);
-        c.problem(
-            span,
-            "warmup",
-            format!("must be less than duration ({duration}), got {warmup}"),
-        );
+        let message = format!("must be less than duration ({duration}), got {warmup}");
+        c.problem(span, "warmup", message);
         return None;
     }
-    if bucket_us > duration_us - warmup_us {
+    let room_us = duration_us - warmup_us;
+    if bucket_us > room_us {
         let span = first_span(&[&raw.bucket, &raw.warmup, &raw.duration]);
-        let (warmup, bucket) = (
-            show_duration(warmup_us, &raw.warmup),
-            show_duration(bucket_us, &raw.bucket),
+        let room = [duration_us, warmup_us, room_us].map(format_duration);
+        let bucket = show_duration(bucket_us, &raw.bucket);
+        let message = format!(
+            "must be at most duration - warmup ({} - {} = {}), got {bucket}",
+            room[0], room[1], room[2]
         );
-        let message =
-            format!("must be at most duration - warmup ({duration} - {warmup}), got {bucket}");
         c.problem(span, "bucket", message);
         return None;
     }

@@ -32,7 +32,9 @@ pub fn parse_duration(text: &str) -> Result<Micros, String> {
         ));
     }
     if text.contains(char::is_whitespace) {
-        return fail("write the number and the unit together, without spaces, e.g. \"5s\"".into());
+        return fail(format!(
+            "write the number and the unit together, without spaces, e.g. \"5s\" (units: {UNIT_LIST})"
+        ));
     }
     if text.starts_with('-') {
         return fail("a duration cannot be negative".into());

@@ -23,6 +23,8 @@ pub enum Origin {
     },
     /// In a `--set KEY=VALUE` argument of the command line.
     Flag {
+        /// 0-based position among the `--set` arguments.
+        index: usize,
         /// The argument as given (`servers.count=abc`).
         text: String,
     },
@@ -36,7 +38,7 @@ impl fmt::Display for Origin {
                 line,
                 column,
             } => write!(f, "{source}:{line}:{column}"),
-            Origin::Flag { text } => write!(f, "--set {text}"),
+            Origin::Flag { text, .. } => write!(f, "--set {text}"),
         }
     }
 }

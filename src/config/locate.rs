@@ -45,9 +45,10 @@ impl<'a> Locator<'a> {
         }
         let index = (0..self.flags.len())
             .rev()
-            .find(|&i| self.flag_start(i) <= span.start);
-        let text = index.map_or_else(String::new, |i| self.flags[i].clone());
-        Origin::Flag { text }
+            .find(|&i| self.flag_start(i) <= span.start)
+            .unwrap_or(0);
+        let text = self.flags.get(index).cloned().unwrap_or_default();
+        Origin::Flag { index, text }
     }
 }
 
@@ -87,7 +88,7 @@ mod tests {
         assert_eq!(locator.flag_start(0), 6);
         assert_eq!(locator.flag_start(1), 10);
         let flag = |span| match locator.origin(span) {
-            Origin::Flag { text } => text,
+            Origin::Flag { text, .. } => text,
             other => panic!("{other:?}"),
         };
         assert_eq!(flag(6..7), "a=1");

@@ -52,27 +52,9 @@ pub fn parse(
 ) -> Result<Experiment, ConfigError> {
     let locator = Locator::new(source, text, overrides);
     let mut report = Report::new(&locator);
-    let mut doc = match DeTable::parse(text) {
-        Ok(doc) => doc,
-        Err(error) => {
-            report.add(
-                error.span().unwrap_or(0..0),
-                "",
-                format!("invalid TOML: {}", error.message()),
-            );
-            return finish(report, None);
-        }
-    };
-    if !schema::check_document(doc.get_mut(), &mut report) {
-        return finish(report, None);
-    }
     let flags = overrides::from_flags(overrides, &locator, &mut report);
-    let base = match raw::read(doc.clone()) {
-        Ok(base) => base,
-        Err(error) => {
-            report.add(error.span.unwrap_or(0..0), error.path, error.message);
-            return finish(report, None);
-        }
+    let Some((doc, base)) = read_document(text, &mut report) else {
+        return finish(report, None);
     };
     let head = build::head(&base, &mut report);
     let names = build::variant_names(&base, &mut report);
@@ -87,21 +69,29 @@ pub fn parse(
         .map(|set| build_variant(&doc, set, &flags, seed, &locator))
         .unzip();
     report.merge_variants(&names, problems);
-    let experiment = head.and_then(|head| {
-        let variants = names.into_iter().zip(scenarios).map(|(name, scenario)| {
-            Some(Variant {
-                name,
-                scenario: scenario?,
-            })
-        });
-        Some(Experiment {
-            name: head.name,
-            title: head.title,
-            description: head.description,
-            variants: variants.collect::<Option<_>>()?,
-        })
-    });
+    let experiment = head.and_then(|head| assemble(head, names, scenarios));
     finish(report, experiment)
+}
+
+/// Parses the text and checks its keys and shape: the tree (unknown keys removed) and the file
+/// as written, without overrides. `None` if it cannot be read further.
+fn read_document<'t>(
+    text: &'t str,
+    report: &mut Report<'_>,
+) -> Option<(Spanned<DeTable<'t>>, raw::RawFile)> {
+    let mut doc = match DeTable::parse(text) {
+        Ok(doc) => doc,
+        Err(error) => {
+            let span = error.span().unwrap_or(0..0);
+            report.add(span, "", format!("invalid TOML: {}", error.message()));
+            return None;
+        }
+    };
+    if !schema::check_document(doc.get_mut(), report) {
+        return None;
+    }
+    let base = raw::read(doc.clone(), report)?;
+    Some((doc, base))
 }
 
 /// Builds the scenario of one variant: the document with the variant's `set`, then the `--set`
@@ -112,19 +102,35 @@ fn build_variant<'i>(
     flags: &[Override<'i>],
     seed: Option<u64>,
     locator: &Locator<'_>,
-) -> (Option<Scenario>, Vec<error::Problem>) {
+) -> (Option<Scenario>, Vec<Problem>) {
     let mut report = Report::new(locator);
     let mut tree = doc.clone();
     overrides::apply(tree.get_mut(), set);
     overrides::apply(tree.get_mut(), flags);
-    let scenario = match raw::read(tree) {
-        Ok(raw) => build::scenario(&raw, seed, &mut report),
-        Err(error) => {
-            report.add(error.span.unwrap_or(0..0), error.path, error.message);
-            None
-        }
-    };
+    let scenario =
+        raw::read(tree, &mut report).and_then(|raw| build::scenario(&raw, seed, &mut report));
     (scenario, report.into_problems())
+}
+
+/// The experiment, if every variant's scenario is valid.
+fn assemble(
+    head: build::Head,
+    names: Vec<String>,
+    scenarios: Vec<Option<Scenario>>,
+) -> Option<Experiment> {
+    let variants = names.into_iter().zip(scenarios);
+    let variants = variants.map(|(name, scenario)| {
+        Some(Variant {
+            name,
+            scenario: scenario?,
+        })
+    });
+    Some(Experiment {
+        name: head.name,
+        title: head.title,
+        description: head.description,
+        variants: variants.collect::<Option<_>>()?,
+    })
 }
 
 /// The experiment if nothing is wrong, else every problem.

@@ -6,12 +6,12 @@
 //! (`deny_unknown_fields`), but `schema` has already reported and removed them, so serde fails
 //! only on what the crate did not foresee, such as an integer too large for 128 bits.
 
-use std::ops::Range;
-
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 use toml::de::DeTable;
+
+use super::error::Report;
 
 /// One optional leaf: what the file has for a key, if anything, and where.
 pub(super) type Field = Option<Spanned<RawValue>>;
@@ -143,7 +143,10 @@ pub(super) struct RawVariant {
     pub name: Field,
     /// Table of dotted keys to values. Its values are read from the TOML tree by `overrides`
     /// (which needs them as TOML values), so serde only skips it.
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "accepted here, read from the TOML tree by `overrides`"
+    )]
     pub set: Option<IgnoredAny>,
 }
 
@@ -243,24 +246,18 @@ impl<'de> Visitor<'de> for RawValueVisitor {
     }
 }
 
-/// A failure of serde to read the tree: where, which key, and its message.
-pub(super) struct ReadError {
-    /// The span of the offending value, if the toml crate knows it.
-    pub span: Option<Range<usize>>,
-    /// The dotted key path, with array indices (`events[2].server`).
-    pub path: String,
-    /// What serde said.
-    pub message: String,
-}
-
-/// Reads the checked TOML tree into the raw structs.
-pub(super) fn read(doc: Spanned<DeTable<'_>>) -> Result<RawFile, ReadError> {
+/// Reads the checked TOML tree into the raw structs. A failure (which the checks before make
+/// rare: an integer wider than 128 bits, a float beyond `f64`) is recorded with its key path.
+pub(super) fn read(doc: Spanned<DeTable<'_>>, report: &mut Report<'_>) -> Option<RawFile> {
     let deserializer = toml::de::Deserializer::from(doc);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| ReadError {
-        span: error.inner().span(),
-        path: dotted(error.path()),
-        message: error.inner().message().to_string(),
-    })
+    match serde_path_to_error::deserialize(deserializer) {
+        Ok(raw) => Some(raw),
+        Err(error) => {
+            let span = error.inner().span().unwrap_or(0..0);
+            report.add(span, dotted(error.path()), error.inner().message());
+            None
+        }
+    }
 }
 
 /// The path as `events[2].server`, without the private keys of `Spanned`.

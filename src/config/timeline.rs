@@ -32,8 +32,9 @@ const ACTIONS: [&str; 6] = [
 struct Placed {
     /// 0-based index among the file's `[[events]]`.
     index: usize,
-    /// The event's table.
+    /// The key a problem with the event concerns (`server`, `count`, or `action`).
     span: Range<usize>,
+    /// The event itself.
     event: TimedEvent,
 }
 
@@ -83,9 +84,15 @@ fn check_event(
         Some(value) => c.choice_value(&format!("{place}.action"), value, &ACTIONS, |name| name),
     };
     let action = action.and_then(|name| action_with_keys(c, &place, &span, event, name))?;
+    // A problem with the world points at the key it concerns: `server = 9`, not `[[events]]`.
+    let key = match action {
+        Action::Crash { .. } | Action::Restart { .. } => &event.server,
+        Action::AddServers { .. } | Action::RemoveServers { .. } => &event.count,
+        Action::StoreCrash | Action::StoreRestart => &event.action,
+    };
     Some(Placed {
         index,
-        span,
+        span: key.as_ref().map_or(span, Spanned::span),
         event: TimedEvent {
             at_us: at_us?,
             action,
@@ -258,8 +265,7 @@ impl World {
                 let (count, now) = (count as usize, self.servers.len());
                 if count >= now {
                     return Err(format!(
-                        "removes {count} servers at {at}, but {} then; at least one must remain",
-                        servers_then(now)
+                        "removes {count} servers at {at}, but only {now} exist then; at least one must remain"
                     ));
                 }
                 self.servers.truncate(now - count);

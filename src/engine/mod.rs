@@ -136,7 +136,7 @@ impl<'a> Engine<'a> {
             debug_assert!(at >= self.now, "time never goes back");
             self.now = at;
             self.events_processed += 1;
-            if self.events_processed % PROGRESS_EVERY == 0 {
+            if self.events_processed.is_multiple_of(PROGRESS_EVERY) {
                 progress(at);
             }
             match next {
@@ -222,6 +222,7 @@ impl<'a> Engine<'a> {
             sessions_lost: end.lost - start.lost,
             sessions_expired: end.expired - start.expired,
             counts: self.rec.total,
+            sent: self.rec.sent,
             unfinished,
             latency: self.rec.total_latency(),
             imbalance,

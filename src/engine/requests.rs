@@ -41,6 +41,7 @@ impl Engine<'_> {
         user.sent_us = now;
         user.request = request;
         user.login = user.needs_login();
+        self.rec.request_sent(now);
         let servers = &self.servers;
         let routed = self
             .balancer

@@ -163,7 +163,7 @@ impl Balancer {
 
 /// The hash of a user id used by `hash_mod` and `consistent_hash`.
 fn user_hash(user_id: u64) -> u64 {
-    rng::mix64(user_id ^ 0x5EED_0F_5E55_10B5)
+    rng::mix64(user_id ^ 0x5EED_F00D_5E55_10B5)
 }
 
 /// The ring position of virtual node `v` of server `s`.

@@ -84,8 +84,9 @@ impl Sessions {
 
     /// Creates a live session held by `holder`, referenced by a cookie; returns its slot.
     pub fn create(&mut self, holder: u32, now: Micros) -> u32 {
-        // Keeps the wheel's cursor near `now`, so the new deadline fits in the wheel.
-        self.advance(now);
+        // Keeps the wheel's cursor near `now`, so the new deadline fits in the wheel; cheap,
+        // because it only empties ticks that have ended.
+        self.expire_due(now, false);
         let session = Session {
             last_use_us: now,
             holder,
@@ -157,8 +158,13 @@ impl Sessions {
 
     /// Expires every session whose time has passed by `now`, bringing the live counts up to date.
     pub fn advance(&mut self, now: Micros) {
+        self.expire_due(now, true);
+    }
+
+    /// Expires the sessions of the wheel's ended ticks and, if `exact`, of the current tick too.
+    fn expire_due(&mut self, now: Micros, exact: bool) {
         let mut due = std::mem::take(&mut self.wheel.scratch);
-        self.wheel.take_due(now, &mut due);
+        self.wheel.take_due(now, exact, &mut due);
         for &slot in &due {
             let s = self.slots[slot as usize];
             let deadline = s.last_use_us + self.ttl_us;
@@ -265,16 +271,17 @@ impl Wheel {
         self.ticks[(tick % n) as usize].push(slot);
     }
 
-    /// Moves into `due` every entry of the ticks up to the one holding `now`. The tick holding
-    /// `now` may hold entries not yet due: the caller puts those back.
-    fn take_due(&mut self, now: Micros, due: &mut Vec<u32>) {
-        let last = now / self.tick_us;
+    /// Moves into `due` every entry of the ticks that ended by `now` and, with `current`, of the
+    /// tick holding `now`, whose entries may not all be due yet: the caller puts those back.
+    fn take_due(&mut self, now: Micros, current: bool, due: &mut Vec<u32>) {
+        let now_tick = now / self.tick_us;
         let n = self.ticks.len() as u64;
-        let first = self.cursor.max(last.saturating_sub(n - 1));
-        for tick in first..=last {
+        let first = self.cursor.max(now_tick.saturating_sub(n - 1));
+        let end = if current { now_tick + 1 } else { now_tick };
+        for tick in first..end {
             due.append(&mut self.ticks[(tick % n) as usize]);
         }
-        self.cursor = last;
+        self.cursor = self.cursor.max(now_tick);
     }
 }
 

@@ -96,10 +96,9 @@ pub fn summary(results: &[RunResult]) -> Vec<u8> {
 fn summary_row(r: &RunResult) -> Vec<String> {
     let s = &r.summary;
     let c = &s.counts;
-    let requests = c.ended() + s.unfinished;
     vec![
         r.variant.clone(),
-        requests.to_string(),
+        s.sent.to_string(),
         c.ok().to_string(),
         c.failed_auth().to_string(),
         c.errors().to_string(),
@@ -252,6 +251,7 @@ mod tests {
             variant: "v".into(),
             summary: Summary {
                 counts,
+                sent: 110,
                 unfinished: 4,
                 ..Summary::default()
             },

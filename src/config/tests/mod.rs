@@ -1,0 +1,308 @@
+//! The scenario format, as data: each case is a file (and maybe `--set` arguments) and either
+//! the values it means or the messages it must produce.
+
+mod events;
+mod keys;
+mod variants;
+
+use super::*;
+use crate::scenario::{Action, Balancer, Policy, Servers, Storage, Store, TimedEvent, Users};
+
+const S: u64 = 1_000_000;
+const MIN: u64 = 60 * S;
+
+fn run(input: &str, flags: &[&str], seed: Option<u64>) -> Result<Experiment, ConfigError> {
+    let flags: Vec<String> = flags.iter().map(|flag| flag.to_string()).collect();
+    parse("t.toml", input, &flags, seed)
+}
+
+#[track_caller]
+fn check_ok_with(input: &str, flags: &[&str], seed: Option<u64>) -> Experiment {
+    match run(input, flags, seed) {
+        Ok(experiment) => experiment,
+        Err(error) => panic!("expected success for\n{input}\nflags {flags:?}, got:\n{error}"),
+    }
+}
+
+#[track_caller]
+fn check_ok(input: &str) -> Scenario {
+    check_ok_with(input, &[], None).variants[0].scenario.clone()
+}
+
+/// The error, whose lines must include each of `expected` (in any order).
+#[track_caller]
+fn check_err_with(input: &str, flags: &[&str], expected: &[&str]) -> ConfigError {
+    let error = match run(input, flags, None) {
+        Ok(experiment) => panic!("expected an error for\n{input}\ngot {experiment:#?}"),
+        Err(error) => error,
+    };
+    let text = error.to_string();
+    for part in expected {
+        assert!(
+            text.contains(part),
+            "for\n{input}\nthe error\n{text}\nlacks\n{part}"
+        );
+    }
+    error
+}
+
+#[track_caller]
+fn check_err(input: &str, expected: &[&str]) -> ConfigError {
+    check_err_with(input, &[], expected)
+}
+
+/// Checks that the error is exactly `expected`, one problem per line.
+#[track_caller]
+fn check_exact(input: &str, flags: &[&str], expected: &[&str]) {
+    let error = check_err_with(input, flags, &[]);
+    assert_eq!(error.to_string(), expected.join("\n"), "for\n{input}");
+}
+
+#[test]
+fn defaults() {
+    let experiment = check_ok_with("name = 'x'", &[], None);
+    assert_eq!(
+        (
+            experiment.name.as_str(),
+            experiment.title.as_str(),
+            experiment.description.as_str()
+        ),
+        ("x", "x", "")
+    );
+    assert_eq!(experiment.variants.len(), 1);
+    assert_eq!(experiment.variants[0].name, "base");
+    let expected = Scenario {
+        seed: 1,
+        duration_us: 10 * MIN,
+        warmup_us: MIN,
+        bucket_us: 10 * S,
+        users: Users {
+            visits_per_s: 10.0,
+            requests_per_visit: 10.0,
+            think_time_us: 2 * S,
+            session_ttl_us: 30 * MIN,
+        },
+        servers: Servers {
+            count: 4,
+            workers: 8,
+            service_time_us: 20_000,
+            login_time_us: 20_000,
+            queue_limit: 1000,
+        },
+        balancer: Balancer {
+            policy: Policy::Sticky,
+            virtual_nodes: 128,
+            detection_delay_us: 5 * S,
+        },
+        storage: Storage::ServerMemory,
+        store: Store {
+            workers: 64,
+            read_time_us: 500,
+            write_time_us: 1000,
+            durable: false,
+        },
+        events: vec![],
+    };
+    assert_eq!(experiment.variants[0].scenario, expected);
+}
+
+const EVERY_KEY: &str = r#"
+name = "every-key"
+title = "Every key"
+description = "All keys set."
+seed = 7
+duration = "20m"
+warmup = "2m"
+bucket = "30s"
+[users]
+visits_per_s = 20
+requests_per_visit = 5.5
+think_time = "1.5s"
+session_ttl = "10m"
+[servers]
+count = 3
+workers = 16
+service_time = "10ms"
+login_time = "40ms"
+queue_limit = 0
+[balancer]
+policy = "consistent_hash"
+virtual_nodes = 64
+detection_delay = "0s"
+[sessions]
+storage = "shared_store"
+[store]
+workers = 2
+read_time = "250us"
+write_time = "2ms"
+durable = true
+[[events]]
+at = "10m"
+action = "crash"
+server = 1
+[[events]]
+at = "5m"
+action = "add_servers"
+count = 2
+[[events]]
+at = "12m"
+action = "restart"
+server = 1
+[[events]]
+at = "15m"
+action = "remove_servers"
+count = 4
+[[events]]
+at = "15m"
+action = "store_crash"
+[[events]]
+at = "16m"
+action = "store_restart"
+[[variants]]
+name = "ring"
+[[variants]]
+name = "random"
+set = { "balancer.policy" = "random", servers = { count = 5 } }
+"#;
+
+#[test]
+fn every_key() {
+    let experiment = check_ok_with(EVERY_KEY, &[], None);
+    assert_eq!(
+        (experiment.name.as_str(), experiment.title.as_str()),
+        ("every-key", "Every key")
+    );
+    assert_eq!(experiment.description, "All keys set.");
+    let names: Vec<&str> = experiment
+        .variants
+        .iter()
+        .map(|variant| variant.name.as_str())
+        .collect();
+    assert_eq!(names, ["ring", "random"]);
+    let ring = &experiment.variants[0].scenario;
+    assert_eq!(
+        (ring.seed, ring.duration_us, ring.warmup_us, ring.bucket_us),
+        (7, 20 * MIN, 2 * MIN, 30 * S)
+    );
+    assert_eq!(
+        ring.users,
+        Users {
+            visits_per_s: 20.0,
+            requests_per_visit: 5.5,
+            think_time_us: 1_500_000,
+            session_ttl_us: 10 * MIN
+        }
+    );
+    assert_eq!(
+        ring.servers,
+        Servers {
+            count: 3,
+            workers: 16,
+            service_time_us: 10_000,
+            login_time_us: 40_000,
+            queue_limit: 0
+        }
+    );
+    assert_eq!(
+        ring.balancer,
+        Balancer {
+            policy: Policy::ConsistentHash,
+            virtual_nodes: 64,
+            detection_delay_us: 0
+        }
+    );
+    assert_eq!(ring.storage, Storage::SharedStore);
+    assert_eq!(
+        ring.store,
+        Store {
+            workers: 2,
+            read_time_us: 250,
+            write_time_us: 2000,
+            durable: true
+        }
+    );
+    let event = |at_us, action| TimedEvent { at_us, action };
+    let in_time_order = vec![
+        event(5 * MIN, Action::AddServers { count: 2 }),
+        event(10 * MIN, Action::Crash { server: 1 }),
+        event(12 * MIN, Action::Restart { server: 1 }),
+        event(15 * MIN, Action::RemoveServers { count: 4 }),
+        event(15 * MIN, Action::StoreCrash),
+        event(16 * MIN, Action::StoreRestart),
+    ];
+    assert_eq!(ring.events, in_time_order);
+    let random = &experiment.variants[1].scenario;
+    assert_eq!(
+        (random.balancer.policy, random.servers.count),
+        (Policy::Random, 5)
+    );
+    assert_eq!(
+        (random.seed, random.events.len(), random.servers.workers),
+        (7, 6, 16)
+    );
+}
+
+#[test]
+fn toml_syntax_errors_stop_the_parse() {
+    check_err("name = 'x'\nseed = ", &["t.toml:2:", ": invalid TOML: "]);
+    check_err(
+        "name = 'x'\nname = 'y'",
+        &["t.toml:2:1: invalid TOML: duplicate key"],
+    );
+}
+
+#[test]
+fn several_problems_are_reported_together_in_file_order() {
+    let input = "name='x'\nduration = '5sec'\n[users]\nvisit_per_s = 2\n[servers]\ncount = 0\n[balancer]\npolicy = 'stiky'\n[[events]]\nat = '1m'\naction = 'crash'\nserver = 'a'";
+    let error = check_err(input, &[]);
+    let places: Vec<String> = error
+        .problems
+        .iter()
+        .map(|problem| format!("{} {}", problem.origin, problem.path))
+        .collect();
+    let expected = [
+        "t.toml:2:12 duration",
+        "t.toml:4:1 users.visit_per_s",
+        "t.toml:6:9 servers.count",
+        "t.toml:8:10 balancer.policy",
+        "t.toml:12:10 events[0].server",
+    ];
+    assert_eq!(places, expected);
+    assert_eq!(error.to_string().lines().count(), expected.len());
+}
+
+#[test]
+fn no_input_makes_it_panic() {
+    // Every prefix of a full file: most are broken in some way, none may panic.
+    for (end, _) in EVERY_KEY.char_indices() {
+        let _ = run(
+            &EVERY_KEY[..end],
+            &["servers.count=", "=", "users.think_time=1e400"],
+            Some(3),
+        );
+    }
+    for text in [
+        "seed = 1e400",
+        "seed = 999999999999999999999999999999999999999999",
+        "[[events]]\nat = '1m'",
+        "events = [[]]",
+        "variants = [{ set = { a = { b = 1 } } }]",
+    ] {
+        let _ = run(&format!("name = 'x'\n{text}"), &[], None);
+    }
+}
+
+#[test]
+fn the_shipped_scenarios_are_valid() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let path = entry.path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if let Err(error) = parse(&path.display().to_string(), &text, &[], None) {
+            panic!("{error}");
+        }
+    }
+}

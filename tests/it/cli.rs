@@ -1,0 +1,152 @@
+//! The command line: exit statuses, messages that name the key and the line, files written or not.
+
+use crate::support::{Cli, scratch_dir};
+use std::path::Path;
+
+const GOOD: &str = r#"name = "tiny"
+duration = "2m"
+warmup = "10s"
+[users]
+visits_per_s = 5
+[servers]
+count = 2
+[[variants]]
+name = "sticky"
+set = { "balancer.policy" = "sticky" }
+[[variants]]
+name = "store"
+set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
+"#;
+
+/// Writes `text` as `bad.toml` in a fresh folder, runs `tiersim run bad.toml` there, and expects
+/// exit status 2, a message with `file:line`, the key and `also`, and no output folder.
+fn rejects(test: &str, text: &str, line: usize, key: &str, also: &str) {
+    let dir = scratch_dir(test);
+    std::fs::write(dir.join("bad.toml"), text).unwrap();
+    let ran = Cli::new(&["run", "bad.toml"]).in_dir(&dir).expect_code(2);
+    ran.stderr_has(&[&format!("bad.toml:{line}:"), key, also]);
+    assert!(!dir.join("output").exists(), "{test}: nothing is written");
+    assert!(
+        !ran.stderr.contains("RUST_BACKTRACE"),
+        "{test}: no backtrace"
+    );
+}
+
+#[test]
+fn an_unknown_key_is_named_with_its_line_and_a_suggestion() {
+    let text = GOOD.replace("visits_per_s = 5", "visit_per_s = 5");
+    rejects("unknown_key", &text, 5, "users.visit_per_s", "visits_per_s");
+}
+
+#[test]
+fn a_wrong_type_is_named_with_its_line() {
+    let text = GOOD.replace("count = 2", "count = \"two\"");
+    rejects("wrong_type", &text, 7, "servers.count", "integer");
+}
+
+#[test]
+fn a_bad_unit_is_named_with_its_line_and_the_units_allowed() {
+    let text = GOOD.replace("duration = \"2m\"", "duration = \"2 minutes\"");
+    rejects("bad_unit", &text, 2, "duration", "ms");
+}
+
+#[test]
+fn an_out_of_range_value_is_named_with_its_line() {
+    let text = GOOD.replace("count = 2", "count = 0");
+    rejects("zero_servers", &text, 7, "servers.count", "at least 1");
+}
+
+#[test]
+fn a_crash_of_a_missing_server_is_named_with_its_line() {
+    let text = format!("{GOOD}[[events]]\nat = \"1m\"\naction = \"crash\"\nserver = 9\n");
+    rejects("missing_server", &text, 17, "events[0]", "server 9");
+}
+
+#[test]
+fn a_run_writes_the_four_tables_and_prints_a_row_per_variant() {
+    let dir = scratch_dir("run_writes");
+    std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
+    let ran = Cli::new(&["run", "tiny.toml", "--stats"])
+        .in_dir(&dir)
+        .expect_code(0);
+    ran.stdout_has(&["sticky", "store", "failed auth %"]);
+    ran.stderr_has(&[
+        "stats: variant=sticky events=",
+        "stats: variant=store events=",
+    ]);
+    for file in ["summary.csv", "timeseries.csv", "servers.csv", "events.csv"] {
+        let path = dir.join("output/tiny").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("variant,"), "{file} has its header");
+    }
+    let summary = std::fs::read_to_string(dir.join("output/tiny/summary.csv")).unwrap();
+    assert_eq!(
+        summary.lines().count(),
+        3,
+        "a header and one row per variant"
+    );
+}
+
+#[test]
+fn variant_and_set_choose_what_runs() {
+    let dir = scratch_dir("variant_set");
+    std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
+    Cli::new(&[
+        "run",
+        "tiny.toml",
+        "--variant",
+        "store",
+        "--set",
+        "servers.count=3",
+        "--out",
+        "o",
+    ])
+    .in_dir(&dir)
+    .expect_code(0);
+    let servers = std::fs::read_to_string(dir.join("o/tiny/servers.csv")).unwrap();
+    let ids: std::collections::BTreeSet<&str> = servers
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(ids.into_iter().collect::<Vec<_>>(), ["0", "1", "2"]);
+    assert!(servers.lines().skip(1).all(|l| l.starts_with("store,")));
+    Cli::new(&["run", "tiny.toml", "--variant", "nope"])
+        .in_dir(&dir)
+        .expect_code(2)
+        .stderr_has(&["nope", "sticky, store"]);
+    Cli::new(&["run", "tiny.toml", "--set", "servers.cont=3"])
+        .in_dir(&dir)
+        .expect_code(2)
+        .stderr_has(&["servers.cont", "count"]);
+}
+
+#[test]
+fn a_missing_file_and_bad_arguments_are_bad_input() {
+    Cli::new(&["run", "no-such-file.toml"])
+        .expect_code(2)
+        .stderr_has(&["no-such-file.toml"]);
+    Cli::new(&["run"]).expect_code(2);
+    Cli::new(&["frobnicate"]).expect_code(2);
+}
+
+#[test]
+fn check_validates_every_shipped_scenario_and_writes_nothing() {
+    let dir = scratch_dir("check");
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let files: Vec<String> = crate::support::shipped_scenarios()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut args = vec!["check"];
+    args.extend(files.iter().map(String::as_str));
+    let ran = Cli::new(&args).in_dir(&dir).expect_code(0);
+    ran.stdout_has(&["server-crash", "variant sticky", "visits"]);
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "check writes nothing"
+    );
+    let ran = Cli::new(&["list", scenarios.to_str().unwrap()]).expect_code(0);
+    ran.stdout_has(&["01-why-sticky.toml", "A server crashes"]);
+}

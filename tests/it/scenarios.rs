@@ -1,0 +1,166 @@
+//! Every shipped scenario runs, keeps its books, tells its lesson and is deterministic.
+
+use crate::support::{Cli, run_file, scratch_dir, shipped_scenarios};
+use std::collections::BTreeMap;
+use std::path::Path;
+use tiersim::metrics::RunResult;
+
+fn results_of(name: &str) -> Vec<RunResult> {
+    run_file(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(name),
+    )
+}
+
+fn variant<'a>(results: &'a [RunResult], name: &str) -> &'a RunResult {
+    results
+        .iter()
+        .find(|r| r.variant == name)
+        .expect("variant exists")
+}
+
+#[test]
+fn every_shipped_scenario_keeps_its_books() {
+    for path in shipped_scenarios() {
+        for r in run_file(&path) {
+            let s = &r.summary;
+            let c = &s.counts;
+            let at = format!("{} / {}", path.display(), r.variant);
+            // Every request sent after warm-up has exactly one outcome (counted independently).
+            assert_eq!(
+                s.sent,
+                c.ok() + c.failed_auth() + c.errors() + s.unfinished,
+                "{at}"
+            );
+            assert!(s.sent > 10_000, "{at}: traffic flowed");
+            // The time series adds up to the totals.
+            let bucketed: u64 = r.buckets.iter().map(|b| b.counts.ended()).sum();
+            assert_eq!(bucketed, c.ended(), "{at}: timeseries vs summary");
+            // Per-server rows add up to the requests served.
+            let by_server: u64 = r.servers.iter().map(|row| row.requests).sum();
+            assert_eq!(
+                by_server,
+                c.ok() + c.failed_auth(),
+                "{at}: servers vs summary"
+            );
+            // No worker is busy more than all the time.
+            assert!(
+                r.servers
+                    .iter()
+                    .all(|row| (0.0..=1.0).contains(&row.busy_fraction)),
+                "{at}"
+            );
+            // Every timed event has its row.
+            assert!(
+                r.events.iter().all(|e| e.sessions_lost <= e.sessions_alive),
+                "{at}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_server_crash_scenario_shows_its_lesson() {
+    let results = results_of("02-server-crash.toml");
+    let (sticky, shared) = (
+        variant(&results, "sticky"),
+        variant(&results, "shared-store"),
+    );
+    let crash = &sticky.events[0];
+    assert_eq!(crash.action, "crash");
+    // About a quarter of live sessions die with one of four servers.
+    let share = crash.sessions_lost as f64 / crash.sessions_alive as f64;
+    assert!(
+        (0.2..0.3).contains(&share),
+        "sticky lost {share:.3} of live sessions"
+    );
+    assert!(
+        sticky.summary.counts.failed_lost > 0,
+        "sticky users log in again"
+    );
+    assert_eq!(shared.summary.sessions_lost, 0);
+    assert_eq!(shared.summary.counts.failed_auth(), 0);
+}
+
+#[test]
+fn the_scale_out_scenario_orders_the_policies_by_what_they_remap() {
+    let results = results_of("03-scale-out.toml");
+    let first_add = |name: &str| variant(&results, name).events[0].users_remapped.unwrap();
+    let (sticky, hash_mod, ring) = (
+        first_add("sticky"),
+        first_add("hash-mod"),
+        first_add("consistent-hash"),
+    );
+    assert_eq!(sticky, 0);
+    assert!(
+        hash_mod > 3 * ring,
+        "hash_mod {hash_mod} vs consistent hash {ring}"
+    );
+    assert_eq!(
+        variant(&results, "shared-store")
+            .summary
+            .counts
+            .failed_auth(),
+        0
+    );
+}
+
+#[test]
+fn the_store_outage_scenario_hurts_only_the_stateless_tier() {
+    let results = results_of("04-store-outage.toml");
+    let memory = variant(&results, "sticky-memory");
+    let cache = variant(&results, "store-cache");
+    let durable = variant(&results, "store-durable");
+    assert_eq!(memory.summary.counts.errors(), 0);
+    assert!(cache.summary.counts.errors_store_down > 1_000);
+    assert!(
+        cache.summary.counts.failed_lost > 100,
+        "a cache forgets every session"
+    );
+    assert_eq!(
+        durable.summary.counts.failed_auth(),
+        0,
+        "a durable store remembers"
+    );
+}
+
+/// Every file of a run's output folder, by name.
+fn folder(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn same_seed_gives_byte_identical_files_and_another_seed_other_numbers() {
+    let dir = scratch_dir("determinism");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/02-server-crash.toml");
+    let scenario = scenario.to_str().unwrap();
+    for (out, seed) in [("a", "7"), ("b", "7"), ("c", "8")] {
+        Cli::new(&["run", scenario, "--quiet", "--seed", seed, "--out", out])
+            .in_dir(&dir)
+            .expect_code(0);
+    }
+    let (a, b, c) = (
+        folder(&dir.join("a/server-crash")),
+        folder(&dir.join("b/server-crash")),
+        folder(&dir.join("c/server-crash")),
+    );
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        ["events.csv", "servers.csv", "summary.csv", "timeseries.csv"]
+    );
+    assert!(a == b, "same seed, same bytes");
+    assert_ne!(
+        a["summary.csv"], c["summary.csv"],
+        "another seed, other numbers"
+    );
+}

@@ -1,0 +1,144 @@
+//! Helpers shared by the integration tests: scenarios from text, runs, and CLI runs that state
+//! what they expect.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tiersim::engine::simulate;
+use tiersim::metrics::RunResult;
+use tiersim::scenario::Scenario;
+
+/// The scenario of variant `variant` (or the only one) of a scenario file's text.
+pub fn scenario(text: &str, variant: Option<&str>) -> Scenario {
+    let experiment = tiersim::config::parse("test.toml", text, &[], None)
+        .unwrap_or_else(|e| panic!("test scenario is invalid:\n{e}"));
+    let chosen = match variant {
+        Some(name) => experiment
+            .variants
+            .iter()
+            .find(|v| v.name == name)
+            .expect("variant"),
+        None => &experiment.variants[0],
+    };
+    chosen.scenario.clone()
+}
+
+/// Runs variant `variant` (or the only one) of a scenario text.
+pub fn run(text: &str, variant: Option<&str>) -> RunResult {
+    simulate(variant.unwrap_or("base"), &scenario(text, variant))
+}
+
+/// Runs every variant of a scenario file.
+pub fn run_file(path: &Path) -> Vec<RunResult> {
+    let text = std::fs::read_to_string(path).expect("readable scenario");
+    let experiment = tiersim::config::parse(&path.display().to_string(), &text, &[], None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    experiment
+        .variants
+        .iter()
+        .map(|v| simulate(&v.name, &v.scenario))
+        .collect()
+}
+
+/// The shipped scenario files, sorted.
+pub fn shipped_scenarios() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("scenarios/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 4,
+        "at least the four teaching scenarios ship"
+    );
+    files
+}
+
+/// A fresh empty folder for one test.
+pub fn scratch_dir(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A run of the `tiersim` binary and what it is expected to do.
+pub struct Cli {
+    args: Vec<String>,
+    dir: PathBuf,
+}
+
+/// What a finished CLI run produced.
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Cli {
+    /// `tiersim ARGS...`, run in the crate's root folder.
+    pub fn new(args: &[&str]) -> Self {
+        Cli {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        }
+    }
+
+    /// Runs in `dir` instead.
+    pub fn in_dir(mut self, dir: &Path) -> Self {
+        self.dir = dir.to_path_buf();
+        self
+    }
+
+    /// Runs it and checks the exit status.
+    pub fn expect_code(self, code: i32) -> Ran {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = Command::new(env!("CARGO_BIN_EXE_tiersim"))
+            .args(&self.args)
+            .current_dir(&self.dir)
+            .output()
+            .expect("the binary runs");
+        let ran = Ran {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        };
+        assert_eq!(
+            ran.code, code,
+            "tiersim {:?}: exit status\nstdout:\n{}\nstderr:\n{}",
+            self.args, ran.stdout, ran.stderr
+        );
+        assert!(!ran.stderr.contains("panicked"), "no panic: {}", ran.stderr);
+        ran
+    }
+}
+
+impl Ran {
+    /// Asserts that standard error contains every one of `needles`.
+    pub fn stderr_has(&self, needles: &[&str]) -> &Self {
+        for n in needles {
+            assert!(
+                self.stderr.contains(n),
+                "stderr lacks {n:?}:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    /// Asserts that standard output contains every one of `needles`.
+    pub fn stdout_has(&self, needles: &[&str]) -> &Self {
+        for n in needles {
+            assert!(
+                self.stdout.contains(n),
+                "stdout lacks {n:?}:\n{}",
+                self.stdout
+            );
+        }
+        self
+    }
+}

@@ -1,0 +1,262 @@
+//! The model against theory: where a closed formula exists, the simulator must agree with it.
+
+use crate::support::run;
+use tiersim::output::csv::failed_auth_pct;
+
+/// Erlang C: the probability that an arrival waits in an M/M/c queue with offered load `a`
+/// (in Erlangs) and `c` servers, a < c.
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let rho = a / f64::from(c);
+    let mut term = 1.0; // a^k / k!
+    let mut sum = 0.0;
+    for k in 0..c {
+        if k > 0 {
+            term *= a / f64::from(k);
+        }
+        sum += term;
+    }
+    let last = term * a / f64::from(c) / (1.0 - rho); // a^c / c! / (1 - rho)
+    last / (sum + last)
+}
+
+/// Mean time in an M/M/c system: waiting (Erlang C / (c mu - lambda)) plus service (1 / mu).
+fn mmc_mean_sojourn_s(c: u32, lambda: f64, mu: f64) -> f64 {
+    erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda) + 1.0 / mu
+}
+
+#[test]
+fn erlang_c_matches_textbook_values() {
+    // Two servers, a = 1 Erlang: C = (1/2 / (1/2)) / (1 + 1 + 1) = 1/3.
+    assert!((erlang_c(2, 1.0) - 1.0 / 3.0).abs() < 1e-12);
+    // One server: C = rho.
+    assert!((erlang_c(1, 0.7) - 0.7).abs() < 1e-12);
+}
+
+/// One server with `c` workers and login-only visits is an M/M/c queue (Poisson arrivals,
+/// exponential service, FIFO, a queue long enough never to reject).
+fn mmc_scenario(c: u32, rho: f64, service_ms: u64, duration_s: u64, seed: u64) -> String {
+    let lambda = rho * f64::from(c) * 1000.0 / service_ms as f64;
+    format!(
+        r#"
+        name = "mmc"
+        seed = {seed}
+        duration = "{duration_s}s"
+        warmup = "60s"
+        bucket = "60s"
+        [users]
+        visits_per_s = {lambda}
+        requests_per_visit = 0
+        session_ttl = "1s"
+        [servers]
+        count = 1
+        workers = {c}
+        login_time = "{service_ms}ms"
+        queue_limit = 10000000
+        "#
+    )
+}
+
+#[test]
+fn mean_latency_of_one_server_matches_erlang_c() {
+    let (c, service_ms) = (4, 10);
+    let mu = 1000.0 / service_ms as f64;
+    // Heavier load needs a longer run: the variance of the mean grows like 1/(1-rho)^2. With these
+    // lengths, seeds 1-8 all landed within 1.2 % at rho 0.95 and 0.8 % at the others.
+    for (rho, duration_s) in [(0.5, 1_200), (0.8, 3_000), (0.95, 60_000)] {
+        let lambda = rho * f64::from(c) * mu;
+        let expected_ms = 1000.0 * mmc_mean_sojourn_s(c, lambda, mu);
+        let r = run(&mmc_scenario(c, rho, service_ms, duration_s, 1), None);
+        let got_ms = r.summary.latency.mean_us.unwrap() / 1000.0;
+        let error = (got_ms - expected_ms).abs() / expected_ms;
+        assert!(
+            error < 0.02,
+            "rho {rho}: mean latency {got_ms:.3} ms, Erlang C {expected_ms:.3} ms ({:.2} % off)",
+            100.0 * error
+        );
+    }
+}
+
+/// `n` servers with plenty of capacity, sessions in server memory, the given policy and
+/// storage; long visits so that every user makes many authenticated requests.
+fn tier(n: u32, policy: &str, storage: &str, events: &str) -> String {
+    format!(
+        r#"
+        name = "tier"
+        duration = "10m"
+        warmup = "1m"
+        [users]
+        visits_per_s = 20
+        requests_per_visit = 10
+        think_time = "2s"
+        session_ttl = "30m"
+        [servers]
+        count = {n}
+        workers = 64
+        [balancer]
+        policy = "{policy}"
+        detection_delay = "5s"
+        [sessions]
+        storage = "{storage}"
+        {events}
+        "#
+    )
+}
+
+#[test]
+fn random_routing_over_server_memory_fails_n_minus_1_over_n_of_authentications() {
+    for n in [2, 3, 4, 8] {
+        let r = run(&tier(n, "random", "server_memory", ""), None);
+        // Each authenticated request lands on the one server holding its session with
+        // probability 1/N, wherever the previous request went.
+        let expected = 100.0 * f64::from(n - 1) / f64::from(n);
+        let got = failed_auth_pct(&r).unwrap();
+        assert!(
+            (got - expected).abs() < 1.0,
+            "N={n}: {got:.2} % vs {expected:.2} %"
+        );
+        assert_eq!(
+            r.summary.counts.failed_lost + r.summary.counts.failed_expired,
+            0
+        );
+    }
+}
+
+#[test]
+fn sticky_and_shared_store_never_fail_authentication_in_a_stable_tier() {
+    for (policy, storage) in [("sticky", "server_memory"), ("random", "shared_store")] {
+        let r = run(&tier(4, policy, storage, ""), None);
+        assert_eq!(r.summary.counts.failed_auth(), 0, "{policy} + {storage}");
+        assert!(
+            r.summary.counts.authenticated > 50_000,
+            "{policy} + {storage}: traffic flowed"
+        );
+    }
+}
+
+/// Users in a visit with a session when one server joins `n`, and how many of them the policy
+/// sends elsewhere. Visits are long enough that nobody leaves before the event, so every live
+/// session belongs to a user in a visit.
+fn remapped_on_join(policy: &str, n: u32) -> (u64, u64) {
+    let text = format!(
+        r#"
+        name = "join"
+        duration = "70s"
+        warmup = "1s"
+        [users]
+        visits_per_s = 50
+        requests_per_visit = 100000
+        think_time = "1s"
+        [servers]
+        count = {n}
+        workers = 64
+        [balancer]
+        policy = "{policy}"
+        virtual_nodes = 256
+        [[events]]
+        at = "60s"
+        action = "add_servers"
+        count = 1
+        "#
+    );
+    let r = run(&text, None);
+    let e = &r.events[0];
+    (
+        e.sessions_alive,
+        e.users_remapped.expect("a hashing policy maps users"),
+    )
+}
+
+#[test]
+fn adding_a_server_remaps_n_over_n_plus_1_with_hash_mod_and_1_over_n_plus_1_with_a_ring() {
+    for n in [4, 8] {
+        let (users, moved) = remapped_on_join("hash_mod", n);
+        let share = moved as f64 / users as f64;
+        let expected = f64::from(n) / f64::from(n + 1);
+        assert!(users > 2_500, "enough users to measure: {users}");
+        assert!(
+            (share - expected).abs() < 0.03,
+            "hash_mod N={n}: {share:.3} vs {expected:.3}"
+        );
+
+        let (users, moved) = remapped_on_join("consistent_hash", n);
+        let share = moved as f64 / users as f64;
+        let expected = 1.0 / f64::from(n + 1);
+        assert!(
+            (share - expected).abs() < 0.04,
+            "ring N={n}: {share:.3} vs {expected:.3}"
+        );
+
+        let (_, moved) = remapped_on_join("sticky", n);
+        assert_eq!(
+            moved, 0,
+            "sticky users stay where they are when a server joins"
+        );
+    }
+}
+
+#[test]
+fn littles_law_holds_in_the_web_tier() {
+    for (policy, storage) in [("sticky", "server_memory"), ("round_robin", "shared_store")] {
+        let mut text = tier(2, policy, storage, "");
+        // Busy servers, so that queueing matters: about 0.8 of 2 x 4 workers.
+        text = text
+            .replace("workers = 64", "workers = 4")
+            .replace("visits_per_s = 20", "visits_per_s = 27");
+        let r = run(&text, None);
+        let s = &r.summary;
+        let served = s.counts.ok() + s.counts.failed_auth();
+        let lambda = served as f64 / s.measured_s;
+        let w_s = s.latency.mean_us.unwrap() / 1e6;
+        let l = s.mean_in_tier;
+        assert!(
+            l > 2.0,
+            "{policy}: a loaded tier ({l:.2} requests inside on average)"
+        );
+        assert!(
+            (l - lambda * w_s).abs() / l < 0.02,
+            "{policy}: L = {l:.3}, lambda W = {:.3}",
+            lambda * w_s
+        );
+    }
+}
+
+const CRASH: &str = r#"
+    [[events]]
+    at = "5m"
+    action = "crash"
+    server = 1
+"#;
+
+#[test]
+fn a_crash_under_sticky_sessions_loses_one_nth_of_live_sessions() {
+    for n in [4, 8] {
+        let r = run(&tier(n, "sticky", "server_memory", CRASH), None);
+        let e = &r.events[0];
+        let share = e.sessions_lost as f64 / e.sessions_alive as f64;
+        let expected = 1.0 / f64::from(n);
+        assert!(
+            (share - expected).abs() < 0.03,
+            "N={n}: lost {share:.3} of sessions vs {expected:.3}"
+        );
+        assert!(
+            r.summary.counts.failed_lost > 0,
+            "users of the crashed server log in again"
+        );
+        assert!(
+            r.summary.counts.errors_server_down > 0,
+            "requests hit the server before detection"
+        );
+    }
+}
+
+#[test]
+fn a_crash_under_a_shared_store_loses_no_session_and_logs_nobody_out() {
+    let r = run(&tier(4, "round_robin", "shared_store", CRASH), None);
+    assert_eq!(r.events[0].sessions_lost, 0);
+    assert_eq!(r.summary.sessions_lost, 0);
+    assert_eq!(r.summary.counts.failed_auth(), 0);
+    assert!(
+        r.summary.counts.errors_server_down > 0,
+        "requests in flight or routed to it fail"
+    );
+}
