@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod events;
+pub mod guard;
 pub mod metrics;
 pub mod model;
 pub mod output;

@@ -25,22 +25,24 @@ use crate::rng::{self, SimRng, Stream};
 use crate::scenario::{Micros, Scenario};
 
 /// How often (in processed events) the progress callback is called.
-const PROGRESS_EVERY: u64 = 1 << 16;
+pub const PROGRESS_EVERY: u64 = 1 << 16;
 
 /// Runs one variant's scenario and returns what it measured.
 pub fn simulate(variant: &str, scenario: &Scenario) -> RunResult {
-    simulate_with_progress(variant, scenario, &mut |_| {})
+    simulate_with_progress(variant, scenario, &mut |_| true)
+        .expect("a run without a stop request runs to the end")
 }
 
-/// Like [`simulate`], calling `progress(now)` every few tens of thousands of events.
+/// Like [`simulate`], calling `progress(now)` every few tens of thousands of events (a few
+/// milliseconds of wall time) and once at the end. The run stops early, returning `None`, if
+/// `progress` returns false.
 pub fn simulate_with_progress(
     variant: &str,
     scenario: &Scenario,
-    progress: &mut dyn FnMut(Micros),
-) -> RunResult {
+    progress: &mut dyn FnMut(Micros) -> bool,
+) -> Option<RunResult> {
     let mut engine = Engine::new(scenario);
-    engine.run(progress);
-    engine.finish(variant)
+    engine.run(progress).then(|| engine.finish(variant))
 }
 
 /// The state of one run.
@@ -130,14 +132,15 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn run(&mut self, progress: &mut dyn FnMut(Micros)) {
+    /// Runs to the end (true) or until `progress` asks to stop (false).
+    fn run(&mut self, progress: &mut dyn FnMut(Micros) -> bool) -> bool {
         loop {
             let (at, next) = self.next();
             debug_assert!(at >= self.now, "time never goes back");
             self.now = at;
             self.events_processed += 1;
-            if self.events_processed.is_multiple_of(PROGRESS_EVERY) {
-                progress(at);
+            if self.events_processed.is_multiple_of(PROGRESS_EVERY) && !progress(at) {
+                return false;
             }
             match next {
                 Next::Tick => {
@@ -158,6 +161,7 @@ impl<'a> Engine<'a> {
             }
         }
         progress(self.now);
+        true
     }
 
     /// The earliest source, by (time, source order). The final bucket boundary is at `duration`,

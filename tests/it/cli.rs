@@ -69,7 +69,7 @@ fn a_run_writes_the_four_tables_and_prints_a_row_per_variant() {
     let ran = Cli::new(&["run", "tiny.toml", "--stats"])
         .in_dir(&dir)
         .expect_code(0);
-    ran.stdout_has(&["sticky", "store", "failed auth %"]);
+    ran.stdout_has(&["sticky", "store", "failed auth (%)"]);
     ran.stderr_has(&[
         "stats: variant=sticky events=",
         "stats: variant=store events=",
@@ -149,4 +149,114 @@ fn check_validates_every_shipped_scenario_and_writes_nothing() {
     );
     let ran = Cli::new(&["list", scenarios.to_str().unwrap()]).expect_code(0);
     ran.stdout_has(&["01-why-sticky.toml", "A server crashes"]);
+}
+
+#[test]
+fn an_interrupted_run_leaves_the_previous_results_and_no_temporary_folder() {
+    let dir = scratch_dir("interrupt");
+    let previous = dir.join("out/bench-small");
+    std::fs::create_dir_all(&previous).unwrap();
+    std::fs::write(previous.join("summary.csv"), "previous results").unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/scenarios/small.toml");
+    // Long enough that the signal arrives while it simulates.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--out",
+            "out",
+            "--set",
+            "duration=100000s",
+        ])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "the run stops within seconds of Ctrl-C"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "stderr: {stderr}");
+    assert!(stderr.contains("interrupted"), "stderr: {stderr}");
+    assert_eq!(
+        std::fs::read_to_string(previous.join("summary.csv")).unwrap(),
+        "previous results"
+    );
+    let entries: Vec<String> = std::fs::read_dir(dir.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        entries,
+        vec!["bench-small".to_string()],
+        "no temporary folder is left"
+    );
+}
+
+#[test]
+fn a_write_error_is_reported_with_status_1() {
+    let dir = scratch_dir("write_error");
+    std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
+    std::fs::write(dir.join("not-a-folder"), "a file").unwrap();
+    Cli::new(&["run", "tiny.toml", "--out", "not-a-folder/out"])
+        .in_dir(&dir)
+        .expect_code(1)
+        .stderr_has(&["cannot create the output folder", "not-a-folder"]);
+}
+
+#[test]
+fn a_closed_standard_output_is_not_an_error() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args(["list"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_run_too_big_for_the_machine_is_refused_before_it_starts() {
+    let dir = scratch_dir("too_big");
+    std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
+    Cli::new(&["run", "tiny.toml", "--set", "users.visits_per_s=50000000"])
+        .in_dir(&dir)
+        .expect_code(2)
+        .stderr_has(&["GB of memory", "users.visits_per_s"]);
+    Cli::new(&[
+        "run",
+        "tiny.toml",
+        "--set",
+        "duration=5000h",
+        "--set",
+        "bucket=1ms",
+    ])
+    .in_dir(&dir)
+    .expect_code(2)
+    .stderr_has(&["`bucket`"]);
+    assert!(!dir.join("output").exists());
 }

@@ -4,21 +4,27 @@
 //! [`BadInput`] or `config::ConfigError`, which `main` turns into exit status 2; anything else is
 //! status 1. Standard output gets the results; standard error gets progress and diagnostics.
 
+mod progress;
+mod run;
+
 use crate::config::{self, format_duration};
-use crate::engine;
 use crate::metrics::RunResult;
-use crate::output::{csv, files, table};
+use crate::output::{csv, files};
 use crate::scenario::{Experiment, Variant};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 /// A mistake in what the user asked for (exit status 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct BadInput(pub String);
+
+/// The user interrupted the run (Ctrl-C or a termination signal): exit status 130.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted: nothing was written")]
+pub struct Interrupted;
 
 /// tiersim: what keeping sessions in web servers costs, compared with a shared session store.
 #[derive(Debug, Parser)]
@@ -60,7 +66,7 @@ pub struct RunArgs {
     /// Print one line of engine statistics per variant to standard error.
     #[arg(long)]
     pub stats: bool,
-    /// Print nothing but the comparison table.
+    /// No progress bars and no chatter: print only the comparison table.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -87,7 +93,7 @@ pub struct ListArgs {
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run(args) => run_scenario(&args),
+        Command::Run(args) => run::run(&args),
         Command::Check(args) => check(&args),
         Command::List(args) => list(&args),
     }
@@ -105,37 +111,8 @@ pub fn load(path: &Path, sets: &[String], seed: Option<u64>) -> Result<Experimen
     )?)
 }
 
-fn run_scenario(args: &RunArgs) -> Result<()> {
-    let experiment = load(&args.scenario, &args.sets, args.seed)?;
-    let variants = select(&experiment, &args.variants)?;
-    let mut results = Vec::with_capacity(variants.len());
-    for variant in variants {
-        let started = Instant::now();
-        let result = engine::simulate(&variant.name, &variant.scenario);
-        let wall_s = started.elapsed().as_secs_f64();
-        if args.stats {
-            eprintln!("{}", stats_line(&result, wall_s));
-        }
-        results.push(result);
-    }
-    let folder = files::write_folder(&args.out, &experiment.name, &csv_files(&results))?;
-    let mut out = std::io::stdout().lock();
-    if !args.quiet {
-        writeln!(out, "{}\n", experiment.title)?;
-    }
-    write!(out, "{}", table::render(&results))?;
-    if !args.quiet {
-        writeln!(
-            out,
-            "\nwrote {}/{{summary,timeseries,servers,events}}.csv",
-            folder.display()
-        )?;
-    }
-    Ok(())
-}
-
 /// The variants to run: all, or those named (in file order); an unknown name is bad input.
-fn select<'a>(experiment: &'a Experiment, names: &[String]) -> Result<Vec<&'a Variant>> {
+pub(crate) fn select<'a>(experiment: &'a Experiment, names: &[String]) -> Result<Vec<&'a Variant>> {
     if let Some(unknown) = names
         .iter()
         .find(|n| !experiment.variants.iter().any(|v| &v.name == *n))
@@ -174,7 +151,7 @@ pub fn csv_files(results: &[RunResult]) -> Vec<files::OutputFile> {
 }
 
 /// `stats: variant=<v> events=<n> wall_s=<x> events_per_s=<y> requests=<r> requests_per_s=<z>`.
-fn stats_line(result: &RunResult, wall_s: f64) -> String {
+pub(crate) fn stats_line(result: &RunResult, wall_s: f64) -> String {
     let s = &result.summary;
     let requests = s.sent;
     let per_s = |n: u64| if wall_s > 0.0 { n as f64 / wall_s } else { 0.0 };
@@ -248,8 +225,12 @@ fn list(args: &ListArgs) -> Result<()> {
     Ok(())
 }
 
-/// The exit status for an error: 2 for the user's mistakes, 1 for anything else.
+/// The exit status for an error: 2 for the user's mistakes, 130 for an interruption, 1 for
+/// anything else.
 pub fn exit_code(error: &anyhow::Error) -> i32 {
+    if error.chain().any(|e| e.is::<Interrupted>()) {
+        return 130;
+    }
     let user_mistake = error
         .chain()
         .any(|e| e.is::<BadInput>() || e.is::<config::ConfigError>());

@@ -1,0 +1,172 @@
+//! Resource guards: what a scenario will cost before it runs, and the limits a run may not pass.
+//!
+//! The estimates are rough (within a small factor) and pure; `cli` compares them with the memory
+//! this machine has. They exist so that a typo (`visits_per_s = 2000000`, `bucket = "1ms"` over
+//! a week) gets a clear refusal naming the key to change, instead of an hour of swapping.
+
+use crate::scenario::{Experiment, Policy, Scenario, Storage};
+
+/// Most rows a run may put in `servers.csv` (buckets × servers, over all variants).
+pub const MAX_SERVER_ROWS: f64 = 20_000_000.0;
+
+/// Events per second of wall time assumed when warning about long runs.
+pub const EVENTS_PER_S: f64 = 5_000_000.0;
+
+/// A warning is printed for runs estimated to take longer than this, in seconds.
+pub const WARN_AFTER_S: f64 = 60.0;
+
+/// What one variant's run is expected to cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Estimate {
+    /// Visits over the whole run.
+    pub visits: f64,
+    /// Requests over the whole run.
+    pub requests: f64,
+    /// Events the engine will process.
+    pub events: f64,
+    /// Users in a visit at once.
+    pub users: f64,
+    /// Sessions alive at once (including those of users who left, until they expire).
+    pub sessions: f64,
+    /// Rows of `servers.csv`.
+    pub server_rows: f64,
+    /// Peak memory, in bytes.
+    pub memory_bytes: f64,
+}
+
+/// The cost of one variant.
+pub fn estimate(sc: &Scenario) -> Estimate {
+    let duration_s = sc.duration_us as f64 / 1e6;
+    let k = sc.users.requests_per_visit;
+    let visits = sc.users.visits_per_s * duration_s;
+    let requests = visits * (1.0 + k);
+    let per_request = if sc.storage == Storage::SharedStore {
+        3.0
+    } else {
+        2.0
+    };
+    let events = requests * per_request;
+    let service_s = sc.servers.service_time_us.max(sc.servers.login_time_us) as f64 / 1e6;
+    let visit_s = k * sc.users.think_time_us as f64 / 1e6 + (1.0 + k) * service_s;
+    let users = sc.users.visits_per_s * visit_s.min(duration_s);
+    // Policies that ignore the user spread one visit's sessions over several servers.
+    let scatters = matches!(
+        sc.balancer.policy,
+        Policy::Random | Policy::RoundRobin | Policy::LeastConnections
+    ) && sc.storage == Storage::ServerMemory;
+    let per_visit = if scatters { 1.0 + k } else { 1.0 };
+    let lifetime_s = (visit_s + sc.users.session_ttl_us as f64 / 1e6).min(duration_s);
+    let sessions = sc.users.visits_per_s * per_visit * lifetime_s;
+    let buckets = ((sc.duration_us - sc.warmup_us) as f64 / sc.bucket_us as f64).ceil();
+    let max_servers = max_servers(sc) as f64;
+    let server_rows = buckets * max_servers;
+    let memory_bytes = users * 160.0 + sessions * 24.0 + server_rows * 64.0 + buckets * 400.0;
+    Estimate {
+        visits,
+        requests,
+        events,
+        users,
+        sessions,
+        server_rows,
+        memory_bytes,
+    }
+}
+
+/// The most servers that exist at once during the run.
+fn max_servers(sc: &Scenario) -> u32 {
+    use crate::scenario::Action;
+    let (mut now, mut max) = (sc.servers.count, sc.servers.count);
+    for e in &sc.events {
+        match e.action {
+            Action::AddServers { count } => now += count,
+            Action::RemoveServers { count } => now -= count,
+            _ => {}
+        }
+        max = max.max(now);
+    }
+    max
+}
+
+/// Why a run is refused, with the key to change.
+pub fn refuse(experiment: &Experiment, available_bytes: Option<f64>) -> Option<String> {
+    let estimates: Vec<Estimate> = experiment
+        .variants
+        .iter()
+        .map(|v| estimate(&v.scenario))
+        .collect();
+    let rows: f64 = estimates.iter().map(|e| e.server_rows).sum();
+    if rows > MAX_SERVER_ROWS {
+        return Some(format!(
+            "this run would write {rows:.0} rows of per-server time series (buckets x servers x \
+             variants), more than the limit of {MAX_SERVER_ROWS:.0}: make `bucket` longer or \
+             `duration` shorter"
+        ));
+    }
+    let memory: f64 = estimates.iter().map(|e| e.memory_bytes).sum();
+    let available = available_bytes?;
+    (memory > 0.8 * available).then(|| {
+        let sessions = estimates.iter().map(|e| e.sessions).fold(0.0, f64::max);
+        let users = estimates.iter().map(|e| e.users).fold(0.0, f64::max);
+        format!(
+            "this run would need about {:.1} GB of memory ({sessions:.0} sessions and {users:.0} \
+             users alive at once), more than the {:.1} GB this machine has available: lower \
+             `users.visits_per_s` or `users.session_ttl`",
+            memory / 1e9,
+            available / 1e9
+        )
+    })
+}
+
+/// A warning for runs expected to take long (None for short ones).
+pub fn warn_long(experiment: &Experiment) -> Option<String> {
+    let events: f64 = experiment
+        .variants
+        .iter()
+        .map(|v| estimate(&v.scenario).events)
+        .sum();
+    let seconds = events / EVENTS_PER_S;
+    (seconds > WARN_AFTER_S).then(|| {
+        format!(
+            "warning: about {:.1e} events to simulate; this may take {:.0} minutes or more of CPU time",
+            events,
+            seconds / 60.0
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(text: &str) -> Experiment {
+        crate::config::parse("t.toml", text, &[], None).unwrap()
+    }
+
+    #[test]
+    fn the_main_scenario_is_cheap_and_accepted() {
+        let e = scenario("name = \"a\"\nduration = \"20m\"\n[users]\nvisits_per_s = 20\n");
+        let est = estimate(&e.variants[0].scenario);
+        // 20 visits/s x 1200 s = 24,000 visits of 1 + 10 requests.
+        assert_eq!(est.visits, 24_000.0);
+        assert_eq!(est.requests, 264_000.0);
+        // Sticky: one session per visit, alive for the visit (~20 s) and the 30 min TTL, which
+        // is longer than the run: every session of the run is alive at the end.
+        assert_eq!(est.sessions, 24_000.0);
+        assert_eq!(refuse(&e, Some(24e9)), None);
+        assert_eq!(warn_long(&e), None);
+    }
+
+    #[test]
+    fn a_flood_of_users_is_refused_naming_the_rate() {
+        let e = scenario("name = \"a\"\n[users]\nvisits_per_s = 5000000\n");
+        let why = refuse(&e, Some(24e9)).expect("refused");
+        assert!(why.contains("users.visits_per_s"), "{why}");
+    }
+
+    #[test]
+    fn tiny_buckets_over_a_long_run_are_refused_naming_the_bucket() {
+        let e = scenario("name = \"a\"\nduration = \"1000h\"\nbucket = \"10ms\"\n");
+        let why = refuse(&e, None).expect("refused");
+        assert!(why.contains("`bucket`"), "{why}");
+    }
+}
