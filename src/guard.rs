@@ -30,8 +30,10 @@ pub struct Estimate {
     pub sessions: f64,
     /// Rows of `servers.csv`.
     pub server_rows: f64,
-    /// Peak memory, in bytes.
-    pub memory_bytes: f64,
+    /// Memory of the simulation state (users, sessions) at its peak, in bytes.
+    pub state_bytes: f64,
+    /// Memory of the results kept after the run, in bytes.
+    pub result_bytes: f64,
 }
 
 /// The cost of one variant.
@@ -60,7 +62,8 @@ pub fn estimate(sc: &Scenario) -> Estimate {
     let buckets = ((sc.duration_us - sc.warmup_us) as f64 / sc.bucket_us as f64).ceil();
     let max_servers = max_servers(sc) as f64;
     let server_rows = buckets * max_servers;
-    let memory_bytes = users * 160.0 + sessions * 24.0 + server_rows * 64.0 + buckets * 400.0;
+    let state_bytes = users * 160.0 + sessions * 24.0;
+    let result_bytes = server_rows * 64.0 + buckets * 400.0;
     Estimate {
         visits,
         requests,
@@ -68,7 +71,8 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         users,
         sessions,
         server_rows,
-        memory_bytes,
+        state_bytes,
+        result_bytes,
     }
 }
 
@@ -87,22 +91,31 @@ fn max_servers(sc: &Scenario) -> u32 {
     max
 }
 
-/// Why a run is refused, with the key to change.
-pub fn refuse(experiment: &Experiment, available_bytes: Option<f64>) -> Option<String> {
+/// Why a run of `replications` replications on `threads` threads is refused, with the key to
+/// change. Results of every run are kept; at most `threads` runs simulate at once.
+pub fn refuse(
+    experiment: &Experiment,
+    replications: usize,
+    threads: usize,
+    available_bytes: Option<f64>,
+) -> Option<String> {
     let estimates: Vec<Estimate> = experiment
         .variants
         .iter()
         .map(|v| estimate(&v.scenario))
         .collect();
-    let rows: f64 = estimates.iter().map(|e| e.server_rows).sum();
+    let copies = replications as f64;
+    let rows: f64 = estimates.iter().map(|e| e.server_rows).sum::<f64>() * copies;
     if rows > MAX_SERVER_ROWS {
         return Some(format!(
-            "this run would write {rows:.0} rows of per-server time series (buckets x servers x \
-             variants), more than the limit of {MAX_SERVER_ROWS:.0}: make `bucket` longer or \
-             `duration` shorter"
+            "this run would keep {rows:.0} rows of per-server time series (buckets x servers x \
+             variants x replications), more than the limit of {MAX_SERVER_ROWS:.0}: make \
+             `bucket` longer or `duration` shorter"
         ));
     }
-    let memory: f64 = estimates.iter().map(|e| e.memory_bytes).sum();
+    let at_once = (estimates.len() * replications).min(threads.max(1)) as f64;
+    let state = estimates.iter().map(|e| e.state_bytes).fold(0.0, f64::max);
+    let memory = state * at_once + estimates.iter().map(|e| e.result_bytes).sum::<f64>() * copies;
     let available = available_bytes?;
     (memory > 0.8 * available).then(|| {
         let sessions = estimates.iter().map(|e| e.sessions).fold(0.0, f64::max);
@@ -117,13 +130,14 @@ pub fn refuse(experiment: &Experiment, available_bytes: Option<f64>) -> Option<S
     })
 }
 
-/// A warning for runs expected to take long (None for short ones).
-pub fn warn_long(experiment: &Experiment) -> Option<String> {
-    let events: f64 = experiment
+/// A warning for runs of `replications` replications expected to take long (None for short ones).
+pub fn warn_long(experiment: &Experiment, replications: usize) -> Option<String> {
+    let one: f64 = experiment
         .variants
         .iter()
         .map(|v| estimate(&v.scenario).events)
         .sum();
+    let events = one * replications as f64;
     let seconds = events / EVENTS_PER_S;
     (seconds > WARN_AFTER_S).then(|| {
         format!(
@@ -152,21 +166,21 @@ mod tests {
         // Sticky: one session per visit, alive for the visit (~20 s) and the 30 min TTL, which
         // is longer than the run: every session of the run is alive at the end.
         assert_eq!(est.sessions, 24_000.0);
-        assert_eq!(refuse(&e, Some(24e9)), None);
-        assert_eq!(warn_long(&e), None);
+        assert_eq!(refuse(&e, 1, 2, Some(24e9)), None);
+        assert_eq!(warn_long(&e, 1), None);
     }
 
     #[test]
     fn a_flood_of_users_is_refused_naming_the_rate() {
         let e = scenario("name = \"a\"\n[users]\nvisits_per_s = 5000000\n");
-        let why = refuse(&e, Some(24e9)).expect("refused");
+        let why = refuse(&e, 1, 2, Some(24e9)).expect("refused");
         assert!(why.contains("users.visits_per_s"), "{why}");
     }
 
     #[test]
     fn tiny_buckets_over_a_long_run_are_refused_naming_the_bucket() {
         let e = scenario("name = \"a\"\nduration = \"1000h\"\nbucket = \"10ms\"\n");
-        let why = refuse(&e, None).expect("refused");
+        let why = refuse(&e, 1, 2, None).expect("refused");
         assert!(why.contains("`bucket`"), "{why}");
     }
 }

@@ -18,4 +18,7 @@ pub mod model;
 pub mod output;
 pub mod queue;
 pub mod rng;
+pub mod runner;
 pub mod scenario;
+pub mod stats;
+pub mod warmup;

@@ -10,6 +10,7 @@ mod run;
 use crate::config::{self, format_duration};
 use crate::metrics::RunResult;
 use crate::output::{csv, files};
+use crate::runner::Runs;
 use crate::scenario::{Experiment, Variant};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -63,6 +64,10 @@ pub struct RunArgs {
     /// Override a key by its dotted path, e.g. `--set servers.count=8` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Run each variant this many times, on seeds derived from (seed, i), and report means with
+    /// 95 % confidence intervals.
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replications: Option<u32>,
     /// Print one line of engine statistics per variant to standard error.
     #[arg(long)]
     pub stats: bool,
@@ -136,17 +141,23 @@ pub(crate) fn select<'a>(experiment: &'a Experiment, names: &[String]) -> Result
         .collect())
 }
 
-/// The CSV files of a run.
-pub fn csv_files(results: &[RunResult]) -> Vec<files::OutputFile> {
+/// The CSV files of a run: the summary over every replication, one row per replication, and the
+/// time series and events of replication 0 (the scenario's own seed).
+pub fn csv_files(runs: &Runs) -> Vec<files::OutputFile> {
     let file = |name: &str, bytes| files::OutputFile {
         name: name.to_string(),
         bytes,
     };
+    let first: &[RunResult] = &runs.by_replication[0];
     vec![
-        file("summary.csv", csv::summary(results)),
-        file("timeseries.csv", csv::timeseries(results)),
-        file("servers.csv", csv::servers(results)),
-        file("events.csv", csv::events(results)),
+        file("summary.csv", csv::summary(&runs.by_variant())),
+        file(
+            "replications.csv",
+            csv::replications(&runs.by_replication, &runs.seeds),
+        ),
+        file("timeseries.csv", csv::timeseries(first)),
+        file("servers.csv", csv::servers(first)),
+        file("events.csv", csv::events(first)),
     ]
 }
 

@@ -8,8 +8,121 @@
 
 use crate::metrics::{Latency, RunResult};
 use crate::scenario::Micros;
+use crate::{stats, warmup};
 
-/// Columns of `summary.csv`.
+/// A numeric column of `summary.csv`: its name, how to read it from one run, and its decimals.
+pub struct Metric {
+    /// Column name.
+    pub name: &'static str,
+    /// The value of one run (`None`: it does not exist, e.g. a percentile of nothing).
+    pub value: fn(&RunResult) -> Option<f64>,
+    /// Decimals printed for one run (0: an integer).
+    pub decimals: usize,
+}
+
+const fn metric(
+    name: &'static str,
+    value: fn(&RunResult) -> Option<f64>,
+    decimals: usize,
+) -> Metric {
+    Metric {
+        name,
+        value,
+        decimals,
+    }
+}
+
+fn ms(us: Option<u64>) -> Option<f64> {
+    us.map(|us| us as f64 / 1e3)
+}
+
+/// The numeric columns of `summary.csv` that follow `variant`, in order.
+pub const METRICS: &[Metric] = &[
+    metric("requests", |r| Some(r.summary.sent as f64), 0),
+    metric("ok", |r| Some(r.summary.counts.ok() as f64), 0),
+    metric(
+        "failed_auth",
+        |r| Some(r.summary.counts.failed_auth() as f64),
+        0,
+    ),
+    metric("errors", |r| Some(r.summary.counts.errors() as f64), 0),
+    metric("unfinished", |r| Some(r.summary.unfinished as f64), 0),
+    metric("logins", |r| Some(r.summary.counts.logins as f64), 0),
+    metric("auth_requests", |r| Some(auth_requests(r) as f64), 0),
+    metric("failed_auth_pct", failed_auth_pct, 3),
+    metric(
+        "failed_auth_elsewhere",
+        |r| Some(r.summary.counts.failed_elsewhere as f64),
+        0,
+    ),
+    metric(
+        "failed_auth_lost",
+        |r| Some(r.summary.counts.failed_lost as f64),
+        0,
+    ),
+    metric(
+        "sessions_created",
+        |r| Some(r.summary.sessions_created as f64),
+        0,
+    ),
+    metric("sessions_lost", |r| Some(r.summary.sessions_lost as f64), 0),
+    metric(
+        "errors_server_down",
+        |r| Some(r.summary.counts.errors_server_down as f64),
+        0,
+    ),
+    metric(
+        "errors_queue_full",
+        |r| Some(r.summary.counts.errors_queue_full as f64),
+        0,
+    ),
+    metric(
+        "errors_store_down",
+        |r| Some(r.summary.counts.errors_store_down as f64),
+        0,
+    ),
+    metric(
+        "latency_mean_ms",
+        |r| r.summary.latency.mean_us.map(|us| us / 1e3),
+        3,
+    ),
+    metric("latency_p50_ms", |r| ms(r.summary.latency.p50_us), 3),
+    metric("latency_p95_ms", |r| ms(r.summary.latency.p95_us), 3),
+    metric("latency_p99_ms", |r| ms(r.summary.latency.p99_us), 3),
+    metric("imbalance", |r| r.summary.imbalance, 4),
+    metric("store_reads", |r| Some(r.summary.store_reads as f64), 0),
+    metric("store_writes", |r| Some(r.summary.store_writes as f64), 0),
+    metric(
+        "users_remapped",
+        |r| r.summary.users_remapped.map(|n| n as f64),
+        0,
+    ),
+    metric(
+        "failed_auth_expired",
+        |r| Some(r.summary.counts.failed_expired as f64),
+        0,
+    ),
+    metric(
+        "sessions_expired",
+        |r| Some(r.summary.sessions_expired as f64),
+        0,
+    ),
+    metric("warmup_drift_pct", |r| warmup::drift(r).map(|d| d.pct), 2),
+];
+
+/// The metrics whose 95 % confidence half-width `summary.csv` reports as `<name>_ci95`.
+pub const CI_METRICS: &[&str] = &[
+    "failed_auth_pct",
+    "sessions_lost",
+    "errors",
+    "latency_mean_ms",
+    "latency_p99_ms",
+    "imbalance",
+    "users_remapped",
+];
+
+/// Columns of `summary.csv`: `variant`, [`METRICS`], `replications`, the `_ci95` of
+/// [`CI_METRICS`].
 pub const SUMMARY_COLUMNS: &[&str] = &[
     "variant",
     "requests",
@@ -37,6 +150,15 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "users_remapped",
     "failed_auth_expired",
     "sessions_expired",
+    "warmup_drift_pct",
+    "replications",
+    "failed_auth_pct_ci95",
+    "sessions_lost_ci95",
+    "errors_ci95",
+    "latency_mean_ms_ci95",
+    "latency_p99_ms_ci95",
+    "imbalance_ci95",
+    "users_remapped_ci95",
 ];
 
 /// Columns of `timeseries.csv`.
@@ -81,49 +203,75 @@ pub const EVENTS_COLUMNS: &[&str] = &[
     "rebalance_s",
 ];
 
+/// Authenticated requests that were served (ok or failed authentication).
+pub fn auth_requests(r: &RunResult) -> u64 {
+    r.summary.counts.authenticated + r.summary.counts.failed_auth()
+}
+
 /// The percentage of failed authentications among served authenticated requests.
 pub fn failed_auth_pct(r: &RunResult) -> Option<f64> {
-    let c = &r.summary.counts;
-    let auth = c.authenticated + c.failed_auth();
-    (auth > 0).then(|| 100.0 * c.failed_auth() as f64 / auth as f64)
+    let auth = auth_requests(r);
+    (auth > 0).then(|| 100.0 * r.summary.counts.failed_auth() as f64 / auth as f64)
 }
 
-/// `summary.csv`: one row per variant.
-pub fn summary(results: &[RunResult]) -> Vec<u8> {
-    table(SUMMARY_COLUMNS, results.iter().map(summary_row))
+/// `summary.csv`: one row per variant. Each element of `variants` holds one variant's runs, one
+/// per replication (all of the same variant); with several, every metric is their mean and the
+/// `_ci95` columns hold the half-width of its Student-t 95 % interval.
+pub fn summary(variants: &[Vec<RunResult>]) -> Vec<u8> {
+    table(
+        SUMMARY_COLUMNS,
+        variants.iter().map(|runs| summary_row(runs)),
+    )
 }
 
-fn summary_row(r: &RunResult) -> Vec<String> {
-    let s = &r.summary;
-    let c = &s.counts;
-    vec![
-        r.variant.clone(),
-        s.sent.to_string(),
-        c.ok().to_string(),
-        c.failed_auth().to_string(),
-        c.errors().to_string(),
-        s.unfinished.to_string(),
-        c.logins.to_string(),
-        (c.authenticated + c.failed_auth()).to_string(),
-        opt(failed_auth_pct(r), 3),
-        c.failed_elsewhere.to_string(),
-        c.failed_lost.to_string(),
-        s.sessions_created.to_string(),
-        s.sessions_lost.to_string(),
-        c.errors_server_down.to_string(),
-        c.errors_queue_full.to_string(),
-        c.errors_store_down.to_string(),
-        opt(s.latency.mean_us.map(|us| us / 1e3), 3),
-        ms(s.latency.p50_us),
-        ms(s.latency.p95_us),
-        ms(s.latency.p99_us),
-        opt(s.imbalance, 4),
-        s.store_reads.to_string(),
-        s.store_writes.to_string(),
-        opt_int(s.users_remapped),
-        c.failed_expired.to_string(),
-        s.sessions_expired.to_string(),
-    ]
+fn summary_row(runs: &[RunResult]) -> Vec<String> {
+    assert!(!runs.is_empty(), "a variant has at least one run");
+    let replicated = runs.len() > 1;
+    let mut row = vec![runs[0].variant.clone()];
+    for m in METRICS {
+        let values: Vec<f64> = runs.iter().filter_map(|r| (m.value)(r)).collect();
+        let decimals = if replicated {
+            m.decimals.max(1)
+        } else {
+            m.decimals
+        };
+        row.push(opt(stats::interval(&values).map(|i| i.mean), decimals));
+    }
+    row.push(runs.len().to_string());
+    for name in CI_METRICS {
+        let m = METRICS
+            .iter()
+            .find(|m| m.name == *name)
+            .expect("a CI metric is a metric");
+        let values: Vec<f64> = runs.iter().filter_map(|r| (m.value)(r)).collect();
+        let half = stats::interval(&values).and_then(|i| i.half_width);
+        row.push(opt(half, m.decimals.max(1)));
+    }
+    row
+}
+
+/// Columns of `replications.csv`.
+pub fn replications_columns() -> Vec<&'static str> {
+    let mut columns = vec!["variant", "replication", "seed"];
+    columns.extend(METRICS.iter().map(|m| m.name));
+    columns
+}
+
+/// `replications.csv`: one row per variant and replication, with the seed that replication ran
+/// on. `runs[i]` holds replication `i` of every variant, and `seeds[i]` its seed.
+pub fn replications(runs: &[Vec<RunResult>], seeds: &[u64]) -> Vec<u8> {
+    let rows = runs
+        .iter()
+        .zip(seeds)
+        .enumerate()
+        .flat_map(|(i, (variants, seed))| {
+            variants.iter().map(move |r| {
+                let mut row = vec![r.variant.clone(), i.to_string(), seed.to_string()];
+                row.extend(METRICS.iter().map(|m| opt((m.value)(r), m.decimals)));
+                row
+            })
+        });
+    table(&replications_columns(), rows)
 }
 
 /// `timeseries.csv`: one row per variant and bucket.
@@ -138,8 +286,8 @@ pub fn timeseries(results: &[RunResult]) -> Vec<u8> {
                 b.counts.ok().to_string(),
                 b.counts.failed_auth().to_string(),
                 b.counts.errors().to_string(),
-                ms(p50_us),
-                ms(p99_us),
+                ms3(p50_us),
+                ms3(p99_us),
                 b.servers_in_rotation.to_string(),
                 b.sessions_alive.to_string(),
                 b.store_ops.to_string(),
@@ -211,8 +359,8 @@ pub fn secs(us: Micros) -> String {
     format!("{s}.{}", digits.trim_end_matches('0'))
 }
 
-fn ms(us: Option<u64>) -> String {
-    opt(us.map(|us| us as f64 / 1e3), 3)
+fn ms3(us: Option<u64>) -> String {
+    opt(ms(us), 3)
 }
 
 fn opt(x: Option<f64>, decimals: usize) -> String {
@@ -227,6 +375,16 @@ fn opt_int<T: ToString>(x: Option<T>) -> String {
 mod tests {
     use super::*;
     use crate::metrics::{Counts, EventRow, Summary};
+
+    #[test]
+    fn the_summary_columns_are_the_metrics_then_the_intervals() {
+        let mut expected = vec!["variant"];
+        expected.extend(METRICS.iter().map(|m| m.name));
+        expected.push("replications");
+        let ci: Vec<String> = CI_METRICS.iter().map(|m| format!("{m}_ci95")).collect();
+        expected.extend(ci.iter().map(String::as_str));
+        assert_eq!(SUMMARY_COLUMNS, expected.as_slice());
+    }
 
     #[test]
     fn seconds_keep_only_the_decimals_they_need() {
@@ -257,7 +415,7 @@ mod tests {
             },
             ..RunResult::default()
         };
-        let text = String::from_utf8(summary(&[r])).unwrap();
+        let text = String::from_utf8(summary(&[vec![r]])).unwrap();
         let mut lines = text.lines();
         assert_eq!(lines.next().unwrap(), SUMMARY_COLUMNS.join(","));
         let row: Vec<&str> = lines.next().unwrap().split(',').collect();

@@ -1,83 +1,191 @@
-//! The comparison table printed after a run: one row per variant, the numbers a class looks at,
-//! with units in the headers and the best value of each column marked.
+//! The tables printed after a run: the comparison (one row per variant, the numbers a class looks
+//! at, units in the headers, the best value of each column marked) and, with replications, the
+//! paired differences from the first variant with their confidence intervals.
 
 use crate::metrics::RunResult;
 use crate::output::csv::failed_auth_pct;
+use crate::stats::{self, Interval};
 use comfy_table::{CellAlignment, Table, presets};
 
-/// Headers of the comparison table.
-pub const HEADERS: [&str; 8] = [
-    "variant",
-    "requests",
-    "failed auth (%)",
-    "sessions lost",
-    "errors",
-    "p50 (ms)",
-    "p99 (ms)",
-    "imbalance (max/mean)",
-];
-
-/// The numbers of one row (`None`: does not exist); lower is better in every column but the first.
-fn numbers(r: &RunResult) -> [Option<f64>; 6] {
-    let s = &r.summary;
-    let ms = |us: Option<u64>| us.map(|us| us as f64 / 1e3);
-    [
-        failed_auth_pct(r),
-        Some(s.sessions_lost as f64),
-        Some(s.counts.errors() as f64),
-        ms(s.latency.p50_us),
-        ms(s.latency.p99_us),
-        s.imbalance,
-    ]
+/// A column of the tables: header, value of one run, decimals.
+struct Column {
+    header: &'static str,
+    value: fn(&RunResult) -> Option<f64>,
+    decimals: usize,
 }
 
-/// The cells of the comparison table, with `*` after the best value of each column (none when
-/// every variant has the same value).
-pub fn comparison(results: &[RunResult]) -> Vec<Vec<String>> {
-    let rows: Vec<[Option<f64>; 6]> = results.iter().map(numbers).collect();
-    let decimals = [2, 0, 0, 1, 1, 3];
-    let best: Vec<Option<f64>> = (0..6)
+/// The numeric columns; lower is better in every one.
+const COLUMNS: [Column; 6] = [
+    Column {
+        header: "failed auth (%)",
+        value: failed_auth_pct,
+        decimals: 2,
+    },
+    Column {
+        header: "sessions lost",
+        value: |r| Some(r.summary.sessions_lost as f64),
+        decimals: 0,
+    },
+    Column {
+        header: "errors",
+        value: |r| Some(r.summary.counts.errors() as f64),
+        decimals: 0,
+    },
+    Column {
+        header: "p50 (ms)",
+        value: |r| r.summary.latency.p50_us.map(|us| us as f64 / 1e3),
+        decimals: 1,
+    },
+    Column {
+        header: "p99 (ms)",
+        value: |r| r.summary.latency.p99_us.map(|us| us as f64 / 1e3),
+        decimals: 1,
+    },
+    Column {
+        header: "imbalance (max/mean)",
+        value: |r| r.summary.imbalance,
+        decimals: 3,
+    },
+];
+
+/// The interval of one column over a variant's replications.
+fn interval(runs: &[RunResult], c: &Column) -> Option<Interval> {
+    let values: Vec<f64> = runs.iter().filter_map(|r| (c.value)(r)).collect();
+    stats::interval(&values)
+}
+
+fn format(i: Option<Interval>, decimals: usize) -> String {
+    match i {
+        None => "-".to_string(),
+        Some(Interval {
+            mean,
+            half_width: None,
+        }) => format!("{mean:.decimals$}"),
+        Some(Interval {
+            mean,
+            half_width: Some(h),
+        }) => {
+            let d = decimals.max(1);
+            format!("{mean:.d$} ± {h:.d$}")
+        }
+    }
+}
+
+/// The cells of the comparison table: one row per variant (each with its replications), with `*`
+/// after the best mean of each column (none when every variant has the same value).
+pub fn comparison(variants: &[Vec<RunResult>]) -> Vec<Vec<String>> {
+    let cells: Vec<Vec<Option<Interval>>> = variants
+        .iter()
+        .map(|runs| COLUMNS.iter().map(|c| interval(runs, c)).collect())
+        .collect();
+    let best: Vec<Option<f64>> = (0..COLUMNS.len())
         .map(|c| {
-            let values: Vec<f64> = rows.iter().filter_map(|r| r[c]).collect();
-            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-            let all_same = values.iter().all(|&v| v == min);
-            (!values.is_empty() && !all_same).then_some(min)
+            let means: Vec<f64> = cells
+                .iter()
+                .filter_map(|row| row[c].map(|i| i.mean))
+                .collect();
+            let min = means.iter().copied().fold(f64::INFINITY, f64::min);
+            (means.iter().any(|&m| m != min)).then_some(min)
         })
         .collect();
-    results
+    variants
         .iter()
-        .zip(&rows)
-        .map(|(r, row)| {
-            let mut cells = vec![r.variant.clone(), r.summary.sent.to_string()];
-            for c in 0..6 {
-                cells.push(match row[c] {
-                    None => "-".to_string(),
-                    Some(v) => {
-                        let mark = if Some(v) == best[c] { " *" } else { "" };
-                        format!("{v:.prec$}{mark}", prec = decimals[c])
-                    }
-                });
+        .zip(&cells)
+        .map(|(runs, row)| {
+            let requests =
+                runs.iter().map(|r| r.summary.sent as f64).sum::<f64>() / runs.len() as f64;
+            let mut out = vec![runs[0].variant.clone(), format!("{requests:.0}")];
+            for (c, cell) in row.iter().enumerate() {
+                let mark = match (cell, best[c]) {
+                    (Some(i), Some(b)) if i.mean == b => " *",
+                    _ => "",
+                };
+                out.push(format(*cell, COLUMNS[c].decimals) + mark);
             }
-            cells
+            out
         })
         .collect()
 }
 
-/// The comparison table as text.
-pub fn render(results: &[RunResult]) -> String {
+fn new_table(headers: Vec<&str>) -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_header(HEADERS);
-    for row in comparison(results) {
-        table.add_row(row);
-    }
-    for c in 1..HEADERS.len() {
+        .set_header(headers.clone());
+    for c in 1..headers.len() {
         if let Some(column) = table.column_mut(c) {
             column.set_cell_alignment(CellAlignment::Right);
         }
     }
-    format!("{table}\n* best in its column (lower is better)\n")
+    table
+}
+
+/// The comparison table as text.
+pub fn render(variants: &[Vec<RunResult>]) -> String {
+    let mut headers = vec!["variant", "requests"];
+    headers.extend(COLUMNS.iter().map(|c| c.header));
+    let mut table = new_table(headers);
+    for row in comparison(variants) {
+        table.add_row(row);
+    }
+    let replicated = variants.first().is_some_and(|runs| runs.len() > 1);
+    let note = if replicated {
+        let n = variants[0].len();
+        format!("mean ± half-width of the 95 % confidence interval over {n} replications; ")
+    } else {
+        String::new()
+    };
+    format!("{table}\n{note}* best in its column (lower is better)\n")
+}
+
+/// The cells of the differences table: for every variant after the first, per column, the mean
+/// paired difference (variant − first) ± its 95 % half-width, marked `(n.s.)` when the interval
+/// contains 0.
+pub fn differences(variants: &[Vec<RunResult>]) -> Vec<Vec<String>> {
+    let Some(base) = variants.first() else {
+        return Vec::new();
+    };
+    variants[1..]
+        .iter()
+        .map(|runs| {
+            let mut row = vec![format!("{} − {}", runs[0].variant, base[0].variant)];
+            for c in &COLUMNS {
+                let a: Vec<Option<f64>> = runs.iter().map(|r| (c.value)(r)).collect();
+                let b: Vec<Option<f64>> = base.iter().map(|r| (c.value)(r)).collect();
+                let cell = match stats::paired(&a, &b) {
+                    None => "-".to_string(),
+                    Some(i) if i.excludes(0.0) => {
+                        format!("{:+.d$}", i.mean, d = c.decimals.max(1))
+                            + &format!(
+                                " ± {:.d$}",
+                                i.half_width.unwrap_or(0.0),
+                                d = c.decimals.max(1)
+                            )
+                    }
+                    Some(i) => format(Some(i), c.decimals) + " (n.s.)",
+                };
+                row.push(cell);
+            }
+            row
+        })
+        .collect()
+}
+
+/// The differences table as text (empty with fewer than two variants).
+pub fn render_differences(variants: &[Vec<RunResult>]) -> String {
+    if variants.len() < 2 {
+        return String::new();
+    }
+    let mut headers = vec!["difference"];
+    headers.extend(COLUMNS.iter().map(|c| c.header));
+    let mut table = new_table(headers);
+    for row in differences(variants) {
+        table.add_row(row);
+    }
+    format!(
+        "{table}\npaired differences over the same replications (common random numbers); \
+         (n.s.): not significant, the 95 % interval contains 0\n"
+    )
 }
 
 #[cfg(test)]
@@ -104,11 +212,25 @@ mod tests {
 
     #[test]
     fn the_best_value_is_marked_unless_all_are_equal() {
-        let rows = comparison(&[result("a", 5, 1), result("b", 0, 1)]);
+        let rows = comparison(&[vec![result("a", 5, 1)], vec![result("b", 0, 1)]]);
         assert_eq!(rows[0][3], "5");
         assert_eq!(rows[1][3], "0 *");
         assert_eq!(rows[0][4], "1", "equal errors: nobody is best");
         assert_eq!(rows[1][2], "0.00", "no failed auth anywhere: no mark");
         assert_eq!(rows[0][5], "-", "no latency without served requests");
+    }
+
+    #[test]
+    fn replications_show_intervals_and_paired_differences() {
+        // Sessions lost: a = 10, 12, 14 (mean 12, s = 2, t(2) = 4.303, h = 4.303 * 2 / sqrt 3
+        // = 4.97); b = a - 10 exactly, so the paired difference is -10 with no spread.
+        let a = vec![result("a", 10, 0), result("a", 12, 0), result("a", 14, 0)];
+        let b = vec![result("b", 0, 0), result("b", 2, 0), result("b", 4, 0)];
+        let rows = comparison(&[a.clone(), b.clone()]);
+        assert_eq!(rows[0][3], "12.0 ± 5.0");
+        let diffs = differences(&[a, b]);
+        assert_eq!(diffs[0][0], "b − a");
+        assert_eq!(diffs[0][2], "-10.0 ± 0.0");
+        assert_eq!(diffs[0][3], "0.0 ± 0.0 (n.s.)", "errors do not differ");
     }
 }

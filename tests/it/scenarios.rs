@@ -156,7 +156,13 @@ fn same_seed_gives_byte_identical_files_and_another_seed_other_numbers() {
     );
     assert_eq!(
         a.keys().collect::<Vec<_>>(),
-        ["events.csv", "servers.csv", "summary.csv", "timeseries.csv"]
+        [
+            "events.csv",
+            "replications.csv",
+            "servers.csv",
+            "summary.csv",
+            "timeseries.csv"
+        ]
     );
     assert!(a == b, "same seed, same bytes");
     assert_ne!(
