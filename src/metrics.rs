@@ -190,6 +190,8 @@ pub struct RunResult {
     pub events: Vec<EventRow>,
     /// Events the engine processed (for `--stats`).
     pub events_processed: u64,
+    /// Invariants of the program that this run broke (empty unless tiersim has a bug).
+    pub audit: Vec<String>,
 }
 
 /// A bucket whose imbalance is at or below this is balanced.
@@ -225,6 +227,7 @@ pub struct Recorder {
     in_tier: u64,
     in_tier_area: u128,
     in_tier_since: Micros,
+    tier_sojourn_us: u128,
 }
 
 impl Recorder {
@@ -248,6 +251,7 @@ impl Recorder {
             in_tier: 0,
             in_tier_area: 0,
             in_tier_since: warmup_us,
+            tier_sojourn_us: 0,
         }
     }
 
@@ -307,18 +311,46 @@ impl Recorder {
         }
     }
 
-    /// A request entered (`+1`) or left (`-1`) the web tier at `now`.
+    /// A request entered the web tier (queued, or took a worker) at `now`.
     #[inline]
-    pub fn tier(&mut self, now: Micros, entered: bool) {
+    pub fn enter_tier(&mut self, now: Micros) {
+        self.account_tier(now);
+        self.in_tier += 1;
+    }
+
+    /// A request that entered the web tier at `since` left it at `now`.
+    #[inline]
+    pub fn leave_tier(&mut self, now: Micros, since: Micros) {
+        self.account_tier(now);
+        self.in_tier -= 1;
+        self.tier_sojourn_us += u128::from(now.saturating_sub(since.max(self.warmup_us)));
+    }
+
+    fn account_tier(&mut self, now: Micros) {
         if now > self.in_tier_since {
             self.in_tier_area += u128::from(self.in_tier) * u128::from(now - self.in_tier_since);
             self.in_tier_since = now;
         }
-        if entered {
-            self.in_tier += 1;
-        } else {
-            self.in_tier -= 1;
-        }
+    }
+
+    /// Requests in the tier now.
+    pub fn in_tier(&self) -> u64 {
+        self.in_tier
+    }
+
+    /// The area under the number of requests in the tier over the measured period, and the sum
+    /// of the times requests spent in the tier within it, up to `end`, given the entry times of
+    /// the requests still inside. Little's law on a sample path says they are equal.
+    pub fn tier_books(
+        &mut self,
+        end: Micros,
+        inside_since: impl Iterator<Item = Micros>,
+    ) -> (u128, u128) {
+        self.account_tier(end);
+        let inside: u128 = inside_since
+            .map(|since| u128::from(end.saturating_sub(since.max(self.warmup_us))))
+            .sum();
+        (self.in_tier_area, self.tier_sojourn_us + inside)
     }
 
     /// Latency of the current bucket; starts a new bucket's histogram.
@@ -336,8 +368,7 @@ impl Recorder {
 
     /// Time-average of requests in the tier from warm-up to `end`.
     pub fn mean_in_tier(&mut self, end: Micros) -> f64 {
-        self.tier(end, true);
-        self.tier(end, false);
+        self.account_tier(end);
         if end <= self.warmup_us {
             return 0.0;
         }

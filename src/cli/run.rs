@@ -38,6 +38,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let Some(runs) = runs else {
         return Err(Interrupted.into());
     };
+    check_books(&runs)?;
     if args.stats {
         for result in runs.by_replication.iter().flatten() {
             eprintln!("{}", stats_line(result, wall_s));
@@ -61,6 +62,23 @@ pub fn run(args: &RunArgs) -> Result<()> {
         writeln!(out, "\nwrote {}:", folder.display())?;
         for file in &out_files {
             writeln!(out, "  {}", folder.join(&file.name).display())?;
+        }
+    }
+    Ok(())
+}
+
+/// Fails (exit status 1) if any run broke an invariant of the program: a bug, reported with what
+/// reproduces it.
+fn check_books(runs: &runner::Runs) -> Result<()> {
+    for (seed, results) in runs.seeds.iter().zip(&runs.by_replication) {
+        if let Some(r) = results.iter().find(|r| !r.audit.is_empty()) {
+            anyhow::bail!(
+                "the books of variant {} did not balance (seed {seed}): {}. This is a bug in \
+                 tiersim; `--variant {} --seed {seed}` reproduces it",
+                r.variant,
+                r.audit.join("; "),
+                r.variant
+            );
         }
     }
     Ok(())

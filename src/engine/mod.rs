@@ -9,6 +9,7 @@
 //! visit arrival, then the queue (by scheduling order), so that a run is a pure function of the
 //! scenario.
 
+mod audit;
 mod buckets;
 mod membership;
 mod requests;
@@ -237,8 +238,9 @@ impl<'a> Engine<'a> {
             measured_s: measured_us as f64 / 1e6,
         };
         result.variant = variant.to_string();
-        result.events = self.event_rows;
+        result.events = std::mem::take(&mut self.event_rows);
         result.events_processed = self.events_processed;
+        result.audit = self.audit(&result);
         result
     }
 }

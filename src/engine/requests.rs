@@ -54,14 +54,18 @@ impl Engine<'_> {
         match self.servers[s as usize].admit(u, now) {
             Admission::Started { slot } => {
                 user.slot = slot;
-                self.rec.tier(now, true);
+                user.tier_since_us = now;
+                // In the tier from now on; `begin` moves it to its first phase of work.
+                user.phase = Phase::Queued;
+                self.rec.enter_tier(now);
                 if !self.begin(u) {
                     self.release_worker(s, slot);
                 }
             }
             Admission::Queued => {
                 user.phase = Phase::Queued;
-                self.rec.tier(now, true);
+                user.tier_since_us = now;
+                self.rec.enter_tier(now);
             }
             Admission::Rejected => self.end(u, Outcome::Error(ErrorCause::QueueFull)),
         }
@@ -256,7 +260,7 @@ impl Engine<'_> {
         self.rec
             .request_ended(user.sent_us, now, outcome, was_login, served_by);
         if in_tier {
-            self.rec.tier(now, false);
+            self.rec.leave_tier(now, user.tier_since_us);
         }
         user.phase = Phase::Idle;
         user.work = Work::Login;

@@ -38,6 +38,8 @@ pub struct User {
     pub rng: SimRng,
     /// When the current request was sent.
     pub sent_us: Micros,
+    /// When the current request entered the web tier (queued or took a worker).
+    pub tier_since_us: Micros,
     /// Authenticated requests still to send after the login.
     pub remaining: u64,
     /// Number of the request in flight (unique in the run), `u64::MAX` when none is; store
@@ -98,6 +100,7 @@ impl Users {
             id,
             rng: rng::user_stream(seed, id),
             sent_us: 0,
+            tier_since_us: 0,
             remaining: requests,
             request: u64::MAX,
             login: true,

@@ -27,6 +27,7 @@ fn every_shipped_scenario_keeps_its_books() {
             let s = &r.summary;
             let c = &s.counts;
             let at = format!("{} / {}", path.display(), r.variant);
+            assert!(r.audit.is_empty(), "{at}: {:?}", r.audit);
             // Every request sent after warm-up has exactly one outcome (counted independently).
             assert_eq!(
                 s.sent,

@@ -231,6 +231,7 @@ const CRASH: &str = r#"
 fn a_crash_under_sticky_sessions_loses_one_nth_of_live_sessions() {
     for n in [4, 8] {
         let r = run(&tier(n, "sticky", "server_memory", CRASH), None);
+        assert!(r.audit.is_empty(), "{:?}", r.audit);
         let e = &r.events[0];
         let share = e.sessions_lost as f64 / e.sessions_alive as f64;
         let expected = 1.0 / f64::from(n);

@@ -1,0 +1,79 @@
+//! The books of a run, checked at its end. Each check is an invariant of the program, not of the
+//! input: a broken one is a bug in tiersim, reported with the variant and seed that show it.
+//!
+//! - every request sent after warm-up has exactly one outcome (or is unfinished);
+//! - the time series adds up to the totals;
+//! - every session created is alive, expired or lost;
+//! - no server is busy more than all its workers all the time;
+//! - Little's law on the sample path: the area under the number of requests in the tier equals
+//!   the time requests spent in it, over the measured period (integers, so exactly);
+//! - the count of requests in the tier matches the users whose request is in it.
+
+use super::Engine;
+use crate::events::Phase;
+use crate::metrics::RunResult;
+
+impl Engine<'_> {
+    /// Every broken invariant of a finished run, as sentences (empty when the books balance).
+    pub(super) fn audit(&mut self, r: &RunResult) -> Vec<String> {
+        let mut broken = Vec::new();
+        let s = &r.summary;
+        let c = &s.counts;
+        if s.sent != c.ended() + s.unfinished {
+            broken.push(format!(
+                "requests sent ({}) != ended ({}) + unfinished ({})",
+                s.sent,
+                c.ended(),
+                s.unfinished
+            ));
+        }
+        let bucketed: u64 = r.buckets.iter().map(|b| b.counts.ended()).sum();
+        if bucketed != c.ended() {
+            broken.push(format!(
+                "requests in the time series ({bucketed}) != ended ({})",
+                c.ended()
+            ));
+        }
+        let t = self.sessions.totals();
+        if t.created != self.sessions.alive() + t.expired + t.lost {
+            broken.push(format!(
+                "sessions created ({}) != alive ({}) + expired ({}) + lost ({})",
+                t.created,
+                self.sessions.alive(),
+                t.expired,
+                t.lost
+            ));
+        }
+        if let Some(row) = r
+            .servers
+            .iter()
+            .find(|row| !(0.0..=1.0 + 1e-9).contains(&row.busy_fraction))
+        {
+            broken.push(format!(
+                "server {} was busy {:.6} of the time at {} us",
+                row.server, row.busy_fraction, row.start_us
+            ));
+        }
+        let end = self.sc.duration_us;
+        let inside: Vec<u64> = self
+            .users
+            .iter()
+            .filter(|(_, u)| u.phase != Phase::Idle)
+            .map(|(_, u)| u.tier_since_us)
+            .collect();
+        let in_tier = inside.len() as u64;
+        if in_tier != self.rec.in_tier() {
+            broken.push(format!(
+                "requests counted in the tier ({}) != users with a request in it ({in_tier})",
+                self.rec.in_tier()
+            ));
+        }
+        let (area, sojourn) = self.rec.tier_books(end, inside.into_iter());
+        if area != sojourn {
+            broken.push(format!(
+                "Little's law: area under requests in the tier ({area} us) != time spent in it ({sojourn} us)"
+            ));
+        }
+        broken
+    }
+}
