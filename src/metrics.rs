@@ -173,6 +173,8 @@ pub struct EventRow {
     pub users_remapped: Option<u64>,
     /// Seconds until the imbalance settled at or below [`SETTLED_IMBALANCE`] (`None`: never).
     pub rebalance_s: Option<f64>,
+    /// Users in a visit who had logged in, just before.
+    pub users_logged_in: u64,
 }
 
 /// Everything one variant's run produced.

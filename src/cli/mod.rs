@@ -6,6 +6,7 @@
 
 mod progress;
 mod run;
+mod sweep;
 
 use crate::config::{self, format_duration};
 use crate::metrics::RunResult;
@@ -41,6 +42,8 @@ pub struct Cli {
 pub enum Command {
     /// Run every variant of a scenario, print a comparison and write CSV files.
     Run(RunArgs),
+    /// Run a scenario over a grid of parameter values and write `sweep.csv`.
+    Sweep(SweepArgs),
     /// Validate scenario files and say what each would run; writes nothing.
     Check(CheckArgs),
     /// List the scenarios of a folder with their titles.
@@ -76,6 +79,36 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// Flags of `sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// A swept key: `KEY=A..B`, `KEY=A..B:STEP` or `KEY=V1,V2,...` (repeatable: every
+    /// combination runs).
+    #[arg(long = "param", value_name = "KEY=SPEC", required = true)]
+    pub params: Vec<String>,
+    /// Runs of each point and variant, on seeds derived from (seed, i).
+    #[arg(long, value_name = "R", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replications: u32,
+    /// Folder under which `<name>/sweep.csv` is written (other files there are kept).
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Seed of every random stream (replaces the file's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only this variant (repeatable).
+    #[arg(long = "variant", value_name = "NAME")]
+    pub variants: Vec<String>,
+    /// Override a key at every point, e.g. `--set duration=5m` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// Flags of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -99,6 +132,7 @@ pub struct ListArgs {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
         Command::Check(args) => check(&args),
         Command::List(args) => list(&args),
     }

@@ -21,29 +21,39 @@ pub struct Progress {
 impl Progress {
     /// One bar per variant, in order, for `replications` runs each; all hidden if `quiet`.
     pub fn new(variants: &[&Variant], replications: usize, quiet: bool) -> Self {
+        let bars = variants.iter().map(|v| {
+            (
+                v.name.clone(),
+                v.scenario.duration_us / 1_000_000 * replications as u64,
+            )
+        });
+        Self::with_bars(bars.collect(), quiet)
+    }
+
+    /// One bar per (label, simulated seconds); all hidden if `quiet`.
+    pub fn with_bars(bars: Vec<(String, u64)>, quiet: bool) -> Self {
         let target = if quiet {
             ProgressDrawTarget::hidden()
         } else {
             ProgressDrawTarget::stderr()
         };
         let multi = MultiProgress::with_draw_target(target);
-        let width = variants.iter().map(|v| v.name.len()).max().unwrap_or(0);
+        let width = bars.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
         let style = ProgressStyle::with_template(
             "{prefix} [{bar:30.cyan/blue}] {pos:>7}/{len} s simulated  {msg}",
         )
         .expect("a valid template")
         .progress_chars("=> ");
-        let bars = variants
-            .iter()
-            .map(|v| {
-                let seconds = v.scenario.duration_us / 1_000_000 * replications as u64;
+        let calls = bars.iter().map(|_| AtomicU64::new(0)).collect();
+        let bars = bars
+            .into_iter()
+            .map(|(name, seconds)| {
                 let bar = multi.add(ProgressBar::new(seconds));
                 bar.set_style(style.clone());
-                bar.set_prefix(format!("{:width$}", v.name));
+                bar.set_prefix(format!("{name:width$}"));
                 bar
             })
             .collect();
-        let calls = variants.iter().map(|_| AtomicU64::new(0)).collect();
         Progress {
             multi,
             bars,

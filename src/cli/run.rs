@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Set by the signal handler; read by every running simulation.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+pub(super) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Runs `tiersim run`.
 pub fn run(args: &RunArgs) -> Result<()> {
@@ -69,7 +69,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
 
 /// Fails (exit status 1) if any run broke an invariant of the program: a bug, reported with what
 /// reproduces it.
-fn check_books(runs: &runner::Runs) -> Result<()> {
+pub(super) fn check_books(runs: &runner::Runs) -> Result<()> {
     for (seed, results) in runs.seeds.iter().zip(&runs.by_replication) {
         if let Some(r) = results.iter().find(|r| !r.audit.is_empty()) {
             anyhow::bail!(
@@ -106,7 +106,7 @@ fn warmup_notes(by_variant: &[Vec<RunResult>]) -> Vec<String> {
 
 /// Refuses a run that would not fit (exit status 2, naming the key to change); warns about a long
 /// one.
-fn guard(experiment: &Experiment, replications: usize, quiet: bool) -> Result<()> {
+pub(super) fn guard(experiment: &Experiment, replications: usize, quiet: bool) -> Result<()> {
     let threads = rayon::current_num_threads();
     let memory = available_memory();
     if let Some(why) = crate::guard::refuse(experiment, replications, threads, memory) {

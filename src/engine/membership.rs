@@ -22,6 +22,11 @@ impl Engine<'_> {
             action: action.name(),
             servers_before: self.servers_up(),
             sessions_alive: self.sessions.alive(),
+            users_logged_in: self
+                .users
+                .iter()
+                .filter(|(_, u)| u.session != NO_SESSION)
+                .count() as u64,
             ..EventRow::default()
         };
         self.snapshot_targets();

@@ -108,6 +108,7 @@ pub const METRICS: &[Metric] = &[
         0,
     ),
     metric("warmup_drift_pct", |r| warmup::drift(r).map(|d| d.pct), 2),
+    metric("remapped_pct", remapped_pct, 3),
 ];
 
 /// The metrics whose 95 % confidence half-width `summary.csv` reports as `<name>_ci95`.
@@ -151,6 +152,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "failed_auth_expired",
     "sessions_expired",
     "warmup_drift_pct",
+    "remapped_pct",
     "replications",
     "failed_auth_pct_ci95",
     "sessions_lost_ci95",
@@ -201,11 +203,25 @@ pub const EVENTS_COLUMNS: &[&str] = &[
     "sessions_lost",
     "users_remapped",
     "rebalance_s",
+    "users_logged_in",
 ];
 
 /// Authenticated requests that were served (ok or failed authentication).
 pub fn auth_requests(r: &RunResult) -> u64 {
     r.summary.counts.authenticated + r.summary.counts.failed_auth()
+}
+
+/// The percentage of logged-in users that changes of membership moved to another server:
+/// `100 * users_remapped / users_logged_in`, summed over the timed events (`None` for policies
+/// that do not map users, and for runs without a user logged in at any event).
+pub fn remapped_pct(r: &RunResult) -> Option<f64> {
+    let remapped: u64 = r
+        .events
+        .iter()
+        .map(|e| e.users_remapped)
+        .sum::<Option<u64>>()?;
+    let logged_in: u64 = r.events.iter().map(|e| e.users_logged_in).sum();
+    (logged_in > 0).then(|| 100.0 * remapped as f64 / logged_in as f64)
 }
 
 /// The percentage of failed authentications among served authenticated requests.
@@ -224,28 +240,52 @@ pub fn summary(variants: &[Vec<RunResult>]) -> Vec<u8> {
     )
 }
 
-fn summary_row(runs: &[RunResult]) -> Vec<String> {
+/// One metric over the replications of one variant, as CSV text: the mean (with the metric's
+/// decimals for one run, at least one decimal for several) and the 95 % half-width (empty with
+/// one run).
+pub struct MetricCells {
+    /// The metric's column name.
+    pub name: &'static str,
+    /// Mean over the runs where it exists (empty if none).
+    pub mean: String,
+    /// Half-width of the Student-t 95 % interval (empty with fewer than two values).
+    pub ci95: String,
+}
+
+/// Every metric of [`METRICS`] over `runs` (the replications of one variant).
+pub fn metric_cells(runs: &[RunResult]) -> Vec<MetricCells> {
     assert!(!runs.is_empty(), "a variant has at least one run");
     let replicated = runs.len() > 1;
+    METRICS
+        .iter()
+        .map(|m| {
+            let values: Vec<f64> = runs.iter().filter_map(|r| (m.value)(r)).collect();
+            let interval = stats::interval(&values);
+            let decimals = if replicated {
+                m.decimals.max(1)
+            } else {
+                m.decimals
+            };
+            MetricCells {
+                name: m.name,
+                mean: opt(interval.map(|i| i.mean), decimals),
+                ci95: opt(interval.and_then(|i| i.half_width), m.decimals.max(1)),
+            }
+        })
+        .collect()
+}
+
+fn summary_row(runs: &[RunResult]) -> Vec<String> {
+    let cells = metric_cells(runs);
     let mut row = vec![runs[0].variant.clone()];
-    for m in METRICS {
-        let values: Vec<f64> = runs.iter().filter_map(|r| (m.value)(r)).collect();
-        let decimals = if replicated {
-            m.decimals.max(1)
-        } else {
-            m.decimals
-        };
-        row.push(opt(stats::interval(&values).map(|i| i.mean), decimals));
-    }
+    row.extend(cells.iter().map(|c| c.mean.clone()));
     row.push(runs.len().to_string());
     for name in CI_METRICS {
-        let m = METRICS
+        let cell = cells
             .iter()
-            .find(|m| m.name == *name)
+            .find(|c| c.name == *name)
             .expect("a CI metric is a metric");
-        let values: Vec<f64> = runs.iter().filter_map(|r| (m.value)(r)).collect();
-        let half = stats::interval(&values).and_then(|i| i.half_width);
-        row.push(opt(half, m.decimals.max(1)));
+        row.push(cell.ci95.clone());
     }
     row
 }
@@ -332,6 +372,7 @@ pub fn events(results: &[RunResult]) -> Vec<u8> {
                 e.sessions_lost.to_string(),
                 opt_int(e.users_remapped),
                 opt(e.rebalance_s, 3),
+                e.users_logged_in.to_string(),
             ]
         })
     });
@@ -440,6 +481,9 @@ mod tests {
             ..RunResult::default()
         };
         let text = String::from_utf8(events(&[r])).unwrap();
-        assert_eq!(text.lines().nth(1).unwrap(), "v,600,store_crash,,0,0,0,0,,");
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            "v,600,store_crash,,0,0,0,0,,,0"
+        );
     }
 }

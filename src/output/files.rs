@@ -33,6 +33,30 @@ pub fn write_folder(root: &Path, name: &str, files: &[OutputFile]) -> Result<Pat
     Ok(target)
 }
 
+/// Writes `files` into the folder `root/name`, keeping what else it holds (a sweep beside the
+/// results of `run`). Each file appears complete or not at all (written beside, then renamed).
+pub fn write_into(root: &Path, name: &str, files: &[OutputFile]) -> Result<PathBuf> {
+    let folder = root.join(name);
+    fs::create_dir_all(&folder)
+        .with_context(|| format!("cannot create the output folder {}", folder.display()))?;
+    let pid = std::process::id();
+    for file in files {
+        let target = folder.join(&file.name);
+        let tmp = folder.join(format!(".{}.tmp-{pid}", file.name));
+        let written = fs::write(&tmp, &file.bytes)
+            .with_context(|| format!("cannot write {}", tmp.display()))
+            .and_then(|()| {
+                fs::rename(&tmp, &target)
+                    .with_context(|| format!("cannot move results into {}", target.display()))
+            });
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written?;
+    }
+    Ok(folder)
+}
+
 fn write_files(dir: &Path, files: &[OutputFile]) -> Result<()> {
     if dir.exists() {
         fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;

@@ -243,7 +243,8 @@ fn a_closed_standard_output_is_not_an_error() {
 fn a_run_too_big_for_the_machine_is_refused_before_it_starts() {
     let dir = scratch_dir("too_big");
     std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
-    Cli::new(&["run", "tiny.toml", "--set", "users.visits_per_s=50000000"])
+    let flood = ["--set", "users.visits_per_s=900000", "--set", "duration=1h"];
+    Cli::new(&[&["run", "tiny.toml"][..], &flood[..]].concat())
         .in_dir(&dir)
         .expect_code(2)
         .stderr_has(&["GB of memory", "users.visits_per_s"]);
@@ -259,4 +260,100 @@ fn a_run_too_big_for_the_machine_is_refused_before_it_starts() {
     .expect_code(2)
     .stderr_has(&["`bucket`"]);
     assert!(!dir.join("output").exists());
+}
+
+#[test]
+fn a_sweep_row_matches_a_single_run_at_the_same_point() {
+    let dir = scratch_dir("sweep_matches_run");
+    std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
+    let sweep = Cli::new(&[
+        "sweep",
+        "tiny.toml",
+        "--param",
+        "servers.count=2..3",
+        "--quiet",
+    ]);
+    sweep.in_dir(&dir).expect_code(0);
+    Cli::new(&[
+        "run",
+        "tiny.toml",
+        "--set",
+        "servers.count=3",
+        "--out",
+        "single",
+        "--quiet",
+    ])
+    .in_dir(&dir)
+    .expect_code(0);
+    let swept = std::fs::read_to_string(dir.join("output/tiny/sweep.csv")).unwrap();
+    let single = std::fs::read_to_string(dir.join("single/tiny/summary.csv")).unwrap();
+    let mut lines = single.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let mut compared = 0;
+    for line in lines {
+        let row: Vec<&str> = line.split(',').collect();
+        for (column, value) in header.iter().zip(&row).skip(1) {
+            let Some(swept_row) = swept
+                .lines()
+                .find(|l| l.starts_with(&format!("3,{},{column},", row[0])))
+            else {
+                continue; // `replications` and the intervals are not metrics of the sweep.
+            };
+            assert_eq!(
+                swept_row.split(',').nth(3).unwrap(),
+                *value,
+                "{} {column}",
+                row[0]
+            );
+            compared += 1;
+        }
+    }
+    assert!(
+        compared >= 2 * 27,
+        "every metric of both variants compared ({compared})"
+    );
+    assert!(swept.starts_with("servers.count,variant,metric,mean,ci95,replications\n"));
+    Cli::new(&["sweep", "tiny.toml", "--param", "servers.count=5..2"])
+        .in_dir(&dir)
+        .expect_code(2)
+        .stderr_has(&["--param servers.count=5..2", "KEY=A..B"]);
+    Cli::new(&["sweep", "tiny.toml", "--param", "servers.cont=1..2"])
+        .in_dir(&dir)
+        .expect_code(2)
+        .stderr_has(&["servers.cont"]);
+}
+
+#[test]
+fn replications_are_identical_with_one_thread_and_with_two() {
+    let dir = scratch_dir("threads");
+    std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
+    for threads in ["1", "2"] {
+        let out = format!("t{threads}");
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+            .args([
+                "run",
+                "tiny.toml",
+                "--replications",
+                "4",
+                "--quiet",
+                "--out",
+                &out,
+            ])
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    for file in ["summary.csv", "replications.csv", "timeseries.csv"] {
+        let one = std::fs::read(dir.join("t1/tiny").join(file)).unwrap();
+        let two = std::fs::read(dir.join("t2/tiny").join(file)).unwrap();
+        assert!(one == two, "{file} differs between 1 and 2 threads");
+    }
+    let replications = std::fs::read_to_string(dir.join("t1/tiny/replications.csv")).unwrap();
+    assert_eq!(
+        replications.lines().count(),
+        1 + 4 * 2,
+        "a row per replication and variant"
+    );
 }

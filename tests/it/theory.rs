@@ -261,3 +261,55 @@ fn a_crash_under_a_shared_store_loses_no_session_and_logs_nobody_out() {
         "requests in flight or routed to it fail"
     );
 }
+
+/// How many of 50 seeds give a 95 % interval (over 5 replications) that contains `truth`.
+fn coverage(text: &str, truth: f64, metric: fn(&tiersim::metrics::RunResult) -> f64) -> usize {
+    let base = crate::support::scenario(text, None);
+    (1..=50)
+        .filter(|&seed| {
+            let mut scenario = base.clone();
+            scenario.seed = seed;
+            let variant = tiersim::scenario::Variant {
+                name: "v".into(),
+                scenario,
+            };
+            let runs = tiersim::runner::run(&[&variant], 5, &|_, _, _| true).unwrap();
+            let values: Vec<f64> = runs
+                .by_replication
+                .iter()
+                .map(|rep| metric(&rep[0]))
+                .collect();
+            let interval = tiersim::stats::interval(&values).unwrap();
+            !interval.excludes(truth)
+        })
+        .count()
+}
+
+#[test]
+fn confidence_intervals_cover_the_analytic_values_about_95_percent_of_the_time() {
+    // With 50 seeds, the number of intervals that cover is Binomial(50, 0.95) if the intervals
+    // are right: 43 or more with probability 0.99. Seeds are fixed, so this never flickers.
+    let random = tier(4, "random", "server_memory", "")
+        .replace("10m", "3m")
+        .replace("1m", "30s");
+    let covered = coverage(&random, 75.0, |r| failed_auth_pct(r).unwrap());
+    eprintln!("coverage: (N-1)/N {covered} of 50");
+    assert!(
+        (43..=50).contains(&covered),
+        "(N-1)/N covered by {covered} of 50 intervals"
+    );
+
+    let (c, service_ms, rho) = (2, 10, 0.7);
+    let mu = 1000.0 / service_ms as f64;
+    let truth_ms = 1000.0 * mmc_mean_sojourn_s(c, rho * f64::from(c) * mu, mu);
+    let mmc =
+        mmc_scenario(c, rho, service_ms, 300, 1).replace("warmup = \"60s\"", "warmup = \"30s\"");
+    let covered = coverage(&mmc, truth_ms, |r| {
+        r.summary.latency.mean_us.unwrap() / 1000.0
+    });
+    eprintln!("coverage: Erlang C {covered} of 50");
+    assert!(
+        (43..=50).contains(&covered),
+        "Erlang C covered by {covered} of 50 intervals"
+    );
+}

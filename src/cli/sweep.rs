@@ -1,0 +1,78 @@
+//! `tiersim sweep`: one scenario over a grid of parameter values, every point × variant ×
+//! replication in parallel; writes `sweep.csv` into the scenario's output folder.
+
+use super::progress::Progress;
+use super::run::{INTERRUPTED, check_books, guard};
+use super::{BadInput, Interrupted, SweepArgs, load, select};
+use crate::metrics::RunResult;
+use crate::output::files;
+use crate::runner;
+use crate::scenario::{Experiment, Variant};
+use crate::sweep::{self, Param};
+use anyhow::Result;
+use std::io::Write;
+use std::sync::atomic::Ordering;
+
+/// Runs `tiersim sweep`.
+pub fn run(args: &SweepArgs) -> Result<()> {
+    let params: Vec<Param> = args
+        .params
+        .iter()
+        .map(|p| sweep::parse_param(p).map_err(BadInput))
+        .collect::<Result<_, _>>()?;
+    let points = sweep::points(&params).map_err(BadInput)?;
+    // Every point is validated before anything runs.
+    let experiments: Vec<Experiment> = points
+        .iter()
+        .map(|point| {
+            let sets: Vec<String> = args.sets.iter().chain(point).cloned().collect();
+            load(&args.scenario, &sets, args.seed)
+        })
+        .collect::<Result<_>>()?;
+    let replications = args.replications as usize;
+    let mut chosen: Vec<&Variant> = Vec::new();
+    for experiment in &experiments {
+        guard(experiment, replications, args.quiet)?;
+        chosen.extend(select(experiment, &args.variants)?);
+    }
+    let per_point = chosen.len() / points.len();
+    let seconds: u64 = chosen
+        .iter()
+        .map(|v| v.scenario.duration_us / 1_000_000)
+        .sum::<u64>()
+        * replications as u64;
+    let label = format!("{} points", points.len());
+    let progress = Progress::with_bars(vec![(label, seconds)], args.quiet);
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let runs = runner::run(&chosen, replications, &|_, before, now| {
+        progress.advance(0, before, now);
+        !INTERRUPTED.load(Ordering::SeqCst)
+    });
+    progress.clear();
+    let Some(runs) = runs else {
+        return Err(Interrupted.into());
+    };
+    check_books(&runs)?;
+    let by_variant = runs.by_variant();
+    let results: Vec<Vec<Vec<RunResult>>> = by_variant
+        .chunks(per_point)
+        .map(<[Vec<RunResult>]>::to_vec)
+        .collect();
+    let file = files::OutputFile {
+        name: "sweep.csv".into(),
+        bytes: sweep::csv(&params, &points, &results),
+    };
+    let name = &experiments[0].name;
+    let folder = files::write_into(&args.out, name, &[file])?;
+    if !args.quiet {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "{}: {} points x {per_point} variants x {replications} replications\nwrote {}",
+            experiments[0].title,
+            points.len(),
+            folder.join("sweep.csv").display()
+        )?;
+    }
+    Ok(())
+}
