@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn a_flood_of_users_is_refused_naming_the_rate() {
-        let e = scenario("name = \"a\"\n[users]\nvisits_per_s = 5000000\n");
+        let e = scenario("name = \"a\"\nduration = \"1h\"\n[users]\nvisits_per_s = 900000\n");
         let why = refuse(&e, 1, 2, Some(24e9)).expect("refused");
         assert!(why.contains("users.visits_per_s"), "{why}");
     }

@@ -47,6 +47,12 @@ pub fn exp1(rng: &mut SimRng) -> f64 {
     Exp1.sample(rng)
 }
 
+/// A uniform sample in [0, 1).
+#[inline]
+pub fn uniform(rng: &mut SimRng) -> f64 {
+    rng.random::<f64>()
+}
+
 /// A geometric count on 0, 1, 2, ... with the given mean (0 gives 0).
 pub fn geometric_with_mean(rng: &mut SimRng, mean: f64) -> u64 {
     if mean <= 0.0 {

@@ -56,6 +56,64 @@ pub struct Scenario {
     pub store: Store,
     /// Timed events, sorted by time (ties keep file order).
     pub events: Vec<TimedEvent>,
+    /// The autoscaler, if the tier has one.
+    pub autoscale: Option<Autoscale>,
+    /// Random failures, if any.
+    pub failures: Failures,
+}
+
+/// An autoscaler that tracks a target busy fraction of the workers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Autoscale {
+    /// Fewest servers (running or booting).
+    pub min: u32,
+    /// Most servers (running or booting).
+    pub max: u32,
+    /// The mean busy fraction of the workers in rotation it aims at, in (0, 1).
+    pub target_busy: f64,
+    /// Time between two evaluations.
+    pub interval_us: Micros,
+    /// Time after a scaling action during which it does not act again.
+    pub cooldown_us: Micros,
+    /// Time from the decision to add a server until it joins the rotation.
+    pub boot_time_us: Micros,
+    /// How a server leaves.
+    pub scale_in: ScaleIn,
+    /// Longest a draining server keeps serving its sticky users before it stops.
+    pub drain_timeout_us: Micros,
+}
+
+/// How the autoscaler removes a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScaleIn {
+    /// At once, losing the sessions in its memory.
+    Abrupt,
+    /// It leaves the rotation for new users; sticky users keep reaching it until their sessions
+    /// end or `drain_timeout` passes, then it stops.
+    Drain,
+}
+
+impl ScaleIn {
+    /// The spelling used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScaleIn::Abrupt => "abrupt",
+            ScaleIn::Drain => "drain",
+        }
+    }
+}
+
+/// Random failures: exponential times between failures and to repair.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Failures {
+    /// Mean time between failures of each server (`None`: servers do not fail at random).
+    pub server_mtbf_us: Option<Micros>,
+    /// Mean time to repair a failed server.
+    pub server_mttr_us: Micros,
+    /// Mean time between failures of the store (`None`: it does not fail at random).
+    pub store_mtbf_us: Option<Micros>,
+    /// Mean time to repair the store.
+    pub store_mttr_us: Micros,
 }
 
 /// The user model: Poisson visits, each a login and then a geometric number of requests.
@@ -69,6 +127,52 @@ pub struct Users {
     pub think_time_us: Micros,
     /// A session expires this long after its last use (sliding expiry).
     pub session_ttl_us: Micros,
+    /// Traffic over time: the visit rate at given times, linear in between, constant before the
+    /// first and after the last point (a step is two points at the same time). Empty: the rate
+    /// is `visits_per_s` all the time.
+    pub profile: Vec<RatePoint>,
+}
+
+/// The visit rate at one time of a traffic profile.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RatePoint {
+    /// When.
+    pub at_us: Micros,
+    /// Visits per second at that time (finite, >= 0).
+    pub visits_per_s: f64,
+}
+
+impl Users {
+    /// The visit rate at time `t`.
+    pub fn rate_at(&self, t: Micros) -> f64 {
+        let p = &self.profile;
+        let Some(first) = p.first() else {
+            return self.visits_per_s;
+        };
+        let i = p.partition_point(|x| x.at_us <= t);
+        if i == 0 {
+            return first.visits_per_s;
+        }
+        let a = p[i - 1];
+        match p.get(i) {
+            None => a.visits_per_s,
+            Some(b) => {
+                let f = (t - a.at_us) as f64 / (b.at_us - a.at_us) as f64;
+                a.visits_per_s + f * (b.visits_per_s - a.visits_per_s)
+            }
+        }
+    }
+
+    /// The highest visit rate at any time.
+    pub fn peak_rate(&self) -> f64 {
+        if self.profile.is_empty() {
+            return self.visits_per_s;
+        }
+        self.profile
+            .iter()
+            .map(|p| p.visits_per_s)
+            .fold(0.0, f64::max)
+    }
 }
 
 /// The web servers.
@@ -217,6 +321,38 @@ pub enum Action {
     StoreCrash,
     /// The session store comes back (empty unless `store.durable`).
     StoreRestart,
+}
+
+/// Changes of membership that the simulator itself decides (autoscaler, random failures); they
+/// get rows in `events.csv` like timed events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decided {
+    /// The autoscaler added servers; they joined the rotation after booting.
+    ScaleOut,
+    /// The autoscaler removed servers (abruptly, or by draining them).
+    ScaleIn,
+    /// A server failed at random.
+    Failure,
+    /// A failed server was repaired and restarted.
+    Repair,
+    /// The store failed at random.
+    StoreFailure,
+    /// The store was repaired.
+    StoreRepair,
+}
+
+impl Decided {
+    /// The spelling used in `events.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Decided::ScaleOut => "scale_out",
+            Decided::ScaleIn => "scale_in",
+            Decided::Failure => "failure",
+            Decided::Repair => "repair",
+            Decided::StoreFailure => "store_failure",
+            Decided::StoreRepair => "store_repair",
+        }
+    }
 }
 
 impl Action {

@@ -19,6 +19,10 @@ use crate::scenario::{
 /// Most servers at any time (at the start, and after `add_servers`).
 pub(super) const MAX_SERVERS: u32 = 10_000;
 
+/// The highest visit rate: one visit per microsecond, the resolution of simulated time. Beyond
+/// it the gaps between visits round to zero and the clock would never move.
+pub(super) const MAX_VISITS_PER_S: f64 = 1_000_000.0;
+
 /// One minute, in microseconds.
 const MINUTE: Micros = 60 * US_PER_S;
 
@@ -127,6 +131,8 @@ pub(super) fn scenario(
         storage: storage?,
         store: store?,
         events: events?,
+        autoscale: None,
+        failures: crate::scenario::Failures::default(),
     })
 }
 
@@ -185,12 +191,14 @@ fn users(c: &mut Checker<'_, '_>, raw: &RawUsers) -> Option<Users> {
         &raw.visits_per_s,
         10.0,
         Least::AboveZero,
+        MAX_VISITS_PER_S,
     );
     let requests_per_visit = c.number(
         "users.requests_per_visit",
         &raw.requests_per_visit,
         10.0,
         Least::Zero,
+        f64::MAX,
     );
     let think_time_us = c.duration(
         "users.think_time",
@@ -209,6 +217,7 @@ fn users(c: &mut Checker<'_, '_>, raw: &RawUsers) -> Option<Users> {
         requests_per_visit: requests_per_visit?,
         think_time_us: think_time_us?,
         session_ttl_us: session_ttl_us?,
+        profile: Vec::new(),
     })
 }
 

@@ -24,9 +24,12 @@ impl Engine<'_> {
     }
 
     fn start_measuring(&mut self) {
-        for server in &mut self.servers {
-            server.take_busy_us(self.now);
-        }
+        let now = self.now;
+        self.bucket_busy = self
+            .servers
+            .iter_mut()
+            .map(|s| s.busy_total_us(now))
+            .collect();
         self.rec.served_in_bucket.iter_mut().for_each(|x| *x = 0);
         self.rec.store_ops_in_bucket = 0;
         self.sessions_at_warmup = self.sessions.totals();
@@ -38,7 +41,11 @@ impl Engine<'_> {
         let served = &mut self.rec.served_in_bucket;
         served.resize(self.servers.len().max(served.len()), 0);
         for (id, server) in self.servers.iter_mut().enumerate() {
-            let busy_us = server.take_busy_us(now);
+            let total = server.busy_total_us(now);
+            if self.bucket_busy.len() <= id {
+                self.bucket_busy.resize(id + 1, 0);
+            }
+            let busy_us = total - std::mem::replace(&mut self.bucket_busy[id], total);
             let capacity_us = u64::from(server.workers()) * len_us;
             self.result.servers.push(ServerRow {
                 start_us: start,

@@ -23,7 +23,7 @@ use crate::model::store::{Op, Store};
 use crate::model::users::Users;
 use crate::queue::EventQueue;
 use crate::rng::{self, SimRng, Stream};
-use crate::scenario::{Micros, Scenario};
+use crate::scenario::{self, Micros, Scenario};
 
 /// How often (in processed events) the progress callback is called.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
@@ -68,6 +68,8 @@ struct Engine<'a> {
     next_tick_us: Micros,
     /// Start of the current bucket (`None` before warm-up ends).
     bucket_start_us: Option<Micros>,
+    /// Busy worker-time of each server at the start of the current bucket.
+    bucket_busy: Vec<u64>,
     /// Session counts when warm-up ended.
     sessions_at_warmup: SessionTotals,
     next_timed: usize,
@@ -97,7 +99,7 @@ impl<'a> Engine<'a> {
             .map(|_| Server::new(sc.servers.workers, sc.servers.queue_limit, 0))
             .collect();
         let mut arrivals = rng::stream(sc.seed, Stream::Arrivals);
-        let first_visit = Self::interarrival(&mut arrivals, sc.users.visits_per_s);
+        let first_visit = next_visit(&mut arrivals, &sc.users, 0, sc.duration_us);
         Engine {
             sc,
             now: 0,
@@ -121,6 +123,7 @@ impl<'a> Engine<'a> {
             next_request: 0,
             next_tick_us: sc.warmup_us,
             bucket_start_us: None,
+            bucket_busy: Vec::new(),
             sessions_at_warmup: SessionTotals::default(),
             next_timed: 0,
             events_processed: 0,
@@ -195,10 +198,6 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn interarrival(rng: &mut SimRng, visits_per_s: f64) -> Micros {
-        (rng::exp1(rng) * 1e6 / visits_per_s).round() as Micros
-    }
-
     fn finish(mut self, variant: &str) -> RunResult {
         let mut result = std::mem::take(&mut self.result);
         let sc = self.sc;
@@ -242,5 +241,30 @@ impl<'a> Engine<'a> {
         result.events_processed = self.events_processed;
         result.audit = self.audit(&result);
         result
+    }
+}
+
+/// The time of the next visit after `now`: a Poisson process whose rate follows the traffic
+/// profile, drawn exactly by thinning (candidates at the peak rate, each kept with probability
+/// rate(t) / peak). `Micros::MAX` when there is none before `end`.
+pub(super) fn next_visit(
+    rng: &mut SimRng,
+    users: &scenario::Users,
+    now: Micros,
+    end: Micros,
+) -> Micros {
+    let peak = users.peak_rate();
+    if peak <= 0.0 {
+        return Micros::MAX;
+    }
+    let mut t = now;
+    loop {
+        t += (rng::exp1(rng) * 1e6 / peak).round() as Micros;
+        if t >= end {
+            return Micros::MAX;
+        }
+        if users.profile.is_empty() || rng::uniform(rng) * peak < users.rate_at(t) {
+            return t;
+        }
     }
 }

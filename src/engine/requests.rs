@@ -26,8 +26,8 @@ impl Engine<'_> {
         let requests =
             rng::geometric_with_mean(&mut self.lengths, self.sc.users.requests_per_visit);
         let user = self.users.arrive(id, requests, self.sc.seed);
-        self.next_visit_us =
-            self.now + Self::interarrival(&mut self.arrivals, self.sc.users.visits_per_s);
+        let (users, end) = (&self.sc.users, self.sc.duration_us);
+        self.next_visit_us = super::next_visit(&mut self.arrivals, users, self.now, end);
         self.send(user);
     }
 

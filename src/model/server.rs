@@ -42,7 +42,7 @@ pub struct Server {
     free_slots: Vec<u32>,
     queue: VecDeque<u32>,
     queue_limit: usize,
-    /// Busy worker-microseconds accumulated since `busy_since_us`.
+    /// Busy worker-microseconds since the server was created, up to `busy_since_us`.
     busy_area_us: u64,
     busy_since_us: Micros,
 }
@@ -137,10 +137,11 @@ impl Server {
         self.epoch += 1;
     }
 
-    /// Busy worker-microseconds since the last call, up to `now`; starts a new account.
-    pub fn take_busy_us(&mut self, now: Micros) -> u64 {
+    /// Busy worker-microseconds since the server was created, up to `now` (never decreases:
+    /// callers take differences).
+    pub fn busy_total_us(&mut self, now: Micros) -> u64 {
         self.account_busy(now);
-        std::mem::take(&mut self.busy_area_us)
+        self.busy_area_us
     }
 
     /// Number of workers.
@@ -188,8 +189,8 @@ mod tests {
         s.admit(2, 10); // 2 busy from 10
         s.release(0, 30); // 1 busy from 30
         // 1*10 + 2*20 + 1*10 = 60
-        assert_eq!(s.take_busy_us(40), 60);
-        assert_eq!(s.take_busy_us(50), 10);
+        assert_eq!(s.busy_total_us(40), 60);
+        assert_eq!(s.busy_total_us(50), 70);
     }
 
     #[test]

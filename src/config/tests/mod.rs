@@ -81,6 +81,7 @@ fn defaults() {
             requests_per_visit: 10.0,
             think_time_us: 2 * S,
             session_ttl_us: 30 * MIN,
+            profile: Vec::new(),
         },
         servers: Servers {
             count: 4,
@@ -102,6 +103,8 @@ fn defaults() {
             durable: false,
         },
         events: vec![],
+        autoscale: None,
+        failures: crate::scenario::Failures::default(),
     };
     assert_eq!(experiment.variants[0].scenario, expected);
 }
@@ -190,7 +193,8 @@ fn every_key() {
             visits_per_s: 20.0,
             requests_per_visit: 5.5,
             think_time_us: 1_500_000,
-            session_ttl_us: 10 * MIN
+            session_ttl_us: 10 * MIN,
+            profile: Vec::new(),
         }
     );
     assert_eq!(
@@ -305,4 +309,89 @@ fn the_shipped_scenarios_are_valid() {
             panic!("{error}");
         }
     }
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_placed_at_its_first_bad_byte() {
+    assert_eq!(
+        decode("t.toml", "name = 'é'".as_bytes()).unwrap(),
+        "name = 'é'"
+    );
+    let latin1 = b"name = 'x'\ntitle = 'Caf\xe9'\n";
+    let error = decode("t.toml", latin1).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "t.toml:2:13: invalid UTF-8: byte 0xe9 is not UTF-8; scenario files are TOML, which must be saved as UTF-8"
+    );
+}
+
+#[test]
+fn numbers_too_large_for_any_machine_type_are_checked_against_their_range() {
+    // Regression: these stopped the parse with serde's "integer number overflowed" and
+    // "floating-point number overflowed", which named neither the range nor the other mistakes.
+    check_exact(
+        "name='x'\n[users]\nvisits_per_s = 1e400\nthink_time = -1e400\n[servers]\ncount = 123456789012345678901234567890123456789012345\nworkers = -123456789012345678901234567890123456789012345\nqueue_limit = 0xffffffffffffffffffffffffffffffffffffffff",
+        &[],
+        &[
+            "t.toml:3:16: users.visits_per_s: must be a finite number, got 1e400",
+            r#"t.toml:4:14: users.think_time: expected a duration string such as "5s" (units: us, ms, s, m, h), got a float"#,
+            "t.toml:6:9: servers.count: must be at most 10000, got 123456789012345678901234567890123456789012345",
+            "t.toml:7:11: servers.workers: must be at least 1, got -123456789012345678901234567890123456789012345",
+            "t.toml:8:15: servers.queue_limit: must be at most 10000000, got 0xffffffffffffffffffffffffffffffffffffffff",
+        ],
+    );
+    check_err(
+        "name='x'\nusers = 1e400",
+        &["t.toml:2:9: users: expected a table (a [users] section), got a float"],
+    );
+    check_exact(
+        "name='x'\n[[variants]]\nname='a'\nset = { 'users.visits_per_s' = 1e400, servers = { count = 1e400 } }",
+        &["seed=99999999999999999999999999999999999999999"],
+        &[
+            "t.toml:4:32: users.visits_per_s: must be a finite number, got 1e400",
+            "t.toml:4:59: servers.count: expected an integer, got a float",
+            "--set seed=99999999999999999999999999999999999999999: seed: must be at most 18446744073709551615, got 99999999999999999999999999999999999999999",
+        ],
+    );
+    // An integer beyond 128 bits is still a finite number where any size is allowed.
+    let huge = check_ok(
+        "name='x'\n[users]\nrequests_per_visit = 123456789012345678901234567890123456789012345",
+    );
+    let exact: f64 = "123456789012345678901234567890123456789012345"
+        .parse()
+        .unwrap();
+    assert_eq!(huge.users.requests_per_visit, exact);
+    check_err(
+        "name='x'\n[users]\nvisits_per_s = 1e-7\nrequests_per_visit = -1e-30",
+        &["users.requests_per_visit: must be at least 0, got -1e-30"],
+    );
+}
+
+#[test]
+fn the_visit_rate_is_at_most_one_per_microsecond() {
+    // Regression: `visits_per_s = 1e300` was accepted, and every gap between visits rounded to
+    // 0us, so the clock never moved and the run never ended.
+    check_exact(
+        "name='x'\n[users]\nvisits_per_s = 1e300",
+        &[],
+        &["t.toml:3:16: users.visits_per_s: must be at most 1000000, got 1e300"],
+    );
+    assert_eq!(
+        check_ok("name='x'\n[users]\nvisits_per_s = 1000000")
+            .users
+            .visits_per_s,
+        1e6
+    );
+}
+
+#[test]
+fn a_transposed_letter_still_gets_a_suggestion() {
+    // Regression: `sede` is two Levenshtein edits from `seed`, too far to be suggested.
+    check_err(
+        "name='x'\nsede = 3\n[servers]\nwokrers = 3",
+        &[
+            "t.toml:2:1: sede: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, users, servers, balancer, sessions, store, events, variants (did you mean `seed`?)",
+            "t.toml:4:1: servers.wokrers: unknown key; allowed: count, workers, service_time, login_time, queue_limit (did you mean `workers`?)",
+        ],
+    );
 }
