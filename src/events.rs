@@ -41,6 +41,41 @@ pub enum Event {
         /// The server's epoch just after the crash; a restart before detection bumps it.
         epoch: u32,
     },
+    /// A server fails at random.
+    Fail {
+        /// The server.
+        server: u32,
+        /// Its epoch when the failure was drawn; any stop or start since makes this stale.
+        epoch: u32,
+    },
+    /// A server that failed at random is repaired and restarts.
+    Repair {
+        /// The server.
+        server: u32,
+        /// Its epoch just after the failure.
+        epoch: u32,
+    },
+    /// The store fails at random.
+    StoreFail {
+        /// The store's life (bumped by every start and random failure) when it was drawn.
+        life: u32,
+    },
+    /// The store is repaired after a random failure.
+    StoreRepair {
+        /// The store's life just after the failure.
+        life: u32,
+    },
+    /// The autoscaler looks at the tier.
+    Evaluate,
+    /// A server the autoscaler asked for has booted and joins the rotation.
+    Boot,
+    /// A draining server's `drain_timeout` has passed: it stops.
+    DrainEnd {
+        /// The server.
+        server: u32,
+        /// Its epoch when the drain began.
+        epoch: u32,
+    },
 }
 
 /// How one request ended.
@@ -60,7 +95,7 @@ pub enum Outcome {
 pub enum AuthFailure {
     /// The user's session was alive, but on another server.
     Elsewhere,
-    /// The user's session was destroyed by a crash, a removal or a non-durable store restart.
+    /// The user's session was destroyed by a crash, a removal or a non-durable store crash.
     Lost,
     /// The user's session had expired (unused for longer than `session_ttl`).
     Expired,
@@ -110,6 +145,6 @@ pub enum SessionState {
     Alive,
     /// Unused for `session_ttl`.
     Expired,
-    /// Destroyed with the memory that held it (crash, removal, non-durable store restart).
+    /// Destroyed with the memory that held it (crash, removal, non-durable store crash).
     Lost,
 }

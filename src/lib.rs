@@ -8,6 +8,7 @@
 //! command line.
 #![warn(missing_docs)]
 
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod engine;
@@ -17,6 +18,7 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod queue;
+pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;

@@ -29,6 +29,10 @@ pub enum Stream {
     Routing = 3,
     /// Per-user generators are derived from this stream's key and the user number.
     Users = 4,
+    /// Per-server failure generators are derived from this stream's key and the server id.
+    Failures = 5,
+    /// Random failures of the store.
+    StoreFailures = 6,
 }
 
 /// A generator for one stream of a run.
@@ -39,6 +43,11 @@ pub fn stream(seed: u64, stream: Stream) -> SimRng {
 /// The generator of user number `user` (think, service and store times of its requests).
 pub fn user_stream(seed: u64, user: u64) -> SimRng {
     SimRng::seed_from_u64(mix64(mix64(seed ^ mix64(Stream::Users as u64)) ^ user))
+}
+
+/// The random failure generator of server `server`.
+pub fn failure_stream(seed: u64, server: u64) -> SimRng {
+    SimRng::seed_from_u64(mix64(mix64(seed ^ mix64(Stream::Failures as u64)) ^ server))
 }
 
 /// A sample of the standard exponential distribution (mean 1).

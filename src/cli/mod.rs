@@ -71,6 +71,9 @@ pub struct RunArgs {
     /// 95 % confidence intervals.
     #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: Option<u32>,
+    /// Write only the CSV files: no charts and no `report.html`.
+    #[arg(long)]
+    pub no_charts: bool,
     /// Print one line of engine statistics per variant to standard error.
     #[arg(long)]
     pub stats: bool,

@@ -45,7 +45,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
         }
     }
     let by_variant = runs.by_variant();
-    let out_files = csv_files(&runs);
+    let mut out_files = csv_files(&runs);
+    if !args.no_charts {
+        out_files.extend(teaching_files(&experiment, &runs.by_replication[0])?);
+    }
     let folder = files::write_folder(&args.out, &experiment.name, &out_files)?;
     let mut out = std::io::stdout().lock();
     if !args.quiet {
@@ -60,8 +63,16 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     if !args.quiet {
         writeln!(out, "\nwrote {}:", folder.display())?;
-        for file in &out_files {
+        let is_chart = |name: &str| name.ends_with(".png") || name.ends_with(".svg");
+        for file in out_files.iter().filter(|f| !is_chart(&f.name)) {
             writeln!(out, "  {}", folder.join(&file.name).display())?;
+        }
+        let charts = out_files
+            .iter()
+            .filter(|f| f.name.ends_with(".png"))
+            .count();
+        if charts > 0 {
+            writeln!(out, "  {charts} charts, each as .png and .svg")?;
         }
     }
     Ok(())
@@ -82,6 +93,27 @@ pub(super) fn check_books(runs: &runner::Runs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The charts (PNG and SVG) and the self-contained `report.html` of a run's first replication.
+fn teaching_files(
+    experiment: &Experiment,
+    results: &[RunResult],
+) -> Result<Vec<files::OutputFile>> {
+    let charts = crate::charts::render_all(results)?;
+    let page = crate::report::html(experiment, results, &charts);
+    let mut out: Vec<files::OutputFile> = charts
+        .into_iter()
+        .map(|c| files::OutputFile {
+            name: c.name,
+            bytes: c.bytes,
+        })
+        .collect();
+    out.push(files::OutputFile {
+        name: "report.html".into(),
+        bytes: page.into_bytes(),
+    });
+    Ok(out)
 }
 
 /// One line per variant whose warm-up looks too short.

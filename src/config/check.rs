@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::duration::{UNIT_LIST, format_duration, parse_duration};
 use super::error::Report;
-use super::raw::{Field, RawValue};
+use super::raw::{Field, RawValue, approximate};
 use super::schema::suggest;
 use crate::scenario::Micros;
 
@@ -90,8 +90,16 @@ impl<'r, 'a> Checker<'r, 'a> {
         min: i128,
         max: i128,
     ) -> Option<T> {
-        let RawValue::Int(number) = *value.get_ref() else {
-            return self.wrong_type(path, value, "an integer");
+        let number = match value.get_ref() {
+            RawValue::Int(number) => *number,
+            RawValue::TooLarge { text, float: false } => {
+                let message = match text.starts_with('-') {
+                    true => format!("must be at least {min}, got {text}"),
+                    false => format!("must be at most {max}, got {text}"),
+                };
+                return self.out_of_range(path, value, message);
+            }
+            _ => return self.wrong_type(path, value, "an integer"),
         };
         if number < min {
             return self.out_of_range(path, value, format!("must be at least {min}, got {number}"));
@@ -105,25 +113,31 @@ impl<'r, 'a> Checker<'r, 'a> {
         }
     }
 
-    /// A finite number (an integer is taken as a float) of at least `least`, or `default`.
+    /// A finite number (an integer is taken as a float) of at least `least` and at most `most`,
+    /// or `default`.
     pub(super) fn number(
         &mut self,
         path: &str,
         field: &Field,
         default: f64,
         least: Least,
+        most: f64,
     ) -> Option<f64> {
         let Some(value) = field else {
             return Some(default);
         };
-        let number = match *value.get_ref() {
-            RawValue::Int(number) => number as f64,
-            RawValue::Float(number) => number,
+        let (number, shown) = match value.get_ref() {
+            RawValue::Int(number) => (*number as f64, show_number(*number as f64)),
+            RawValue::Float(number) => (*number, show_number(*number)),
+            RawValue::TooLarge { text, float } => (approximate(text, *float), text.clone()),
             _ => return self.wrong_type(path, value, "a number"),
         };
-        let shown = show_number(number);
         if !number.is_finite() {
             return self.out_of_range(path, value, format!("must be a finite number, got {shown}"));
+        }
+        if number > most {
+            let most = show_number(most);
+            return self.out_of_range(path, value, format!("must be at most {most}, got {shown}"));
         }
         match least {
             Least::AboveZero if number <= 0.0 => {
@@ -257,6 +271,8 @@ fn show_number(number: f64) -> String {
         } else {
             "-inf".into()
         }
+    } else if number != 0.0 && !(1e-6..1e16).contains(&number.abs()) {
+        format!("{number:e}")
     } else {
         number.to_string()
     }

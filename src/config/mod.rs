@@ -73,6 +73,27 @@ pub fn parse(
     finish(report, experiment)
 }
 
+/// The text of a scenario file read as bytes, or a problem naming the place of the first byte
+/// that is not UTF-8 (TOML files are UTF-8), so a file saved as Latin-1 is reported like any
+/// other mistake: `file:line:column`, then what is wrong and what is allowed.
+pub fn decode<'b>(source: &str, bytes: &'b [u8]) -> Result<&'b str, ConfigError> {
+    let error = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok(text),
+        Err(error) => error,
+    };
+    let at = error.valid_up_to();
+    // The bytes before `at` are valid, so the place can be counted in them.
+    let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let locator = Locator::new(source, before, &[]);
+    let mut report = Report::new(&locator);
+    let message = format!(
+        "invalid UTF-8: byte 0x{:02x} is not UTF-8; scenario files are TOML, which must be saved as UTF-8",
+        bytes[at]
+    );
+    report.add(at..at, "", message);
+    Err(report.into_error())
+}
+
 /// Parses the text and checks its keys and shape: the tree (unknown keys removed) and the file
 /// as written, without overrides. `None` if it cannot be read further.
 fn read_document<'t>(

@@ -13,6 +13,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::error::Report;
 use super::locate::Locator;
+use super::raw;
 use super::schema::{check_override, join};
 
 /// One value to write into the document.
@@ -110,10 +111,11 @@ fn from_flag<'f>(flag: &'f str, start: usize, report: &mut Report<'_>) -> Option
         return None;
     }
     let text = text.trim();
-    let value = match DeValue::parse(text) {
+    let mut value = match DeValue::parse(text) {
         Ok(value) => value.into_inner(),
         Err(_) => DeValue::String(Cow::Borrowed(text)),
     };
+    raw::tag_too_large(&mut value);
     let value_span = start + key.len() + 1..whole.end;
     Some(Override {
         path: path.to_string(),

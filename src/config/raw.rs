@@ -4,12 +4,19 @@
 //! type the file has, with its span: `build` checks types, units and ranges and reports all
 //! mistakes together, instead of serde stopping at the first. Unknown keys are refused here too
 //! (`deny_unknown_fields`), but `schema` has already reported and removed them, so serde fails
-//! only on what the crate did not foresee, such as an integer too large for 128 bits.
+//! only on what the crate did not foresee.
+//!
+//! Numbers that no machine type holds (an integer beyond 128 bits, a float beyond `f64` such as
+//! `1e400`) would stop serde; [`tag_too_large`] rewrites them first into tagged strings that read
+//! back as [`RawValue::TooLarge`], so they are checked like any value and reported with the range
+//! of their key.
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
-use toml::de::DeTable;
+use toml::de::{DeTable, DeValue};
 
 use super::error::Report;
 
@@ -157,6 +164,13 @@ pub(super) enum RawValue {
     Int(i128),
     /// A float, possibly `nan` or `inf`.
     Float(f64),
+    /// A number too large for any machine type, as written (`1e400`, 45 digits).
+    TooLarge {
+        /// The number as the file writes it.
+        text: String,
+        /// Whether it is a float (else an integer).
+        float: bool,
+    },
     /// A string.
     Str(String),
     /// A boolean.
@@ -174,7 +188,8 @@ impl RawValue {
     pub(super) fn kind(&self) -> &'static str {
         match self {
             RawValue::Int(_) => "an integer",
-            RawValue::Float(_) => "a float",
+            RawValue::Float(_) | RawValue::TooLarge { float: true, .. } => "a float",
+            RawValue::TooLarge { float: false, .. } => "an integer",
             RawValue::Str(_) => "a string",
             RawValue::Bool(_) => "a boolean",
             RawValue::Datetime => "a date-time",
@@ -225,11 +240,11 @@ impl<'de> Visitor<'de> for RawValueVisitor {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<RawValue, E> {
-        Ok(RawValue::Str(v.to_string()))
+        Ok(untag(v).unwrap_or_else(|| RawValue::Str(v.to_string())))
     }
 
     fn visit_string<E>(self, v: String) -> Result<RawValue, E> {
-        Ok(RawValue::Str(v))
+        Ok(untag(&v).unwrap_or(RawValue::Str(v)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, _items: A) -> Result<RawValue, A::Error> {
@@ -276,4 +291,81 @@ fn dotted(path: &serde_path_to_error::Path) -> String {
         }
     }
     text
+}
+
+/// The start of a tagged string that stands for a number too large to read. A NUL cannot appear
+/// unescaped in a TOML string, so no file writes this by accident.
+const TOO_LARGE: &str = "\u{0}tiersim-too-large:";
+
+/// Rewrites every number in `value` (tables and arrays included) that serde could not read (an
+/// integer beyond 128 bits, a float beyond `f64`) into a tagged string, which reads back as
+/// [`RawValue::TooLarge`].
+pub(super) fn tag_too_large(value: &mut DeValue<'_>) {
+    let tagged = match value {
+        DeValue::Integer(integer) => {
+            let fits = i128::from_str_radix(integer.as_str(), integer.radix()).is_ok();
+            (!fits).then(|| format!("{TOO_LARGE}i{integer}"))
+        }
+        DeValue::Float(float) => {
+            let text = float.as_str();
+            let fits = text
+                .parse::<f64>()
+                .is_ok_and(|number| number.is_finite() || text.contains("inf"));
+            (!fits).then(|| format!("{TOO_LARGE}f{text}"))
+        }
+        DeValue::Table(table) => {
+            for (_, item) in table.iter_mut() {
+                tag_too_large(item.get_mut());
+            }
+            None
+        }
+        DeValue::Array(items) => {
+            for item in items.iter_mut() {
+                tag_too_large(item.get_mut());
+            }
+            None
+        }
+        DeValue::String(_) | DeValue::Boolean(_) | DeValue::Datetime(_) => None,
+    };
+    if let Some(tagged) = tagged {
+        *value = DeValue::String(Cow::Owned(tagged));
+    }
+}
+
+/// The number a tagged string stands for, if it is one.
+pub(super) fn untag(text: &str) -> Option<RawValue> {
+    let rest = text.strip_prefix(TOO_LARGE)?;
+    let (float, text) = match rest.split_at_checked(1)? {
+        ("f", text) => (true, text),
+        ("i", text) => (false, text),
+        _ => return None,
+    };
+    Some(RawValue::TooLarge {
+        text: text.to_string(),
+        float,
+    })
+}
+
+/// The value of a number too large to read exactly: infinite for a float, the nearest `f64` for
+/// a decimal integer (and close to it in TOML's other bases).
+pub(super) fn approximate(text: &str, float: bool) -> f64 {
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => (-1.0, rest),
+        None => (1.0, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let magnitude = if float {
+        f64::INFINITY
+    } else {
+        let radix = match digits.get(..2) {
+            Some("0x") => 16,
+            Some("0o") => 8,
+            Some("0b") => 2,
+            _ => return digits.parse().map_or(f64::INFINITY, |x: f64| sign * x),
+        };
+        digits[2..]
+            .chars()
+            .filter_map(|c| c.to_digit(radix))
+            .fold(0.0, |sum, digit| sum * f64::from(radix) + f64::from(digit))
+    };
+    sign * magnitude
 }

@@ -10,6 +10,7 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
 use super::error::Report;
+use super::raw;
 
 /// The keys at the top of the file, in documentation order.
 pub(super) const TOP: &[&str] = &[
@@ -70,6 +71,9 @@ pub(super) const VARIANT: &[&str] = &["name", "set"];
 /// Checks the document's keys and shape. Unknown keys are reported and removed; the result is
 /// `false` if a value has a shape that the rest of the parse cannot read (already reported).
 pub(super) fn check_document(doc: &mut DeTable<'_>, report: &mut Report<'_>) -> bool {
+    for (_, value) in doc.iter_mut() {
+        raw::tag_too_large(value.get_mut());
+    }
     remove_unknown(doc, "", TOP, report);
     let mut readable = true;
     for &(section, keys) in SECTIONS {
@@ -235,10 +239,13 @@ pub(super) fn overridable() -> Vec<String> {
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
+///
+/// Two swapped neighbours count as one edit (optimal string alignment), since they are among the
+/// commonest typos: `sede` is one edit from `seed`, not two.
 pub(super) fn suggest<'k>(word: &str, candidates: &[&'k str]) -> Option<&'k str> {
     candidates
         .iter()
-        .map(|candidate| (strsim::levenshtein(word, candidate), *candidate))
+        .map(|candidate| (strsim::osa_distance(word, candidate), *candidate))
         .filter(|(distance, candidate)| *distance <= (word.len().max(candidate.len()) / 3).max(1))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
@@ -247,7 +254,7 @@ pub(super) fn suggest<'k>(word: &str, candidates: &[&'k str]) -> Option<&'k str>
 /// The type of a TOML value, as messages name it: "an integer", "a table".
 pub(super) fn kind(value: &DeValue<'_>) -> &'static str {
     match value {
-        DeValue::String(_) => "a string",
+        DeValue::String(text) => raw::untag(text).map_or("a string", |number| number.kind()),
         DeValue::Integer(_) => "an integer",
         DeValue::Float(_) => "a float",
         DeValue::Boolean(_) => "a boolean",
@@ -264,6 +271,8 @@ mod tests {
     #[test]
     fn suggestions_are_close_or_absent() {
         assert_eq!(suggest("servres", &["servers", "store"]), Some("servers"));
+        assert_eq!(suggest("sede", &["seed", "duration"]), Some("seed"));
+        assert_eq!(suggest("wokrers", &["workers", "count"]), Some("workers"));
         assert_eq!(suggest("x", &["at", "action"]), None);
         assert_eq!(suggest("banana", &["seed", "duration"]), None);
     }

@@ -11,6 +11,7 @@ impl Engine<'_> {
     pub(super) fn tick(&mut self) -> bool {
         let now = self.now;
         self.sessions.advance(now);
+        self.finish_drains();
         match self.bucket_start_us {
             None => self.start_measuring(),
             Some(start) => self.close_bucket(start),

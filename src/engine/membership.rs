@@ -14,47 +14,75 @@ use crate::model::sessions::{NO_SESSION, STORE};
 use crate::scenario::Action;
 
 impl Engine<'_> {
-    /// Carries out one timed event and records its row.
-    pub(super) fn timed(&mut self, action: Action) {
+    /// Opens the row of a change of membership: the state just before it.
+    pub(super) fn open_row(&mut self, action: &'static str, target: Option<u32>) -> EventRow {
         self.sessions.advance(self.now);
-        let mut row = EventRow {
+        let logged_in = self
+            .users
+            .iter()
+            .filter(|(_, u)| u.session != NO_SESSION)
+            .count();
+        self.snapshot_targets();
+        EventRow {
             at_us: self.now,
-            action: action.name(),
+            action,
+            target,
             servers_before: self.servers_up(),
             sessions_alive: self.sessions.alive(),
-            users_logged_in: self
-                .users
-                .iter()
-                .filter(|(_, u)| u.session != NO_SESSION)
-                .count() as u64,
+            users_logged_in: logged_in as u64,
             ..EventRow::default()
-        };
-        self.snapshot_targets();
-        match action {
-            Action::Crash { server } => {
-                row.target = Some(server);
-                row.sessions_lost = self.crash(server);
-                self.detect_row[server as usize] = Some(self.event_rows.len());
-            }
-            Action::Restart { server } => {
-                row.target = Some(server);
-                self.servers[server as usize].start(self.now);
-                self.balancer.join(server);
-            }
-            Action::AddServers { count } => {
-                row.target = Some(count);
-                self.add_servers(count);
-            }
-            Action::RemoveServers { count } => {
-                row.target = Some(count);
-                row.sessions_lost = self.remove_servers(count);
-            }
-            Action::StoreCrash => row.sessions_lost = self.store_crash(),
-            Action::StoreRestart => self.store.restart(),
         }
+    }
+
+    /// Closes the row of a change: the state just after it, and the users it remapped. Returns
+    /// the row's index.
+    pub(super) fn close_row(&mut self, mut row: EventRow) -> usize {
         row.servers_after = self.servers_up();
         row.users_remapped = self.count_remapped();
         self.event_rows.push(row);
+        self.event_rows.len() - 1
+    }
+
+    /// Carries out one timed event and records its row. An event that no longer applies (a
+    /// crash of a server that random failures or the autoscaler have already taken down) changes
+    /// nothing and gets a row that says so (no server or session changes).
+    pub(super) fn timed(&mut self, action: Action) {
+        let target = match action {
+            Action::Crash { server } | Action::Restart { server } => Some(server),
+            Action::AddServers { count } | Action::RemoveServers { count } => Some(count),
+            Action::StoreCrash | Action::StoreRestart => None,
+        };
+        let mut row = self.open_row(action.name(), target);
+        let up = |s: u32| {
+            self.servers
+                .get(s as usize)
+                .is_some_and(|s| s.exists && s.up)
+        };
+        let down = |s: u32| {
+            self.servers
+                .get(s as usize)
+                .is_some_and(|s| s.exists && !s.up)
+        };
+        match action {
+            Action::Crash { server } if up(server) => {
+                row.sessions_lost = self.crash(server);
+                self.detect_row[server as usize] = Some(self.event_rows.len());
+            }
+            Action::Restart { server } if down(server) => self.restart(server),
+            Action::AddServers { count } => self.add_servers(count),
+            Action::RemoveServers { count } => row.sessions_lost = self.remove_servers(count),
+            Action::StoreCrash if self.store.up => row.sessions_lost = self.store_crash(),
+            Action::StoreRestart if !self.store.up => self.store_restart(),
+            _ => {}
+        }
+        self.close_row(row);
+    }
+
+    /// Restarts a stopped server, empty, and puts it back in rotation.
+    pub(super) fn restart(&mut self, server: u32) {
+        self.servers[server as usize].start(self.now);
+        self.balancer.join(server);
+        self.server_started(server);
     }
 
     /// The balancer's health checks notice that `server` is down.
@@ -74,7 +102,7 @@ impl Engine<'_> {
     /// Server `server` crashes. Loses its queue and in-flight requests (errors for their users)
     /// and every session in its memory; returns how many sessions. It stays in rotation until
     /// detected.
-    fn crash(&mut self, server: u32) -> u64 {
+    pub(super) fn crash(&mut self, server: u32) -> u64 {
         let lost = self.stop_server(server);
         let epoch = self.servers[server as usize].epoch;
         let at = self.now + self.sc.balancer.detection_delay_us;
@@ -83,7 +111,7 @@ impl Engine<'_> {
     }
 
     /// Stops a running server: fails its requests and loses its sessions; returns how many.
-    fn stop_server(&mut self, server: u32) -> u64 {
+    pub(super) fn stop_server(&mut self, server: u32) -> u64 {
         let mut lost = std::mem::take(&mut self.scratch_users);
         self.servers[server as usize].stop(self.now, &mut lost);
         for &u in &lost {
@@ -99,18 +127,15 @@ impl Engine<'_> {
         for id in first..last {
             match self.servers.get_mut(id as usize) {
                 Some(s) => s.start(self.now),
-                None => self.servers.push(Server::new(
-                    self.sc.servers.workers,
-                    self.sc.servers.queue_limit,
-                    self.now,
-                )),
+                None => {
+                    let new = self.new_server();
+                    debug_assert_eq!(new, id);
+                }
             }
             self.balancer.join(id);
+            self.server_started(id);
         }
         self.server_count = last;
-        self.sessions.grow_servers(last as usize);
-        self.detect_row
-            .resize(last.max(self.detect_row.len() as u32) as usize, None);
     }
 
     /// The `count` highest-numbered servers leave at once; returns the sessions lost.
@@ -131,7 +156,7 @@ impl Engine<'_> {
 
     /// The store crashes: its operations fail (errors for their requests, whose workers are
     /// freed); a non-durable store loses every session. Returns the sessions lost.
-    fn store_crash(&mut self) -> u64 {
+    pub(super) fn store_crash(&mut self) -> u64 {
         let mut ops = std::mem::take(&mut self.scratch_ops);
         self.store.crash(&mut ops);
         for op in &ops {
@@ -154,7 +179,24 @@ impl Engine<'_> {
         }
     }
 
-    fn servers_up(&self) -> u32 {
+    /// A new server with the next id, running but not yet in rotation; returns its id.
+    pub(super) fn new_server(&mut self) -> u32 {
+        let (workers, queue_limit) = (self.sc.servers.workers, self.sc.servers.queue_limit);
+        self.servers
+            .push(Server::new(workers, queue_limit, self.now));
+        let id = self.servers.len() as u32 - 1;
+        self.sessions.grow_servers(self.servers.len());
+        self.detect_row.resize(self.servers.len(), None);
+        id
+    }
+
+    /// The store comes back.
+    pub(super) fn store_restart(&mut self) {
+        self.store.restart();
+        self.store_started();
+    }
+
+    pub(super) fn servers_up(&self) -> u32 {
         self.servers.iter().filter(|s| s.exists && s.up).count() as u32
     }
 
@@ -180,7 +222,11 @@ impl Engine<'_> {
         let moved = self.scratch_targets.iter().filter(|&&(slot, id, before)| {
             self.users
                 .try_get(slot)
-                .is_some_and(|u| u.id == id && self.balancer.target(u.id, u.pinned) != before)
+                // A user with no server before (a sticky user whose server had already left)
+                // was counted when it left; nobody moves when a server comes back.
+                .is_some_and(|u| {
+                    u.id == id && before.is_some() && self.balancer.target(u.id, u.pinned) != before
+                })
         });
         Some(moved.count() as u64)
     }

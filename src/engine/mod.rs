@@ -11,6 +11,7 @@
 
 mod audit;
 mod buckets;
+mod living;
 mod membership;
 mod requests;
 
@@ -78,6 +79,13 @@ struct Engine<'a> {
     /// The row of a crash whose detection is still pending, per server.
     detect_row: Vec<Option<usize>>,
     result: RunResult,
+    /// Per-server random failure streams, by id.
+    failure_rngs: Vec<SimRng>,
+    /// The store's random failure stream.
+    store_failures: SimRng,
+    /// Bumped by every start and random failure of the store.
+    store_life: u32,
+    autoscaler: living::Autoscaler,
     scratch_users: Vec<u32>,
     scratch_ops: Vec<Op>,
     /// (user slot, user id, server it would be routed to) of logged-in users before a change.
@@ -130,6 +138,10 @@ impl<'a> Engine<'a> {
             event_rows: Vec::new(),
             detect_row: vec![None; count as usize],
             result: RunResult::default(),
+            failure_rngs: Vec::new(),
+            store_failures: rng::stream(sc.seed, Stream::StoreFailures),
+            store_life: 0,
+            autoscaler: living::Autoscaler::default(),
             scratch_users: Vec::new(),
             scratch_ops: Vec::new(),
             scratch_targets: Vec::new(),
@@ -138,6 +150,7 @@ impl<'a> Engine<'a> {
 
     /// Runs to the end (true) or until `progress` asks to stop (false).
     fn run(&mut self, progress: &mut dyn FnMut(Micros) -> bool) -> bool {
+        self.start_living();
         loop {
             let (at, next) = self.next();
             debug_assert!(at >= self.now, "time never goes back");
@@ -195,6 +208,13 @@ impl<'a> Engine<'a> {
             } => self.service_done(server, slot, epoch),
             Event::StoreDone { slot, epoch } => self.store_done(slot, epoch),
             Event::Detect { server, epoch } => self.detect(server, epoch),
+            Event::Fail { server, epoch } => self.fail(server, epoch),
+            Event::Repair { server, epoch } => self.repair(server, epoch),
+            Event::StoreFail { life } => self.store_fail(life),
+            Event::StoreRepair { life } => self.store_repair(life),
+            Event::Evaluate => self.evaluate(),
+            Event::Boot => self.boot(),
+            Event::DrainEnd { server, epoch } => self.drain_timeout(server, epoch),
         }
     }
 

@@ -18,6 +18,9 @@ use crate::model::store::Op;
 use crate::rng;
 use crate::scenario::Storage;
 
+/// The shortest time between an error and the user's next request.
+pub const MIN_RETRY_US: u64 = 1_000;
+
 impl Engine<'_> {
     /// A new visit arrives: its user sends the login at once.
     pub(super) fn arrive(&mut self) {
@@ -270,7 +273,14 @@ impl Engine<'_> {
         if !was_login {
             user.remaining -= 1;
         }
-        let think_us = rng::scale_us(user.draws.think, self.sc.users.think_time_us);
+        // At least 1 us after a response, and at least 1 ms after an error: a retry always lands
+        // later than the failure it retries, and an error loop cannot stall the clock.
+        let floor_us = if matches!(outcome, Outcome::Error(_)) {
+            MIN_RETRY_US
+        } else {
+            1
+        };
+        let think_us = rng::scale_us(user.draws.think, self.sc.users.think_time_us).max(floor_us);
         let done = !user.needs_login() && user.remaining == 0;
         if done {
             let gone = self.users.leave(u);

@@ -24,6 +24,8 @@ pub struct Balancer {
     rotation: Vec<u32>,
     /// `member[s]`: whether server `s` is in rotation.
     member: Vec<bool>,
+    /// `draining[s]`: whether server `s` is out of rotation but still serves its sticky users.
+    draining: Vec<bool>,
     /// Next position of round robin (and of sticky placement).
     next: usize,
     /// Consistent-hash ring of (point, server), sorted; empty for other policies.
@@ -39,6 +41,7 @@ impl Balancer {
             virtual_nodes,
             rotation: Vec::new(),
             member: Vec::new(),
+            draining: Vec::new(),
             next: 0,
             ring: Vec::new(),
             rng,
@@ -76,15 +79,41 @@ impl Balancer {
         let at = self.rotation.partition_point(|&x| x < s);
         self.rotation.insert(at, s);
         if self.policy == Policy::ConsistentHash {
-            for v in 0..self.virtual_nodes {
-                self.ring.push((ring_point(s, v), s));
+            // Merge the new server's sorted points into the sorted ring: linear, not a re-sort.
+            let mut points: Vec<(u64, u32)> = (0..self.virtual_nodes)
+                .map(|v| (ring_point(s, v), s))
+                .collect();
+            points.sort_unstable();
+            let old = std::mem::take(&mut self.ring);
+            self.ring.reserve(old.len() + points.len());
+            let (mut a, mut b) = (old.into_iter().peekable(), points.into_iter().peekable());
+            while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+                let next = if x <= y { a.next() } else { b.next() };
+                self.ring.extend(next);
             }
-            self.ring.sort_unstable();
+            self.ring.extend(a.chain(b));
         }
     }
 
-    /// Takes server `s` out of rotation (no effect if it is not in it).
+    /// Whether sticky users pinned to server `s` still reach it (in rotation, or draining).
+    pub fn keeps_pinned(&self, s: u32) -> bool {
+        self.contains(s) || self.draining.get(s as usize).copied().unwrap_or(false)
+    }
+
+    /// Takes server `s` out of rotation for new users; users pinned to it keep reaching it.
+    pub fn drain(&mut self, s: u32) {
+        self.leave(s);
+        if self.draining.len() <= s as usize {
+            self.draining.resize(s as usize + 1, false);
+        }
+        self.draining[s as usize] = true;
+    }
+
+    /// Takes server `s` out of rotation (no effect if it is not in it), and ends its drain.
     pub fn leave(&mut self, s: u32) {
+        if let Some(d) = self.draining.get_mut(s as usize) {
+            *d = false;
+        }
         if !self.contains(s) {
             return;
         }
@@ -118,7 +147,7 @@ impl Balancer {
                     .expect("rotation is not empty")
             }
             Policy::Sticky => {
-                if !self.contains(*pinned) {
+                if !self.keeps_pinned(*pinned) {
                     *pinned = self.round_robin();
                 }
                 *pinned
@@ -134,7 +163,7 @@ impl Balancer {
     /// function of the user (`None` for the others, and for a sticky user who must be re-placed).
     pub fn target(&self, user_id: u64, pinned: u32) -> Option<u32> {
         match self.policy {
-            Policy::Sticky => self.contains(pinned).then_some(pinned),
+            Policy::Sticky => self.keeps_pinned(pinned).then_some(pinned),
             Policy::HashMod | Policy::ConsistentHash => self.hashed(user_id),
             Policy::Random | Policy::RoundRobin | Policy::LeastConnections => None,
         }

@@ -3,7 +3,7 @@
 //! Models: a session is created by a login (or forced re-login), held by one server's memory or by
 //! the shared store, and is valid until `last_use + session_ttl` (sliding expiry). It ends by
 //! expiring, or by being lost with the memory that held it (a crash, a removal, a non-durable
-//! store restart). A user's cookie refers to one session slot; a slot is reused only once its
+//! store crash). A user's cookie refers to one session slot; a slot is reused only once its
 //! session has ended, no cookie refers to it, and the expiry wheel has let go of it, so a cookie
 //! can always tell why its session ended.
 //!

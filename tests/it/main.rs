@@ -3,9 +3,14 @@
 //! - `theory`: the model against queueing theory and probability (Erlang C, (N-1)/N, hash
 //!   remapping, Little's law, what a crash costs);
 //! - `scenarios`: every shipped scenario runs, keeps its books and is deterministic;
-//! - `cli`: the command line's exit codes, messages and files.
+//! - `cli`: the command line's exit codes, messages and files;
+//! - `malformed`: every file of `tests/malformed/` is refused with its key and line;
+//! - `properties`: random valid scenarios keep the program's invariants and are deterministic.
 
 mod cli;
+mod malformed;
+mod properties;
+mod report;
 mod scenarios;
 mod support;
 mod theory;

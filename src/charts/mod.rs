@@ -1,0 +1,143 @@
+//! Charts of a run for slides and handouts: results in, SVG text and PNG bytes out.
+//!
+//! Pure functions: nothing here touches a file or reads the clock, and the same results always
+//! give byte-identical files (no timestamps in the PNGs, no hash-map order). Chart code takes
+//! plain data ([`model`]); [`from_results`] is the one adapter from [`RunResult`]s. Every chart
+//! is drawn once per backend from the same description: SVG (plotters' SVG backend) and a
+//! 1600 × 900 PNG (plotters' bitmap backend into an RGB buffer, encoded by the pure-Rust `png`
+//! crate). Text uses the bundled DejaVu Sans ([`font`]), so no system font library is needed.
+//!
+//! The charts and what each is for are described in `docs/charts.md`.
+
+mod axis;
+mod bars;
+pub mod font;
+pub mod format;
+pub mod from_results;
+pub mod layout;
+pub mod model;
+pub mod palette;
+mod time;
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+use crate::metrics::RunResult;
+use layout::{HEIGHT, WIDTH};
+use model::Chart;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub use model::{BarChart, TimeChart};
+
+/// One file of a run's charts: its name (e.g. `failed_auth.svg`) and its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChartFile {
+    /// File name with its extension.
+    pub name: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+}
+
+/// A chart could not be drawn or encoded (a bug, or a value plotters cannot place).
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// plotters failed to draw.
+    #[error("cannot draw the chart {chart}: {message}")]
+    Draw {
+        /// File name without extension.
+        chart: String,
+        /// What plotters said.
+        message: String,
+    },
+    /// The PNG encoder failed.
+    #[error("cannot encode the chart {chart} as PNG: {message}")]
+    Png {
+        /// File name without extension.
+        chart: String,
+        /// What the encoder said.
+        message: String,
+    },
+}
+
+/// Every chart of a run, each as `<name>.png` and `<name>.svg`, in report order.
+pub fn render_all(results: &[RunResult]) -> Result<Vec<ChartFile>, ChartError> {
+    let mut files = Vec::new();
+    for chart in from_results::charts(results) {
+        files.extend(render(&chart)?);
+    }
+    Ok(files)
+}
+
+/// One chart as `[<name>.png, <name>.svg]`.
+pub fn render(chart: &Chart) -> Result<[ChartFile; 2], ChartError> {
+    Ok([
+        ChartFile {
+            name: format!("{}.png", chart.name()),
+            bytes: png(chart)?,
+        },
+        ChartFile {
+            name: format!("{}.svg", chart.name()),
+            bytes: svg(chart)?.into_bytes(),
+        },
+    ])
+}
+
+/// One chart as SVG text (1600 × 900 user units, with a `viewBox` so that it scales).
+pub fn svg(chart: &Chart) -> Result<String, ChartError> {
+    font::register();
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
+        draw(&root, chart)?;
+        root.present().map_err(|e| draw_error(chart, e))?;
+    }
+    Ok(text)
+}
+
+/// One chart as a 1600 × 900 RGB PNG.
+pub fn png(chart: &Chart) -> Result<Vec<u8>, ChartError> {
+    font::register();
+    let mut rgb = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        draw(&root, chart)?;
+        root.present().map_err(|e| draw_error(chart, e))?;
+    }
+    encode_png(&rgb, WIDTH, HEIGHT).map_err(|e| ChartError::Png {
+        chart: chart.name().to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &Chart,
+) -> Result<(), ChartError> {
+    match chart {
+        Chart::Time(c) => time::draw(root, c),
+        Chart::Bars(c) => bars::draw(root, c),
+    }
+    .map_err(|e| draw_error(chart, e))
+}
+
+fn draw_error<E: std::fmt::Display>(chart: &Chart, e: E) -> ChartError {
+    ChartError::Draw {
+        chart: chart.name().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// An 8-bit RGB buffer as PNG: only the chunks the image needs (no time, no text chunks), so the
+/// same pixels always give the same bytes.
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Balanced);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(out)
+}

@@ -1,0 +1,159 @@
+//! What a chart shows, as plain data: series of numbers, labels and colours, no engine types.
+//!
+//! [`from_results`](super::from_results) builds these from a run's results; the renderers draw
+//! them. Times are seconds of simulated time since the start of the run.
+
+/// An sRGB colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Colour(pub u8, pub u8, pub u8);
+
+/// How a line is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stroke {
+    /// A continuous line.
+    Solid,
+    /// A dashed line (e.g. the p99 beside a solid p50).
+    Dashed,
+}
+
+/// One line of a time chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// What the legend calls it.
+    pub label: String,
+    /// Its colour.
+    pub colour: Colour,
+    /// Solid or dashed.
+    pub stroke: Stroke,
+    /// Line width in pixels of the 1600 × 900 canvas.
+    pub width: u32,
+    /// `(time_s, value)`, in time order; a `None` value breaks the line (nothing to show there).
+    pub points: Vec<(f64, Option<f64>)>,
+}
+
+/// A timed event, drawn as a labelled vertical line.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Marker {
+    /// When it happened, in whole microseconds (kept exact so that markers sort and compare).
+    pub at_us: u64,
+    /// Its label, e.g. `crash s1`.
+    pub label: String,
+}
+
+impl Marker {
+    /// When it happened, in seconds.
+    pub fn at_s(&self) -> f64 {
+        self.at_us as f64 / 1e6
+    }
+}
+
+/// One entry of a legend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegendItem {
+    /// Its text.
+    pub label: String,
+    /// The colour of its swatch.
+    pub colour: Colour,
+    /// The swatch's line style.
+    pub stroke: Stroke,
+}
+
+/// One plotting area of a time chart: a y axis and the lines drawn against it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Panel {
+    /// The y axis's description, with its unit.
+    pub y_label: String,
+    /// The lines.
+    pub series: Vec<Series>,
+    /// Whether the y axis counts whole things (servers): ticks at integers only.
+    pub whole_numbers: bool,
+    /// Whether the series are parts of a whole, drawn as filled bands stacked in order (the
+    /// first at the bottom); values missing at a time count as zero there.
+    pub stacked: bool,
+}
+
+/// A chart with simulated time across: one main panel and an optional small one below it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeChart {
+    /// File name without extension, e.g. `failed_auth` or `servers-sticky`.
+    pub name: String,
+    /// The title drawn at the top.
+    pub title: String,
+    /// The time axis's range, in seconds.
+    pub x_range_s: (f64, f64),
+    /// The main panel.
+    pub main: Panel,
+    /// A small panel under the main one, sharing its time axis (servers in rotation).
+    pub lower: Option<Panel>,
+    /// Timed events, drawn across every panel.
+    pub markers: Vec<Marker>,
+    /// The legend, in order.
+    pub legend: Vec<LegendItem>,
+}
+
+/// One bar of a bar panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bar {
+    /// Whose bar (the variant).
+    pub label: String,
+    /// Its colour.
+    pub colour: Colour,
+    /// Its height; `None` when the value does not exist (no bar, `text` says so).
+    pub value: Option<f64>,
+    /// The value as written above the bar, without its unit (the panel's title has it), e.g.
+    /// `3,027` or `0.041`.
+    pub text: String,
+}
+
+/// One small multiple of a bar chart: one metric, one bar per variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bars {
+    /// The metric and its unit, e.g. `p99 latency (ms)`.
+    pub title: String,
+    /// Where bars start (0, or 1 for a ratio whose ideal is 1).
+    pub baseline: f64,
+    /// Whether the metric counts whole things: ticks at integers only.
+    pub whole_numbers: bool,
+    /// The bars, in variant order.
+    pub bars: Vec<Bar>,
+}
+
+/// Small multiples of bar panels, side by side.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BarChart {
+    /// File name without extension, e.g. `summary`.
+    pub name: String,
+    /// The title drawn at the top.
+    pub title: String,
+    /// The panels, left to right, top to bottom.
+    pub panels: Vec<Bars>,
+    /// The legend (one item per variant).
+    pub legend: Vec<LegendItem>,
+}
+
+/// Any chart.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Chart {
+    /// Lines over simulated time.
+    Time(TimeChart),
+    /// Small multiples of bars.
+    Bars(BarChart),
+}
+
+impl Chart {
+    /// File name without extension.
+    pub fn name(&self) -> &str {
+        match self {
+            Chart::Time(c) => &c.name,
+            Chart::Bars(c) => &c.name,
+        }
+    }
+
+    /// The chart's title.
+    pub fn title(&self) -> &str {
+        match self {
+            Chart::Time(c) => &c.title,
+            Chart::Bars(c) => &c.title,
+        }
+    }
+}

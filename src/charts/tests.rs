@@ -1,0 +1,279 @@
+//! Tests of the whole chart pipeline on a tiny hand-made run, and the run itself for other
+//! modules' tests.
+
+use super::from_results::{self, charts, event_label, markers, rate_steps};
+use super::model::{Chart, Stroke};
+use super::{palette, png, render_all, svg};
+use crate::metrics::{BucketRow, Counts, EventRow, Latency, RunResult, ServerRow, Summary};
+
+/// Two variants over six 10-second buckets from 60 s, two servers; server 1 crashes at 80 s
+/// and restarts at 100 s. `sticky` keeps sessions in its servers, `shared-store` in the store.
+pub(crate) fn sample() -> Vec<RunResult> {
+    ["sticky", "shared-store"]
+        .iter()
+        .map(|&variant| {
+            let in_store = variant == "shared-store";
+            let buckets = (0..6)
+                .map(|i| BucketRow {
+                    start_us: (60 + 10 * i) * 1_000_000,
+                    len_us: if i == 5 { 5_000_000 } else { 10_000_000 },
+                    counts: Counts {
+                        authenticated: 100 + i,
+                        failed_lost: if i == 2 && !in_store { 40 } else { 0 },
+                        errors_server_down: if i == 2 { 5 } else { 0 },
+                        ..Counts::default()
+                    },
+                    latency: Latency {
+                        p50_us: (i != 3).then_some(15_000),
+                        p99_us: (i != 3).then_some(110_000),
+                        ..Latency::default()
+                    },
+                    servers_in_rotation: if (2..4).contains(&i) { 1 } else { 2 },
+                    // In the store; or in the servers' memory, one of which is down at 80..100 s.
+                    sessions_alive: match (in_store, (2..4).contains(&i)) {
+                        (true, _) => 1_000 + 10 * i,
+                        (false, true) => 500 + 5 * i,
+                        (false, false) => 1_000 + 10 * i,
+                    },
+                    ..BucketRow::default()
+                })
+                .collect();
+            let servers = (0..6u64)
+                .flat_map(|i| {
+                    (0..2u32).map(move |server| {
+                        let down = server == 1 && (2..4).contains(&i);
+                        ServerRow {
+                            start_us: (60 + 10 * i) * 1_000_000,
+                            server,
+                            up: !down,
+                            requests: if down { 0 } else { 50 },
+                            busy_fraction: 0.5,
+                            sessions: if in_store || down { 0 } else { 500 + 5 * i },
+                        }
+                    })
+                })
+                .collect();
+            let event = |at_s: u64, action: &'static str| EventRow {
+                at_us: at_s * 1_000_000,
+                action,
+                target: Some(1),
+                servers_before: 2,
+                servers_after: 2,
+                sessions_alive: 1_000,
+                sessions_lost: if action == "crash" && !in_store {
+                    500
+                } else {
+                    0
+                },
+                ..EventRow::default()
+            };
+            RunResult {
+                variant: variant.into(),
+                summary: Summary {
+                    counts: Counts {
+                        authenticated: 615,
+                        failed_lost: if in_store { 0 } else { 40 },
+                        errors_server_down: 5,
+                        ..Counts::default()
+                    },
+                    sent: 660,
+                    sessions_lost: if in_store { 0 } else { 500 },
+                    latency: Latency {
+                        p50_us: Some(15_000),
+                        p99_us: Some(110_000),
+                        ..Latency::default()
+                    },
+                    imbalance: Some(if in_store { 1.0 } else { 1.2 }),
+                    users_remapped: (!in_store).then_some(40),
+                    ..Summary::default()
+                },
+                buckets,
+                servers,
+                events: vec![event(80, "crash"), event(100, "restart")],
+                ..RunResult::default()
+            }
+        })
+        .collect()
+}
+
+fn time_chart(results: &[RunResult], name: &str) -> super::TimeChart {
+    match charts(results).into_iter().find(|c| c.name() == name) {
+        Some(Chart::Time(c)) => c,
+        _ => panic!("no time chart {name}"),
+    }
+}
+
+#[test]
+fn a_rate_is_the_count_over_the_bucket_length() {
+    let results = sample();
+    let steps = rate_steps(&results[0].buckets, Counts::failed_auth);
+    // Bucket 2 (80..90 s) has 40 failed authentications in 10 s: 4 per second, across the bucket.
+    assert_eq!(steps[4], (80.0, Some(4.0)));
+    assert_eq!(steps[5], (90.0, Some(4.0)));
+    // The last bucket is 5 s long: 105 requests / 5 s.
+    let ok = rate_steps(&results[0].buckets, Counts::ok);
+    assert_eq!(ok[10], (110.0, Some(21.0)));
+    assert_eq!(ok[11], (115.0, Some(21.0)));
+}
+
+#[test]
+fn the_failed_auth_chart_has_one_line_per_variant_in_its_colour() {
+    let chart = time_chart(&sample(), "failed_auth");
+    let colours: Vec<_> = chart.main.series.iter().map(|s| s.colour).collect();
+    assert_eq!(colours, vec![palette::variant(0), palette::variant(1)]);
+    assert_eq!(chart.main.series[1].points[4], (80.0, Some(0.0)));
+    assert_eq!(chart.x_range_s, (60.0, 115.0));
+    let labels: Vec<&str> = chart.markers.iter().map(|m| m.label.as_str()).collect();
+    assert_eq!(labels, vec!["crash s1", "restart s1"], "each event once");
+}
+
+#[test]
+fn a_variant_keeps_its_colour_on_every_chart() {
+    let results = sample();
+    for chart in charts(&results) {
+        if let Chart::Bars(bars) = &chart {
+            for panel in &bars.panels {
+                assert_eq!(panel.bars[1].colour, palette::variant(1));
+            }
+        }
+    }
+    let latency = time_chart(&results, "latency");
+    // p50 then p99 of each variant, same colour, p99 dashed; no value where nothing was served.
+    assert_eq!(latency.main.series.len(), 4);
+    assert_eq!(latency.main.series[2].colour, palette::variant(0));
+    assert_eq!(latency.main.series[2].stroke, Stroke::Dashed);
+    assert_eq!(latency.main.series[0].points[6], (90.0, None));
+    assert_eq!(latency.main.series[0].points[0], (60.0, Some(15.0)));
+    let servers = time_chart(&results, "servers-shared-store");
+    let rotation = &servers.lower.as_ref().unwrap().series[0];
+    assert_eq!(rotation.colour, palette::variant(1));
+}
+
+#[test]
+fn server_charts_show_each_server_and_the_rotation() {
+    let chart = time_chart(&sample(), "servers-sticky");
+    assert_eq!(chart.main.series.len(), 2);
+    // Server 1 served nothing while down (80..100 s); 50 requests in 10 s otherwise.
+    assert_eq!(chart.main.series[1].points[4], (80.0, Some(0.0)));
+    assert_eq!(chart.main.series[1].points[0], (60.0, Some(5.0)));
+    let rotation = &chart.lower.unwrap().series[0];
+    assert_eq!(rotation.points[4], (80.0, Some(1.0)));
+}
+
+#[test]
+fn sessions_are_counted_where_they_live() {
+    let results = sample();
+    let sticky = time_chart(&results, "sessions-sticky");
+    assert!(sticky.main.stacked);
+    let labels: Vec<&str> = sticky
+        .main
+        .series
+        .iter()
+        .map(|s| s.label.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        vec!["s0", "s1"],
+        "in server memory: one band per server"
+    );
+    // Sessions are a state at the end of a bucket.
+    assert_eq!(sticky.main.series[1].points[2], (90.0, Some(0.0)));
+    assert_eq!(sticky.main.series[0].points[0], (70.0, Some(500.0)));
+    let store = time_chart(&results, "sessions-shared-store");
+    let labels: Vec<&str> = store.main.series.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels, vec!["session store"]);
+    // sessions_alive 1000 + 10 i, none in servers.
+    assert_eq!(store.main.series[0].points[1], (80.0, Some(1010.0)));
+}
+
+#[test]
+fn the_summary_writes_each_value_on_its_bar() {
+    let results = sample();
+    let summary = from_results::summary(&results);
+    let titles: Vec<&str> = summary.panels.iter().map(|p| p.title.as_str()).collect();
+    assert_eq!(titles.len(), 5, "{titles:?}");
+    // failed auth % = 100 * 40 / (615 + 40) = 6.106...
+    assert_eq!(summary.panels[0].bars[0].text, "6.11");
+    assert_eq!(summary.panels[1].bars[0].text, "500");
+    assert_eq!(summary.panels[3].bars[1].text, "110");
+    assert_eq!(summary.panels[4].baseline, 1.0);
+    assert_eq!(summary.panels[4].bars[0].text, "1.20");
+}
+
+#[test]
+fn events_have_short_labels() {
+    let label = |action: &'static str, target: Option<u32>| {
+        event_label(&EventRow {
+            action,
+            target,
+            ..EventRow::default()
+        })
+    };
+    assert_eq!(label("crash", Some(1)), "crash s1");
+    assert_eq!(label("add_servers", Some(1)), "+1 server");
+    assert_eq!(label("remove_servers", Some(2)), "−2 servers");
+    assert_eq!(label("store_crash", None), "store down");
+    assert_eq!(label("store_restart", None), "store up");
+    assert_eq!(markers(&[]), vec![]);
+}
+
+#[test]
+fn every_chart_comes_as_png_and_svg() {
+    let files = render_all(&sample()).unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    let mut expected = Vec::new();
+    for stem in [
+        "failed_auth",
+        "errors",
+        "latency",
+        "servers-sticky",
+        "servers-shared-store",
+        "sessions-sticky",
+        "sessions-shared-store",
+        "summary",
+    ] {
+        expected.push(format!("{stem}.png"));
+        expected.push(format!("{stem}.svg"));
+    }
+    assert_eq!(names, expected);
+    for f in &files {
+        if f.name.ends_with(".png") {
+            assert_eq!(&f.bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", f.name);
+            // The IHDR chunk: width and height, big-endian, at bytes 16..24.
+            let width = u32::from_be_bytes(f.bytes[16..20].try_into().unwrap());
+            let height = u32::from_be_bytes(f.bytes[20..24].try_into().unwrap());
+            assert_eq!((width, height), (1600, 900), "{}", f.name);
+            assert!(
+                !f.bytes.windows(4).any(|w| w == b"tIME" || w == b"tEXt"),
+                "{}: no time or text chunk",
+                f.name
+            );
+        } else {
+            let text = std::str::from_utf8(&f.bytes).unwrap();
+            assert!(text.starts_with("<svg"), "{}", f.name);
+            assert!(text.contains("viewBox=\"0 0 1600 900\""), "{}", f.name);
+        }
+    }
+}
+
+#[test]
+fn the_same_results_give_the_same_bytes() {
+    let results = sample();
+    let first = render_all(&results).unwrap();
+    let second = render_all(&results.clone()).unwrap();
+    assert_eq!(first, second);
+}
+
+#[test]
+fn text_is_drawn_with_the_bundled_font() {
+    let chart = Chart::Time(time_chart(&sample(), "failed_auth"));
+    let text = svg(&chart).unwrap();
+    assert!(text.contains("font-family=\"DejaVu Sans, Verdana, sans-serif\""));
+    assert!(text.contains("crash s1"), "event labels are drawn");
+    assert!(
+        text.contains("failed authentications / s"),
+        "the axis says its unit"
+    );
+    // A PNG with text differs from a blank canvas of the same size.
+    assert!(png(&chart).unwrap().len() > 10_000);
+}

@@ -1,0 +1,317 @@
+//! Line charts over simulated time: a main panel, an optional small panel below it sharing the
+//! time axis, and every timed event as a dashed vertical line with its label at the top.
+
+use super::axis::Linear;
+use super::format::{clock, tick};
+use super::layout::{
+    DrawResult, MARGIN, Swatch, WIDTH, font, legend, nice_step, place_labels, rgb, size, ticks,
+    time_step, title, top_left,
+};
+use super::model::{Panel, Series, Stroke, TimeChart};
+use super::palette::INK;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Width of the y axis's tick labels and description.
+const Y_AREA: i32 = 150;
+/// Height of the x axis's tick labels and description.
+const X_AREA: i32 = 90;
+/// Space right of the plot.
+const RIGHT: i32 = 36;
+/// Space above the plot.
+const TOP: i32 = 8;
+/// Height of one row of event labels.
+const LABEL_ROW: i32 = size::TICK as i32 + 16;
+/// Height of the lower panel's plot, when there is one.
+const LOWER_PLOT: u32 = 150;
+/// Most intervals on the time axis.
+const TIME_TICKS: usize = 12;
+
+/// Draws `chart` on `root`.
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &TimeChart,
+) -> DrawResult<(), DB> {
+    root.fill(&WHITE)?;
+    let below_title = title(root, &chart.title)?;
+    let below_legend = legend(
+        root,
+        &chart.legend,
+        if chart.main.stacked {
+            Swatch::Square
+        } else {
+            Swatch::Line
+        },
+        (MARGIN + 8, below_title),
+        WIDTH as i32 - MARGIN,
+    )?;
+    let body = root.margin(below_legend + 4, MARGIN / 2, MARGIN / 2, MARGIN / 2);
+    match &chart.lower {
+        None => panel(&body, &chart.main, chart, true, true),
+        Some(lower) => {
+            let (_, body_h) = body.dim_in_pixel();
+            let main_h = body_h.saturating_sub(LOWER_PLOT + X_AREA as u32 + TOP as u32);
+            let (top, bottom) = body.split_vertically(main_h);
+            panel(&top, &chart.main, chart, false, true)?;
+            panel(&bottom, lower, chart, true, false)
+        }
+    }
+}
+
+/// The vertical extent of a panel's value axis: bottom, top and tick step.
+fn value_range(panel: &Panel, plot_h: i32, band_px: i32) -> (f64, f64, f64) {
+    let max = if panel.stacked {
+        stack(&panel.series)
+            .last()
+            .map_or(0.0, |band| band.iter().map(|p| p.2).fold(0.0, f64::max))
+    } else {
+        panel
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().filter_map(|p| p.1))
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max)
+    };
+    // Keep the data below the band of event labels at the top.
+    let free = (1.0 - f64::from(band_px) / f64::from(plot_h.max(1))).max(0.3);
+    if panel.whole_numbers {
+        let top = ((max + 0.5) / free).ceil().max(1.0);
+        let step = nice_step(top, 4).max(1.0);
+        return (-0.25 * (top / 6.0).max(1.0), top, step);
+    }
+    let wanted = if max > 0.0 { max * 1.08 / free } else { 1.0 };
+    let step = nice_step(wanted, 6);
+    let top = (wanted / step).ceil() * step;
+    // A little room below zero so that a line at zero is not hidden by the axis.
+    (-0.015 * top, top, step)
+}
+
+/// Draws one panel; `x_axis`: with the time axis's labels; `labels`: with the event labels.
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    chart: &TimeChart,
+    x_axis: bool,
+    labels: bool,
+) -> DrawResult<(), DB> {
+    let (x0, x1) = chart.x_range_s;
+    let (area_w, area_h) = area.dim_in_pixel();
+    let x_area = if x_axis { X_AREA } else { 0 };
+    let plot_w = area_w as i32 - Y_AREA - RIGHT;
+    let plot_h = area_h as i32 - TOP - x_area;
+    let x_px = |t: f64| ((t - x0) / (x1 - x0) * f64::from(plot_w - 1)).round() as i32;
+
+    let label_style = top_left(font(size::TICK, INK));
+    let spots = if labels {
+        let widths = chart
+            .markers
+            .iter()
+            .map(|m| Ok(area.estimate_text_size(&m.label, &label_style)?.0 as i32 + 12))
+            .collect::<DrawResult<Vec<i32>, DB>>()?;
+        let xs: Vec<i32> = chart.markers.iter().map(|m| x_px(m.at_s())).collect();
+        place_labels(&xs, &widths, plot_w, 8)
+            .into_iter()
+            .zip(widths)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let rows = spots.iter().map(|(s, _)| s.row + 1).max().unwrap_or(0) as i32;
+    let (y0, y1, y_step) = value_range(panel, plot_h, rows * LABEL_ROW + 8);
+
+    let x_step = time_step(x1 - x0, TIME_TICKS);
+    let mut cc = ChartBuilder::on(area)
+        .margin_top(TOP)
+        .margin_right(RIGHT)
+        .x_label_area_size(x_area)
+        .y_label_area_size(Y_AREA)
+        .build_cartesian_2d(
+            Linear::new(x0, x1, ticks(x0, x1, x_step)),
+            Linear::new(y0, y1, ticks(0.0, y1, y_step)),
+        )?;
+    let x_fmt = |t: &f64| clock(*t);
+    let y_fmt = |y: &f64| tick(*y, y_step);
+    let mut mesh = cc.configure_mesh();
+    mesh.disable_x_mesh()
+        .bold_line_style(rgb(super::palette::GRID).stroke_width(1))
+        .axis_style(rgb(INK).stroke_width(2))
+        .label_style(font(size::TICK, INK))
+        .axis_desc_style(font(size::AXIS, INK))
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .y_desc(panel.y_label.as_str());
+    if x_axis {
+        mesh.x_desc("simulated time (m:ss)");
+    }
+    mesh.draw()?;
+
+    if panel.stacked {
+        bands(&mut cc, &panel.series)?;
+    } else {
+        for s in &panel.series {
+            line(&mut cc, s)?;
+        }
+    }
+    // Event lines over the data, so that filled bands cannot hide them.
+    for m in &chart.markers {
+        let t = m.at_s();
+        cc.draw_series(DashedLineSeries::new(
+            [(t, y0), (t, y1)],
+            12,
+            8,
+            rgb(INK).stroke_width(2),
+        ))?;
+    }
+
+    let plot = cc.plotting_area().strip_coord_spec();
+    for ((spot, w), m) in spots.iter().zip(&chart.markers) {
+        let top = 6 + spot.row as i32 * LABEL_ROW;
+        plot.draw(&Rectangle::new(
+            [(spot.left, top), (spot.left + w, top + LABEL_ROW - 6)],
+            WHITE.filled(),
+        ))?;
+        plot.draw(&Text::new(
+            m.label.clone(),
+            (spot.left + 6, top + 4),
+            label_style.clone(),
+        ))?;
+    }
+    Ok(())
+}
+
+/// Draws one series, broken where it has no value.
+fn line<DB: DrawingBackend>(
+    cc: &mut ChartContext<'_, DB, impl CoordTranslate<From = (f64, f64)>>,
+    s: &Series,
+) -> DrawResult<(), DB> {
+    let style = rgb(s.colour).stroke_width(s.width);
+    for run in runs(&s.points) {
+        match (run.len(), s.stroke) {
+            (1, _) => {
+                cc.draw_series(std::iter::once(Circle::new(
+                    run[0],
+                    s.width,
+                    style.filled(),
+                )))?;
+            }
+            (_, Stroke::Solid) => {
+                cc.draw_series(LineSeries::new(run, style))?;
+            }
+            (_, Stroke::Dashed) => {
+                cc.draw_series(DashedLineSeries::new(run, 14, 9, style))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Draws `series` as filled bands stacked in order, each edged with a white line on top.
+fn bands<DB: DrawingBackend>(
+    cc: &mut ChartContext<'_, DB, impl CoordTranslate<From = (f64, f64)>>,
+    series: &[Series],
+) -> DrawResult<(), DB> {
+    for (s, band) in series.iter().zip(stack(series)) {
+        let upper = band.iter().map(|&(x, _, hi)| (x, hi));
+        let lower = band.iter().rev().map(|&(x, lo, _)| (x, lo));
+        let outline: Vec<(f64, f64)> = upper.clone().chain(lower).collect();
+        cc.draw_series(std::iter::once(Polygon::new(
+            outline,
+            rgb(s.colour).filled(),
+        )))?;
+        cc.draw_series(LineSeries::new(upper, WHITE.stroke_width(2)))?;
+    }
+    Ok(())
+}
+
+/// Stacks `series` over the union of their times: for each series, `(time, lower, upper)`
+/// where `lower` is the sum of the series before it and `upper` adds its own value (a value
+/// missing at a time counts as zero).
+pub fn stack(series: &[Series]) -> Vec<Vec<(f64, f64, f64)>> {
+    // Times are non-negative, so their bit patterns sort like the numbers.
+    let times: std::collections::BTreeSet<u64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0.max(0.0).to_bits()))
+        .collect();
+    let mut below: Vec<f64> = vec![0.0; times.len()];
+    series
+        .iter()
+        .map(|s| {
+            let own: std::collections::BTreeMap<u64, f64> = s
+                .points
+                .iter()
+                .map(|&(x, y)| {
+                    (
+                        x.max(0.0).to_bits(),
+                        y.filter(|y| y.is_finite()).unwrap_or(0.0),
+                    )
+                })
+                .collect();
+            times
+                .iter()
+                .zip(below.iter_mut())
+                .map(|(t, lo)| {
+                    let hi = *lo + own.get(t).copied().unwrap_or(0.0);
+                    let point = (f64::from_bits(*t), *lo, hi);
+                    *lo = hi;
+                    point
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The stretches of `points` that have values.
+pub fn runs(points: &[(f64, Option<f64>)]) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current = Vec::new();
+    for &(x, y) in points {
+        match y.filter(|y| y.is_finite()) {
+            Some(y) => current.push((x, y)),
+            None if !current.is_empty() => out.push(std::mem::take(&mut current)),
+            None => {}
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(points: &[(f64, Option<f64>)]) -> Series {
+        Series {
+            label: String::new(),
+            colour: INK,
+            stroke: Stroke::Solid,
+            width: 1,
+            points: points.to_vec(),
+        }
+    }
+
+    #[test]
+    fn stacked_bands_sit_on_the_ones_before() {
+        // A server that joins at t=2 counts as zero before.
+        let a = series(&[(1.0, Some(10.0)), (2.0, Some(20.0))]);
+        let b = series(&[(2.0, Some(5.0))]);
+        let bands = stack(&[a, b]);
+        assert_eq!(bands[0], vec![(1.0, 0.0, 10.0), (2.0, 0.0, 20.0)]);
+        assert_eq!(bands[1], vec![(1.0, 10.0, 10.0), (2.0, 20.0, 25.0)]);
+    }
+
+    #[test]
+    fn a_missing_value_breaks_the_line() {
+        let points = [
+            (0.0, Some(1.0)),
+            (1.0, None),
+            (2.0, Some(2.0)),
+            (3.0, Some(3.0)),
+        ];
+        assert_eq!(
+            runs(&points),
+            vec![vec![(0.0, 1.0)], vec![(2.0, 2.0), (3.0, 3.0)]]
+        );
+    }
+}

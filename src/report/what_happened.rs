@@ -1,0 +1,319 @@
+//! The "What happened" section: one paragraph per timed event, in words, from the results.
+//!
+//! For each event it says what changed and, per variant, what it cost: sessions destroyed (and
+//! their share of the live ones), users who had to log in again and requests not served in the
+//! buckets that start within two minutes of the event (or before the next event, if that comes
+//! sooner), and for changes of membership the users moved to another server.
+
+use crate::charts::format::{clock, percent, span, thousands};
+use crate::metrics::{EventRow, RunResult};
+use crate::scenario::Micros;
+use std::collections::BTreeMap;
+
+/// How long after an event its cost is counted.
+pub const WINDOW_US: Micros = 120_000_000;
+
+/// One timed event as the section tells it: when, what, and one row per variant that had it.
+struct Happening<'a> {
+    at_us: Micros,
+    rows: Vec<(&'a RunResult, &'a EventRow)>,
+}
+
+/// One paragraph of the section: a lead (`At 10:00 server 1 crashed`) and its sentences, one
+/// per variant (or one for all), as plain text (not yet escaped), without final stops.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Told {
+    /// What happened and when.
+    pub lead: String,
+    /// What it cost, one sentence per variant; the first starts in lower case.
+    pub sentences: Vec<String>,
+}
+
+impl Told {
+    /// The paragraph as prose: `Lead: first sentence. Second sentence.`
+    pub fn text(&self) -> String {
+        let mut text = self.lead.clone();
+        if !self.sentences.is_empty() {
+            text.push(':');
+        }
+        for (i, s) in self.sentences.iter().enumerate() {
+            text.push(' ');
+            text += &if i == 0 { s.clone() } else { capitalised(s) };
+            text.push('.');
+        }
+        text
+    }
+
+    /// The sentences as printed on lines of their own: capitalised, with their stops.
+    pub fn lines(&self) -> Vec<String> {
+        self.sentences
+            .iter()
+            .map(|s| format!("{}.", capitalised(s)))
+            .collect()
+    }
+}
+
+/// The paragraphs of the section.
+pub fn paragraphs(results: &[RunResult]) -> Vec<Told> {
+    let happenings = group(results);
+    if happenings.is_empty() {
+        return vec![Told {
+            lead: without_events(results),
+            sentences: Vec::new(),
+        }];
+    }
+    let end_us = results
+        .iter()
+        .filter_map(|r| r.buckets.last().map(|b| b.start_us + b.len_us))
+        .max()
+        .unwrap_or(0);
+    happenings
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let next = happenings
+                .get(i + 1)
+                .map_or(end_us, |n| n.at_us)
+                .min(end_us.max(h.at_us));
+            paragraph(h, (h.at_us + WINDOW_US).min(next.max(h.at_us)))
+        })
+        .collect()
+}
+
+/// Events of every variant grouped by (time, action, target), in time order (ties keep the
+/// order of the first variant's rows).
+fn group(results: &[RunResult]) -> Vec<Happening<'_>> {
+    let mut by_key: BTreeMap<(Micros, usize), Happening<'_>> = BTreeMap::new();
+    let mut keys: Vec<(Micros, &str, Option<u32>)> = Vec::new();
+    for r in results {
+        for e in &r.events {
+            let key = (e.at_us, e.action, e.target);
+            let index = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
+                keys.push(key);
+                keys.len() - 1
+            });
+            by_key
+                .entry((e.at_us, index))
+                .or_insert_with(|| Happening {
+                    at_us: e.at_us,
+                    rows: Vec::new(),
+                })
+                .rows
+                .push((r, e));
+        }
+    }
+    by_key.into_values().collect()
+}
+
+/// What the event did to the tier, e.g. `server 1 crashed`.
+pub fn describe(e: &EventRow) -> String {
+    let n = e.target.unwrap_or(0);
+    let servers = |n: u32| {
+        if n == 1 {
+            "1 server".to_string()
+        } else {
+            format!("{n} servers")
+        }
+    };
+    let change = format!("{} → {} running", e.servers_before, e.servers_after);
+    match e.action {
+        "crash" => format!("server {n} crashed"),
+        "restart" => format!("server {n} came back, empty"),
+        "add_servers" => format!("{} joined the tier ({change})", servers(n)),
+        "remove_servers" => format!("{} left the tier ({change})", servers(n)),
+        "store_crash" => "the session store went down".into(),
+        "store_restart" => "the session store came back".into(),
+        other => format!("event {}", other.replace('_', " ")),
+    }
+}
+
+fn paragraph(h: &Happening<'_>, until_us: Micros) -> Told {
+    let first = h.rows[0].1;
+    let within = match span((until_us - h.at_us) as f64 / 1e6) {
+        one if one == "1 minute" => "minute".to_string(),
+        other => other,
+    };
+    let lead = format!("At {} {}", clock(h.at_us as f64 / 1e6), describe(first));
+    let costless = h.rows.iter().all(|(r, e)| {
+        e.sessions_lost == 0
+            && e.users_remapped.unwrap_or(0) == 0
+            && cost_in_window(r, h.at_us, until_us) == (0, 0)
+    });
+    let sentences = if costless {
+        vec![format!(
+            "nothing was lost in the next {within}, in any variant: no session destroyed, \
+             nobody forced to log in again, no request failed"
+        )]
+    } else {
+        h.rows
+            .iter()
+            .map(|(r, e)| cost(r, e, h.at_us, until_us, &within))
+            .collect()
+    };
+    Told { lead, sentences }
+}
+
+/// Sums of failed authentications and errors over the buckets starting in `[from, until)`.
+pub fn cost_in_window(r: &RunResult, from_us: Micros, until_us: Micros) -> (u64, u64) {
+    r.buckets
+        .iter()
+        .filter(|b| b.start_us >= from_us && b.start_us < until_us)
+        .fold((0, 0), |(f, e), b| {
+            (f + b.counts.failed_auth(), e + b.counts.errors())
+        })
+}
+
+fn cost(r: &RunResult, e: &EventRow, from_us: Micros, until_us: Micros, within: &str) -> String {
+    let (relogins, errors) = cost_in_window(r, from_us, until_us);
+    let mut text = format!("the {} variant", r.variant);
+    let membership = matches!(e.action, "add_servers" | "remove_servers");
+    if let Some(moved) = e.users_remapped.filter(|&m| membership && m > 0) {
+        text += &format!(" moved {} to another server and", users(moved));
+    }
+    if e.sessions_lost == 0 {
+        text += " lost no sessions";
+    } else {
+        let share = 100.0 * e.sessions_lost as f64 / e.sessions_alive.max(1) as f64;
+        text += &format!(
+            " lost {} sessions ({} of live sessions)",
+            thousands(e.sessions_lost),
+            percent(share)
+        );
+    }
+    match (relogins, e.sessions_lost) {
+        (0, 0) => text += " and nobody had to log in again",
+        (0, _) => {}
+        (1, _) => text += &format!("; 1 user had to log in again in the next {within}"),
+        (n, _) => {
+            text += &format!("; {} had to log in again in the next {within}", users(n));
+        }
+    }
+    match errors {
+        0 => {}
+        1 => text += "; 1 request was not served",
+        n => text += &format!("; {} requests were not served", thousands(n)),
+    }
+    text
+}
+
+fn users(n: u64) -> String {
+    if n == 1 {
+        "1 user".into()
+    } else {
+        format!("{} users", thousands(n))
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().collect::<String>() + chars.as_str()
+    })
+}
+
+/// For a scenario without timed events: what each variant's design cost over the whole run.
+fn without_events(results: &[RunResult]) -> String {
+    let parts: Vec<String> = results
+        .iter()
+        .map(|r| {
+            let c = &r.summary.counts;
+            let failed = c.failed_auth();
+            let served = c.authenticated + failed;
+            match failed {
+                0 => format!("{}: none", r.variant),
+                n => format!(
+                    "{}: {} ({} of authenticated requests)",
+                    r.variant,
+                    thousands(n),
+                    percent(100.0 * n as f64 / served.max(1) as f64)
+                ),
+            }
+        })
+        .collect();
+    format!(
+        "No timed events: the variants differ only in their design, under the same users. \
+         Forced logins (failed authentications) over the measured period: {}.",
+        parts.join("; ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{BucketRow, Counts};
+
+    fn bucket(start_s: u64, failed: u64, errors: u64) -> BucketRow {
+        BucketRow {
+            start_us: start_s * 1_000_000,
+            len_us: 10_000_000,
+            counts: Counts {
+                failed_lost: failed,
+                errors_server_down: errors,
+                ..Counts::default()
+            },
+            ..BucketRow::default()
+        }
+    }
+
+    fn crash(lost: u64) -> EventRow {
+        EventRow {
+            at_us: 600_000_000,
+            action: "crash",
+            target: Some(1),
+            servers_before: 4,
+            servers_after: 3,
+            sessions_alive: 12_000,
+            sessions_lost: lost,
+            ..EventRow::default()
+        }
+    }
+
+    fn run(variant: &str, lost: u64, failed: u64) -> RunResult {
+        RunResult {
+            variant: variant.into(),
+            // 590 s is before the crash; 600..720 s is the window; 720 s is after it.
+            buckets: vec![
+                bucket(590, 5, 0),
+                bucket(600, failed, 7),
+                bucket(710, failed.min(1), 0),
+                bucket(720, 50, 0),
+            ],
+            events: vec![crash(lost)],
+            ..RunResult::default()
+        }
+    }
+
+    #[test]
+    fn a_crash_is_told_with_its_cost_per_variant() {
+        let text: Vec<String> = paragraphs(&[run("sticky", 3_000, 87), run("shared-store", 0, 0)])
+            .iter()
+            .map(Told::text)
+            .collect();
+        // Re-logins: 87 + 1 in the buckets starting at 600 and 710 s; errors: 7.
+        assert_eq!(
+            text,
+            vec![
+                "At 10:00 server 1 crashed: the sticky variant lost 3,000 sessions (25 % of \
+                 live sessions); 88 users had to log in again in the next 2 minutes; 7 requests \
+                 were not served. The shared-store variant lost no sessions and nobody had to \
+                 log in again; 7 requests were not served."
+            ]
+        );
+    }
+
+    #[test]
+    fn the_window_stops_at_the_next_event() {
+        let mut r = run("sticky", 10, 3);
+        let mut restart = crash(0);
+        restart.at_us = 620_000_000;
+        restart.action = "restart";
+        r.events.push(restart);
+        let text: Vec<String> = paragraphs(&[r]).iter().map(Told::text).collect();
+        assert!(text[0].contains("in the next 20 seconds"), "{}", text[0]);
+        assert!(
+            text[1].starts_with("At 10:20 server 1 came back, empty:"),
+            "{}",
+            text[1]
+        );
+    }
+}

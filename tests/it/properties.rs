@@ -1,0 +1,556 @@
+//! Properties of every run: random valid scenarios, written as scenario text and read by
+//! `tiersim::config::parse` (so the validator must accept all of them), each run briefly, and
+//! the program's invariants checked on every result.
+//!
+//! The cases are small (a few simulated minutes, a handful of servers, at most 20 visits per
+//! second) so that the suite takes seconds. The random choices are fixed: 64 cases from a fixed
+//! seed, no failure files. For more, set `PROPTEST_CASES` (and `PROPTEST_RNG_SEED` for other
+//! cases), e.g. `PROPTEST_CASES=2000 PROPTEST_RNG_SEED=7 cargo test --test it properties`.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
+use std::fmt::Write;
+use tiersim::engine::simulate;
+use tiersim::metrics::{Latency, RunResult};
+use tiersim::scenario::{Action, Scenario, Storage};
+
+/// Cases per property, unless `PROPTEST_CASES` says otherwise.
+const CASES: u32 = 64;
+/// The seed of the random choices, unless `PROPTEST_RNG_SEED` says otherwise.
+const SEED: u64 = 0x7133_5EED;
+
+/// The runner's settings: fixed seed, no persistence (a failure prints its scenario instead).
+fn config() -> Config {
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    Config {
+        cases: env("PROPTEST_CASES").map_or(CASES, |n| n as u32),
+        rng_algorithm: RngAlgorithm::ChaCha,
+        rng_seed: RngSeed::Fixed(env("PROPTEST_RNG_SEED").unwrap_or(SEED)),
+        failure_persistence: None,
+        max_shrink_iters: 256,
+        ..Config::default()
+    }
+}
+
+const POLICIES: [&str; 6] = [
+    "random",
+    "round_robin",
+    "least_connections",
+    "sticky",
+    "hash_mod",
+    "consistent_hash",
+];
+const STORAGES: [&str; 2] = ["server_memory", "shared_store"];
+
+/// The world of a scenario, before its events and variants.
+#[derive(Clone, Debug)]
+struct World {
+    seed: u64,
+    duration_s: u64,
+    warmup_s: u64,
+    bucket_s: u64,
+    visits_per_s: f64,
+    requests_per_visit: f64,
+    think_ms: u64,
+    session_ttl_s: u64,
+    count: u32,
+    workers: u32,
+    service_ms: u64,
+    login_ms: u64,
+    queue_limit: u32,
+    policy: usize,
+    virtual_nodes: u32,
+    detection_ms: u64,
+    storage: usize,
+    store_workers: u32,
+    read_us: u64,
+    write_us: u64,
+    durable: bool,
+}
+
+fn world() -> impl Strategy<Value = World> {
+    let clock = (0..u64::MAX, 60..300u64, 0..60u64, 1..60u64);
+    // Think times start at 1ms: with 0s, an error retried at once can livelock the engine (see
+    // `a_zero_think_time_does_not_livelock_the_engine`).
+    let users = (1..200u32, 0..120u32, 1..5000u64, 5..900u64);
+    let servers = (1..6u32, 1..8u32, 1..50u64, 1..80u64, 0..40u32);
+    let balancer = (0..6usize, 1..64u32, 0..10_000u64);
+    let store = (0..2usize, 1..8u32, 50..5000u64, 50..5000u64, any::<bool>());
+    (clock, users, servers, balancer, store).prop_map(
+        |(
+            (seed, duration_s, warmup_s, bucket_s),
+            (visits_x10, requests_x10, think_ms, session_ttl_s),
+            (count, workers, service_ms, login_ms, queue_limit),
+            (policy, virtual_nodes, detection_ms),
+            (storage, store_workers, read_us, write_us, durable),
+        )| {
+            let warmup_s = warmup_s.min(duration_s / 2);
+            World {
+                seed,
+                duration_s,
+                warmup_s,
+                bucket_s: bucket_s.min(duration_s - warmup_s),
+                visits_per_s: f64::from(visits_x10) / 10.0,
+                requests_per_visit: f64::from(requests_x10) / 10.0,
+                think_ms,
+                session_ttl_s,
+                count,
+                workers,
+                service_ms,
+                login_ms,
+                queue_limit,
+                policy,
+                virtual_nodes,
+                detection_ms,
+                storage,
+                store_workers,
+                read_us,
+                write_us,
+                durable,
+            }
+        },
+    )
+}
+
+/// A wish for an event: when (a fraction of the run), which kind among those possible then, and
+/// which server or how many.
+type Wish = (f64, usize, u32);
+
+/// One variant's overrides: policy, storage, durability, extra servers, workers, queue limit.
+type Set = (
+    Option<usize>,
+    Option<usize>,
+    Option<bool>,
+    Option<u32>,
+    Option<u32>,
+    Option<u32>,
+);
+
+fn set() -> impl Strategy<Value = Set> {
+    (
+        proptest::option::of(0..6usize),
+        proptest::option::of(0..2usize),
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(1..3u32),
+        proptest::option::of(1..8u32),
+        proptest::option::of(0..40u32),
+    )
+}
+
+/// A scenario file: a world, events that fit it, and 1-3 variants.
+fn scenario_text() -> impl Strategy<Value = String> {
+    let wishes = proptest::collection::vec((0.0..1.0f64, 0..6usize, 0..1000u32), 0..8);
+    let sets = proptest::collection::vec(set(), 1..=3);
+    (world(), wishes, sets).prop_map(|(world, wishes, sets)| write_scenario(&world, &wishes, &sets))
+}
+
+/// The scenario text of `world`, with `wishes` turned into events that fit the membership of
+/// their time, and one variant per set.
+fn write_scenario(w: &World, wishes: &[Wish], sets: &[Set]) -> String {
+    let mut text = format!(
+        r#"name = "prop"
+seed = {}
+duration = "{}s"
+warmup = "{}s"
+bucket = "{}s"
+[users]
+visits_per_s = {:?}
+requests_per_visit = {:?}
+think_time = "{}ms"
+session_ttl = "{}s"
+[servers]
+count = {}
+workers = {}
+service_time = "{}ms"
+login_time = "{}ms"
+queue_limit = {}
+[balancer]
+policy = "{}"
+virtual_nodes = {}
+detection_delay = "{}ms"
+[sessions]
+storage = "{}"
+[store]
+workers = {}
+read_time = "{}us"
+write_time = "{}us"
+durable = {}
+"#,
+        w.seed,
+        w.duration_s,
+        w.warmup_s,
+        w.bucket_s,
+        w.visits_per_s,
+        w.requests_per_visit,
+        w.think_ms,
+        w.session_ttl_s,
+        w.count,
+        w.workers,
+        w.service_ms,
+        w.login_ms,
+        w.queue_limit,
+        POLICIES[w.policy],
+        w.virtual_nodes,
+        w.detection_ms,
+        STORAGES[w.storage],
+        w.store_workers,
+        w.read_us,
+        w.write_us,
+        w.durable,
+    );
+    let events = events(w, wishes);
+    // More servers keep crashes and restarts valid, but not what a removal leaves: with 5
+    // servers, `remove_servers` 3 drops ids 2-4; with 7, ids 4-6 (a crashed 2 stays).
+    let removes = events.iter().any(|(_, e)| e.contains("remove_servers"));
+    for (at_s, event) in events {
+        write!(text, "[[events]]\nat = \"{at_s}s\"\n{event}\n").unwrap();
+    }
+    for (i, set) in sets.iter().enumerate() {
+        write!(
+            text,
+            "[[variants]]\nname = \"v{i}\"\nset = {{ {} }}\n",
+            set_entries(w, set, !removes)
+        )
+        .unwrap();
+    }
+    text
+}
+
+/// The events the wishes become, in time order: each picks among the actions possible in the
+/// world of its time (crash an up server, restart a down one, add servers, remove some keeping
+/// one, crash the store if up, restart it if down).
+fn events(w: &World, wishes: &[Wish]) -> Vec<(u64, String)> {
+    let mut wishes = wishes.to_vec();
+    wishes.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut up: Vec<bool> = vec![true; w.count as usize];
+    let mut store_up = true;
+    let mut events = Vec::new();
+    for (at, kind, pick) in wishes {
+        let at_s = ((at * w.duration_s as f64) as u64).min(w.duration_s - 1);
+        let ids =
+            |state: bool| -> Vec<usize> { (0..up.len()).filter(|&i| up[i] == state).collect() };
+        let (running, down) = (ids(true), ids(false));
+        let mut possible: Vec<&str> = vec!["add_servers"];
+        if !running.is_empty() {
+            possible.push("crash");
+        }
+        if !down.is_empty() {
+            possible.push("restart");
+        }
+        if up.len() > 1 {
+            possible.push("remove_servers");
+        }
+        possible.push(if store_up {
+            "store_crash"
+        } else {
+            "store_restart"
+        });
+        let action = possible[kind % possible.len()];
+        let event = match action {
+            "crash" => {
+                let id = running[pick as usize % running.len()];
+                up[id] = false;
+                format!("action = \"crash\"\nserver = {id}")
+            }
+            "restart" => {
+                let id = down[pick as usize % down.len()];
+                up[id] = true;
+                format!("action = \"restart\"\nserver = {id}")
+            }
+            "add_servers" => {
+                let count = 1 + pick % 3;
+                up.resize(up.len() + count as usize, true);
+                format!("action = \"add_servers\"\ncount = {count}")
+            }
+            "remove_servers" => {
+                let count = 1 + pick as usize % (up.len() - 1);
+                up.truncate(up.len() - count);
+                format!("action = \"remove_servers\"\ncount = {count}")
+            }
+            store => {
+                store_up = !store_up;
+                format!("action = \"{store}\"")
+            }
+        };
+        events.push((at_s, event));
+    }
+    events
+}
+
+/// The entries of a variant's `set`; extra servers only if `more_servers` keeps the events valid.
+fn set_entries(w: &World, set: &Set, more_servers: bool) -> String {
+    let (policy, storage, durable, extra, workers, queue_limit) = *set;
+    let mut entries = Vec::new();
+    if let Some(p) = policy {
+        entries.push(format!("\"balancer.policy\" = \"{}\"", POLICIES[p]));
+    }
+    if let Some(s) = storage {
+        entries.push(format!("\"sessions.storage\" = \"{}\"", STORAGES[s]));
+    }
+    if let Some(d) = durable {
+        entries.push(format!("store = {{ durable = {d} }}"));
+    }
+    if let Some(extra) = extra.filter(|_| more_servers) {
+        entries.push(format!("servers.count = {}", w.count + extra));
+    }
+    if let Some(n) = workers {
+        entries.push(format!("\"servers.workers\" = {n}"));
+    }
+    if let Some(n) = queue_limit {
+        entries.push(format!("\"servers.queue_limit\" = {n}"));
+    }
+    entries.join(", ")
+}
+
+/// Every invariant of one run of `sc`, with what broke.
+fn check_run(sc: &Scenario, r: &RunResult) -> Result<(), String> {
+    let s = &r.summary;
+    let c = &s.counts;
+    let ensure = |ok: bool, what: String| if ok { Ok(()) } else { Err(what) };
+    ensure(
+        r.audit.is_empty(),
+        format!("the run's own books: {:?}", r.audit),
+    )?;
+    ensure(
+        s.sent == c.ok() + c.failed_auth() + c.errors() + s.unfinished,
+        format!(
+            "sent {} != ok + failed auth + errors + unfinished: {c:?}, unfinished {}",
+            s.sent, s.unfinished
+        ),
+    )?;
+    let bucketed: u64 = r.buckets.iter().map(|b| b.counts.ended()).sum();
+    ensure(
+        bucketed == c.ended(),
+        format!("buckets ended {bucketed} != summary ended {}", c.ended()),
+    )?;
+    check_buckets(sc, r)?;
+    let served: u64 = r.servers.iter().map(|row| row.requests).sum();
+    ensure(
+        served == c.ok() + c.failed_auth(),
+        format!(
+            "per-server requests {served} != ok + failed auth {}",
+            c.ok() + c.failed_auth()
+        ),
+    )?;
+    if let Some(row) = r
+        .servers
+        .iter()
+        .find(|row| !(0.0..=1.0).contains(&row.busy_fraction))
+    {
+        return Err(format!("busy fraction out of [0, 1]: {row:?}"));
+    }
+    ensure(
+        r.events.len() == sc.events.len(),
+        format!(
+            "{} event rows for {} events",
+            r.events.len(),
+            sc.events.len()
+        ),
+    )?;
+    if let Some(row) = r
+        .events
+        .iter()
+        .find(|row| row.sessions_lost > row.sessions_alive)
+    {
+        return Err(format!(
+            "an event lost more sessions than were alive: {row:?}"
+        ));
+    }
+    check_event_rows(sc, r)?;
+    check_latency(&s.latency, c.ok() + c.failed_auth())?;
+    for b in &r.buckets {
+        check_latency(&b.latency, b.counts.ok() + b.counts.failed_auth())?;
+    }
+    check_shared_store(sc, r)
+}
+
+/// The buckets tile the measured period, each with a row per server id used so far.
+fn check_buckets(sc: &Scenario, r: &RunResult) -> Result<(), String> {
+    let mut start = sc.warmup_us;
+    for b in &r.buckets {
+        if b.start_us != start || b.len_us == 0 || b.len_us > sc.bucket_us {
+            return Err(format!("bucket {b:?} does not follow {start} us"));
+        }
+        start += b.len_us;
+    }
+    if start != sc.duration_us {
+        return Err(format!(
+            "buckets end at {start} us, the run at {}",
+            sc.duration_us
+        ));
+    }
+    // Each bucket has one row per server id ever used until then (0, 1, ...), retired ones too.
+    let mut rows = r.servers.iter().peekable();
+    let mut ids = 0;
+    for b in &r.buckets {
+        let mut here = 0;
+        while let Some(row) = rows.next_if(|row| row.start_us == b.start_us) {
+            if row.server != here {
+                return Err(format!("server row {row:?} out of order in its bucket"));
+            }
+            here += 1;
+        }
+        if here < ids.max(sc.servers.count) {
+            return Err(format!(
+                "{here} server rows at {} us, after {ids}",
+                b.start_us
+            ));
+        }
+        ids = here;
+    }
+    if let Some(row) = rows.next() {
+        return Err(format!("server row {row:?} matches no bucket"));
+    }
+    Ok(())
+}
+
+/// Each event row says what its event did to the running servers, and the sessions lost after
+/// warm-up are those the events lost.
+fn check_event_rows(sc: &Scenario, r: &RunResult) -> Result<(), String> {
+    for (event, row) in sc.events.iter().zip(&r.events) {
+        let (before, after) = (i64::from(row.servers_before), i64::from(row.servers_after));
+        let fits = match event.action {
+            Action::Crash { .. } => after == before - 1,
+            Action::Restart { .. } => after == before + 1,
+            Action::AddServers { count } => after == before + i64::from(count),
+            Action::RemoveServers { count } => {
+                after <= before && before - after <= i64::from(count)
+            }
+            Action::StoreCrash | Action::StoreRestart => after == before,
+        };
+        if row.at_us != event.at_us || row.action != event.action.name() || !fits {
+            return Err(format!("event {event:?} has the row {row:?}"));
+        }
+    }
+    let lost: u64 = r
+        .events
+        .iter()
+        .filter(|row| row.at_us >= sc.warmup_us)
+        .map(|row| row.sessions_lost)
+        .sum();
+    if lost != r.summary.sessions_lost {
+        return Err(format!(
+            "events after warm-up lost {lost} sessions, the summary says {}",
+            r.summary.sessions_lost
+        ));
+    }
+    Ok(())
+}
+
+/// Latencies exist exactly when something was served, and their percentiles are in order.
+fn check_latency(l: &Latency, served: u64) -> Result<(), String> {
+    let present = [
+        l.p50_us.is_some(),
+        l.p95_us.is_some(),
+        l.p99_us.is_some(),
+        l.mean_us.is_some(),
+    ];
+    if present.iter().any(|&p| p != (served > 0)) {
+        return Err(format!("latency {l:?} for {served} served requests"));
+    }
+    let in_order = match (l.p50_us, l.p95_us, l.p99_us, l.mean_us) {
+        (Some(p50), Some(p95), Some(p99), Some(mean)) => {
+            p50 <= p95 && p95 <= p99 && mean >= 0.0 && mean.is_finite()
+        }
+        _ => true,
+    };
+    if !in_order {
+        return Err(format!("latency out of order: {l:?}"));
+    }
+    Ok(())
+}
+
+/// With sessions in a shared store, no authentication fails because a session is on another
+/// server, and none because it was lost unless a store that is not durable crashed: a server's
+/// crash or removal never logs anybody out.
+fn check_shared_store(sc: &Scenario, r: &RunResult) -> Result<(), String> {
+    if sc.storage != Storage::SharedStore {
+        return Ok(());
+    }
+    let c = &r.summary.counts;
+    if c.failed_elsewhere != 0 {
+        return Err(format!(
+            "shared store, yet {} failed authentications elsewhere",
+            c.failed_elsewhere
+        ));
+    }
+    let store_lost = !sc.store.durable && sc.events.iter().any(|e| e.action == Action::StoreCrash);
+    if c.failed_lost != 0 && !store_lost {
+        return Err(format!(
+            "shared store without a store crash that loses sessions, yet {} failed authentications lost",
+            c.failed_lost
+        ));
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Every generated scenario is valid, every run of it keeps the invariants, and a second run
+    /// gives the same result.
+    #[test]
+    fn every_run_keeps_its_invariants_and_is_deterministic(text in scenario_text()) {
+        let experiment = tiersim::config::parse("prop.toml", &text, &[], None)
+            .map_err(|e| TestCaseError::fail(format!("the generated scenario is refused:\n{e}\n{text}")))?;
+        for variant in &experiment.variants {
+            let sc = &variant.scenario;
+            let first = simulate(&variant.name, sc);
+            if let Err(why) = check_run(sc, &first) {
+                return Err(TestCaseError::fail(format!("variant {}: {why}\n{text}", variant.name)));
+            }
+            let second = simulate(&variant.name, sc);
+            prop_assert_eq!(&first, &second, "variant {} is not deterministic\n{}", variant.name, text);
+        }
+    }
+}
+
+/// Runs `text` in a thread and gives up after `limit`: whether the run ended.
+fn ends_within(text: &str, limit: std::time::Duration) -> bool {
+    let sc = crate::support::scenario(text, None);
+    let (done, ended) = std::sync::mpsc::channel();
+    // A run that never ends leaves its thread spinning until the test binary exits.
+    std::thread::spawn(move || {
+        let _ = done.send(simulate("base", &sc));
+    });
+    ended.recv_timeout(limit).is_ok()
+}
+
+#[test]
+fn a_zero_think_time_does_not_livelock_the_engine() {
+    // Found by `every_run_keeps_its_invariants_and_is_deterministic` (a run that never ended);
+    // fixed by flooring every think time at 1 us.
+    // Sticky users of server 0 stay pinned to it until detection (5s later), and each error is
+    // retried after a think time of 0us, at the same microsecond.
+    let crash = r#"
+        name = "zero-think-crash"
+        duration = "2m"
+        warmup = "0s"
+        [users]
+        visits_per_s = 1
+        think_time = "0s"
+        [servers]
+        count = 2
+        [[events]]
+        at = "30s"
+        action = "crash"
+        server = 0
+    "#;
+    // One worker and no queue: a request that arrives while the worker is busy is refused, and
+    // retried at once, while the worker is still busy.
+    let full = r#"
+        name = "zero-think-full"
+        duration = "2m"
+        warmup = "0s"
+        [users]
+        visits_per_s = 50
+        think_time = "0s"
+        [servers]
+        count = 1
+        workers = 1
+        queue_limit = 0
+    "#;
+    let limit = std::time::Duration::from_secs(20);
+    assert!(ends_within(crash, limit), "a crash with think_time 0s");
+    assert!(ends_within(full, limit), "a full queue with think_time 0s");
+}
