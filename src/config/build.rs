@@ -10,6 +10,7 @@ use toml::Spanned;
 use super::check::{Checker, Least, show_duration};
 use super::duration::format_duration;
 use super::error::Report;
+use super::living;
 use super::raw::{Field, RawBalancer, RawFile, RawServers, RawStore, RawUsers, RawVariant};
 use super::timeline;
 use crate::scenario::{
@@ -119,6 +120,15 @@ pub(super) fn scenario(
     let duration = times.as_ref().map(|times| times.duration_us);
     let count = servers.as_ref().map(|servers| servers.count);
     let events = timeline::events(&mut c, &raw.events, duration, count);
+    let autoscale = living::autoscale(&mut c, &raw.autoscale, count, MAX_SERVERS);
+    if let Some(Some(a)) = &autoscale {
+        living::check_events_with_autoscaler(&mut c, &raw.events, a.min);
+    }
+    let failures = living::failures(&mut c, &raw.failures);
+    let mut users = users;
+    if let (Some(u), Some(duration_us)) = (users.as_mut(), duration) {
+        u.profile = living::profile(&mut c, &raw.users.profile, u.visits_per_s, duration_us)?;
+    }
     let times = times?;
     Some(Scenario {
         seed: seed.or(file_seed)?,
@@ -131,8 +141,8 @@ pub(super) fn scenario(
         storage: storage?,
         store: store?,
         events: events?,
-        autoscale: None,
-        failures: crate::scenario::Failures::default(),
+        autoscale: autoscale?,
+        failures: failures?,
     })
 }
 

@@ -19,6 +19,7 @@ mod build;
 mod check;
 mod duration;
 mod error;
+mod living;
 mod locate;
 mod overrides;
 mod raw;

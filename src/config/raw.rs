@@ -56,6 +56,12 @@ pub(super) struct RawFile {
     /// `[store]`.
     #[serde(default)]
     pub store: RawStore,
+    /// `[autoscale]`, if present.
+    #[serde(default)]
+    pub autoscale: Option<RawAutoscale>,
+    /// `[failures]`.
+    #[serde(default)]
+    pub failures: RawFailures,
     /// `[[events]]`, in file order.
     #[serde(default)]
     pub events: Vec<Spanned<RawEvent>>,
@@ -76,6 +82,8 @@ pub(super) struct RawUsers {
     pub think_time: Field,
     /// Duration string.
     pub session_ttl: Field,
+    /// String: a traffic profile preset.
+    pub profile: Field,
 }
 
 /// `[servers]`.
@@ -126,6 +134,42 @@ pub(super) struct RawStore {
     pub write_time: Field,
     /// Boolean.
     pub durable: Field,
+}
+
+/// `[autoscale]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAutoscale {
+    /// Integer.
+    pub min: Field,
+    /// Integer.
+    pub max: Field,
+    /// Number in (0, 1).
+    pub target_busy: Field,
+    /// Duration string.
+    pub interval: Field,
+    /// Duration string.
+    pub cooldown: Field,
+    /// Duration string.
+    pub boot_time: Field,
+    /// String: `abrupt` or `drain`.
+    pub scale_in: Field,
+    /// Duration string.
+    pub drain_timeout: Field,
+}
+
+/// `[failures]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFailures {
+    /// Duration string.
+    pub mtbf: Field,
+    /// Duration string.
+    pub mttr: Field,
+    /// Duration string.
+    pub store_mtbf: Field,
+    /// Duration string.
+    pub store_mttr: Field,
 }
 
 /// One `[[events]]` table.

@@ -26,6 +26,8 @@ pub(super) const TOP: &[&str] = &[
     "balancer",
     "sessions",
     "store",
+    "autoscale",
+    "failures",
     "events",
     "variants",
 ];
@@ -45,6 +47,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "requests_per_visit",
             "think_time",
             "session_ttl",
+            "profile",
         ],
     ),
     (
@@ -60,6 +63,20 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
     ("balancer", &["policy", "virtual_nodes", "detection_delay"]),
     ("sessions", &["storage"]),
     ("store", &["workers", "read_time", "write_time", "durable"]),
+    (
+        "autoscale",
+        &[
+            "min",
+            "max",
+            "target_busy",
+            "interval",
+            "cooldown",
+            "boot_time",
+            "scale_in",
+            "drain_timeout",
+        ],
+    ),
+    ("failures", &["mtbf", "mttr", "store_mtbf", "store_mttr"]),
 ];
 
 /// The keys of one `[[events]]` table.

@@ -543,7 +543,7 @@ fn a_zero_think_time_does_not_livelock_the_engine() {
         duration = "2m"
         warmup = "0s"
         [users]
-        visits_per_s = 50
+        visits_per_s = 10
         think_time = "0s"
         [servers]
         count = 1

@@ -138,14 +138,14 @@ fn unknown_keys_at_every_level() {
         "name='x'\nsed = 3",
         &[],
         &[
-            "t.toml:2:1: sed: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, users, servers, balancer, sessions, store, events, variants (did you mean `seed`?)",
+            "t.toml:2:1: sed: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, users, servers, balancer, sessions, store, autoscale, failures, events, variants (did you mean `seed`?)",
         ],
     );
     check_exact(
         "name='x'\n[users]\nvisit_per_s = 20",
         &[],
         &[
-            "t.toml:3:1: users.visit_per_s: unknown key; allowed: visits_per_s, requests_per_visit, think_time, session_ttl (did you mean `visits_per_s`?)",
+            "t.toml:3:1: users.visit_per_s: unknown key; allowed: visits_per_s, requests_per_visit, think_time, session_ttl, profile (did you mean `visits_per_s`?)",
         ],
     );
     check_err(
@@ -175,7 +175,7 @@ fn unknown_keys_at_every_level() {
     check_err(
         "name='x'\n[users]\nworkers = 3",
         &[
-            "users.workers: unknown key; allowed: visits_per_s, requests_per_visit, think_time, session_ttl (`workers` is a key of [servers], [store])",
+            "users.workers: unknown key; allowed: visits_per_s, requests_per_visit, think_time, session_ttl, profile (`workers` is a key of [servers], [store])",
         ],
     );
     check_err(

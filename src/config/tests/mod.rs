@@ -104,7 +104,12 @@ fn defaults() {
         },
         events: vec![],
         autoscale: None,
-        failures: crate::scenario::Failures::default(),
+        failures: crate::scenario::Failures {
+            server_mtbf_us: None,
+            server_mttr_us: 5 * MIN,
+            store_mtbf_us: None,
+            store_mttr_us: MIN,
+        },
     };
     assert_eq!(experiment.variants[0].scenario, expected);
 }
@@ -390,7 +395,7 @@ fn a_transposed_letter_still_gets_a_suggestion() {
     check_err(
         "name='x'\nsede = 3\n[servers]\nwokrers = 3",
         &[
-            "t.toml:2:1: sede: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, users, servers, balancer, sessions, store, events, variants (did you mean `seed`?)",
+            "t.toml:2:1: sede: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, users, servers, balancer, sessions, store, autoscale, failures, events, variants (did you mean `seed`?)",
             "t.toml:4:1: servers.wokrers: unknown key; allowed: count, workers, service_time, login_time, queue_limit (did you mean `workers`?)",
         ],
     );
