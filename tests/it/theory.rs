@@ -315,27 +315,6 @@ fn confidence_intervals_cover_the_analytic_values_about_95_percent_of_the_time()
 }
 
 #[test]
-fn regression_zero_think_time_with_a_full_queue_still_ends() {
-    // A login refused by a full queue is retried after a think time; with a think time of 0 the
-    // retry used to land at the same microsecond forever.
-    let text = r#"
-        name = "zero-think"
-        duration = "1m"
-        warmup = "0s"
-        [users]
-        visits_per_s = 10
-        think_time = "0s"
-        [servers]
-        count = 1
-        workers = 1
-        queue_limit = 0
-    "#;
-    let r = run(text, None);
-    assert!(r.summary.counts.errors_queue_full > 0);
-    assert!(r.audit.is_empty(), "{:?}", r.audit);
-}
-
-#[test]
 fn regression_sticky_users_are_not_counted_again_when_their_server_comes_back() {
     // Crash at 60 s, detected at 65 s (users pinned to it are remapped then), restart at 70 s:
     // nobody moves at the restart.
