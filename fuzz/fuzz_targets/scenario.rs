@@ -76,6 +76,15 @@ fn check_scenario(sc: &Scenario) {
     assert!(sc.balancer.virtual_nodes >= 1);
     assert!(sc.store.workers >= 1 && sc.store.read_time_us > 0 && sc.store.write_time_us > 0);
     assert!(sc.events.windows(2).all(|w| w[0].at_us <= w[1].at_us));
+    let rates = users.profile.iter().map(|point| point.visits_per_s);
+    assert!(rates.clone().all(|rate| rate.is_finite() && rate >= 0.0));
+    if let Some(a) = &sc.autoscale {
+        assert!(a.min <= sc.servers.count && sc.servers.count <= a.max);
+        assert!(a.target_busy > 0.0 && a.target_busy <= 0.99 && a.interval_us > 0);
+    }
+    let f = &sc.failures;
+    assert!(f.server_mtbf_us.is_none_or(|us| us > 0) && f.server_mttr_us > 0);
+    assert!(f.store_mtbf_us.is_none_or(|us| us > 0) && f.store_mttr_us > 0);
     // Replay the membership: every event fits the world of its time.
     let mut up: Vec<bool> = vec![true; sc.servers.count as usize];
     let mut store_up = true;

@@ -2,10 +2,10 @@
 //!
 //! Pure functions: nothing here touches a file or reads the clock, and the same results always
 //! give byte-identical files (no timestamps in the PNGs, no hash-map order). Chart code takes
-//! plain data ([`model`]); [`from_results`] is the one adapter from [`RunResult`]s. Every chart
-//! is drawn once per backend from the same description: SVG (plotters' SVG backend) and a
-//! 1600 × 900 PNG (plotters' bitmap backend into an RGB buffer, encoded by the pure-Rust `png`
-//! crate). Text uses the bundled DejaVu Sans ([`font`]), so no system font library is needed.
+//! plain data ([`model`]); [`from_results`] is the adapter from a run's [`RunResult`]s and
+//! [`from_sweep`] the one from a sweep's. Every chart is drawn once per backend from the same
+//! description: SVG (plotters' SVG backend) and a 1600 × 900 PNG (plotters' bitmap backend into
+//! an RGB buffer, encoded by the pure-Rust `png` crate). Text uses the bundled DejaVu Sans ([`font`]), so no system font library is needed.
 //!
 //! The charts and what each is for are described in `docs/charts.md`.
 
@@ -14,9 +14,11 @@ mod bars;
 pub mod font;
 pub mod format;
 pub mod from_results;
+pub mod from_sweep;
 pub mod layout;
 pub mod model;
 pub mod palette;
+mod sweep;
 mod time;
 
 #[cfg(test)]
@@ -28,7 +30,7 @@ use model::Chart;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use model::{BarChart, TimeChart};
+pub use model::{BarChart, SweepChart, TimeChart};
 
 /// One file of a run's charts: its name (e.g. `failed_auth.svg`) and its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,6 +119,7 @@ fn draw<DB: DrawingBackend>(
     match chart {
         Chart::Time(c) => time::draw(root, c),
         Chart::Bars(c) => bars::draw(root, c),
+        Chart::Sweep(c) => sweep::draw(root, c),
     }
     .map_err(|e| draw_error(chart, e))
 }

@@ -131,6 +131,38 @@ pub struct BarChart {
     pub legend: Vec<LegendItem>,
 }
 
+/// One line of a sweep chart: one variant's mean at each swept value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepSeries {
+    /// What the legend calls it (the variant).
+    pub label: String,
+    /// Its colour.
+    pub colour: Colour,
+    /// Line width in pixels of the 1600 × 900 canvas.
+    pub width: u32,
+    /// `(x, mean, half-width of the 95 % interval)`, in x order; no half-width (one replication)
+    /// draws no band.
+    pub points: Vec<(f64, f64, Option<f64>)>,
+}
+
+/// A metric's mean against a swept parameter, one line per variant with its 95 % band.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepChart {
+    /// File name without extension, e.g. `sweep-remapped_pct`.
+    pub name: String,
+    /// The title drawn at the top.
+    pub title: String,
+    /// The x axis's description (the swept key).
+    pub x_label: String,
+    /// The y axis's description (the metric, with its unit).
+    pub y_label: String,
+    /// Tick labels of a parameter whose values are not numbers: `(x, text)`, the values being
+    /// placed at their index. Empty for a numeric parameter (round ticks).
+    pub x_ticks: Vec<(f64, String)>,
+    /// The lines, in variant order.
+    pub series: Vec<SweepSeries>,
+}
+
 /// Any chart.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Chart {
@@ -138,6 +170,8 @@ pub enum Chart {
     Time(TimeChart),
     /// Small multiples of bars.
     Bars(BarChart),
+    /// A metric against a swept parameter.
+    Sweep(SweepChart),
 }
 
 impl Chart {
@@ -146,6 +180,7 @@ impl Chart {
         match self {
             Chart::Time(c) => &c.name,
             Chart::Bars(c) => &c.name,
+            Chart::Sweep(c) => &c.name,
         }
     }
 
@@ -154,6 +189,7 @@ impl Chart {
         match self {
             Chart::Time(c) => &c.title,
             Chart::Bars(c) => &c.title,
+            Chart::Sweep(c) => &c.title,
         }
     }
 }

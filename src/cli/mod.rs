@@ -107,6 +107,9 @@ pub struct SweepArgs {
     /// Override a key at every point, e.g. `--set duration=5m` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Write only `sweep.csv`: no `sweep-<metric>.png/.svg` charts.
+    #[arg(long)]
+    pub no_charts: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,

@@ -1,5 +1,6 @@
 //! `tiersim sweep`: one scenario over a grid of parameter values, every point × variant ×
-//! replication in parallel; writes `sweep.csv` into the scenario's output folder.
+//! replication in parallel; writes `sweep.csv` and one chart per main metric
+//! (`sweep-<metric>.png/.svg`, unless `--no-charts`) into the scenario's output folder.
 
 use super::progress::Progress;
 use super::run::{INTERRUPTED, check_books, guard};
@@ -58,12 +59,22 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .chunks(per_point)
         .map(<[Vec<RunResult>]>::to_vec)
         .collect();
-    let file = files::OutputFile {
+    let mut out_files = vec![files::OutputFile {
         name: "sweep.csv".into(),
         bytes: sweep::csv(&params, &points, &results),
-    };
+    }];
+    if !args.no_charts {
+        for chart in crate::charts::from_sweep::charts(&params, &points, &results) {
+            for file in crate::charts::render(&chart)? {
+                out_files.push(files::OutputFile {
+                    name: file.name,
+                    bytes: file.bytes,
+                });
+            }
+        }
+    }
     let name = &experiments[0].name;
-    let folder = files::write_into(&args.out, name, &[file])?;
+    let folder = files::write_into(&args.out, name, &out_files)?;
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         writeln!(
@@ -73,6 +84,14 @@ pub fn run(args: &SweepArgs) -> Result<()> {
             points.len(),
             folder.join("sweep.csv").display()
         )?;
+        if out_files.len() > 1 {
+            writeln!(
+                out,
+                "wrote {} charts (sweep-<metric>.png/.svg) into {}",
+                (out_files.len() - 1) / 2,
+                folder.display()
+            )?;
+        }
     }
     Ok(())
 }

@@ -135,14 +135,18 @@ pub(super) fn autoscale(
         return None;
     }
     if let Some(count) = count.filter(|&n| n < min || n > max) {
-        let span = raw
-            .min
+        // Named by the bound that `servers.count` passes (at the other bound if it is a default).
+        let (key, bound, other) = match count < min {
+            true => ("autoscale.min", &raw.min, &raw.max),
+            false => ("autoscale.max", &raw.max, &raw.min),
+        };
+        let span = bound
             .as_ref()
-            .or(raw.max.as_ref())
+            .or(other.as_ref())
             .map_or(0..0, Spanned::span);
         c.problem(
             span,
-            "autoscale",
+            key,
             format!("servers.count ({count}) must be between autoscale.min ({min}) and autoscale.max ({max})"),
         );
         return None;
@@ -184,13 +188,15 @@ pub(super) fn check_events_with_autoscaler(
                 format!("`{action}` cannot be used with [autoscale]: the autoscaler decides how many servers run"),
             ),
             "crash" | "restart" => {
-                let server = match event.get_ref().server.as_ref().map(Spanned::get_ref) {
-                    Some(RawValue::Int(n)) => *n,
-                    _ => continue,
+                let Some(field) = event.get_ref().server.as_ref() else {
+                    continue;
+                };
+                let RawValue::Int(server) = *field.get_ref() else {
+                    continue;
                 };
                 if server >= i128::from(min) {
                     c.problem(
-                        span,
+                        field.span(),
                         path,
                         format!("with [autoscale], timed crashes and restarts may only target servers the autoscaler never removes (ids below autoscale.min = {min}), got server {server}"),
                     );

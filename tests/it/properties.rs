@@ -11,8 +11,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
 use std::fmt::Write;
 use tiersim::engine::simulate;
-use tiersim::metrics::{Latency, RunResult};
-use tiersim::scenario::{Action, Scenario, Storage};
+use tiersim::metrics::{EventRow, Latency, RunResult};
+use tiersim::scenario::{Action, ScaleIn, Scenario, Storage};
 
 /// Cases per property, unless `PROPTEST_CASES` says otherwise.
 const CASES: u32 = 64;
@@ -70,9 +70,11 @@ struct World {
 
 fn world() -> impl Strategy<Value = World> {
     let clock = (0..u64::MAX, 60..300u64, 0..60u64, 1..60u64);
-    // Think times start at 1ms: with 0s, an error retried at once can livelock the engine (see
-    // `a_zero_think_time_does_not_livelock_the_engine`).
-    let users = (1..200u32, 0..120u32, 1..5000u64, 5..900u64);
+    // Think times start at 100ms. With 0s an error retried at once livelocked the engine (see
+    // `a_zero_think_time_does_not_livelock_the_engine`); with a few milliseconds, a tier with no
+    // server up (all failed, or crashed) has every user retry its login hundreds of times a
+    // second until one is back, and a case takes minutes.
+    let users = (1..200u32, 0..120u32, 100..5000u64, 5..900u64);
     let servers = (1..6u32, 1..8u32, 1..50u64, 1..80u64, 0..40u32);
     let balancer = (0..6usize, 1..64u32, 0..10_000u64);
     let store = (0..2usize, 1..8u32, 50..5000u64, 50..5000u64, any::<bool>());
@@ -137,16 +139,99 @@ fn set() -> impl Strategy<Value = Set> {
     )
 }
 
-/// A scenario file: a world, events that fit it, and 1-3 variants.
+/// A living cluster, sometimes: a traffic profile, random failures of servers and of the store,
+/// an autoscaler.
+#[derive(Clone, Debug)]
+struct Living {
+    profile: Option<usize>,
+    /// Mean seconds between failures of each server, and to repair one.
+    failures: Option<(u64, u64)>,
+    /// The same for the store.
+    store_failures: Option<(u64, u64)>,
+    autoscale: Option<Autoscaler>,
+}
+
+/// `[autoscale]`: min, extra above min for max, target busy (percent), interval, cooldown and
+/// boot time (seconds), drain (else abrupt) and its timeout (seconds).
+type Autoscaler = (u32, u32, u32, u64, u64, u64, bool, u64);
+
+const PROFILES: [&str; 3] = ["constant", "diurnal", "flash_crowd"];
+
+fn living() -> impl Strategy<Value = Living> {
+    let failures = proptest::option::weighted(0.3, (10..300u64, 1..30u64));
+    let store_failures = proptest::option::weighted(0.2, (10..300u64, 1..30u64));
+    let autoscale = (
+        1..4u32,
+        0..5u32,
+        10..95u32,
+        1..30u64,
+        0..60u64,
+        0..30u64,
+        any::<bool>(),
+        0..60u64,
+    );
+    (
+        proptest::option::weighted(0.3, 0..3usize),
+        failures,
+        store_failures,
+        proptest::option::weighted(0.3, autoscale),
+    )
+        .prop_map(|(profile, failures, store_failures, autoscale)| Living {
+            profile,
+            failures,
+            store_failures,
+            autoscale,
+        })
+}
+
+/// A scenario file: a world, maybe living, events that fit it, and 1-3 variants.
 fn scenario_text() -> impl Strategy<Value = String> {
     let wishes = proptest::collection::vec((0.0..1.0f64, 0..6usize, 0..1000u32), 0..8);
     let sets = proptest::collection::vec(set(), 1..=3);
-    (world(), wishes, sets).prop_map(|(world, wishes, sets)| write_scenario(&world, &wishes, &sets))
+    (world(), living(), wishes, sets).prop_map(|(mut world, living, wishes, sets)| {
+        if let Some((min, extra, ..)) = living.autoscale {
+            world.count = world.count.clamp(min, min + extra);
+        }
+        let mut text = write_scenario(&world, &living, &wishes, &sets);
+        if let Some(p) = living.profile {
+            let profile = format!("profile = \"{}\"\n[servers]\n", PROFILES[p]);
+            text = text.replacen("[servers]\n", &profile, 1);
+        }
+        text.push_str(&write_living(&living));
+        text
+    })
+}
+
+/// The tables of a living cluster (after the variants: TOML allows tables in any order).
+fn write_living(l: &Living) -> String {
+    let mut text = String::new();
+    if l.failures.is_some() || l.store_failures.is_some() {
+        text.push_str("[failures]\n");
+    }
+    if let Some((mtbf, mttr)) = l.failures {
+        write!(text, "mtbf = \"{mtbf}s\"\nmttr = \"{mttr}s\"\n").unwrap();
+    }
+    if let Some((mtbf, mttr)) = l.store_failures {
+        write!(text, "store_mtbf = \"{mtbf}s\"\nstore_mttr = \"{mttr}s\"\n").unwrap();
+    }
+    if let Some((min, extra, busy, interval, cooldown, boot, drain, drain_s)) = l.autoscale {
+        write!(
+            text,
+            "[autoscale]\nmin = {min}\nmax = {}\ntarget_busy = {}\ninterval = \"{interval}s\"\n\
+             cooldown = \"{cooldown}s\"\nboot_time = \"{boot}s\"\nscale_in = \"{}\"\n\
+             drain_timeout = \"{drain_s}s\"\n",
+            min + extra,
+            f64::from(busy) / 100.0,
+            if drain { "drain" } else { "abrupt" },
+        )
+        .unwrap();
+    }
+    text
 }
 
 /// The scenario text of `world`, with `wishes` turned into events that fit the membership of
 /// their time, and one variant per set.
-fn write_scenario(w: &World, wishes: &[Wish], sets: &[Set]) -> String {
+fn write_scenario(w: &World, l: &Living, wishes: &[Wish], sets: &[Set]) -> String {
     let mut text = format!(
         r#"name = "prop"
 seed = {}
@@ -198,10 +283,11 @@ durable = {}
         w.write_us,
         w.durable,
     );
-    let events = events(w, wishes);
+    let fixed = l.autoscale.map(|(min, ..)| min);
+    let events = events(w, wishes, fixed);
     // More servers keep crashes and restarts valid, but not what a removal leaves: with 5
     // servers, `remove_servers` 3 drops ids 2-4; with 7, ids 4-6 (a crashed 2 stays).
-    let removes = events.iter().any(|(_, e)| e.contains("remove_servers"));
+    let removes = fixed.is_some() || events.iter().any(|(_, e)| e.contains("remove_servers"));
     for (at_s, event) in events {
         write!(text, "[[events]]\nat = \"{at_s}s\"\n{event}\n").unwrap();
     }
@@ -219,7 +305,11 @@ durable = {}
 /// The events the wishes become, in time order: each picks among the actions possible in the
 /// world of its time (crash an up server, restart a down one, add servers, remove some keeping
 /// one, crash the store if up, restart it if down).
-fn events(w: &World, wishes: &[Wish]) -> Vec<(u64, String)> {
+///
+/// Under an autoscaler (`fixed` is `autoscale.min`) only the servers below `fixed`, which it
+/// never removes, are crashed and restarted, and none is added or removed.
+fn events(w: &World, wishes: &[Wish], fixed: Option<u32>) -> Vec<(u64, String)> {
+    let limit = fixed.map_or(usize::MAX, |min| min as usize);
     let mut wishes = wishes.to_vec();
     wishes.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut up: Vec<bool> = vec![true; w.count as usize];
@@ -227,17 +317,23 @@ fn events(w: &World, wishes: &[Wish]) -> Vec<(u64, String)> {
     let mut events = Vec::new();
     for (at, kind, pick) in wishes {
         let at_s = ((at * w.duration_s as f64) as u64).min(w.duration_s - 1);
-        let ids =
-            |state: bool| -> Vec<usize> { (0..up.len()).filter(|&i| up[i] == state).collect() };
+        let ids = |state: bool| -> Vec<usize> {
+            (0..up.len().min(limit))
+                .filter(|&i| up[i] == state)
+                .collect()
+        };
         let (running, down) = (ids(true), ids(false));
-        let mut possible: Vec<&str> = vec!["add_servers"];
+        let mut possible: Vec<&str> = Vec::new();
+        if fixed.is_none() {
+            possible.push("add_servers");
+        }
         if !running.is_empty() {
             possible.push("crash");
         }
         if !down.is_empty() {
             possible.push("restart");
         }
-        if up.len() > 1 {
+        if up.len() > 1 && fixed.is_none() {
             possible.push("remove_servers");
         }
         possible.push(if store_up {
@@ -339,18 +435,18 @@ fn check_run(sc: &Scenario, r: &RunResult) -> Result<(), String> {
     {
         return Err(format!("busy fraction out of [0, 1]: {row:?}"));
     }
+    let timed = timed_rows(r).count();
     ensure(
-        r.events.len() == sc.events.len(),
-        format!(
-            "{} event rows for {} events",
-            r.events.len(),
-            sc.events.len()
-        ),
+        timed == sc.events.len(),
+        format!("{timed} timed event rows for {} events", sc.events.len()),
     )?;
+    // A drained scale-in counts, on its row, the sessions its servers still hold when the drain
+    // ends, which may include sessions created on them after the row was written.
+    let drained = |row: &EventRow| row.action == "scale_in" && drains(sc);
     if let Some(row) = r
         .events
         .iter()
-        .find(|row| row.sessions_lost > row.sessions_alive)
+        .find(|row| row.sessions_lost > row.sessions_alive && !drained(row))
     {
         return Err(format!(
             "an event lost more sessions than were alive: {row:?}"
@@ -406,12 +502,16 @@ fn check_buckets(sc: &Scenario, r: &RunResult) -> Result<(), String> {
 
 /// Each event row says what its event did to the running servers, and the sessions lost after
 /// warm-up are those the events lost.
+///
+/// With random failures a timed crash may find its server already failed, and a timed restart
+/// its server already repaired: then it does nothing.
 fn check_event_rows(sc: &Scenario, r: &RunResult) -> Result<(), String> {
-    for (event, row) in sc.events.iter().zip(&r.events) {
+    let random = sc.failures.server_mtbf_us.is_some();
+    for (event, row) in sc.events.iter().zip(timed_rows(r)) {
         let (before, after) = (i64::from(row.servers_before), i64::from(row.servers_after));
         let fits = match event.action {
-            Action::Crash { .. } => after == before - 1,
-            Action::Restart { .. } => after == before + 1,
+            Action::Crash { .. } => after == before - 1 || (random && after == before),
+            Action::Restart { .. } => after == before + 1 || (random && after == before),
             Action::AddServers { count } => after == before + i64::from(count),
             Action::RemoveServers { count } => {
                 after <= before && before - after <= i64::from(count)
@@ -422,19 +522,42 @@ fn check_event_rows(sc: &Scenario, r: &RunResult) -> Result<(), String> {
             return Err(format!("event {event:?} has the row {row:?}"));
         }
     }
-    let lost: u64 = r
-        .events
-        .iter()
-        .filter(|row| row.at_us >= sc.warmup_us)
-        .map(|row| row.sessions_lost)
-        .sum();
-    if lost != r.summary.sessions_lost {
+    // A drained server's sessions are lost when its drain ends, and counted on the row of the
+    // scale-in that started it, which may be before warm-up.
+    let lost = |rows: &mut dyn Iterator<Item = &EventRow>| rows.map(|row| row.sessions_lost).sum();
+    let after: u64 = lost(&mut r.events.iter().filter(|row| row.at_us >= sc.warmup_us));
+    let all: u64 = lost(&mut r.events.iter());
+    let summary = r.summary.sessions_lost;
+    let fits = if drains(sc) {
+        after <= summary && summary <= all
+    } else {
+        after == summary
+    };
+    if !fits {
         return Err(format!(
-            "events after warm-up lost {lost} sessions, the summary says {}",
-            r.summary.sessions_lost
+            "events lost {after} sessions after warm-up ({all} in all), the summary says {summary}"
         ));
     }
     Ok(())
+}
+
+/// Whether the autoscaler removes servers by draining them.
+fn drains(sc: &Scenario) -> bool {
+    let drain = sc.autoscale.as_ref().map(|a| a.scale_in);
+    drain == Some(ScaleIn::Drain)
+}
+
+/// The rows of the scenario's timed events (the others are the autoscaler's and the failures').
+fn timed_rows(r: &RunResult) -> impl Iterator<Item = &EventRow> {
+    const TIMED: [&str; 6] = [
+        "crash",
+        "restart",
+        "add_servers",
+        "remove_servers",
+        "store_crash",
+        "store_restart",
+    ];
+    r.events.iter().filter(|row| TIMED.contains(&row.action))
 }
 
 /// Latencies exist exactly when something was served, and their percentiles are in order.
@@ -461,8 +584,8 @@ fn check_latency(l: &Latency, served: u64) -> Result<(), String> {
 }
 
 /// With sessions in a shared store, no authentication fails because a session is on another
-/// server, and none because it was lost unless a store that is not durable crashed: a server's
-/// crash or removal never logs anybody out.
+/// server, and none because it was lost unless a store that is not durable crashed (by a timed
+/// event or at random): a server's crash, failure or removal never logs anybody out.
 fn check_shared_store(sc: &Scenario, r: &RunResult) -> Result<(), String> {
     if sc.storage != Storage::SharedStore {
         return Ok(());
@@ -474,10 +597,11 @@ fn check_shared_store(sc: &Scenario, r: &RunResult) -> Result<(), String> {
             c.failed_elsewhere
         ));
     }
-    let store_lost = !sc.store.durable && sc.events.iter().any(|e| e.action == Action::StoreCrash);
-    if c.failed_lost != 0 && !store_lost {
+    let store_crashes = sc.failures.store_mtbf_us.is_some()
+        || sc.events.iter().any(|e| e.action == Action::StoreCrash);
+    if c.failed_lost != 0 && (sc.store.durable || !store_crashes) {
         return Err(format!(
-            "shared store without a store crash that loses sessions, yet {} failed authentications lost",
+            "shared store without a store failure that loses sessions, yet {} failed authentications lost",
             c.failed_lost
         ));
     }

@@ -3,6 +3,7 @@
 
 mod events;
 mod keys;
+mod living;
 mod variants;
 
 use super::*;
