@@ -50,9 +50,9 @@ pub enum Command {
     List(ListArgs),
 }
 
-/// Flags of `run`.
+/// What `run` and `sweep` share: the scenario, where to write, and what to change in it.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct ScenarioArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// Folder under which `<name>/` is written.
@@ -67,6 +67,14 @@ pub struct RunArgs {
     /// Override a key by its dotted path, e.g. `--set servers.count=8` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+}
+
+/// Flags of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario and what to change in it.
+    #[command(flatten)]
+    pub common: ScenarioArgs,
     /// Run each variant this many times, on seeds derived from (seed, i), and report means with
     /// 95 % confidence intervals.
     #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -85,8 +93,10 @@ pub struct RunArgs {
 /// Flags of `sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// The scenario file (TOML).
-    pub scenario: PathBuf,
+    /// The scenario and what to change in it (`--set` applies at every point; `sweep.csv` and
+    /// the charts join the files already in `<out>/<name>/`).
+    #[command(flatten)]
+    pub common: ScenarioArgs,
     /// A swept key: `KEY=A..B`, `KEY=A..B:STEP` or `KEY=V1,V2,...` (repeatable: every
     /// combination runs).
     #[arg(long = "param", value_name = "KEY=SPEC", required = true)]
@@ -95,18 +105,6 @@ pub struct SweepArgs {
     #[arg(long, value_name = "R", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: u32,
-    /// Folder under which `<name>/sweep.csv` is written (other files there are kept).
-    #[arg(long, default_value = "output")]
-    pub out: PathBuf,
-    /// Seed of every random stream (replaces the file's `seed`).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Run only this variant (repeatable).
-    #[arg(long = "variant", value_name = "NAME")]
-    pub variants: Vec<String>,
-    /// Override a key at every point, e.g. `--set duration=5m` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
     /// Write only `sweep.csv`: no `sweep-<metric>.png/.svg` charts.
     #[arg(long)]
     pub no_charts: bool,

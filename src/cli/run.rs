@@ -21,8 +21,8 @@ pub(super) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Runs `tiersim run`.
 pub fn run(args: &RunArgs) -> Result<()> {
-    let experiment = load(&args.scenario, &args.sets, args.seed)?;
-    let variants = select(&experiment, &args.variants)?;
+    let experiment = load(&args.common.scenario, &args.common.sets, args.common.seed)?;
+    let variants = select(&experiment, &args.common.variants)?;
     let replications = args.replications.map_or(1, |r| r as usize);
     guard(&experiment, replications, args.quiet)?;
     // Installing twice (a second run in the same process) is harmless to ignore.
@@ -49,7 +49,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if !args.no_charts {
         out_files.extend(teaching_files(&experiment, &runs.by_replication[0])?);
     }
-    let folder = files::write_folder(&args.out, &experiment.name, &out_files)?;
+    let folder = files::write_folder(&args.common.out, &experiment.name, &out_files)?;
     let mut out = std::io::stdout().lock();
     if !args.quiet {
         writeln!(out, "{}\n", experiment.title)?;

@@ -26,15 +26,15 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     let experiments: Vec<Experiment> = points
         .iter()
         .map(|point| {
-            let sets: Vec<String> = args.sets.iter().chain(point).cloned().collect();
-            load(&args.scenario, &sets, args.seed)
+            let sets: Vec<String> = args.common.sets.iter().chain(point).cloned().collect();
+            load(&args.common.scenario, &sets, args.common.seed)
         })
         .collect::<Result<_>>()?;
     let replications = args.replications as usize;
     let mut chosen: Vec<&Variant> = Vec::new();
     for experiment in &experiments {
         guard(experiment, replications, args.quiet)?;
-        chosen.extend(select(experiment, &args.variants)?);
+        chosen.extend(select(experiment, &args.common.variants)?);
     }
     let per_point = chosen.len() / points.len();
     let seconds: u64 = chosen
@@ -74,7 +74,7 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         }
     }
     let name = &experiments[0].name;
-    let folder = files::write_into(&args.out, name, &out_files)?;
+    let folder = files::write_into(&args.common.out, name, &out_files)?;
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         writeln!(
