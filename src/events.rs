@@ -27,12 +27,22 @@ pub enum Event {
         /// The server's epoch when the service started (a crash bumps it).
         epoch: u32,
     },
-    /// The session store finished an operation.
+    /// A store node finished an operation.
     StoreDone {
-        /// The store worker slot.
+        /// The store node.
+        node: u32,
+        /// The node's worker slot.
         slot: u32,
-        /// The store's epoch when the operation started (a crash bumps it).
+        /// The node's epoch when the operation started (a crash of its serving machine bumps it).
         epoch: u32,
+    },
+    /// The answer of a finished store operation reaches the web server, one network round trip
+    /// after the operation (only when `store.network_time` is not zero).
+    StoreReply {
+        /// Slot of the user.
+        user: u32,
+        /// Low 32 bits of the request's number; a reply to another request is stale.
+        request: u32,
     },
     /// The balancer's health checks notice that a crashed server is down.
     Detect {
@@ -55,15 +65,29 @@ pub enum Event {
         /// Its epoch just after the failure.
         epoch: u32,
     },
-    /// The store fails at random.
+    /// A store machine fails at random.
     StoreFail {
-        /// The store's life (bumped by every start and random failure) when it was drawn.
+        /// The machine (`node * replicas + copy`).
+        machine: u32,
+        /// The machine's life (bumped by every start and random failure) when it was drawn.
         life: u32,
     },
-    /// The store is repaired after a random failure.
+    /// A store machine is repaired after a random failure.
     StoreRepair {
-        /// The store's life just after the failure.
+        /// The machine.
+        machine: u32,
+        /// The machine's life just after the failure.
         life: u32,
+    },
+    /// A copy of a session reaches its backup server, which takes a worker for `copy_time`
+    /// (`server_replicated`).
+    CopyDone {
+        /// The backup server.
+        server: u32,
+        /// The worker slot on that server.
+        slot: u32,
+        /// The server's epoch when the copy started.
+        epoch: u32,
     },
     /// The autoscaler looks at the tier.
     Evaluate,
@@ -99,6 +123,8 @@ pub enum AuthFailure {
     Lost,
     /// The user's session had expired (unused for longer than `session_ttl`).
     Expired,
+    /// The store evicted the user's session to make room (its node reached `max_sessions`).
+    Evicted,
 }
 
 /// Why a request failed with an error.
@@ -110,6 +136,8 @@ pub enum ErrorCause {
     QueueFull,
     /// The session store was down when the request needed it.
     StoreDown,
+    /// The store node's queue was full (`store.queue_limit`).
+    StoreBusy,
 }
 
 /// Where a request is in its life, from the user's side.
@@ -147,4 +175,6 @@ pub enum SessionState {
     Expired,
     /// Destroyed with the memory that held it (crash, removal, non-durable store crash).
     Lost,
+    /// Evicted by its store node to make room for a newer session.
+    Evicted,
 }

@@ -30,6 +30,10 @@ pub struct Counts {
     pub errors_queue_full: u64,
     /// Errors: store down.
     pub errors_store_down: u64,
+    /// Failed authentications: session evicted by its store node.
+    pub failed_evicted: u64,
+    /// Errors: the store node's queue was full.
+    pub errors_store_busy: u64,
 }
 
 impl Counts {
@@ -40,12 +44,15 @@ impl Counts {
 
     /// Failed authentications, all causes.
     pub fn failed_auth(&self) -> u64 {
-        self.failed_elsewhere + self.failed_lost + self.failed_expired
+        self.failed_elsewhere + self.failed_lost + self.failed_expired + self.failed_evicted
     }
 
     /// Errors, all causes.
     pub fn errors(&self) -> u64 {
-        self.errors_server_down + self.errors_queue_full + self.errors_store_down
+        self.errors_server_down
+            + self.errors_queue_full
+            + self.errors_store_down
+            + self.errors_store_busy
     }
 
     /// Requests that ended.
@@ -63,6 +70,8 @@ impl Counts {
             Outcome::Error(ErrorCause::ServerDown) => &mut self.errors_server_down,
             Outcome::Error(ErrorCause::QueueFull) => &mut self.errors_queue_full,
             Outcome::Error(ErrorCause::StoreDown) => &mut self.errors_store_down,
+            Outcome::FailedAuth(AuthFailure::Evicted) => &mut self.failed_evicted,
+            Outcome::Error(ErrorCause::StoreBusy) => &mut self.errors_store_busy,
         };
         *counter += 1;
     }
@@ -107,6 +116,12 @@ pub struct Summary {
     pub store_writes: u64,
     /// Sum of `users_remapped` over the event rows (`None` when the policy does not map users).
     pub users_remapped: Option<u64>,
+    /// Sessions evicted by store nodes at or after warm-up.
+    pub sessions_evicted: u64,
+    /// `cached_store`: authenticated requests served from the local cache (no store read).
+    pub cache_hits: u64,
+    /// `server_replicated`: session copies sent to backup servers.
+    pub session_copies: u64,
     /// Time-average number of requests inside the web tier (queued or holding a worker) over the
     /// measured period.
     pub mean_in_tier: f64,
@@ -226,6 +241,10 @@ pub struct Recorder {
     pub store_reads: u64,
     /// Store writes completed since warm-up.
     pub store_writes: u64,
+    /// Requests authenticated from a local cache since warm-up.
+    pub cache_hits: u64,
+    /// Session copies sent to backups since warm-up.
+    pub session_copies: u64,
     in_tier: u64,
     in_tier_area: u128,
     in_tier_since: Micros,
@@ -250,6 +269,8 @@ impl Recorder {
             store_ops_in_bucket: 0,
             store_reads: 0,
             store_writes: 0,
+            cache_hits: 0,
+            session_copies: 0,
             in_tier: 0,
             in_tier_area: 0,
             in_tier_since: warmup_us,

@@ -52,7 +52,9 @@ pub struct Scenario {
     pub balancer: Balancer,
     /// Where sessions live.
     pub storage: Storage,
-    /// The shared session store (used only by `Storage::SharedStore`).
+    /// What keeping sessions costs the web servers (copies, verification).
+    pub session_costs: SessionCosts,
+    /// The shared session store (used by `Storage::SharedStore` and `Storage::CachedStore`).
     pub store: Store,
     /// Timed events, sorted by time (ties keep file order).
     pub events: Vec<TimedEvent>,
@@ -257,32 +259,116 @@ pub enum Storage {
     ServerMemory,
     /// Stateless tier: in the shared session store.
     SharedStore,
+    /// In the memory of the server that handled the login, copied to one backup server.
+    ServerReplicated,
+    /// In the shared store, with a local cache in each server in front of it.
+    CachedStore,
+    /// In a signed cookie that the user sends with every request: no server-side state.
+    SignedCookie,
 }
 
 impl Storage {
     /// Every storage, in documentation order.
-    pub const ALL: [Storage; 2] = [Storage::ServerMemory, Storage::SharedStore];
+    pub const ALL: [Storage; 5] = [
+        Storage::ServerMemory,
+        Storage::SharedStore,
+        Storage::ServerReplicated,
+        Storage::CachedStore,
+        Storage::SignedCookie,
+    ];
 
     /// The spelling used in scenario files.
     pub fn as_str(self) -> &'static str {
         match self {
             Storage::ServerMemory => "server_memory",
             Storage::SharedStore => "shared_store",
+            Storage::ServerReplicated => "server_replicated",
+            Storage::CachedStore => "cached_store",
+            Storage::SignedCookie => "signed_cookie",
+        }
+    }
+
+    /// Whether requests read and write sessions in the shared store.
+    pub fn uses_store(self) -> bool {
+        matches!(self, Storage::SharedStore | Storage::CachedStore)
+    }
+}
+
+/// What keeping sessions costs the web servers, beyond the service time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionCosts {
+    /// `server_replicated`: time to copy a session to its backup, added to the request's service
+    /// on the primary, and taken again by a worker of the backup.
+    pub copy_time_us: Micros,
+    /// `signed_cookie`: time to check (and re-sign) the cookie, added to every request's service.
+    pub verify_time_us: Micros,
+}
+
+/// A store preset: which real system `[store]` stands for, before any field overrides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    /// No preset: every field is the scenario's or the built-in default.
+    Custom,
+    /// Redis: in memory, one thread per node, not durable unless persistence is turned on.
+    Redis,
+    /// Memcached: in memory, a few threads, never durable, small memory with LRU eviction.
+    Memcached,
+    /// A relational database: a connection pool, disk commits, durable.
+    Sql,
+    /// A replicated key-value database: high concurrency, millisecond operations, durable,
+    /// three copies.
+    Nosql,
+}
+
+impl StoreKind {
+    /// Every kind, in documentation order.
+    pub const ALL: [StoreKind; 5] = [
+        StoreKind::Custom,
+        StoreKind::Redis,
+        StoreKind::Memcached,
+        StoreKind::Sql,
+        StoreKind::Nosql,
+    ];
+
+    /// The spelling used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Custom => "custom",
+            StoreKind::Redis => "redis",
+            StoreKind::Memcached => "memcached",
+            StoreKind::Sql => "sql",
+            StoreKind::Nosql => "nosql",
         }
     }
 }
 
-/// The shared session store: one node, `workers` operations at once, FIFO queue.
+/// The shared session store: `nodes` partitions (sessions placed on them by consistent hashing
+/// of the session), each kept on `replicas` machines; each node serves `workers` operations at
+/// once and queues up to `queue_limit` more.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Store {
-    /// Operations served at once.
+    /// The preset the values came from.
+    pub kind: StoreKind,
+    /// Operations served at once by one node.
     pub workers: u32,
     /// Mean exponential time of a session read.
     pub read_time_us: Micros,
     /// Mean exponential time of a session write.
     pub write_time_us: Micros,
-    /// Whether sessions survive a store crash.
+    /// Network round trip between a web server and the store, added to every operation (it holds
+    /// the web server's worker but not a store worker).
+    pub network_time_us: Micros,
+    /// Whether sessions survive a crash of every copy of their node.
     pub durable: bool,
+    /// Partitions of the session key space.
+    pub nodes: u32,
+    /// Machines holding a copy of each node's sessions.
+    pub replicas: u32,
+    /// Most live sessions one node keeps; one more evicts the least recently used (`None`: no
+    /// limit).
+    pub max_sessions: Option<u64>,
+    /// Most operations waiting at one node; one more is rejected (`None`: no limit).
+    pub queue_limit: Option<u32>,
 }
 
 /// A change of the world at a fixed simulated time.
@@ -317,10 +403,17 @@ pub enum Action {
         /// How many.
         count: u32,
     },
-    /// The session store becomes unavailable.
-    StoreCrash,
-    /// The session store comes back (empty unless `store.durable`).
-    StoreRestart,
+    /// One machine of store node `node` crashes; without a node, every machine of the store.
+    StoreCrash {
+        /// 0-based store node (`None`: the whole store).
+        node: Option<u32>,
+    },
+    /// One crashed machine of store node `node` comes back; without a node, every crashed
+    /// machine. A node whose last copy crashed comes back empty unless `store.durable`.
+    StoreRestart {
+        /// 0-based store node (`None`: the whole store).
+        node: Option<u32>,
+    },
 }
 
 /// Changes of membership that the simulator itself decides (autoscaler, random failures); they
@@ -363,8 +456,8 @@ impl Action {
             Action::Restart { .. } => "restart",
             Action::AddServers { .. } => "add_servers",
             Action::RemoveServers { .. } => "remove_servers",
-            Action::StoreCrash => "store_crash",
-            Action::StoreRestart => "store_restart",
+            Action::StoreCrash { .. } => "store_crash",
+            Action::StoreRestart { .. } => "store_restart",
         }
     }
 }

@@ -11,11 +11,9 @@ use super::check::{Checker, Least, show_duration};
 use super::duration::format_duration;
 use super::error::Report;
 use super::living;
-use super::raw::{Field, RawBalancer, RawFile, RawServers, RawStore, RawUsers, RawVariant};
+use super::raw::{Field, RawBalancer, RawFile, RawServers, RawUsers, RawVariant};
 use super::timeline;
-use crate::scenario::{
-    Balancer, Micros, Policy, Scenario, Servers, Storage, Store, US_PER_S, Users,
-};
+use crate::scenario::{Balancer, Micros, Policy, Scenario, Servers, Storage, US_PER_S, Users};
 
 /// Most servers at any time (at the start, and after `add_servers`).
 pub(super) const MAX_SERVERS: u32 = 10_000;
@@ -116,10 +114,15 @@ pub(super) fn scenario(
         &Storage::ALL,
         Storage::as_str,
     );
-    let store = store(&mut c, &raw.store);
+    let store = super::store::store(&mut c, &raw.store);
+    let session_costs = super::store::session_costs(&mut c, &raw.sessions);
     let duration = times.as_ref().map(|times| times.duration_us);
     let count = servers.as_ref().map(|servers| servers.count);
-    let events = timeline::events(&mut c, &raw.events, duration, count);
+    let shape = store.as_ref().map(|s| timeline::StoreShape {
+        nodes: s.nodes,
+        replicas: s.replicas,
+    });
+    let events = timeline::events(&mut c, &raw.events, duration, count, shape);
     let autoscale = living::autoscale(&mut c, &raw.autoscale, count, MAX_SERVERS);
     if let Some(Some(a)) = &autoscale {
         living::check_events_with_autoscaler(&mut c, &raw.events, a.min);
@@ -139,6 +142,7 @@ pub(super) fn scenario(
         servers: servers?,
         balancer: balancer?,
         storage: storage?,
+        session_costs: session_costs?,
         store: store?,
         events: events?,
         autoscale: autoscale?,
@@ -278,19 +282,5 @@ fn balancer(c: &mut Checker<'_, '_>, raw: &RawBalancer) -> Option<Balancer> {
         policy: policy?,
         virtual_nodes: virtual_nodes?,
         detection_delay_us: detection_delay_us?,
-    })
-}
-
-/// `[store]`.
-fn store(c: &mut Checker<'_, '_>, raw: &RawStore) -> Option<Store> {
-    let workers = c.integer("store.workers", &raw.workers, 64, 1, 100_000);
-    let read_time_us = c.duration("store.read_time", &raw.read_time, 500, Least::AboveZero);
-    let write_time_us = c.duration("store.write_time", &raw.write_time, MS, Least::AboveZero);
-    let durable = c.boolean("store.durable", &raw.durable, false);
-    Some(Store {
-        workers: workers?,
-        read_time_us: read_time_us?,
-        write_time_us: write_time_us?,
-        durable: durable?,
     })
 }

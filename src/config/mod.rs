@@ -24,6 +24,7 @@ mod locate;
 mod overrides;
 mod raw;
 mod schema;
+mod store;
 #[cfg(test)]
 mod tests;
 mod timeline;

@@ -120,12 +120,18 @@ pub(super) struct RawBalancer {
 pub(super) struct RawSessions {
     /// String naming a `Storage`.
     pub storage: Field,
+    /// Duration string.
+    pub copy_time: Field,
+    /// Duration string.
+    pub verify_time: Field,
 }
 
 /// `[store]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStore {
+    /// String naming a `StoreKind`.
+    pub kind: Field,
     /// Integer.
     pub workers: Field,
     /// Duration string.
@@ -134,6 +140,16 @@ pub(super) struct RawStore {
     pub write_time: Field,
     /// Boolean.
     pub durable: Field,
+    /// Duration string.
+    pub network_time: Field,
+    /// Integer.
+    pub nodes: Field,
+    /// Integer.
+    pub replicas: Field,
+    /// Integer.
+    pub max_sessions: Field,
+    /// Integer.
+    pub queue_limit: Field,
 }
 
 /// `[autoscale]`.
@@ -184,6 +200,8 @@ pub(super) struct RawEvent {
     pub server: Field,
     /// Integer, for `add_servers` and `remove_servers` only.
     pub count: Field,
+    /// Integer, for `store_crash` and `store_restart` only (optional).
+    pub node: Field,
 }
 
 /// One `[[variants]]` table.

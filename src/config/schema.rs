@@ -61,8 +61,22 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
         ],
     ),
     ("balancer", &["policy", "virtual_nodes", "detection_delay"]),
-    ("sessions", &["storage"]),
-    ("store", &["workers", "read_time", "write_time", "durable"]),
+    ("sessions", &["storage", "copy_time", "verify_time"]),
+    (
+        "store",
+        &[
+            "kind",
+            "workers",
+            "read_time",
+            "write_time",
+            "network_time",
+            "durable",
+            "nodes",
+            "replicas",
+            "max_sessions",
+            "queue_limit",
+        ],
+    ),
     (
         "autoscale",
         &[
@@ -80,7 +94,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
 ];
 
 /// The keys of one `[[events]]` table.
-pub(super) const EVENT: &[&str] = &["at", "action", "server", "count"];
+pub(super) const EVENT: &[&str] = &["at", "action", "server", "count", "node"];
 
 /// The keys of one `[[variants]]` table.
 pub(super) const VARIANT: &[&str] = &["name", "set"];

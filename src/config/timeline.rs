@@ -1,10 +1,12 @@
 //! Timed events: each is checked on its own (its time, its action and the keys that action
 //! takes), then all of them in time order against the world they imply.
 //!
-//! The world is the list of servers, ids `0..n`, each up or down, and the store, up or down.
-//! `add_servers` appends ids after the highest, `remove_servers` removes the highest (down ones
-//! included: they just leave). A crash or restart must target a server that exists and is in the
-//! other state; the store alternates likewise; at least one server must remain. Events at the
+//! The world is the list of servers, ids `0..n`, each up or down, and the store's machines
+//! (`store.nodes` × `store.replicas`), each up or down. `add_servers` appends ids after the
+//! highest, `remove_servers` removes the highest (down ones included: they just leave). A crash or
+//! restart must target a server that exists and is in the other state; a store event without
+//! `node` needs a machine of the store in the other state, one with `node` a machine of that
+//! node; at least one server must remain. Events at the
 //! same time apply in file order. This runs per variant, since `servers.count` and `duration`
 //! may be overridden.
 
@@ -45,6 +47,7 @@ pub(super) fn events(
     raw: &[Spanned<RawEvent>],
     duration_us: Option<Micros>,
     servers: Option<u32>,
+    store: Option<StoreShape>,
 ) -> Option<Vec<TimedEvent>> {
     let checked: Vec<Option<Placed>> = raw
         .iter()
@@ -53,7 +56,7 @@ pub(super) fn events(
         .collect();
     let mut placed: Vec<Placed> = checked.into_iter().collect::<Option<_>>()?;
     placed.sort_by_key(|placed| placed.event.at_us);
-    replay(c, &placed, servers?)?;
+    replay(c, &placed, servers?, store?)?;
     Some(placed.into_iter().map(|placed| placed.event).collect())
 }
 
@@ -88,7 +91,10 @@ fn check_event(
     let key = match action {
         Action::Crash { .. } | Action::Restart { .. } => &event.server,
         Action::AddServers { .. } | Action::RemoveServers { .. } => &event.count,
-        Action::StoreCrash | Action::StoreRestart => &event.action,
+        Action::StoreCrash { node } | Action::StoreRestart { node } => match node {
+            Some(_) => &event.node,
+            None => &event.action,
+        },
     };
     Some(Placed {
         index,
@@ -144,14 +150,21 @@ fn action_with_keys(
     let takes = match name {
         "crash" | "restart" => Some("server"),
         "add_servers" | "remove_servers" => Some("count"),
-        _ => None,
+        _ => Some("node"),
     };
     let mut refused = false;
-    for (key, field) in [("server", &event.server), ("count", &event.count)] {
+    let keys = [
+        ("server", &event.server),
+        ("count", &event.count),
+        ("node", &event.node),
+    ];
+    for (key, field) in keys {
         if let Some(value) = field.as_ref().filter(|_| takes != Some(key)) {
-            let takes = takes.map_or("only `at` and `action`".to_string(), |key| {
-                format!("`{key}`")
-            });
+            let takes = match takes {
+                Some("node") => "only `at`, `action` and an optional `node`".to_string(),
+                Some(key) => format!("`{key}`"),
+                None => "only `at` and `action`".to_string(),
+            };
             c.problem(
                 value.span(),
                 format!("{place}.{key}"),
@@ -168,6 +181,13 @@ fn action_with_keys(
             &format!("{name} needs `server`, the 0-based id of the server"),
         ),
         Some(value) => c.integer_value(&format!("{place}.server"), value, 0, u32::MAX.into()),
+    };
+    // A store event's node is optional: without it, the event concerns the whole store.
+    let node = |c: &mut Checker<'_, '_>, field: &Field| match field {
+        None => Some(None),
+        Some(value) => c
+            .integer_value(&format!("{place}.node"), value, 0, u32::MAX.into())
+            .map(Some),
     };
     let count = |c: &mut Checker<'_, '_>, field: &Field| match field {
         None => missing(
@@ -191,8 +211,12 @@ fn action_with_keys(
         "remove_servers" => Action::RemoveServers {
             count: count(c, &event.count)?,
         },
-        "store_crash" => Action::StoreCrash,
-        _ => Action::StoreRestart,
+        "store_crash" => Action::StoreCrash {
+            node: node(c, &event.node)?,
+        },
+        _ => Action::StoreRestart {
+            node: node(c, &event.node)?,
+        },
     };
     (!refused).then_some(action)
 }
@@ -200,19 +224,33 @@ fn action_with_keys(
 /// What brought something down: the event's index and time.
 type Downed = (usize, Micros);
 
+/// The store's machines: `nodes` × `replicas`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct StoreShape {
+    /// `store.nodes`.
+    pub nodes: u32,
+    /// `store.replicas`.
+    pub replicas: u32,
+}
+
 /// The membership and health implied by the events so far.
 struct World {
     /// One entry per server id: `None` if up, else the crash that took it down.
     servers: Vec<Option<Downed>>,
-    /// `None` if the store is up, else the crash that took it down.
-    store: Option<Downed>,
+    /// One entry per store machine, by node: `None` if up, else the crash that took it down.
+    store: Vec<Vec<Option<Downed>>>,
 }
 
 /// Applies the events in order, recording each one that does not fit the world of its time.
-fn replay(c: &mut Checker<'_, '_>, placed: &[Placed], servers: u32) -> Option<()> {
+fn replay(
+    c: &mut Checker<'_, '_>,
+    placed: &[Placed],
+    servers: u32,
+    store: StoreShape,
+) -> Option<()> {
     let mut world = World {
         servers: vec![None; servers as usize],
-        store: None,
+        store: vec![vec![None; store.replicas as usize]; store.nodes as usize],
     };
     let mut fits = true;
     for placed in placed {
@@ -270,22 +308,69 @@ impl World {
                 }
                 self.servers.truncate(now - count);
             }
-            Action::StoreCrash => {
-                if let Some(downed) = self.store {
+            Action::StoreCrash { node: None } => {
+                let up = self.store.iter_mut().flatten().filter(|m| m.is_none());
+                let mut crashed = 0;
+                for machine in up {
+                    *machine = Some((placed.index, at_us));
+                    crashed += 1;
+                }
+                if crashed == 0 {
+                    let downed = self.store[0][0].expect("every machine is down");
                     return Err(format!("the store is already down at {at}{}", by(downed)));
                 }
-                self.store = Some((placed.index, at_us));
             }
-            Action::StoreRestart => {
-                if self.store.is_none() {
+            Action::StoreCrash { node: Some(node) } => {
+                let machines = self.store_node(node, &at)?;
+                match machines.iter_mut().find(|m| m.is_none()) {
+                    Some(machine) => *machine = Some((placed.index, at_us)),
+                    None => {
+                        let downed = machines[0].expect("every machine is down");
+                        return Err(format!(
+                            "every copy of store node {node} is already down at {at}{}",
+                            by(downed)
+                        ));
+                    }
+                }
+            }
+            Action::StoreRestart { node: None } => {
+                let down = self.store.iter_mut().flatten().filter(|m| m.is_some());
+                let mut restarted = 0;
+                for machine in down {
+                    *machine = None;
+                    restarted += 1;
+                }
+                if restarted == 0 {
                     return Err(format!(
                         "the store is up at {at}; only a crashed store can restart"
                     ));
                 }
-                self.store = None;
+            }
+            Action::StoreRestart { node: Some(node) } => {
+                let machines = self.store_node(node, &at)?;
+                match machines.iter_mut().find(|m| m.is_some()) {
+                    Some(machine) => *machine = None,
+                    None => {
+                        return Err(format!(
+                            "every copy of store node {node} is up at {at}; only a crashed one can restart"
+                        ));
+                    }
+                }
             }
         }
         Ok(())
+    }
+
+    /// The machines of store node `node`, if it exists.
+    fn store_node(&mut self, node: u32, at: &str) -> Result<&mut Vec<Option<Downed>>, String> {
+        let nodes = self.store.len();
+        match self.store.get_mut(node as usize) {
+            Some(machines) => Ok(machines),
+            None => Err(format!(
+                "store node {node} does not exist at {at}: the store has {nodes} node{} (store.nodes)",
+                if nodes == 1 { "" } else { "s" }
+            )),
+        }
     }
 
     /// The index of server `server`, if it exists at `at`.

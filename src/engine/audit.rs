@@ -3,7 +3,7 @@
 //!
 //! - every request sent after warm-up has exactly one outcome (or is unfinished);
 //! - the time series adds up to the totals;
-//! - every session created is alive, expired or lost;
+//! - every session created is alive, expired, lost or evicted;
 //! - no server is busy more than all its workers all the time;
 //! - Little's law on the sample path: the area under the number of requests in the tier equals
 //!   the time requests spent in it, over the measured period (integers, so exactly);
@@ -35,13 +35,14 @@ impl Engine<'_> {
             ));
         }
         let t = self.sessions.totals();
-        if t.created != self.sessions.alive() + t.expired + t.lost {
+        if t.created != self.sessions.alive() + t.expired + t.lost + t.evicted {
             broken.push(format!(
-                "sessions created ({}) != alive ({}) + expired ({}) + lost ({})",
+                "sessions created ({}) != alive ({}) + expired ({}) + lost ({}) + evicted ({})",
                 t.created,
                 self.sessions.alive(),
                 t.expired,
-                t.lost
+                t.lost,
+                t.evicted
             ));
         }
         if let Some(row) = r

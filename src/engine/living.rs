@@ -41,7 +41,9 @@ impl Engine<'_> {
         for server in 0..self.servers.len() as u32 {
             self.server_started(server);
         }
-        self.store_started();
+        for m in 0..self.machines.len() as u32 {
+            self.store_started(m);
+        }
         if let Some(a) = &self.sc.autoscale {
             self.queue.push(a.interval_us, Event::Evaluate);
         }
@@ -57,19 +59,24 @@ impl Engine<'_> {
         self.queue.push(at, Event::Fail { server, epoch });
     }
 
-    /// The store has just (re)started: its next random failure.
-    pub(super) fn store_started(&mut self) {
-        self.store_life += 1;
+    /// Store machine `machine` has just (re)started: its next random failure.
+    pub(super) fn store_started(&mut self, machine: u32) {
+        let life = {
+            let m = &mut self.machines[machine as usize];
+            m.life += 1;
+            m.life
+        };
         let Some(mtbf_us) = self.sc.failures.store_mtbf_us else {
             return;
         };
         let at = self.now + draw(&mut self.store_failures, mtbf_us);
-        self.queue.push(
-            at,
-            Event::StoreFail {
-                life: self.store_life,
-            },
-        );
+        self.queue.push(at, Event::StoreFail { machine, life });
+    }
+
+    /// The target of a store machine's row in `events.csv`: its node, when the store has more
+    /// than one machine.
+    fn machine_target(&self, machine: u32) -> Option<u32> {
+        (self.machines.len() > 1).then(|| machine / self.sc.store.replicas)
     }
 
     fn failure_rng(&mut self, server: u32) -> &mut SimRng {
@@ -112,31 +119,34 @@ impl Engine<'_> {
         self.close_row(row);
     }
 
-    /// The store fails at random (unless it has crashed or restarted since).
-    pub(super) fn store_fail(&mut self, life: u32) {
-        if life != self.store_life || !self.store.up {
+    /// A store machine fails at random (unless it has crashed or restarted since).
+    pub(super) fn store_fail(&mut self, machine: u32, life: u32) {
+        let m = self.machines[machine as usize];
+        if life != m.life || !m.up {
             return;
         }
-        let mut row = self.open_row(Decided::StoreFailure.name(), None);
-        row.sessions_lost = self.store_crash();
+        let target = self.machine_target(machine);
+        let mut row = self.open_row(Decided::StoreFailure.name(), target);
+        row.sessions_lost = self.crash_machine(machine);
         self.close_row(row);
-        self.store_life += 1;
+        let life = {
+            let m = &mut self.machines[machine as usize];
+            m.life += 1;
+            m.life
+        };
         let at = self.now + draw(&mut self.store_failures, self.sc.failures.store_mttr_us);
-        self.queue.push(
-            at,
-            Event::StoreRepair {
-                life: self.store_life,
-            },
-        );
+        self.queue.push(at, Event::StoreRepair { machine, life });
     }
 
-    /// The store is repaired (unless it was restarted since).
-    pub(super) fn store_repair(&mut self, life: u32) {
-        if life != self.store_life || self.store.up {
+    /// A store machine is repaired (unless it was restarted since).
+    pub(super) fn store_repair(&mut self, machine: u32, life: u32) {
+        let m = self.machines[machine as usize];
+        if life != m.life || m.up {
             return;
         }
-        let row = self.open_row(Decided::StoreRepair.name(), None);
-        self.store_restart();
+        let target = self.machine_target(machine);
+        let row = self.open_row(Decided::StoreRepair.name(), target);
+        self.restart_machine(machine);
         self.close_row(row);
     }
 

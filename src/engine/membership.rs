@@ -7,11 +7,12 @@
 //! crash that is at its detection.
 
 use super::Engine;
+use super::requests::COPY;
 use crate::events::{ErrorCause, Event, Outcome};
 use crate::metrics::EventRow;
 use crate::model::server::Server;
-use crate::model::sessions::{NO_SESSION, STORE};
-use crate::scenario::Action;
+use crate::model::sessions::{NO_SESSION, store_holder};
+use crate::scenario::{Action, Storage};
 
 impl Engine<'_> {
     /// Opens the row of a change of membership: the state just before it.
@@ -50,7 +51,7 @@ impl Engine<'_> {
         let target = match action {
             Action::Crash { server } | Action::Restart { server } => Some(server),
             Action::AddServers { count } | Action::RemoveServers { count } => Some(count),
-            Action::StoreCrash | Action::StoreRestart => None,
+            Action::StoreCrash { node } | Action::StoreRestart { node } => node,
         };
         let mut row = self.open_row(action.name(), target);
         let up = |s: u32| {
@@ -71,8 +72,16 @@ impl Engine<'_> {
             Action::Restart { server } if down(server) => self.restart(server),
             Action::AddServers { count } => self.add_servers(count),
             Action::RemoveServers { count } => row.sessions_lost = self.remove_servers(count),
-            Action::StoreCrash if self.store.up => row.sessions_lost = self.store_crash(),
-            Action::StoreRestart if !self.store.up => self.store_restart(),
+            Action::StoreCrash { node } => {
+                for m in self.store_machines(node, true) {
+                    row.sessions_lost += self.crash_machine(m);
+                }
+            }
+            Action::StoreRestart { node } => {
+                for m in self.store_machines(node, false) {
+                    self.restart_machine(m);
+                }
+            }
             _ => {}
         }
         self.close_row(row);
@@ -114,12 +123,23 @@ impl Engine<'_> {
     pub(super) fn stop_server(&mut self, server: u32) -> u64 {
         let mut lost = std::mem::take(&mut self.scratch_users);
         self.servers[server as usize].stop(self.now, &mut lost);
-        for &u in &lost {
+        for &u in lost.iter().filter(|&&u| u != COPY) {
             self.end(u, Outcome::Error(ErrorCause::ServerDown));
         }
         lost.clear();
         self.scratch_users = lost;
-        self.sessions.lose_all_of(server)
+        match self.sc.storage {
+            Storage::ServerReplicated => {
+                let servers = &self.servers;
+                let up = |b: u32| servers[b as usize].exists && servers[b as usize].up;
+                self.sessions.fail_replicated(server, up)
+            }
+            Storage::CachedStore => {
+                self.sessions.forget_server(server);
+                0
+            }
+            _ => self.sessions.lose_all_of(server),
+        }
     }
 
     fn add_servers(&mut self, count: u32) {
@@ -154,28 +174,53 @@ impl Engine<'_> {
         lost
     }
 
-    /// The store crashes: its operations fail (errors for their requests, whose workers are
-    /// freed); a non-durable store loses every session. Returns the sessions lost.
-    pub(super) fn store_crash(&mut self) -> u64 {
-        let mut ops = std::mem::take(&mut self.scratch_ops);
-        self.store.crash(&mut ops);
-        for op in &ops {
-            if self.users.current_request(op.user) != Some(op.request) {
-                continue; // Its request already ended another way.
-            }
-            let (server, slot) = {
-                let user = self.users.get(op.user);
-                (user.server, user.slot)
-            };
-            self.end(op.user, Outcome::Error(ErrorCause::StoreDown));
-            self.release_worker(server, slot);
+    /// The machines a store event acts on: of node `node`, the first one that is up (`up`) or
+    /// down; of the whole store (`None`), every one that is.
+    fn store_machines(&self, node: Option<u32>, up: bool) -> Vec<u32> {
+        let replicas = self.sc.store.replicas;
+        let matching = |m: &u32| self.machines[*m as usize].up == up;
+        match node {
+            Some(k) => (k * replicas..(k + 1) * replicas)
+                .find(matching)
+                .into_iter()
+                .collect(),
+            None => (0..self.machines.len() as u32).filter(matching).collect(),
         }
-        ops.clear();
-        self.scratch_ops = ops;
-        if self.sc.store.durable {
+    }
+
+    /// Store machine `m` crashes. If it was serving its node, the node's operations fail (errors
+    /// for their requests, whose workers are freed) and the next machine up takes over. If it
+    /// was the node's last machine up and the store is not durable, the node's sessions are
+    /// lost. Returns the sessions lost.
+    pub(super) fn crash_machine(&mut self, m: u32) -> u64 {
+        let replicas = self.sc.store.replicas;
+        let node = m / replicas;
+        let first = node * replicas;
+        let serving = (first..first + replicas).find(|&x| self.machines[x as usize].up);
+        debug_assert!(self.machines[m as usize].up);
+        self.machines[m as usize].up = false;
+        let another_up = (first..first + replicas).any(|x| self.machines[x as usize].up);
+        if serving == Some(m) {
+            let mut ops = std::mem::take(&mut self.scratch_ops);
+            self.stores[node as usize].crash(&mut ops, another_up);
+            for op in &ops {
+                if self.users.current_request(op.user) != Some(op.request) {
+                    continue; // Its request already ended another way.
+                }
+                let (server, slot) = {
+                    let user = self.users.get(op.user);
+                    (user.server, user.slot)
+                };
+                self.end(op.user, Outcome::Error(ErrorCause::StoreDown));
+                self.release_worker(server, slot);
+            }
+            ops.clear();
+            self.scratch_ops = ops;
+        }
+        if another_up || self.sc.store.durable {
             0
         } else {
-            self.sessions.lose_all_of(STORE)
+            self.sessions.lose_all_of(store_holder(node))
         }
     }
 
@@ -190,10 +235,15 @@ impl Engine<'_> {
         id
     }
 
-    /// The store comes back.
-    pub(super) fn store_restart(&mut self) {
-        self.store.restart();
-        self.store_started();
+    /// Store machine `m` comes back (with a copy of its node's sessions from the machines still
+    /// up, or empty if there were none); its node answers again.
+    pub(super) fn restart_machine(&mut self, m: u32) {
+        let node = (m / self.sc.store.replicas) as usize;
+        self.machines[m as usize].up = true;
+        if !self.stores[node].up {
+            self.stores[node].restart();
+        }
+        self.store_started(m);
     }
 
     pub(super) fn servers_up(&self) -> u32 {

@@ -19,8 +19,8 @@ use crate::events::Event;
 use crate::metrics::{EventRow, Recorder, RunResult, Summary};
 use crate::model::balancer::Balancer;
 use crate::model::server::Server;
-use crate::model::sessions::{SessionTotals, Sessions};
-use crate::model::store::{Op, Store};
+use crate::model::sessions::{self, SessionTotals, Sessions};
+use crate::model::store::{Op, Ring, Store};
 use crate::model::users::Users;
 use crate::queue::EventQueue;
 use crate::rng::{self, SimRng, Stream};
@@ -57,7 +57,12 @@ struct Engine<'a> {
     /// Every server id ever used; ids `0..server_count` exist.
     servers: Vec<Server>,
     server_count: u32,
-    store: Store,
+    /// The store's nodes.
+    stores: Vec<Store>,
+    /// The store's machines (`node * replicas + copy`).
+    machines: Vec<Machine>,
+    /// Places new sessions on store nodes.
+    store_ring: Ring,
     balancer: Balancer,
     rec: Recorder,
     arrivals: SimRng,
@@ -83,13 +88,19 @@ struct Engine<'a> {
     failure_rngs: Vec<SimRng>,
     /// The store's random failure stream.
     store_failures: SimRng,
-    /// Bumped by every start and random failure of the store.
-    store_life: u32,
     autoscaler: living::Autoscaler,
     scratch_users: Vec<u32>,
     scratch_ops: Vec<Op>,
     /// (user slot, user id, server it would be routed to) of logged-in users before a change.
     scratch_targets: Vec<(u32, u64, Option<u32>)>,
+}
+
+/// One machine of a store node.
+#[derive(Clone, Copy, Debug)]
+struct Machine {
+    up: bool,
+    /// Bumped by every start and random failure.
+    life: u32,
 }
 
 /// Where the next thing to do comes from.
@@ -108,15 +119,29 @@ impl<'a> Engine<'a> {
             .collect();
         let mut arrivals = rng::stream(sc.seed, Stream::Arrivals);
         let first_visit = next_visit(&mut arrivals, &sc.users, 0, sc.duration_us);
+        let st = &sc.store;
+        let options = sessions::Options {
+            store_nodes: st.nodes,
+            max_per_node: st.max_sessions.filter(|_| sc.storage.uses_store()),
+            aux: matches!(
+                sc.storage,
+                scenario::Storage::ServerReplicated | scenario::Storage::CachedStore
+            ),
+        };
+        let machine = Machine { up: true, life: 0 };
         Engine {
             sc,
             now: 0,
             queue: EventQueue::new(),
             users: Users::new(),
-            sessions: Sessions::new(sc.users.session_ttl_us, count as usize),
+            sessions: Sessions::with_options(sc.users.session_ttl_us, count as usize, options),
             servers,
             server_count: count,
-            store: Store::new(sc.store.workers),
+            stores: (0..st.nodes)
+                .map(|_| Store::with_queue_limit(st.workers, st.queue_limit))
+                .collect(),
+            machines: vec![machine; (st.nodes * st.replicas) as usize],
+            store_ring: Ring::new(st.nodes),
             balancer: Balancer::new(
                 sc.balancer.policy,
                 sc.balancer.virtual_nodes,
@@ -140,7 +165,6 @@ impl<'a> Engine<'a> {
             result: RunResult::default(),
             failure_rngs: Vec::new(),
             store_failures: rng::stream(sc.seed, Stream::StoreFailures),
-            store_life: 0,
             autoscaler: living::Autoscaler::default(),
             scratch_users: Vec::new(),
             scratch_ops: Vec::new(),
@@ -206,12 +230,18 @@ impl<'a> Engine<'a> {
                 slot,
                 epoch,
             } => self.service_done(server, slot, epoch),
-            Event::StoreDone { slot, epoch } => self.store_done(slot, epoch),
+            Event::StoreDone { node, slot, epoch } => self.store_done(node, slot, epoch),
+            Event::StoreReply { user, request } => self.store_reply(user, request),
+            Event::CopyDone {
+                server,
+                slot,
+                epoch,
+            } => self.copy_done(server, slot, epoch),
             Event::Detect { server, epoch } => self.detect(server, epoch),
             Event::Fail { server, epoch } => self.fail(server, epoch),
             Event::Repair { server, epoch } => self.repair(server, epoch),
-            Event::StoreFail { life } => self.store_fail(life),
-            Event::StoreRepair { life } => self.store_repair(life),
+            Event::StoreFail { machine, life } => self.store_fail(machine, life),
+            Event::StoreRepair { machine, life } => self.store_repair(machine, life),
             Event::Evaluate => self.evaluate(),
             Event::Boot => self.boot(),
             Event::DrainEnd { server, epoch } => self.drain_timeout(server, epoch),
@@ -253,6 +283,9 @@ impl<'a> Engine<'a> {
             store_reads: self.rec.store_reads,
             store_writes: self.rec.store_writes,
             users_remapped,
+            sessions_evicted: end.evicted - start.evicted,
+            cache_hits: self.rec.cache_hits,
+            session_copies: self.rec.session_copies,
             mean_in_tier: self.rec.mean_in_tier(sc.duration_us),
             measured_s: measured_us as f64 / 1e6,
         };

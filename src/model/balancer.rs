@@ -169,6 +169,24 @@ impl Balancer {
         }
     }
 
+    /// The server after `s` in rotation order (wrapping), other than `s`: where
+    /// `server_replicated` puts the backup copy of a session held by `s`. `None` if no other
+    /// server is in rotation.
+    pub fn successor(&self, s: u32) -> Option<u32> {
+        let i = self.rotation.partition_point(|&x| x <= s);
+        let next = self.rotation.get(i).or(self.rotation.first()).copied()?;
+        (next != s).then_some(next)
+    }
+
+    /// A sticky cookie naming a server that no longer takes its users is pointed at `backup`, if
+    /// `backup` is in rotation (the balancer fails over to the session's backup server, whose id
+    /// the cookie carries, as with in-memory session replication).
+    pub fn fail_over(&self, pinned: &mut u32, backup: u32) {
+        if self.policy == Policy::Sticky && !self.keeps_pinned(*pinned) && self.contains(backup) {
+            *pinned = backup;
+        }
+    }
+
     fn round_robin(&mut self) -> u32 {
         let s = self.rotation[self.next % self.rotation.len()];
         self.next = self.next.wrapping_add(1);
@@ -203,6 +221,19 @@ fn ring_point(s: u32, v: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_successor_is_the_next_server_in_rotation_wrapping() {
+        let mut b = balancer(Policy::Sticky, 4);
+        assert_eq!(b.successor(0), Some(1));
+        assert_eq!(b.successor(3), Some(0));
+        b.leave(1);
+        assert_eq!(b.successor(0), Some(2));
+        // A server out of rotation still has a successor.
+        assert_eq!(b.successor(1), Some(2));
+        let one = balancer(Policy::Sticky, 1);
+        assert_eq!(one.successor(0), None);
+    }
 
     fn balancer(policy: Policy, n: u32) -> Balancer {
         Balancer::new(policy, 64, n, rng::stream(1, rng::Stream::Routing))

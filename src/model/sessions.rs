@@ -7,7 +7,12 @@
 //! session has ended, no cookie refers to it, and the expiry wheel has let go of it, so a cookie
 //! can always tell why its session ended.
 //!
-//! Leaves out: session size and memory pressure (no eviction), and the cost of expiring.
+//! A store node with `max_sessions` keeps its sessions in least-recently-used order and evicts
+//! the oldest to make room for a new one (a session already past its time is expired instead).
+//! Each session can carry one more server id (`aux`): the backup server of `server_replicated`,
+//! or the server whose local cache holds it under `cached_store`.
+//!
+//! Leaves out: session size (a memory limit is a number of sessions), and the cost of expiring.
 //!
 //! Expiry is exact where it matters and lazy elsewhere: a request checks `last_use + ttl` against
 //! the clock itself, and the counts of live sessions are brought up to date by `advance` (called
@@ -17,8 +22,29 @@
 use crate::events::{AuthFailure, SessionState};
 use crate::scenario::Micros;
 
-/// The holder id of sessions that live in the shared store.
+/// The holder id of sessions that live in the shared store's node 0 (node `k` is `STORE - k`,
+/// see [`store_holder`]).
 pub const STORE: u32 = u32::MAX;
+
+/// Most store nodes.
+pub const MAX_STORE_NODES: u32 = 1024;
+
+/// The holder id of sessions that live in signed cookies (no server or store holds them).
+pub const COOKIE: u32 = u32::MAX - MAX_STORE_NODES;
+
+/// "No server" in a session's `aux`.
+pub const NO_SERVER: u32 = u32::MAX;
+
+/// The holder id of store node `node`.
+pub fn store_holder(node: u32) -> u32 {
+    debug_assert!(node < MAX_STORE_NODES);
+    STORE - node
+}
+
+/// The store node of a holder id, if it is one.
+pub fn store_node(holder: u32) -> Option<u32> {
+    (holder > COOKIE).then(|| STORE - holder)
+}
 
 /// "No session" in a cookie.
 pub const NO_SESSION: u32 = u32::MAX;
@@ -54,6 +80,8 @@ pub struct SessionTotals {
     pub expired: u64,
     /// Sessions lost with the memory that held them.
     pub lost: u64,
+    /// Sessions a store node evicted to make room.
+    pub evicted: u64,
 }
 
 /// Every session of a run, with the live counts per holder.
@@ -64,29 +92,110 @@ pub struct Sessions {
     ttl_us: Micros,
     wheel: Wheel,
     alive_by_server: Vec<u64>,
-    alive_in_store: u64,
+    /// Live sessions per store node.
+    alive_in_store: Vec<u64>,
+    alive_in_cookies: u64,
     totals: SessionTotals,
+    /// One more server id per slot (`NO_SERVER`), when the storage needs it.
+    aux: Option<Vec<u32>>,
+    lru: Option<Lru>,
+}
+
+/// Least-recently-used order of each store node's sessions: a doubly linked list through the
+/// session slots, most recent at the head.
+#[derive(Debug)]
+struct Lru {
+    limit: u64,
+    /// `[previous, next]` of each slot (`NIL` at the ends).
+    links: Vec<[u32; 2]>,
+    head: Vec<u32>,
+    tail: Vec<u32>,
+}
+
+const NIL: u32 = u32::MAX;
+
+impl Lru {
+    fn push_front(&mut self, node: usize, slot: u32) {
+        if self.links.len() <= slot as usize {
+            self.links.resize(slot as usize + 1, [NIL, NIL]);
+        }
+        let old = self.head[node];
+        self.links[slot as usize] = [NIL, old];
+        if old == NIL {
+            self.tail[node] = slot;
+        } else {
+            self.links[old as usize][0] = slot;
+        }
+        self.head[node] = slot;
+    }
+
+    fn unlink(&mut self, node: usize, slot: u32) {
+        let [prev, next] = self.links[slot as usize];
+        if prev == NIL {
+            self.head[node] = next;
+        } else {
+            self.links[prev as usize][1] = next;
+        }
+        if next == NIL {
+            self.tail[node] = prev;
+        } else {
+            self.links[next as usize][0] = prev;
+        }
+    }
+}
+
+/// Options of a session table beyond the TTL.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Store nodes.
+    pub store_nodes: u32,
+    /// Most live sessions per store node (`None`: no limit, no LRU list).
+    pub max_per_node: Option<u64>,
+    /// Whether sessions carry an `aux` server id.
+    pub aux: bool,
 }
 
 impl Sessions {
-    /// No sessions yet, with `servers` server ids known.
+    /// No sessions yet, with `servers` server ids known and one store node.
     pub fn new(ttl_us: Micros, servers: usize) -> Self {
+        let options = Options {
+            store_nodes: 1,
+            ..Options::default()
+        };
+        Self::with_options(ttl_us, servers, options)
+    }
+
+    /// No sessions yet, with `servers` server ids known.
+    pub fn with_options(ttl_us: Micros, servers: usize, options: Options) -> Self {
+        let nodes = options.store_nodes.max(1) as usize;
         Sessions {
             slots: Vec::new(),
             free: Vec::new(),
             ttl_us,
             wheel: Wheel::new(ttl_us),
             alive_by_server: vec![0; servers],
-            alive_in_store: 0,
+            alive_in_store: vec![0; nodes],
+            alive_in_cookies: 0,
             totals: SessionTotals::default(),
+            aux: options.aux.then(Vec::new),
+            lru: options.max_per_node.map(|limit| Lru {
+                limit,
+                links: Vec::new(),
+                head: vec![NIL; nodes],
+                tail: vec![NIL; nodes],
+            }),
         }
     }
 
-    /// Creates a live session held by `holder`, referenced by a cookie; returns its slot.
+    /// Creates a live session held by `holder`, referenced by a cookie; returns its slot. A
+    /// store node at its `max_sessions` first evicts its least recently used session.
     pub fn create(&mut self, holder: u32, now: Micros) -> u32 {
         // Keeps the wheel's cursor near `now`, so the new deadline fits in the wheel; cheap,
         // because it only empties ticks that have ended.
         self.expire_due(now, false);
+        if let Some(node) = store_node(holder) {
+            self.make_room(node as usize, now);
+        }
         let session = Session {
             last_use_us: now,
             holder,
@@ -107,7 +216,39 @@ impl Sessions {
         self.wheel.insert(slot, now + self.ttl_us);
         *self.alive_count(holder) += 1;
         self.totals.created += 1;
+        if let Some(aux) = &mut self.aux {
+            if aux.len() <= slot as usize {
+                aux.resize(slot as usize + 1, NO_SERVER);
+            }
+            aux[slot as usize] = NO_SERVER;
+        }
+        if let (Some(lru), Some(node)) = (&mut self.lru, store_node(holder)) {
+            lru.push_front(node as usize, slot);
+        }
         slot
+    }
+
+    /// Evicts (or expires, if their time has passed) the least recently used sessions of store
+    /// node `node` until it has room for one more.
+    fn make_room(&mut self, node: usize, now: Micros) {
+        let Some(lru) = &self.lru else {
+            return;
+        };
+        let limit = lru.limit;
+        while self.alive_in_store[node] >= limit {
+            let oldest = self.lru.as_ref().map_or(NIL, |l| l.tail[node]);
+            debug_assert_ne!(oldest, NIL, "a full node has a least recently used session");
+            if oldest == NIL {
+                return;
+            }
+            let s = self.slots[oldest as usize];
+            let state = if s.last_use_us + self.ttl_us <= now {
+                SessionState::Expired
+            } else {
+                SessionState::Evicted
+            };
+            self.end(oldest, state);
+        }
     }
 
     /// Looks up the session in `slot` at `now`, expiring it if its time has passed.
@@ -121,14 +262,85 @@ impl Sessions {
             SessionState::Alive => Lookup::Alive { holder: s.holder },
             SessionState::Expired => Lookup::Gone(AuthFailure::Expired),
             SessionState::Lost => Lookup::Gone(AuthFailure::Lost),
+            SessionState::Evicted => Lookup::Gone(AuthFailure::Evicted),
         }
     }
 
-    /// Marks a live session as used at `now` (sliding expiry).
+    /// Marks a live session as used at `now` (sliding expiry, and the head of its store node's
+    /// LRU order).
     pub fn touch(&mut self, slot: u32, now: Micros) {
         let s = &mut self.slots[slot as usize];
         assert_eq!(s.state, SessionState::Alive, "only a live session is used");
         s.last_use_us = now;
+        if let (Some(lru), Some(node)) = (&mut self.lru, store_node(s.holder)) {
+            lru.unlink(node as usize, slot);
+            lru.push_front(node as usize, slot);
+        }
+    }
+
+    /// Who holds (or last held) the session in `slot`.
+    pub fn holder(&self, slot: u32) -> u32 {
+        self.slots[slot as usize].holder
+    }
+
+    /// The extra server id of the session in `slot` (`NO_SERVER` if none, or not kept).
+    pub fn aux(&self, slot: u32) -> u32 {
+        self.aux
+            .as_ref()
+            .and_then(|a| a.get(slot as usize).copied())
+            .unwrap_or(NO_SERVER)
+    }
+
+    /// Sets the extra server id of the session in `slot` (no effect if the table keeps none).
+    pub fn set_aux(&mut self, slot: u32, server: u32) {
+        if let Some(a) = &mut self.aux {
+            a[slot as usize] = server;
+        }
+    }
+
+    /// Moves the live session in `slot` to `holder` (a backup server taking over).
+    pub fn move_to(&mut self, slot: u32, holder: u32) {
+        let from = self.slots[slot as usize].holder;
+        debug_assert_eq!(self.slots[slot as usize].state, SessionState::Alive);
+        debug_assert!(store_node(from).is_none() && store_node(holder).is_none());
+        *self.alive_count(from) -= 1;
+        *self.alive_count(holder) += 1;
+        self.slots[slot as usize].holder = holder;
+    }
+
+    /// `server_replicated`: server `server` stops. Each live session it held moves to its backup
+    /// if `up(backup)`, else is lost; sessions it backed up lose their backup. Returns the
+    /// sessions lost. Call [`Sessions::advance`] first.
+    pub fn fail_replicated(&mut self, server: u32, up: impl Fn(u32) -> bool) -> u64 {
+        let mut lost = 0;
+        for slot in 0..self.slots.len() as u32 {
+            let s = self.slots[slot as usize];
+            if s.state != SessionState::Alive {
+                continue;
+            }
+            let backup = self.aux(slot);
+            if s.holder == server {
+                if backup != NO_SERVER && backup != server && up(backup) {
+                    self.move_to(slot, backup);
+                } else {
+                    self.end(slot, SessionState::Lost);
+                    lost += 1;
+                }
+                self.set_aux(slot, NO_SERVER);
+            } else if backup == server {
+                self.set_aux(slot, NO_SERVER);
+            }
+        }
+        lost
+    }
+
+    /// Clears every `aux` equal to `server` (its local cache is gone).
+    pub fn forget_server(&mut self, server: u32) {
+        if let Some(a) = &mut self.aux {
+            a.iter_mut()
+                .filter(|x| **x == server)
+                .for_each(|x| *x = NO_SERVER);
+        }
     }
 
     /// The cookie that referred to `slot` is gone (replaced, or its user left).
@@ -190,14 +402,19 @@ impl Sessions {
             .unwrap_or(0)
     }
 
-    /// Live sessions in the store (as of the last `advance`).
+    /// Live sessions in the store, all nodes (as of the last `advance`).
     pub fn alive_in_store(&self) -> u64 {
-        self.alive_in_store
+        self.alive_in_store.iter().sum()
+    }
+
+    /// Live sessions in signed cookies (as of the last `advance`).
+    pub fn alive_in_cookies(&self) -> u64 {
+        self.alive_in_cookies
     }
 
     /// All live sessions (as of the last `advance`).
     pub fn alive(&self) -> u64 {
-        self.alive_by_server.iter().sum::<u64>() + self.alive_in_store
+        self.alive_by_server.iter().sum::<u64>() + self.alive_in_store() + self.alive_in_cookies
     }
 
     /// How sessions were created and ended so far.
@@ -216,9 +433,13 @@ impl Sessions {
         let holder = self.slots[slot as usize].holder;
         self.slots[slot as usize].state = state;
         *self.alive_count(holder) -= 1;
+        if let (Some(lru), Some(node)) = (&mut self.lru, store_node(holder)) {
+            lru.unlink(node as usize, slot);
+        }
         match state {
             SessionState::Expired => self.totals.expired += 1,
             SessionState::Lost => self.totals.lost += 1,
+            SessionState::Evicted => self.totals.evicted += 1,
             SessionState::Alive => unreachable!("end() ends a session"),
         }
     }
@@ -231,8 +452,10 @@ impl Sessions {
     }
 
     fn alive_count(&mut self, holder: u32) -> &mut u64 {
-        if holder == STORE {
-            &mut self.alive_in_store
+        if let Some(node) = store_node(holder) {
+            &mut self.alive_in_store[node as usize]
+        } else if holder == COOKIE {
+            &mut self.alive_in_cookies
         } else {
             &mut self.alive_by_server[holder as usize]
         }
@@ -338,7 +561,8 @@ mod tests {
             SessionTotals {
                 created: 6,
                 expired: 0,
-                lost: 5
+                lost: 5,
+                evicted: 0,
             }
         );
     }

@@ -109,7 +109,33 @@ pub const METRICS: &[Metric] = &[
     ),
     metric("warmup_drift_pct", |r| warmup::drift(r).map(|d| d.pct), 2),
     metric("remapped_pct", remapped_pct, 3),
+    // Appended after `replications` and the intervals in `summary.csv` (see FIRST_METRICS).
+    metric(
+        "failed_auth_evicted",
+        |r| Some(r.summary.counts.failed_evicted as f64),
+        0,
+    ),
+    metric(
+        "sessions_evicted",
+        |r| Some(r.summary.sessions_evicted as f64),
+        0,
+    ),
+    metric(
+        "errors_store_busy",
+        |r| Some(r.summary.counts.errors_store_busy as f64),
+        0,
+    ),
+    metric("cache_hits", |r| Some(r.summary.cache_hits as f64), 0),
+    metric(
+        "session_copies",
+        |r| Some(r.summary.session_copies as f64),
+        0,
+    ),
 ];
+
+/// How many of [`METRICS`] come before `replications` in `summary.csv`; the others were added
+/// later and follow the `_ci95` columns (columns are only ever appended).
+pub const FIRST_METRICS: usize = 27;
 
 /// The metrics whose 95 % confidence half-width `summary.csv` reports as `<name>_ci95`.
 pub const CI_METRICS: &[&str] = &[
@@ -122,8 +148,8 @@ pub const CI_METRICS: &[&str] = &[
     "users_remapped",
 ];
 
-/// Columns of `summary.csv`: `variant`, [`METRICS`], `replications`, the `_ci95` of
-/// [`CI_METRICS`].
+/// Columns of `summary.csv`: `variant`, the first [`FIRST_METRICS`] of [`METRICS`],
+/// `replications`, the `_ci95` of [`CI_METRICS`], then the rest of [`METRICS`].
 pub const SUMMARY_COLUMNS: &[&str] = &[
     "variant",
     "requests",
@@ -161,6 +187,11 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "latency_p99_ms_ci95",
     "imbalance_ci95",
     "users_remapped_ci95",
+    "failed_auth_evicted",
+    "sessions_evicted",
+    "errors_store_busy",
+    "cache_hits",
+    "session_copies",
 ];
 
 /// Columns of `timeseries.csv`.
@@ -278,7 +309,8 @@ pub fn metric_cells(runs: &[RunResult]) -> Vec<MetricCells> {
 fn summary_row(runs: &[RunResult]) -> Vec<String> {
     let cells = metric_cells(runs);
     let mut row = vec![runs[0].variant.clone()];
-    row.extend(cells.iter().map(|c| c.mean.clone()));
+    let (first, later) = cells.split_at(FIRST_METRICS);
+    row.extend(first.iter().map(|c| c.mean.clone()));
     row.push(runs.len().to_string());
     for name in CI_METRICS {
         let cell = cells
@@ -287,6 +319,7 @@ fn summary_row(runs: &[RunResult]) -> Vec<String> {
             .expect("a CI metric is a metric");
         row.push(cell.ci95.clone());
     }
+    row.extend(later.iter().map(|c| c.mean.clone()));
     row
 }
 
@@ -418,13 +451,15 @@ mod tests {
     use crate::metrics::{Counts, EventRow, Summary};
 
     #[test]
-    fn the_summary_columns_are_the_metrics_then_the_intervals() {
+    fn the_summary_columns_are_the_metrics_then_the_intervals_then_later_metrics() {
         let mut expected = vec!["variant"];
-        expected.extend(METRICS.iter().map(|m| m.name));
+        expected.extend(METRICS[..FIRST_METRICS].iter().map(|m| m.name));
         expected.push("replications");
         let ci: Vec<String> = CI_METRICS.iter().map(|m| format!("{m}_ci95")).collect();
         expected.extend(ci.iter().map(String::as_str));
+        expected.extend(METRICS[FIRST_METRICS..].iter().map(|m| m.name));
         assert_eq!(SUMMARY_COLUMNS, expected.as_slice());
+        assert_eq!(METRICS[FIRST_METRICS - 1].name, "remapped_pct");
     }
 
     #[test]
@@ -445,6 +480,7 @@ mod tests {
             errors_server_down: 3,
             errors_queue_full: 2,
             errors_store_down: 1,
+            ..Counts::default()
         };
         let r = RunResult {
             variant: "v".into(),

@@ -28,8 +28,10 @@ pub fn event(e: &TimedEvent) -> String {
         Action::Restart { server } => format!("restart server {server}"),
         Action::AddServers { count } => format!("add {count} server{}", plural(count)),
         Action::RemoveServers { count } => format!("remove {count} server{}", plural(count)),
-        Action::StoreCrash => "store crash".into(),
-        Action::StoreRestart => "store restart".into(),
+        Action::StoreCrash { node: None } => "store crash".into(),
+        Action::StoreRestart { node: None } => "store restart".into(),
+        Action::StoreCrash { node: Some(n) } => format!("store node {n} crash"),
+        Action::StoreRestart { node: Some(n) } => format!("store node {n} restart"),
     };
     format!("{} {what}", clock(e.at_us as f64 / 1e6))
 }
@@ -71,20 +73,57 @@ fn rows(variants: &[&Variant]) -> Vec<Row> {
             s.balancer.virtual_nodes.to_string()
         }));
     }
-    if uses(|s| s.storage == Storage::SharedStore) {
+    if uses(|s| s.storage == Storage::ServerReplicated) {
+        rows.push(("copy to backup", |s| match s.storage {
+            Storage::ServerReplicated => duration(s.session_costs.copy_time_us),
+            _ => "–".into(),
+        }));
+    }
+    if uses(|s| s.storage == Storage::SignedCookie) {
+        rows.push(("cookie check", |s| match s.storage {
+            Storage::SignedCookie => duration(s.session_costs.verify_time_us),
+            _ => "–".into(),
+        }));
+    }
+    if uses(|s| s.storage.uses_store()) {
         rows.extend([
             (
-                "store workers",
-                (|s| store(s, s.store.workers.to_string())) as fn(&Scenario) -> String,
+                "store kind",
+                (|s| store(s, s.store.kind.as_str().into())) as fn(&Scenario) -> String,
             ),
+            ("store nodes × copies", |s| {
+                store(s, format!("{} × {}", s.store.nodes, s.store.replicas))
+            }),
+            ("store workers per node", |s| {
+                store(s, s.store.workers.to_string())
+            }),
             ("store read time (mean)", |s| {
                 store(s, duration(s.store.read_time_us))
             }),
             ("store write time (mean)", |s| {
                 store(s, duration(s.store.write_time_us))
             }),
+            ("store network round trip", |s| {
+                store(s, duration(s.store.network_time_us))
+            }),
             ("store durable", |s| {
                 store(s, if s.store.durable { "yes" } else { "no" }.into())
+            }),
+            ("store sessions per node", |s| {
+                store(
+                    s,
+                    s.store
+                        .max_sessions
+                        .map_or("no limit".into(), |n| n.to_string()),
+                )
+            }),
+            ("store queue per node", |s| {
+                store(
+                    s,
+                    s.store
+                        .queue_limit
+                        .map_or("no limit".into(), |n| n.to_string()),
+                )
             }),
         ]);
     }
@@ -107,11 +146,12 @@ fn rows(variants: &[&Variant]) -> Vec<Row> {
     rows
 }
 
-/// A store setting, or a dash for variants that keep sessions in server memory.
+/// A store setting, or a dash for variants that do not use the store.
 fn store(s: &Scenario, value: String) -> String {
-    match s.storage {
-        Storage::SharedStore => value,
-        Storage::ServerMemory => "–".into(),
+    if s.storage.uses_store() {
+        value
+    } else {
+        "–".into()
     }
 }
 

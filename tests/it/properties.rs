@@ -40,7 +40,14 @@ const POLICIES: [&str; 6] = [
     "hash_mod",
     "consistent_hash",
 ];
-const STORAGES: [&str; 2] = ["server_memory", "shared_store"];
+const STORAGES: [&str; 5] = [
+    "server_memory",
+    "shared_store",
+    "server_replicated",
+    "cached_store",
+    "signed_cookie",
+];
+const STORE_KINDS: [&str; 5] = ["custom", "redis", "memcached", "sql", "nosql"];
 
 /// The world of a scenario, before its events and variants.
 #[derive(Clone, Debug)]
@@ -66,7 +73,11 @@ struct World {
     read_us: u64,
     write_us: u64,
     durable: bool,
+    /// Store kind, nodes, copies, network time (us), sessions per node, queue per node.
+    store_shape: StoreShape,
 }
+
+type StoreShape = (usize, u32, u32, u64, Option<u64>, Option<u32>);
 
 fn world() -> impl Strategy<Value = World> {
     let clock = (0..u64::MAX, 60..300u64, 0..60u64, 1..60u64);
@@ -77,14 +88,23 @@ fn world() -> impl Strategy<Value = World> {
     let users = (1..200u32, 0..120u32, 100..5000u64, 5..900u64);
     let servers = (1..6u32, 1..8u32, 1..50u64, 1..80u64, 0..40u32);
     let balancer = (0..6usize, 1..64u32, 0..10_000u64);
-    let store = (0..2usize, 1..8u32, 50..5000u64, 50..5000u64, any::<bool>());
-    (clock, users, servers, balancer, store).prop_map(
+    let store = (0..5usize, 1..8u32, 50..5000u64, 50..5000u64, any::<bool>());
+    let shape = (
+        0..5usize,
+        1..4u32,
+        1..4u32,
+        0..500u64,
+        proptest::option::weighted(0.3, 1..200u64),
+        proptest::option::weighted(0.3, 0..20u32),
+    );
+    (clock, users, servers, balancer, store, shape).prop_map(
         |(
             (seed, duration_s, warmup_s, bucket_s),
             (visits_x10, requests_x10, think_ms, session_ttl_s),
             (count, workers, service_ms, login_ms, queue_limit),
             (policy, virtual_nodes, detection_ms),
             (storage, store_workers, read_us, write_us, durable),
+            store_shape,
         )| {
             let warmup_s = warmup_s.min(duration_s / 2);
             World {
@@ -109,6 +129,7 @@ fn world() -> impl Strategy<Value = World> {
                 read_us,
                 write_us,
                 durable,
+                store_shape,
             }
         },
     )
@@ -131,7 +152,7 @@ type Set = (
 fn set() -> impl Strategy<Value = Set> {
     (
         proptest::option::of(0..6usize),
-        proptest::option::of(0..2usize),
+        proptest::option::of(0..5usize),
         proptest::option::of(any::<bool>()),
         proptest::option::of(1..3u32),
         proptest::option::of(1..8u32),
@@ -283,6 +304,24 @@ durable = {}
         w.write_us,
         w.durable,
     );
+    let (kind, nodes, replicas, network_us, max_sessions, store_queue) = w.store_shape;
+    // The kind comes first in the table: the fields after it override its preset.
+    text = text.replacen(
+        "[store]\n",
+        &format!("[store]\nkind = \"{}\"\n", STORE_KINDS[kind]),
+        1,
+    );
+    write!(
+        text,
+        "nodes = {nodes}\nreplicas = {replicas}\nnetwork_time = \"{network_us}us\"\n"
+    )
+    .unwrap();
+    if let Some(n) = max_sessions {
+        writeln!(text, "max_sessions = {n}").unwrap();
+    }
+    if let Some(n) = store_queue {
+        writeln!(text, "queue_limit = {n}").unwrap();
+    }
     let fixed = l.autoscale.map(|(min, ..)| min);
     let events = events(w, wishes, fixed);
     // More servers keep crashes and restarts valid, but not what a removal leaves: with 5
@@ -313,7 +352,9 @@ fn events(w: &World, wishes: &[Wish], fixed: Option<u32>) -> Vec<(u64, String)> 
     let mut wishes = wishes.to_vec();
     wishes.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut up: Vec<bool> = vec![true; w.count as usize];
-    let mut store_up = true;
+    let (_, nodes, replicas, ..) = w.store_shape;
+    // Machines up per store node.
+    let mut store: Vec<u32> = vec![replicas; nodes as usize];
     let mut events = Vec::new();
     for (at, kind, pick) in wishes {
         let at_s = ((at * w.duration_s as f64) as u64).min(w.duration_s - 1);
@@ -336,11 +377,12 @@ fn events(w: &World, wishes: &[Wish], fixed: Option<u32>) -> Vec<(u64, String)> 
         if up.len() > 1 && fixed.is_none() {
             possible.push("remove_servers");
         }
-        possible.push(if store_up {
-            "store_crash"
-        } else {
-            "store_restart"
-        });
+        if store.iter().any(|&m| m > 0) {
+            possible.push("store_crash");
+        }
+        if store.iter().any(|&m| m < replicas) {
+            possible.push("store_restart");
+        }
         let action = possible[kind % possible.len()];
         let event = match action {
             "crash" => {
@@ -363,9 +405,29 @@ fn events(w: &World, wishes: &[Wish], fixed: Option<u32>) -> Vec<(u64, String)> 
                 up.truncate(up.len() - count);
                 format!("action = \"remove_servers\"\ncount = {count}")
             }
-            store => {
-                store_up = !store_up;
-                format!("action = \"{store}\"")
+            "store_crash" => {
+                // One machine of a node that has one up, or (every third pick) the whole store.
+                let nodes_up: Vec<usize> = (0..store.len()).filter(|&k| store[k] > 0).collect();
+                if pick % 3 == 0 {
+                    store.iter_mut().for_each(|m| *m = 0);
+                    "action = \"store_crash\"".to_string()
+                } else {
+                    let k = nodes_up[pick as usize % nodes_up.len()];
+                    store[k] -= 1;
+                    format!("action = \"store_crash\"\nnode = {k}")
+                }
+            }
+            _ => {
+                let nodes_down: Vec<usize> =
+                    (0..store.len()).filter(|&k| store[k] < replicas).collect();
+                if pick % 3 == 0 {
+                    store.iter_mut().for_each(|m| *m = replicas);
+                    "action = \"store_restart\"".to_string()
+                } else {
+                    let k = nodes_down[pick as usize % nodes_down.len()];
+                    store[k] += 1;
+                    format!("action = \"store_restart\"\nnode = {k}")
+                }
             }
         };
         events.push((at_s, event));
@@ -516,7 +578,7 @@ fn check_event_rows(sc: &Scenario, r: &RunResult) -> Result<(), String> {
             Action::RemoveServers { count } => {
                 after <= before && before - after <= i64::from(count)
             }
-            Action::StoreCrash | Action::StoreRestart => after == before,
+            Action::StoreCrash { .. } | Action::StoreRestart { .. } => after == before,
         };
         if row.at_us != event.at_us || row.action != event.action.name() || !fits {
             return Err(format!("event {event:?} has the row {row:?}"));
@@ -583,14 +645,30 @@ fn check_latency(l: &Latency, served: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// With sessions in a shared store, no authentication fails because a session is on another
-/// server, and none because it was lost unless a store that is not durable crashed (by a timed
-/// event or at random): a server's crash, failure or removal never logs anybody out.
+/// With sessions in a shared store (cached or not) or in signed cookies, no authentication
+/// fails because a session is on another server, and none because it was lost unless a store
+/// that is not durable crashed (by a timed event or at random): a server's crash, failure or
+/// removal never logs anybody out. Only a store with a memory limit evicts, and only a store node
+/// with a queue limit is ever busy.
 fn check_shared_store(sc: &Scenario, r: &RunResult) -> Result<(), String> {
-    if sc.storage != Storage::SharedStore {
+    let c = &r.summary.counts;
+    let limited = sc.storage.uses_store() && sc.store.max_sessions.is_some();
+    if !limited && (c.failed_evicted != 0 || r.summary.sessions_evicted != 0) {
+        return Err(format!("evictions without a memory limit: {c:?}"));
+    }
+    let busy_possible = sc.storage.uses_store() && sc.store.queue_limit.is_some();
+    if !busy_possible && c.errors_store_busy != 0 {
+        return Err(format!("store busy without a queue limit: {c:?}"));
+    }
+    if !matches!(
+        sc.storage,
+        Storage::SharedStore | Storage::CachedStore | Storage::SignedCookie
+    ) {
         return Ok(());
     }
-    let c = &r.summary.counts;
+    if sc.storage == Storage::SignedCookie && (c.failed_lost != 0 || r.summary.sessions_lost != 0) {
+        return Err(format!("signed cookies lost sessions: {c:?}"));
+    }
     if c.failed_elsewhere != 0 {
         return Err(format!(
             "shared store, yet {} failed authentications elsewhere",
@@ -598,7 +676,10 @@ fn check_shared_store(sc: &Scenario, r: &RunResult) -> Result<(), String> {
         ));
     }
     let store_crashes = sc.failures.store_mtbf_us.is_some()
-        || sc.events.iter().any(|e| e.action == Action::StoreCrash);
+        || sc
+            .events
+            .iter()
+            .any(|e| matches!(e.action, Action::StoreCrash { .. }));
     if c.failed_lost != 0 && (sc.store.durable || !store_crashes) {
         return Err(format!(
             "shared store without a store failure that loses sessions, yet {} failed authentications lost",

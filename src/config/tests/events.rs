@@ -148,7 +148,7 @@ fn event_keys() {
     check_err(
         &with_events(&["at='1m'; action='store_crash'; server=1"]),
         &[
-            "events[0].server: not a key of store_crash events (store_crash takes only `at` and `action`)",
+            "events[0].server: not a key of store_crash events (store_crash takes only `at`, `action` and an optional `node`)",
         ],
     );
     check_err(

@@ -158,7 +158,7 @@ fn unknown_keys_at_every_level() {
     check_err(
         "name='x'\n[[events]]\nat='1m'\naction='crash'\nsever=1",
         &[
-            "t.toml:5:1: events[0].sever: unknown key; allowed: at, action, server, count (did you mean `server`?)",
+            "t.toml:5:1: events[0].sever: unknown key; allowed: at, action, server, count, node (did you mean `server`?)",
         ],
     );
     check_err(
@@ -250,7 +250,7 @@ fn enum_values_list_what_is_allowed() {
         "name='x'\n[sessions]\nstorage = 'redis'",
         &[],
         &[
-            r#"t.toml:3:11: sessions.storage: unknown value "redis"; allowed: server_memory, shared_store"#,
+            r#"t.toml:3:11: sessions.storage: unknown value "redis"; allowed: server_memory, shared_store, server_replicated, cached_store, signed_cookie"#,
         ],
     );
     check_err(

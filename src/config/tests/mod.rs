@@ -97,11 +97,21 @@ fn defaults() {
             detection_delay_us: 5 * S,
         },
         storage: Storage::ServerMemory,
+        session_costs: crate::scenario::SessionCosts {
+            copy_time_us: 200,
+            verify_time_us: 10,
+        },
         store: Store {
+            kind: crate::scenario::StoreKind::Custom,
             workers: 64,
             read_time_us: 500,
             write_time_us: 1000,
+            network_time_us: 0,
             durable: false,
+            nodes: 1,
+            replicas: 1,
+            max_sessions: None,
+            queue_limit: None,
         },
         events: vec![],
         autoscale: None,
@@ -225,10 +235,16 @@ fn every_key() {
     assert_eq!(
         ring.store,
         Store {
+            kind: crate::scenario::StoreKind::Custom,
             workers: 2,
             read_time_us: 250,
             write_time_us: 2000,
-            durable: true
+            network_time_us: 0,
+            durable: true,
+            nodes: 1,
+            replicas: 1,
+            max_sessions: None,
+            queue_limit: None,
         }
     );
     let event = |at_us, action| TimedEvent { at_us, action };
@@ -237,8 +253,8 @@ fn every_key() {
         event(10 * MIN, Action::Crash { server: 1 }),
         event(12 * MIN, Action::Restart { server: 1 }),
         event(15 * MIN, Action::RemoveServers { count: 4 }),
-        event(15 * MIN, Action::StoreCrash),
-        event(16 * MIN, Action::StoreRestart),
+        event(15 * MIN, Action::StoreCrash { node: None }),
+        event(16 * MIN, Action::StoreRestart { node: None }),
     ];
     assert_eq!(ring.events, in_time_order);
     let random = &experiment.variants[1].scenario;
