@@ -116,7 +116,7 @@ impl Engine<'_> {
                         Lookup::Alive { .. }
                     ) =>
             {
-                if self.rec.measuring(self.now) {
+                if self.rec.measuring(user.sent_us) {
                     self.rec.cache_hits += 1;
                 }
                 let work = self.authenticate(u, server);
@@ -347,7 +347,7 @@ impl Engine<'_> {
             }
             self.sessions.set_aux(session, backup);
         }
-        if self.rec.measuring(self.now) {
+        if self.rec.measuring(self.users.get(u).sent_us) {
             self.rec.session_copies += 1;
         }
         match self.servers[backup as usize].admit(COPY, self.now) {

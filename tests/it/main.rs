@@ -6,6 +6,8 @@
 //! - `cli`: the command line's exit codes, messages and files;
 //! - `malformed`: every file of `tests/malformed/` is refused with its key and line;
 //! - `properties`: random valid scenarios keep the program's invariants and are deterministic.
+//! - `living`, `stores`: living clusters, session stores and the other ways to keep state, each
+//!   against a number worked out by hand.
 
 mod cli;
 mod living;
@@ -13,5 +15,6 @@ mod malformed;
 mod properties;
 mod report;
 mod scenarios;
+mod stores;
 mod support;
 mod theory;
