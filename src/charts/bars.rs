@@ -26,7 +26,11 @@ pub fn draw<DB: DrawingBackend>(
     let below_title = title(root, &chart.title)?;
     let body = root.margin(below_title + 8, MARGIN / 2, MARGIN / 2, MARGIN);
     let cells = chart.panels.len() + 1;
-    let cols = if cells > 4 { 3 } else { cells };
+    let cols = match cells {
+        0..=4 => cells,
+        5 | 6 => 3,
+        _ => 4,
+    };
     let rows = cells.div_ceil(cols);
     let areas = body.split_evenly((rows, cols));
     for (bars, area) in chart.panels.iter().zip(&areas) {

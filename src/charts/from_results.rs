@@ -82,8 +82,14 @@ pub fn event_label(e: &EventRow) -> String {
         "restart" => format!("restart s{n}"),
         "add_servers" => format!("+{n} {servers}"),
         "remove_servers" => format!("−{n} {servers}"),
-        "store_crash" => "store down".into(),
-        "store_restart" => "store up".into(),
+        "store_crash" => match e.target {
+            Some(node) => format!("store node {node} down"),
+            None => "store down".into(),
+        },
+        "store_restart" => match e.target {
+            Some(node) => format!("store node {node} up"),
+            None => "store up".into(),
+        },
         other => other.replace('_', " "),
     }
 }
@@ -410,7 +416,7 @@ pub fn summary(results: &[RunResult]) -> BarChart {
     };
     let count = |n: u64| (Some(n as f64), thousands(n));
     let missing = || (None, "–".to_string());
-    BarChart {
+    let mut chart = BarChart {
         name: "summary".into(),
         title: "Summary: the variants over the measured period".into(),
         panels: vec![
@@ -429,12 +435,33 @@ pub fn summary(results: &[RunResult]) -> BarChart {
                     (Some(ms), number(ms))
                 })
             }),
-            panel("imbalance (busiest / mean, 1 = even)", 1.0, false, &|r| {
+            panel("imbalance (max / mean)", 1.0, false, &|r| {
                 r.summary
                     .imbalance
                     .map_or_else(missing, |x| (Some(x), format!("{x:.2}")))
             }),
         ],
         legend: variant_legend(results),
+    };
+    // What keeping sessions cost, for the scenarios where some design pays it.
+    if results
+        .iter()
+        .any(|r| r.summary.store_reads + r.summary.store_writes > 0)
+    {
+        chart
+            .panels
+            .push(panel("store operations per request", 0.0, false, &|r| {
+                let ops = r.summary.store_reads + r.summary.store_writes;
+                let per = ops as f64 / r.summary.sent.max(1) as f64;
+                (Some(per), format!("{per:.2}"))
+            }));
     }
+    if results.iter().any(|r| r.summary.sessions_evicted > 0) {
+        chart
+            .panels
+            .push(panel("sessions evicted", 0.0, true, &|r| {
+                count(r.summary.sessions_evicted)
+            }));
+    }
+    chart
 }

@@ -8,6 +8,7 @@
 //! timed event, every chart (`<figure class="chart">` with a caption that says what to look at),
 //! and the parameters of every variant.
 
+mod causes;
 mod escape;
 mod parameters;
 pub mod what_happened;
@@ -34,6 +35,7 @@ pub fn html(experiment: &Experiment, results: &[RunResult], charts: &[ChartFile]
     let _ = writeln!(page, "<style>\n{STYLE}</style>\n</head>\n<body>");
     page += &header(experiment, results);
     page += &comparison(results);
+    page += &causes::section(results);
     page += &what_happened(results);
     page += &figures(charts);
     page += "<section id=\"parameters\">\n<h2>Scenario parameters</h2>\n";

@@ -121,8 +121,14 @@ pub fn describe(e: &EventRow) -> String {
         "restart" => format!("server {n} came back, empty"),
         "add_servers" => format!("{} joined the tier ({change})", servers(n)),
         "remove_servers" => format!("{} left the tier ({change})", servers(n)),
-        "store_crash" => "the session store went down".into(),
-        "store_restart" => "the session store came back".into(),
+        "store_crash" | "store_failure" => match e.target {
+            Some(node) => format!("a machine of store node {node} went down"),
+            None => "the session store went down".into(),
+        },
+        "store_restart" | "store_repair" => match e.target {
+            Some(node) => format!("a machine of store node {node} came back"),
+            None => "the session store came back".into(),
+        },
         other => format!("event {}", other.replace('_', " ")),
     }
 }

@@ -173,3 +173,55 @@ fn same_seed_gives_byte_identical_files_and_another_seed_other_numbers() {
         "another seed, other numbers"
     );
 }
+
+#[test]
+fn the_store_choices_scenario_shows_copies_durability_and_memory() {
+    let results = results_of("07-store-choices.toml");
+    let redis = variant(&results, "redis");
+    let sql = variant(&results, "sql");
+    let nosql = variant(&results, "nosql");
+    let roomy = variant(&results, "memcached-16mb");
+    let tiny = variant(&results, "memcached-1mb");
+    // One copy in memory: the failed node's third of the sessions is gone.
+    let crash = redis
+        .events
+        .iter()
+        .find(|e| e.action == "store_crash")
+        .unwrap();
+    let share = crash.sessions_lost as f64 / crash.sessions_alive as f64;
+    assert!((share - 1.0 / 3.0).abs() < 0.04, "{share:.3}");
+    assert!(redis.summary.counts.failed_lost > 0);
+    // On disk: nothing lost, but the node does not answer while it is down.
+    assert_eq!(sql.summary.sessions_lost, 0);
+    assert!(sql.summary.counts.errors_store_down > 1_000);
+    // Three copies: nothing lost and nothing noticed.
+    assert_eq!(nosql.summary.sessions_lost, 0);
+    assert_eq!(nosql.summary.counts.errors(), 0);
+    // LRU evicts the sessions of users who left first: harmless until memory is too small for
+    // the users in a visit.
+    assert!(roomy.summary.sessions_evicted > 0);
+    assert_eq!(roomy.summary.counts.failed_evicted, 0);
+    assert!(tiny.summary.counts.failed_evicted > 10_000);
+}
+
+#[test]
+fn the_keeping_state_scenario_loses_sessions_only_in_plain_server_memory() {
+    let results = results_of("08-keeping-state.toml");
+    for r in &results {
+        let lost = r.summary.sessions_lost;
+        match r.variant.as_str() {
+            "server-memory" => assert!(lost > 1_000, "{lost}"),
+            _ => assert_eq!(lost, 0, "{}", r.variant),
+        }
+    }
+    let store = variant(&results, "shared-store");
+    let cached = variant(&results, "cached-store");
+    // The local cache saves almost every read of the shared store.
+    assert!(cached.summary.store_reads * 100 < store.summary.store_reads);
+    assert!(variant(&results, "replicated").summary.session_copies > 100_000);
+    let cookie = variant(&results, "signed-cookie");
+    assert_eq!(
+        cookie.summary.store_reads + cookie.summary.session_copies,
+        0
+    );
+}
