@@ -2,7 +2,7 @@
 //! turned into their domain types, with the rules that tie them to the timed events.
 
 use super::check::{Checker, Least};
-use super::raw::{Field, RawAutoscale, RawEvent, RawFailures, RawValue};
+use super::raw::{Field, RawAutoscale, RawEvent, RawFailures, RawProfile, RawValue};
 use crate::scenario::{Autoscale, Failures, Micros, RatePoint, ScaleIn, US_PER_S};
 use toml::Spanned;
 
@@ -12,20 +12,110 @@ const HOUR: Micros = 60 * MINUTE;
 /// The traffic profile presets, by name.
 pub(super) const PROFILES: [&str; 3] = ["constant", "diurnal", "flash_crowd"];
 
+/// Most points of a `users.profile` list.
+pub(super) const MAX_POINTS: usize = 10_000;
+
 /// `users.profile`: a preset expanded into rate points over the run (`visits_per_s` is the peak
-/// of `diurnal` and the base of `flash_crowd`).
+/// of `diurnal` and the base of `flash_crowd`), or the file's own list of points.
 pub(super) fn profile(
     c: &mut Checker<'_, '_>,
-    field: &Field,
+    field: &Option<Spanned<RawProfile>>,
     visits_per_s: f64,
     duration_us: Micros,
 ) -> Option<Vec<RatePoint>> {
-    let name = c.choice("users.profile", field, "constant", &PROFILES, |p| p)?;
+    let (span, value) = match field {
+        None => return Some(Vec::new()),
+        Some(profile) => (profile.span(), profile.get_ref()),
+    };
+    let value = match value {
+        RawProfile::Points(points) => return profile_points(c, span, points, duration_us),
+        RawProfile::Value(RawValue::Str(name)) => RawValue::Str(name.clone()),
+        RawProfile::Value(other) => {
+            let message = format!(
+                "expected a preset name ({}) or a list of points like \
+                 [{{ at = \"0s\", visits_per_s = 10 }}, {{ at = \"1h\", visits_per_s = 50 }}], got {}",
+                PROFILES.join(", "),
+                other.kind()
+            );
+            c.problem(span, "users.profile", message);
+            return None;
+        }
+    };
+    let field = Some(Spanned::new(span, value));
+    let name = c.choice("users.profile", &field, "constant", &PROFILES, |p| p)?;
     Some(match name {
         "diurnal" => diurnal(visits_per_s, duration_us),
         "flash_crowd" => flash_crowd(visits_per_s, duration_us),
         _ => Vec::new(),
     })
+}
+
+/// The file's own points: each `{ at, visits_per_s }`, in order of time (a step is two points at
+/// the same time), every time before the end of the run.
+fn profile_points(
+    c: &mut Checker<'_, '_>,
+    span: std::ops::Range<usize>,
+    points: &[Spanned<super::raw::RawPoint>],
+    duration_us: Micros,
+) -> Option<Vec<RatePoint>> {
+    if points.is_empty() || points.len() > MAX_POINTS {
+        let message = format!(
+            "a list of points needs 1 to {MAX_POINTS} points, got {}",
+            points.len()
+        );
+        c.problem(span, "users.profile", message);
+        return None;
+    }
+    let mut out = Vec::with_capacity(points.len());
+    let mut ok = true;
+    for (i, point) in points.iter().enumerate() {
+        let place = format!("users.profile[{i}]");
+        let p = point.get_ref();
+        let (Some(at), Some(_)) = (&p.at, &p.visits_per_s) else {
+            let message = "a point needs `at` (a duration) and `visits_per_s` (a number), \
+                           e.g. { at = \"30m\", visits_per_s = 50 }";
+            c.problem(point.span(), place, message);
+            ok = false;
+            continue;
+        };
+        let at_us = c.duration_value(&format!("{place}.at"), at, Least::Zero);
+        let rate = c.number(
+            &format!("{place}.visits_per_s"),
+            &p.visits_per_s,
+            0.0,
+            Least::Zero,
+            super::build::MAX_VISITS_PER_S,
+        );
+        let (Some(at_us), Some(visits_per_s)) = (at_us, rate) else {
+            ok = false;
+            continue;
+        };
+        if at_us >= duration_us {
+            let message = format!(
+                "must be before the end of the run ({}), got {}",
+                super::duration::format_duration(duration_us),
+                super::duration::format_duration(at_us)
+            );
+            c.problem(at.span(), format!("{place}.at"), message);
+            ok = false;
+            continue;
+        }
+        if let Some(prev) = out.last().filter(|p: &&RatePoint| p.at_us > at_us) {
+            let message = format!(
+                "points must be in order of time: {} comes after {}",
+                super::duration::format_duration(at_us),
+                super::duration::format_duration(prev.at_us)
+            );
+            c.problem(at.span(), format!("{place}.at"), message);
+            ok = false;
+            continue;
+        }
+        out.push(RatePoint {
+            at_us,
+            visits_per_s,
+        });
+    }
+    ok.then_some(out)
 }
 
 /// A day of traffic, hour by hour, repeated: lowest (20 % of the peak) at 4:00, peak at 16:00.

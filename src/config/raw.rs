@@ -82,8 +82,8 @@ pub(super) struct RawUsers {
     pub think_time: Field,
     /// Duration string.
     pub session_ttl: Field,
-    /// String: a traffic profile preset.
-    pub profile: Field,
+    /// A traffic profile: a preset's name, or a list of rate points.
+    pub profile: Option<Spanned<RawProfile>>,
 }
 
 /// `[servers]`.
@@ -217,6 +217,90 @@ pub(super) struct RawVariant {
         reason = "accepted here, read from the TOML tree by `overrides`"
     )]
     pub set: Option<IgnoredAny>,
+}
+
+/// `users.profile`: a preset's name, a list of `{ at, visits_per_s }` points, or a value of
+/// another type (reported by the check).
+#[derive(Debug)]
+pub(super) enum RawProfile {
+    /// Any value but an array (a preset's name if it is a string).
+    Value(RawValue),
+    /// An array of point tables.
+    Points(Vec<Spanned<RawPoint>>),
+}
+
+/// One point of a `users.profile` list.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a point like { at = \"30m\", visits_per_s = 50 }"
+)]
+pub(super) struct RawPoint {
+    /// Duration string; required.
+    pub at: Field,
+    /// Number; required.
+    pub visits_per_s: Field,
+}
+
+impl<'de> Deserialize<'de> for RawProfile {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawProfileVisitor)
+    }
+}
+
+/// Reads a profile: an array as points, anything else as a plain value.
+struct RawProfileVisitor;
+
+impl<'de> Visitor<'de> for RawProfileVisitor {
+    type Value = RawProfile;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a profile name or a list of points")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawProfile, E> {
+        RawValueVisitor.visit_bool(v).map(RawProfile::Value)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawProfile, E> {
+        RawValueVisitor.visit_i64(v).map(RawProfile::Value)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawProfile, E> {
+        RawValueVisitor.visit_u64(v).map(RawProfile::Value)
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawProfile, E> {
+        RawValueVisitor.visit_i128(v).map(RawProfile::Value)
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawProfile, E> {
+        RawValueVisitor.visit_u128(v).map(RawProfile::Value)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawProfile, E> {
+        RawValueVisitor.visit_f64(v).map(RawProfile::Value)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawProfile, E> {
+        RawValueVisitor.visit_str(v).map(RawProfile::Value)
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<RawProfile, E> {
+        RawValueVisitor.visit_string(v).map(RawProfile::Value)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<RawProfile, A::Error> {
+        let mut points = Vec::new();
+        while let Some(point) = items.next_element()? {
+            points.push(point);
+        }
+        Ok(RawProfile::Points(points))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, entries: A) -> Result<RawProfile, A::Error> {
+        RawValueVisitor.visit_map(entries).map(RawProfile::Value)
+    }
 }
 
 /// One TOML value, whatever its type; checked later against the type its key expects.

@@ -128,3 +128,41 @@ fn servers_fail_about_as_often_as_their_mtbf_says() {
     );
     assert!(r.audit.is_empty(), "{:?}", r.audit);
 }
+
+#[test]
+fn a_profile_of_points_brings_the_visits_its_integral_says() {
+    // 5 visits/s for 30 min, a step to 20 visits/s, a linear ramp down to 0 at 1 h, then none:
+    // 5 * 1,800 + 20 * 1,800 / 2 = 27,000 visits (Poisson sd ~ 164). A variant sets its own
+    // list: 10 visits/s for the first hour only, 36,000 visits.
+    let text = r#"
+        name = "points"
+        duration = "90m"
+        warmup = "0s"
+        bucket = "15m"
+        [users]
+        requests_per_visit = 0
+        profile = [
+            { at = "0s", visits_per_s = 5 },
+            { at = "30m", visits_per_s = 5 },
+            { at = "30m", visits_per_s = 20 },
+            { at = "1h", visits_per_s = 0 },
+        ]
+        [[variants]]
+        name = "ramp"
+        [[variants]]
+        name = "flat"
+        set = { "users.profile" = [{ at = "0s", visits_per_s = 10 }, { at = "1h", visits_per_s = 10 }, { at = "1h", visits_per_s = 0 }] }
+    "#;
+    let ramp = run(text, Some("ramp"));
+    let logins = ramp.summary.counts.logins as f64;
+    assert!((logins - 27_000.0).abs() < 700.0, "{logins} visits");
+    // Quarter-hours: 4,500 and 4,500 at 5/s; the ramp's first quarter (20 -> 10 visits/s) brings
+    // 15 * 900 = 13,500 and its second (10 -> 0) 4,500; nothing in the last half hour.
+    let per_bucket: Vec<u64> = ramp.buckets.iter().map(|b| b.counts.ended()).collect();
+    assert_eq!(per_bucket[4..], [0, 0], "{per_bucket:?}");
+    let third = per_bucket[2] as f64;
+    assert!((third - 13_500.0).abs() < 500.0, "{per_bucket:?}");
+    let flat = run(text, Some("flat"));
+    let logins = flat.summary.counts.logins as f64;
+    assert!((logins - 36_000.0).abs() < 800.0, "{logins} visits");
+}

@@ -192,7 +192,7 @@ fn living() -> impl Strategy<Value = Living> {
         0..60u64,
     );
     (
-        proptest::option::weighted(0.3, 0..3usize),
+        proptest::option::weighted(0.3, 0..4usize),
         failures,
         store_failures,
         proptest::option::weighted(0.3, autoscale),
@@ -215,7 +215,22 @@ fn scenario_text() -> impl Strategy<Value = String> {
         }
         let mut text = write_scenario(&world, &living, &wishes, &sets);
         if let Some(p) = living.profile {
-            let profile = format!("profile = \"{}\"\n[servers]\n", PROFILES[p]);
+            let profile = match PROFILES.get(p) {
+                Some(name) => format!("profile = \"{name}\"\n[servers]\n"),
+                // A list of points: a step up at a third of the run, a ramp to zero at two
+                // thirds.
+                None => {
+                    let (third, rate) = (world.duration_s / 3, world.visits_per_s);
+                    format!(
+                        "profile = [{{ at = \"0s\", visits_per_s = {rate:?} }}, \
+                         {{ at = \"{third}s\", visits_per_s = {rate:?} }}, \
+                         {{ at = \"{third}s\", visits_per_s = {:?} }}, \
+                         {{ at = \"{}s\", visits_per_s = 0 }}]\n[servers]\n",
+                        rate * 2.0,
+                        2 * third
+                    )
+                }
+            };
             text = text.replacen("[servers]\n", &profile, 1);
         }
         text.push_str(&write_living(&living));
