@@ -178,3 +178,12 @@ pub enum SessionState {
     /// Evicted by its store node to make room for a newer session.
     Evicted,
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn events_stay_small() {
+        // The pending-event set holds millions of these: keep them at 16 bytes.
+        assert!(std::mem::size_of::<super::Event>() <= 16);
+    }
+}
