@@ -144,14 +144,11 @@ pub fn run(cli: Cli) -> Result<()> {
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path, sets: &[String], seed: Option<u64>) -> Result<Experiment> {
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| BadInput(format!("cannot read scenario {}: {e}", path.display())))?;
-    Ok(config::parse(
-        &path.display().to_string(),
-        &text,
-        sets,
-        seed,
-    )?)
+    let source = path.display().to_string();
+    let text = config::decode(&source, &bytes)?;
+    Ok(config::parse(&source, text, sets, seed)?)
 }
 
 /// The variants to run: all, or those named (in file order); an unknown name is bad input.

@@ -357,3 +357,14 @@ fn replications_are_identical_with_one_thread_and_with_two() {
         "a row per replication and variant"
     );
 }
+
+#[test]
+fn a_file_not_saved_as_utf8_is_named_with_its_line_and_column() {
+    let dir = scratch_dir("latin1");
+    let path = dir.join("latin1.toml");
+    std::fs::write(&path, b"name = \"shop\"\ntitle = \"caf\xe9\"\n").unwrap();
+    let path = path.display().to_string();
+    Cli::new(&["check", &path])
+        .expect_code(2)
+        .stderr_has(&["latin1.toml:2:13", "byte 0xe9 is not UTF-8"]);
+}

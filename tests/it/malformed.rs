@@ -10,9 +10,7 @@
 //! ```
 //!
 //! The key is what the message names after `FILE:LINE:COLUMN:` (`invalid TOML` for a syntax
-//! error). A file that the command line cannot place yet (one that is not UTF-8, which it reads
-//! with `read_to_string`) says so with `# cli-unplaced:`; its lines are checked through
-//! `tiersim::config::decode`, and the binary only has to name the file and say `says`.
+//! error; `invalid UTF-8` for a file not saved as UTF-8).
 
 use crate::support::{Cli, scratch_dir};
 use std::path::Path;
@@ -25,8 +23,6 @@ struct Case {
     expects: Vec<(String, usize)>,
     /// Text that messages must contain.
     says: Vec<String>,
-    /// Whether the command line cannot place its mistakes yet.
-    cli_unplaced: bool,
 }
 
 /// The malformed files, sorted, with their headers read.
@@ -54,7 +50,6 @@ fn header(path: &str, bytes: &[u8]) -> Case {
         path: path.to_string(),
         expects: Vec::new(),
         says: Vec::new(),
-        cli_unplaced: false,
     };
     for line in text.lines().take_while(|line| line.starts_with('#')) {
         if let Some(expect) = line.strip_prefix("# expect: ") {
@@ -67,8 +62,6 @@ fn header(path: &str, bytes: &[u8]) -> Case {
             case.expects.push((key.to_string(), at));
         } else if let Some(says) = line.strip_prefix("# says: ") {
             case.says.push(says.to_string());
-        } else if line.starts_with("# cli-unplaced:") {
-            case.cli_unplaced = true;
         }
     }
     assert!(
@@ -124,33 +117,13 @@ fn every_malformed_file_is_refused_with_its_key_and_line() {
         let check = Cli::new(&["check", &case.path]).expect_code(2);
         for (command, stderr) in [("run", &run.stderr), ("check", &check.stderr)] {
             let mut problems = unsaid(case, stderr);
-            if case.cli_unplaced {
-                problems.extend(unnamed(case, &decoded(case)));
-                if !stderr.contains(&case.path) {
-                    problems.push("the message does not name the file".to_string());
-                }
-            } else {
-                problems.extend(unnamed(case, stderr));
-            }
+            problems.extend(unnamed(case, stderr));
             for problem in problems {
                 failures.push(format!("{} ({command}): {problem}\n{stderr}", case.path));
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-/// The problems `tiersim::config` finds in a file: decoding, then parsing.
-fn decoded(case: &Case) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(&case.path);
-    let bytes = std::fs::read(path).unwrap();
-    match tiersim::config::decode(&case.path, &bytes) {
-        Ok(text) => match tiersim::config::parse(&case.path, text, &[], None) {
-            Ok(_) => String::new(),
-            Err(error) => error.to_string(),
-        },
-        Err(error) => error.to_string(),
-    }
 }
 
 #[test]
