@@ -1,6 +1,7 @@
 //! `tiersim sweep`: one scenario over a grid of parameter values, every point × variant ×
-//! replication in parallel; writes `sweep.csv` and one chart per main metric
-//! (`sweep-<metric>.png/.svg`, unless `--no-charts`) into the scenario's output folder.
+//! replication in parallel; writes `sweep.csv`, one chart per main metric
+//! (`sweep-<metric>.png/.svg`) and `sweep-report.html` (unless `--no-charts`) into the scenario's
+//! output folder.
 
 use super::progress::Progress;
 use super::run::{INTERRUPTED, check_books, guard};
@@ -64,14 +65,19 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         bytes: sweep::csv(&params, &points, &results),
     }];
     if !args.no_charts {
+        let mut charts = Vec::new();
         for chart in crate::charts::from_sweep::charts(&params, &points, &results) {
-            for file in crate::charts::render(&chart)? {
-                out_files.push(files::OutputFile {
-                    name: file.name,
-                    bytes: file.bytes,
-                });
-            }
+            charts.extend(crate::charts::render(&chart)?);
         }
+        let page = crate::report::sweep::html(&experiments[0], &params, &points, &results, &charts);
+        out_files.extend(charts.into_iter().map(|file| files::OutputFile {
+            name: file.name,
+            bytes: file.bytes,
+        }));
+        out_files.push(files::OutputFile {
+            name: "sweep-report.html".into(),
+            bytes: page.into_bytes(),
+        });
     }
     let name = &experiments[0].name;
     let folder = files::write_into(&args.common.out, name, &out_files)?;
@@ -87,8 +93,8 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         if out_files.len() > 1 {
             writeln!(
                 out,
-                "wrote {} charts (sweep-<metric>.png/.svg) into {}",
-                (out_files.len() - 1) / 2,
+                "wrote {} charts (sweep-<metric>.png/.svg) and sweep-report.html into {}",
+                (out_files.len() - 2) / 2,
                 folder.display()
             )?;
         }

@@ -11,6 +11,7 @@
 mod causes;
 mod escape;
 mod parameters;
+pub mod sweep;
 pub mod what_happened;
 
 pub use escape::html as escape;
@@ -27,36 +28,66 @@ const STYLE: &str = include_str!("style.css");
 
 /// The whole page.
 pub fn html(experiment: &Experiment, results: &[RunResult], charts: &[ChartFile]) -> String {
-    let mut page =
-        String::with_capacity(64 * 1024 + charts.iter().map(|c| c.bytes.len()).sum::<usize>());
-    page += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-    page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    let _ = writeln!(page, "<title>{}</title>", escape(&experiment.title));
-    let _ = writeln!(page, "<style>\n{STYLE}</style>\n</head>\n<body>");
+    let extra: usize = charts.iter().map(|c| c.bytes.len()).sum();
+    let mut page = open_page(&experiment.title, extra);
     page += &header(experiment, results);
     page += &comparison(results);
     page += &causes::section(results);
     page += &what_happened(results);
     page += &figures(charts);
-    page += "<section id=\"parameters\">\n<h2>Scenario parameters</h2>\n";
-    page +=
-        "<p class=\"note\">One column per variant; highlighted rows differ between variants.</p>\n";
     // The variants that ran (a run may select some with `--variant`), in file order.
     let ran: Vec<&crate::scenario::Variant> = experiment
         .variants
         .iter()
         .filter(|v| results.iter().any(|r| r.variant == v.name))
         .collect();
-    page += &parameters::table(&ran);
-    page += "</section>\n";
-    let _ = writeln!(
-        page,
-        "<footer>Made with tiersim {} from the scenario <code>{}</code>. Charts use DejaVu Sans \
-         (Bitstream Vera licence).</footer>\n</body>\n</html>",
-        env!("CARGO_PKG_VERSION"),
-        escape(&experiment.name)
-    );
+    page += &parameters_section(&ran);
+    page += &close_page(&experiment.name);
     page
+}
+
+/// The start of a page: the document head with the inline style sheet, and `<body>`.
+/// `extra` is the size of what will follow (to allocate once).
+fn open_page(title: &str, extra: usize) -> String {
+    let mut page = String::with_capacity(64 * 1024 + extra);
+    page += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+    let _ = writeln!(page, "<title>{}</title>", escape(title));
+    let _ = writeln!(page, "<style>\n{STYLE}</style>\n</head>\n<body>");
+    page
+}
+
+/// The "Scenario parameters" section for `variants`.
+fn parameters_section(variants: &[&crate::scenario::Variant]) -> String {
+    let mut out = String::from("<section id=\"parameters\">\n<h2>Scenario parameters</h2>\n");
+    out +=
+        "<p class=\"note\">One column per variant; highlighted rows differ between variants.</p>\n";
+    out += &parameters::table(variants);
+    out += "</section>\n";
+    out
+}
+
+/// The end of a page: the footer naming the scenario, and the closing tags.
+fn close_page(name: &str) -> String {
+    format!(
+        "<footer>Made with tiersim {} from the scenario <code>{}</code>. Charts use DejaVu Sans \
+         (Bitstream Vera licence).</footer>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION"),
+        escape(name)
+    )
+}
+
+/// The lesson: the scenario's description, one paragraph per blank-line-separated block.
+fn lesson(description: &str) -> String {
+    let mut out = String::from("<section class=\"lesson\" id=\"lesson\">\n<h2>The lesson</h2>\n");
+    for paragraph in description.split("\n\n") {
+        let text = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !text.is_empty() {
+            let _ = writeln!(out, "<p>{}</p>", escape(&text));
+        }
+    }
+    out += "</section>\n";
+    out
 }
 
 fn header(experiment: &Experiment, results: &[RunResult]) -> String {
@@ -80,19 +111,13 @@ fn header(experiment: &Experiment, results: &[RunResult]) -> String {
             variants.join(", ")
         );
     }
-    out += "</header>\n<section class=\"lesson\" id=\"lesson\">\n<h2>The lesson</h2>\n";
-    for paragraph in experiment.description.split("\n\n") {
-        let text = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
-        if !text.is_empty() {
-            let _ = writeln!(out, "<p>{}</p>", escape(&text));
-        }
-    }
-    out += "</section>\n";
+    out += "</header>\n";
+    out += &lesson(&experiment.description);
     out
 }
 
 /// A variant's name with its colour, as in the charts.
-fn variant_cell(index: usize, name: &str) -> String {
+pub(crate) fn variant_cell(index: usize, name: &str) -> String {
     let c = palette::variant(index);
     format!(
         "<span class=\"swatch\" style=\"background:#{:02x}{:02x}{:02x}\"></span>{}",
@@ -178,6 +203,18 @@ pub fn caption(stem: &str) -> String {
              in again."
         );
     }
+    if let Some(metric) = stem.strip_prefix("sweep-") {
+        let label = crate::charts::from_sweep::SWEEP_METRICS
+            .iter()
+            .find(|(name, _)| *name == metric)
+            .map_or(metric, |(_, label)| label);
+        return format!(
+            "{} against the swept parameter, one line per variant, with its 95 % \
+             confidence band when there are replications: look at how each design's cost grows \
+             with the parameter, and where the lines part.",
+            capitalised(label)
+        );
+    }
     match stem {
         "summary" => {
             "The whole measured period, one panel per metric with its own scale, one bar per \
@@ -197,8 +234,16 @@ pub fn caption(stem: &str) -> String {
     }
 }
 
+/// `s` with its first letter in upper case.
+pub(crate) fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().collect::<String>() + chars.as_str()
+    })
+}
+
 /// Every SVG chart as a figure, the summary first.
-fn figures(charts: &[ChartFile]) -> String {
+pub(crate) fn figures(charts: &[ChartFile]) -> String {
     let svgs: Vec<(&str, &ChartFile)> = charts
         .iter()
         .filter_map(|c| c.name.strip_suffix(".svg").map(|stem| (stem, c)))

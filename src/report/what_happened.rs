@@ -5,6 +5,7 @@
 //! buckets that start within two minutes of the event (or before the next event, if that comes
 //! sooner), and for changes of membership the users moved to another server.
 
+use super::capitalised;
 use crate::charts::format::{clock, percent, span, thousands};
 use crate::metrics::{EventRow, RunResult};
 use crate::scenario::Micros;
@@ -208,13 +209,6 @@ fn users(n: u64) -> String {
     } else {
         format!("{} users", thousands(n))
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_uppercase().collect::<String>() + chars.as_str()
-    })
 }
 
 /// For a scenario without timed events: what each variant's design cost over the whole run.

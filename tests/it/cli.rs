@@ -286,6 +286,19 @@ fn a_sweep_row_matches_a_single_run_at_the_same_point() {
     .in_dir(&dir)
     .expect_code(0);
     let swept = std::fs::read_to_string(dir.join("output/tiny/sweep.csv")).unwrap();
+    // With charts on, the sweep also hands out its page, which embeds every chart it drew.
+    let page = std::fs::read_to_string(dir.join("output/tiny/sweep-report.html")).unwrap();
+    let charts = std::fs::read_dir(dir.join("output/tiny"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("sweep-") && name.ends_with(".svg")
+        })
+        .count();
+    assert!(charts > 0);
+    assert_eq!(page.matches("<figure class=\"chart\"").count(), charts);
+    assert!(page.contains("<table id=\"sweep\">"));
     let single = std::fs::read_to_string(dir.join("single/tiny/summary.csv")).unwrap();
     let mut lines = single.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
