@@ -20,10 +20,44 @@ fn variant<'a>(results: &'a [RunResult], name: &str) -> &'a RunResult {
         .expect("variant exists")
 }
 
+/// The pinned digests of the shipped scenarios' CSV files (`tests/digests.txt`).
+const DIGESTS: &str = "tests/digests.txt";
+
+/// `<scenario file>/<csv file> <sha256>` for each CSV file of one run of `path`, as `tiersim
+/// run` writes them.
+fn digests_of(path: &Path, results: &[RunResult]) -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let text = std::fs::read_to_string(path).unwrap();
+    let experiment = tiersim::config::parse("x.toml", &text, &[], None).unwrap();
+    let seed = experiment.variants[0].scenario.seed;
+    let runs = tiersim::runner::Runs {
+        seeds: vec![seed],
+        by_replication: vec![results.to_vec()],
+    };
+    let file = path.file_name().unwrap().to_string_lossy();
+    tiersim::cli::csv_files(&runs)
+        .iter()
+        .map(|f| {
+            let hash: String = Sha256::digest(&f.bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("{file}/{} {hash}", f.name)
+        })
+        .collect()
+}
+
+/// Every shipped scenario keeps its books, and its CSV files are those pinned in
+/// `tests/digests.txt`: an optimisation must not change any output. A change of model or format
+/// that changes them on purpose regenerates the file with `TIERSIM_UPDATE_DIGESTS=1 cargo test
+/// --test it every_shipped_scenario` and says why in its commit message.
 #[test]
 fn every_shipped_scenario_keeps_its_books() {
+    let mut digests = Vec::new();
     for path in shipped_scenarios() {
-        for r in run_file(&path) {
+        let results = run_file(&path);
+        digests.extend(digests_of(&path, &results));
+        for r in results {
             let s = &r.summary;
             let c = &s.counts;
             let at = format!("{} / {}", path.display(), r.variant);
@@ -59,6 +93,24 @@ fn every_shipped_scenario_keeps_its_books() {
             );
         }
     }
+    let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIGESTS);
+    let text = digests.join("\n") + "\n";
+    if std::env::var_os("TIERSIM_UPDATE_DIGESTS").is_some() {
+        std::fs::write(&pinned, &text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&pinned).unwrap_or_default();
+    let changed: Vec<String> = digests
+        .iter()
+        .filter(|d| !expected.lines().any(|line| line == d.as_str()))
+        .cloned()
+        .collect();
+    assert!(
+        changed.is_empty() && expected == text,
+        "outputs of shipped scenarios differ from {DIGESTS} (an optimisation must not change \
+         them; a deliberate change regenerates it with TIERSIM_UPDATE_DIGESTS=1 and gives the \
+         reason in its commit message):\n{}",
+        changed.join("\n")
+    );
 }
 
 #[test]
