@@ -207,7 +207,7 @@ impl<'a> Engine<'a> {
 
     /// The earliest source, by (time, source order). The final bucket boundary is at `duration`,
     /// so nothing at or after `duration` other than it ever runs.
-    fn next(&self) -> (Micros, Next) {
+    fn next(&mut self) -> (Micros, Next) {
         let mut best = (self.next_tick_us, Next::Tick);
         let timed = self.sc.events.get(self.next_timed).map(|e| e.at_us);
         if let Some(t) = timed.filter(|&t| t < best.0) {
