@@ -207,6 +207,8 @@ pub struct RunResult {
     pub events: Vec<EventRow>,
     /// Events the engine processed (for `--stats`).
     pub events_processed: u64,
+    /// Requests the engine simulated, warm-up included (for `--stats`).
+    pub requests_simulated: u64,
     /// Invariants of the program that this run broke (empty unless tiersim has a bug).
     pub audit: Vec<String>,
 }

@@ -196,17 +196,21 @@ pub fn csv_files(runs: &Runs) -> Vec<files::OutputFile> {
     ]
 }
 
-/// `stats: variant=<v> events=<n> wall_s=<x> events_per_s=<y> requests=<r> requests_per_s=<z>`.
+/// `stats: variant=<v> events=<n> wall_s=<x> events_per_s=<y> requests=<r> requests_per_s=<z>
+/// requests_simulated=<a> simulated_per_s=<b>`: `requests` are those counted (sent after
+/// warm-up), `requests_simulated` every request the engine simulated, warm-up included.
 pub(crate) fn stats_line(result: &RunResult, wall_s: f64) -> String {
     let s = &result.summary;
     let requests = s.sent;
     let per_s = |n: u64| if wall_s > 0.0 { n as f64 / wall_s } else { 0.0 };
     format!(
-        "stats: variant={} events={} wall_s={wall_s:.3} events_per_s={:.0} requests={requests} requests_per_s={:.0}",
+        "stats: variant={} events={} wall_s={wall_s:.3} events_per_s={:.0} requests={requests} requests_per_s={:.0} requests_simulated={} simulated_per_s={:.0}",
         result.variant,
         result.events_processed,
         per_s(result.events_processed),
         per_s(requests),
+        result.requests_simulated,
+        per_s(result.requests_simulated),
     )
 }
 

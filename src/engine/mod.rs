@@ -292,6 +292,7 @@ impl<'a> Engine<'a> {
         result.variant = variant.to_string();
         result.events = std::mem::take(&mut self.event_rows);
         result.events_processed = self.events_processed;
+        result.requests_simulated = self.next_request;
         result.audit = self.audit(&result);
         result
     }
