@@ -8,7 +8,7 @@
 use super::{BadInput, Interrupted, ScenarioArgs, csv_files, load, select};
 use crate::live::{self, StoreChoice};
 use crate::metrics::RunResult;
-use crate::output::{files, table};
+use crate::output::{csv, files, table};
 use crate::runner::{self, Runs};
 use crate::scenario::{Experiment, Variant};
 use anyhow::Result;
@@ -201,7 +201,7 @@ fn ms(us: Option<u64>) -> Option<f64> {
 const METRICS: [Metric; 5] = [
     Metric {
         name: "failed auth %",
-        value: |r| pct(r.summary.counts.failed_auth(), r.summary.counts.ended()),
+        value: |r| pct(r.summary.counts.failed_auth(), csv::auth_requests(r)),
         tolerance: |_, _| 3.0,
         why: "sampling noise and a few requests shifted across events by scheduling jitter",
     },

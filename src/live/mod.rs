@@ -175,13 +175,6 @@ impl Clock {
 /// Why the live mode cannot run this variant at this time scale, naming the key (or `None`).
 pub fn refuse(name: &str, sc: &Scenario, time_scale: f64) -> Option<String> {
     let v = format!("variant {name}");
-    let wall_s = sc.duration_us as f64 / 1e6 / time_scale;
-    if wall_s > MAX_WALL_S {
-        return Some(format!(
-            "{v}: `duration` at --time-scale {time_scale} takes {wall_s:.0} s of wall time, above \
-             the live mode's limit of {MAX_WALL_S:.0} s; raise --time-scale or shorten `duration`"
-        ));
-    }
     if sc.autoscale.is_some() {
         return Some(format!(
             "{v}: `autoscale` is not supported by the live mode"
@@ -209,6 +202,13 @@ pub fn refuse(name: &str, sc: &Scenario, time_scale: f64) -> Option<String> {
             "{v}: `sessions.storage` = \"{}\" is not supported by the live mode (server_memory \
              and shared_store are)",
             sc.storage.as_str()
+        ));
+    }
+    let wall_s = sc.duration_us as f64 / 1e6 / time_scale;
+    if wall_s > MAX_WALL_S {
+        return Some(format!(
+            "{v}: `duration` at --time-scale {time_scale} takes {wall_s:.0} s of wall time, above \
+             the live mode's limit of {MAX_WALL_S:.0} s; raise --time-scale or shorten `duration`"
         ));
     }
     if sc.servers.count > MAX_SERVERS {

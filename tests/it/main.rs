@@ -8,6 +8,7 @@
 //! - `properties`: random valid scenarios keep the program's invariants and are deterministic.
 
 mod cli;
+mod live;
 mod living;
 mod malformed;
 mod properties;
