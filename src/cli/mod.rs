@@ -4,6 +4,7 @@
 //! [`BadInput`] or `config::ConfigError`, which `main` turns into exit status 2; anything else is
 //! status 1. Standard output gets the results; standard error gets progress and diagnostics.
 
+mod live;
 mod progress;
 mod run;
 mod sweep;
@@ -48,6 +49,11 @@ pub enum Command {
     Check(CheckArgs),
     /// List the scenarios of a folder with their titles.
     List(ListArgs),
+    /// Run a scenario on a real cluster on this machine (HTTP servers, balancer, session store,
+    /// load generator, all on 127.0.0.1) and write `<out>/<name>-live/`.
+    Live(live::LiveArgs),
+    /// Run a scenario in the simulator and on the live cluster and compare the key metrics.
+    Validate(live::ValidateArgs),
 }
 
 /// What `run` and `sweep` share: the scenario, where to write, and what to change in it.
@@ -139,6 +145,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sweep(args) => sweep::run(&args),
         Command::Check(args) => check(&args),
         Command::List(args) => list(&args),
+        Command::Live(args) => live::run(&args),
+        Command::Validate(args) => live::validate(&args),
     }
 }
 

@@ -96,7 +96,7 @@ pub(super) fn check_books(runs: &runner::Runs) -> Result<()> {
 }
 
 /// The charts (PNG and SVG) and the self-contained `report.html` of a run's first replication.
-fn teaching_files(
+pub(super) fn teaching_files(
     experiment: &Experiment,
     results: &[RunResult],
 ) -> Result<Vec<files::OutputFile>> {

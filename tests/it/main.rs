@@ -4,12 +4,14 @@
 //!   remapping, Little's law, what a crash costs);
 //! - `scenarios`: every shipped scenario runs, keeps its books and is deterministic;
 //! - `cli`: the command line's exit codes, messages and files;
+//! - `live`: the live cluster on loopback (why-sticky, a crash with the embedded store and Redis);
 //! - `malformed`: every file of `tests/malformed/` is refused with its key and line;
 //! - `properties`: random valid scenarios keep the program's invariants and are deterministic.
 //! - `living`, `stores`: living clusters, session stores and the other ways to keep state, each
 //!   against a number worked out by hand.
 
 mod cli;
+mod live;
 mod living;
 mod malformed;
 mod properties;

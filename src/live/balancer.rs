@@ -1,0 +1,226 @@
+//! The live balancer: a reverse proxy on a loopback port with every routing policy of the model.
+//!
+//! Routing reuses the model's own `model::balancer::Balancer` (random, round robin, least
+//! connections, sticky, hash mod, consistent hash), fed with live facts: the user id in the
+//! `x-user` header (what `hash_mod` and `consistent_hash` hash), the affinity cookie `lb` (which
+//! `sticky` reads, and sets when it places a user), and the requests in flight at each server
+//! (`least_connections`). Health is real: an HTTP probe of `GET /health` every quarter of
+//! `detection_delay`; four failures in a row take a server out of rotation (so detection takes
+//! between 3/4 and all of `detection_delay`), one success puts it back. A request routed to a
+//! server that does not answer gets 502 (`x-cause: server_down`), as in the model.
+//!
+//! Leaves out: retries, connection limits, and the model's instant rejoin at a restart (here
+//! the next successful probe brings the server back).
+
+use super::Cluster;
+use super::server::cookie;
+use crate::model::balancer::{Balancer as Routing, NOT_PINNED};
+use crate::rng::{self, Stream};
+use anyhow::Result;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+struct State {
+    routing: Mutex<Routing>,
+    backends: Vec<SocketAddr>,
+    in_flight: Vec<AtomicU32>,
+    pools: Vec<Mutex<Vec<SendRequest<Empty<Bytes>>>>>,
+}
+
+/// The running balancer.
+pub struct Balancer {
+    addr: SocketAddr,
+    state: Arc<State>,
+    _tasks: JoinSet<()>,
+}
+
+impl Balancer {
+    /// Starts the balancer in front of `backends` (all in rotation at first).
+    pub async fn start(cluster: Arc<Cluster>, backends: Vec<SocketAddr>) -> Result<Self> {
+        let c = &cluster.config;
+        let n = backends.len();
+        let routing = Routing::new(
+            c.policy,
+            c.virtual_nodes,
+            n as u32,
+            rng::stream(c.seed, Stream::Routing),
+        );
+        let state = Arc::new(State {
+            routing: Mutex::new(routing),
+            backends,
+            in_flight: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            pools: (0..n).map(|_| Mutex::new(Vec::new())).collect(),
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mut tasks = JoinSet::new();
+        let s = state.clone();
+        tasks.spawn(async move {
+            let mut conns = JoinSet::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                while conns.try_join_next().is_some() {}
+                let s = s.clone();
+                conns.spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let s = s.clone();
+                        async move { Ok::<_, std::convert::Infallible>(proxy(&s, req).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        let interval = c
+            .wall(c.detection_delay_us / 4)
+            .max(Duration::from_millis(5));
+        let s = state.clone();
+        tasks.spawn(async move { health_checks(s, interval).await });
+        Ok(Balancer {
+            addr,
+            state,
+            _tasks: tasks,
+        })
+    }
+
+    /// Its address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Servers in rotation now.
+    pub fn rotation(&self) -> Vec<u32> {
+        self.state
+            .routing
+            .lock()
+            .expect("routing lock")
+            .rotation()
+            .to_vec()
+    }
+}
+
+async fn health_checks(state: Arc<State>, interval: Duration) {
+    let mut failures = vec![0u32; state.backends.len()];
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for (s, addr) in state.backends.iter().enumerate() {
+            let ok = tokio::time::timeout(interval.max(Duration::from_millis(100)), probe(*addr))
+                .await
+                .is_ok_and(|r| r.unwrap_or(false));
+            let mut routing = state.routing.lock().expect("routing lock");
+            if ok {
+                failures[s] = 0;
+                routing.join(s as u32);
+            } else {
+                failures[s] += 1;
+                if failures[s] >= 4 {
+                    routing.leave(s as u32);
+                }
+            }
+        }
+    }
+}
+
+async fn probe(addr: SocketAddr) -> Result<bool> {
+    let stream = TcpStream::connect(addr).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let conn = tokio::spawn(conn);
+    let req = Request::get("/health")
+        .header("host", "127.0.0.1")
+        .body(Empty::<Bytes>::new())?;
+    let ok = sender.send_request(req).await?.status() == StatusCode::OK;
+    conn.abort();
+    Ok(ok)
+}
+
+fn error(cause: &str) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(StatusCode::BAD_GATEWAY)
+        .header("x-cause", cause)
+        .body(Full::new(Bytes::new()))
+        .expect("a valid response")
+}
+
+async fn proxy(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let user: u64 = req
+        .headers()
+        .get("x-user")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let cookie_pin: Option<u32> = cookie(&req, "lb").and_then(|v| v.parse().ok());
+    let mut pinned = cookie_pin.unwrap_or(NOT_PINNED);
+    let routed = {
+        let mut routing = state.routing.lock().expect("routing lock");
+        routing.route(user, &mut pinned, |s| {
+            state.in_flight[s as usize].load(Ordering::Relaxed)
+        })
+    };
+    let Some(s) = routed else {
+        return error("server_down");
+    };
+    let s = s as usize;
+    state.in_flight[s].fetch_add(1, Ordering::Relaxed);
+    let result = forward(state, s, &req).await;
+    state.in_flight[s].fetch_sub(1, Ordering::Relaxed);
+    match result {
+        Ok(mut resp) => {
+            if pinned != NOT_PINNED && cookie_pin != Some(pinned) {
+                let v = format!("lb={pinned}; HttpOnly; Path=/");
+                if let Ok(v) = v.parse() {
+                    resp.headers_mut().append("set-cookie", v);
+                }
+            }
+            resp
+        }
+        Err(_) => error("server_down"),
+    }
+}
+
+async fn forward(
+    state: &State,
+    s: usize,
+    req: &Request<Incoming>,
+) -> Result<Response<Full<Bytes>>> {
+    let mut sender = loop {
+        let pooled = state.pools[s].lock().expect("pool lock").pop();
+        match pooled {
+            Some(p) if p.is_ready() => break p,
+            Some(_) => continue,
+            None => {
+                let stream = TcpStream::connect(state.backends[s]).await?;
+                let (sender, conn) =
+                    hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+                tokio::spawn(conn);
+                break sender;
+            }
+        }
+    };
+    let mut out = Request::builder()
+        .method(req.method())
+        .uri(req.uri().path())
+        .header("host", "127.0.0.1");
+    for name in ["cookie", "x-draw"] {
+        for v in req.headers().get_all(name) {
+            out = out.header(name, v);
+        }
+    }
+    let resp = sender.send_request(out.body(Empty::new())?).await?;
+    let (parts, body) = resp.into_parts();
+    let bytes = body.collect().await?.to_bytes();
+    if sender.is_ready() {
+        state.pools[s].lock().expect("pool lock").push(sender);
+    }
+    Ok(Response::from_parts(parts, Full::new(bytes)))
+}

@@ -1,0 +1,383 @@
+//! The live session store: an embedded store reached over loopback TCP, or a real Redis.
+//!
+//! Both speak the same small subset of the Redis protocol (RESP): `SET key value PX ms`,
+//! `GETEX key PX ms` (read and refresh the sliding expiry), `DBSIZE` and `PING`. The embedded
+//! store is an in-process task holding a map; every lookup is still a network round trip over
+//! 127.0.0.1, so the web servers pay what they would pay to a real store. A crash of the embedded
+//! store closes its listener and its connections and (unless durable) drops the map; a restart
+//! binds a fresh listener to the same port. A managed Redis is a `redis-server` process started
+//! on a free loopback port and killed for a crash.
+//!
+//! Leaves out: the model's store service time and worker pool (the live store's cost is what the
+//! round trip really costs), replication and persistence beyond keeping the map across a restart.
+
+use anyhow::{Context, Result, bail};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+/// One reply of the protocol subset.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// `+OK` and other simple strings.
+    Simple(String),
+    /// `$n` bulk string, `None` for `$-1`.
+    Bulk(Option<Vec<u8>>),
+    /// `:n`.
+    Int(i64),
+    /// `-ERR ...`.
+    Error(String),
+}
+
+/// Longest line or bulk string accepted (a session id is short).
+const MAX_LEN: usize = 64 * 1024;
+
+async fn read_line<R: AsyncBufReadExt + Unpin>(r: &mut R) -> Result<String> {
+    let mut line = String::new();
+    let n = r.read_line(&mut line).await?;
+    if n == 0 {
+        bail!("connection closed");
+    }
+    if line.len() > MAX_LEN {
+        bail!("line too long");
+    }
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn read_bulk<R: AsyncBufReadExt + Unpin>(r: &mut R, len: usize) -> Result<Vec<u8>> {
+    if len > MAX_LEN {
+        bail!("bulk string too long");
+    }
+    let mut buf = vec![0u8; len + 2];
+    r.read_exact(&mut buf).await?;
+    buf.truncate(len);
+    Ok(buf)
+}
+
+async fn read_reply<R: AsyncBufReadExt + Unpin>(r: &mut R) -> Result<Reply> {
+    let line = read_line(r).await?;
+    let (kind, rest) = line.split_at(line.len().min(1));
+    Ok(match kind {
+        "+" => Reply::Simple(rest.to_string()),
+        "-" => Reply::Error(rest.to_string()),
+        ":" => Reply::Int(rest.parse().context("bad integer reply")?),
+        "$" => {
+            let n: i64 = rest.parse().context("bad bulk length")?;
+            if n < 0 {
+                Reply::Bulk(None)
+            } else {
+                Reply::Bulk(Some(read_bulk(r, n as usize).await?))
+            }
+        }
+        _ => bail!("unexpected reply {line:?}"),
+    })
+}
+
+async fn read_command<R: AsyncBufReadExt + Unpin>(r: &mut R) -> Result<Vec<Vec<u8>>> {
+    let line = read_line(r).await?;
+    let n: usize = line
+        .strip_prefix('*')
+        .context("expected an array")?
+        .parse()?;
+    if n > 16 {
+        bail!("too many arguments");
+    }
+    let mut args = Vec::with_capacity(n);
+    for _ in 0..n {
+        let head = read_line(r).await?;
+        let len: usize = head.strip_prefix('$').context("expected a bulk")?.parse()?;
+        args.push(read_bulk(r, len).await?);
+    }
+    Ok(args)
+}
+
+fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// A pool of connections to the store at one address (Redis or embedded).
+#[derive(Debug)]
+pub struct Client {
+    addr: SocketAddr,
+    idle: Mutex<Vec<BufReader<TcpStream>>>,
+}
+
+/// How long a store operation may take before it counts as the store being down.
+const OP_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Client {
+    /// A client of the store at `addr` (connections are opened on demand).
+    pub fn new(addr: SocketAddr) -> Self {
+        Client {
+            addr,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sends one command and reads its reply; an error means the store is unreachable.
+    pub async fn call(&self, args: &[&[u8]]) -> Result<Reply> {
+        let pooled = self.idle.lock().expect("pool lock").pop();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => BufReader::new(
+                tokio::time::timeout(OP_TIMEOUT, TcpStream::connect(self.addr))
+                    .await
+                    .context("store connect timed out")??,
+            ),
+        };
+        let reply = tokio::time::timeout(OP_TIMEOUT, async {
+            conn.get_mut().write_all(&encode(args)).await?;
+            read_reply(&mut conn).await
+        })
+        .await
+        .context("store timed out")??;
+        let mut idle = self.idle.lock().expect("pool lock");
+        if idle.len() < 64 {
+            idle.push(conn);
+        }
+        Ok(reply)
+    }
+
+    /// Stores a session with a time to live.
+    pub async fn put(&self, key: &str, ttl: Duration) -> Result<()> {
+        let ms = ttl.as_millis().max(1).to_string();
+        match self
+            .call(&[b"SET", key.as_bytes(), b"1", b"PX", ms.as_bytes()])
+            .await?
+        {
+            Reply::Simple(_) => Ok(()),
+            other => bail!("SET: {other:?}"),
+        }
+    }
+
+    /// Reads a session and refreshes its time to live; `false` when it is missing or expired.
+    pub async fn touch(&self, key: &str, ttl: Duration) -> Result<bool> {
+        let ms = ttl.as_millis().max(1).to_string();
+        match self
+            .call(&[b"GETEX", key.as_bytes(), b"PX", ms.as_bytes()])
+            .await?
+        {
+            Reply::Bulk(v) => Ok(v.is_some()),
+            other => bail!("GETEX: {other:?}"),
+        }
+    }
+
+    /// Number of keys (live sessions).
+    pub async fn size(&self) -> Result<u64> {
+        match self.call(&[b"DBSIZE"]).await? {
+            Reply::Int(n) => Ok(n.max(0) as u64),
+            other => bail!("DBSIZE: {other:?}"),
+        }
+    }
+
+    /// Forgets idle connections (after a restart of the store they are dead).
+    pub fn reset(&self) {
+        self.idle.lock().expect("pool lock").clear();
+    }
+}
+
+/// The map of the embedded store: key → expiry.
+type Map = Arc<Mutex<HashMap<Vec<u8>, Instant>>>;
+
+/// The embedded store: a task serving the protocol subset on a loopback port.
+pub struct Embedded {
+    addr: SocketAddr,
+    map: Map,
+    tasks: Option<JoinSet<()>>,
+}
+
+impl Embedded {
+    /// Starts the store on a free loopback port.
+    pub async fn start() -> Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mut store = Embedded {
+            addr,
+            map: Arc::new(Mutex::new(HashMap::new())),
+            tasks: None,
+        };
+        store.serve(listener);
+        Ok(store)
+    }
+
+    /// Its address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn serve(&mut self, listener: TcpListener) {
+        let mut tasks = JoinSet::new();
+        let map = self.map.clone();
+        tasks.spawn(async move {
+            // Dropping this future (a crash) drops the connections' set, which aborts them.
+            let mut conns = JoinSet::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                while conns.try_join_next().is_some() {}
+                let map = map.clone();
+                conns.spawn(async move {
+                    let _ = connection(stream, map).await;
+                });
+            }
+        });
+        self.tasks = Some(tasks);
+    }
+
+    /// Crash: closes the listener and every connection; drops the sessions unless `durable`.
+    /// Returns the sessions lost.
+    pub fn crash(&mut self, durable: bool) -> u64 {
+        // Dropping the JoinSet aborts the accept task, which drops the connections' JoinSet.
+        self.tasks = None;
+        if durable {
+            return 0;
+        }
+        let mut map = self.map.lock().expect("map lock");
+        let now = Instant::now();
+        let lost = map.values().filter(|&&e| e > now).count() as u64;
+        map.clear();
+        lost
+    }
+
+    /// Restart: binds a fresh listener to the same port.
+    pub async fn restart(&mut self) -> Result<()> {
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .with_context(|| format!("cannot rebind the store to {}", self.addr))?;
+        self.serve(listener);
+        Ok(())
+    }
+}
+
+async fn connection(stream: TcpStream, map: Map) -> Result<()> {
+    let mut stream = BufReader::new(stream);
+    loop {
+        let args = read_command(&mut stream).await?;
+        let reply = execute(&args, &map);
+        stream.get_mut().write_all(&reply).await?;
+    }
+}
+
+fn ttl_arg(args: &[Vec<u8>], at: usize) -> Option<Duration> {
+    let is_px = args.get(at)?.eq_ignore_ascii_case(b"PX");
+    let ms: u64 = std::str::from_utf8(args.get(at + 1)?).ok()?.parse().ok()?;
+    is_px.then(|| Duration::from_millis(ms))
+}
+
+fn execute(args: &[Vec<u8>], map: &Map) -> Vec<u8> {
+    let now = Instant::now();
+    let name = args
+        .first()
+        .map(|a| a.to_ascii_uppercase())
+        .unwrap_or_default();
+    let mut map = map.lock().expect("map lock");
+    match (name.as_slice(), args.len()) {
+        (b"PING", _) => b"+PONG\r\n".to_vec(),
+        (b"SET", 5) => match ttl_arg(args, 3) {
+            Some(ttl) => {
+                map.insert(args[1].clone(), now + ttl);
+                b"+OK\r\n".to_vec()
+            }
+            None => b"-ERR syntax\r\n".to_vec(),
+        },
+        (b"GETEX", 4) => match ttl_arg(args, 2) {
+            Some(ttl) => match map.get_mut(&args[1]) {
+                Some(exp) if *exp > now => {
+                    *exp = now + ttl;
+                    b"$1\r\n1\r\n".to_vec()
+                }
+                Some(_) => {
+                    map.remove(&args[1]);
+                    b"$-1\r\n".to_vec()
+                }
+                None => b"$-1\r\n".to_vec(),
+            },
+            None => b"-ERR syntax\r\n".to_vec(),
+        },
+        (b"DBSIZE", 1) => {
+            map.retain(|_, e| *e > now);
+            format!(":{}\r\n", map.len()).into_bytes()
+        }
+        _ => b"-ERR unknown command\r\n".to_vec(),
+    }
+}
+
+/// A `redis-server` process that tiersim started on a free loopback port.
+pub struct ManagedRedis {
+    port: u16,
+    child: Option<tokio::process::Child>,
+}
+
+impl ManagedRedis {
+    /// Starts `redis-server` on a free loopback port (no persistence) and waits until it answers.
+    pub async fn start() -> Result<Self> {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+            l.local_addr()?.port()
+        };
+        let mut redis = ManagedRedis { port, child: None };
+        redis.spawn().await?;
+        Ok(redis)
+    }
+
+    /// Its address.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    async fn spawn(&mut self) -> Result<()> {
+        let child = tokio::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port"])
+            .arg(self.port.to_string())
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start redis-server (is it installed?)")?;
+        self.child = Some(child);
+        let client = Client::new(self.addr());
+        for _ in 0..100 {
+            if client.call(&[b"PING"]).await.is_ok() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("redis-server did not answer on {} within 5 s", self.addr())
+    }
+
+    /// Crash: kills the process (its sessions are lost: no persistence). Returns the sessions
+    /// lost.
+    pub async fn crash(&mut self) -> u64 {
+        let lost = Client::new(self.addr()).size().await.unwrap_or(0);
+        self.stop().await;
+        lost
+    }
+
+    /// Restart: a fresh process on the same port.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.spawn().await
+    }
+
+    /// Stops the process and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+}

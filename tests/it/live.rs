@@ -1,0 +1,202 @@
+//! The live cluster (`tiersim live`): real HTTP servers, balancer, store and users on loopback,
+//! checked against what the model says must happen. Short scenarios at a high time scale; every
+//! run stops by itself at its `duration`, and dropping the runtime aborts whatever is left.
+
+use super::support::scenario;
+use tiersim::live::{self, StoreChoice};
+use tiersim::metrics::RunResult;
+
+fn run_live(text: &str, variant: &str, time_scale: f64, store: &StoreChoice) -> RunResult {
+    let sc = scenario(text, Some(variant));
+    assert_eq!(live::refuse(variant, &sc, time_scale), None);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let result = runtime
+        .block_on(live::run_variant(variant, &sc, time_scale, store))
+        .expect("the live run completes");
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
+}
+
+fn failed_auth_pct(r: &RunResult) -> f64 {
+    let c = &r.summary.counts;
+    100.0 * c.failed_auth() as f64 / tiersim::output::csv::auth_requests(r) as f64
+}
+
+const WHY_STICKY: &str = r#"
+name = "live-why-sticky"
+title = "why sticky, live and short"
+seed = 1
+duration = "2m"
+warmup = "20s"
+bucket = "10s"
+[users]
+visits_per_s = 4.0
+requests_per_visit = 10.0
+think_time = "2s"
+session_ttl = "30m"
+[servers]
+count = 4
+workers = 8
+service_time = "20ms"
+login_time = "40ms"
+[sessions]
+storage = "server_memory"
+[[variants]]
+name = "random"
+set = { "balancer.policy" = "random" }
+[[variants]]
+name = "sticky"
+set = { "balancer.policy" = "sticky" }
+"#;
+
+#[test]
+fn random_routing_over_server_memory_fails_n_minus_one_over_n_and_sticky_never() {
+    let random = run_live(WHY_STICKY, "random", 12.0, &StoreChoice::Embedded);
+    let sticky = run_live(WHY_STICKY, "sticky", 12.0, &StoreChoice::Embedded);
+    let expected = 100.0 * 3.0 / 4.0;
+    let pct = failed_auth_pct(&random);
+    eprintln!(
+        "live why-sticky: random failed auth {pct:.2} % of {} authenticated requests (expected \
+         {expected}); sticky failed auth {} of {}",
+        tiersim::output::csv::auth_requests(&random),
+        sticky.summary.counts.failed_auth(),
+        sticky.summary.counts.ended()
+    );
+    assert!(
+        random.summary.counts.ended() > 2_000,
+        "enough requests ended"
+    );
+    assert!((pct - expected).abs() <= 3.0, "random: {pct:.2} %");
+    assert!(sticky.summary.counts.ended() > 2_000);
+    assert_eq!(sticky.summary.counts.failed_auth(), 0);
+    assert_eq!(random.summary.counts.errors(), 0);
+    assert_eq!(sticky.summary.counts.errors(), 0);
+}
+
+const CRASH: &str = r#"
+name = "live-server-crash"
+title = "server crash, live and short"
+seed = 1
+duration = "4m"
+warmup = "30s"
+bucket = "10s"
+[users]
+visits_per_s = 4.0
+requests_per_visit = 10.0
+think_time = "2s"
+session_ttl = "30m"
+[servers]
+count = 4
+workers = 8
+service_time = "20ms"
+login_time = "40ms"
+queue_limit = 1000
+[balancer]
+detection_delay = "5s"
+[[events]]
+at = "2m"
+action = "crash"
+server = 1
+[[events]]
+at = "3m"
+action = "restart"
+server = 1
+[[variants]]
+name = "sticky"
+set = { "balancer.policy" = "sticky", "sessions.storage" = "server_memory" }
+[[variants]]
+name = "shared-store"
+set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
+"#;
+
+/// Failed authentications in the buckets before and after the crash at 2 min.
+fn failed_auth_around_crash(r: &RunResult) -> (u64, u64) {
+    let crash_us = 120_000_000;
+    let sum = |after: bool| {
+        r.buckets
+            .iter()
+            .filter(|b| (b.start_us >= crash_us) == after)
+            .map(|b| b.counts.failed_auth())
+            .sum()
+    };
+    (sum(false), sum(true))
+}
+
+fn check_crash(store: &StoreChoice) {
+    let sticky = run_live(CRASH, "sticky", 12.0, store);
+    let shared = run_live(CRASH, "shared-store", 12.0, store);
+    let (before, after) = failed_auth_around_crash(&sticky);
+    eprintln!(
+        "live server-crash ({}): sticky lost {} sessions, failed auth {before} before / {after} \
+         after the crash, {} errors; shared-store lost {}, failed auth {}, {} errors",
+        store.label(),
+        sticky.summary.sessions_lost,
+        sticky.summary.counts.errors(),
+        shared.summary.sessions_lost,
+        shared.summary.counts.failed_auth(),
+        shared.summary.counts.errors()
+    );
+    assert_eq!(sticky.events.len(), 2, "crash and restart rows");
+    assert_eq!(sticky.events[0].action, "crash");
+    assert_eq!(sticky.events[0].servers_after, 3);
+    assert!(
+        sticky.summary.sessions_lost >= 20,
+        "a quarter of ~450 users"
+    );
+    assert_eq!(before, 0, "no failed authentication before the crash");
+    assert!(after >= 20, "users of the dead server log in again");
+    assert_eq!(
+        sticky.summary.counts.failed_lost,
+        sticky.summary.counts.failed_auth(),
+        "every failure is a lost session"
+    );
+    assert_eq!(shared.summary.sessions_lost, 0);
+    assert_eq!(shared.summary.counts.failed_auth(), 0);
+    assert!(shared.summary.counts.ended() > 5_000);
+    assert!(shared.summary.store_reads > 0);
+}
+
+#[test]
+fn a_crash_loses_sticky_sessions_and_not_those_in_the_embedded_store() {
+    check_crash(&StoreChoice::Embedded);
+}
+
+#[test]
+fn a_crash_loses_sticky_sessions_and_not_those_in_redis() {
+    let found = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|p| p.join("redis-server").is_file())
+    });
+    if !found {
+        eprintln!("skipped: redis-server is not installed (.ci/run installs it with apt-get)");
+        return;
+    }
+    check_crash(&StoreChoice::RedisManaged);
+}
+
+#[test]
+fn the_live_mode_refuses_what_it_cannot_run_naming_the_key() {
+    let sc = scenario(WHY_STICKY, Some("random"));
+    let why = live::refuse("random", &sc, 1000.0).expect("too fast for this machine");
+    assert!(why.contains("--time-scale"), "{why}");
+    let why = live::refuse("random", &sc, 0.1).expect("too long");
+    assert!(why.contains("`duration`"), "{why}");
+    let mut busy = sc.clone();
+    busy.users.visits_per_s = 500.0;
+    let why = live::refuse("random", &busy, 0.5).expect("too many users");
+    assert!(why.contains("users.visits_per_s"), "{why}");
+    assert!(StoreChoice::parse("redis://10.0.0.1:6379").is_err());
+    assert_eq!(
+        StoreChoice::parse("redis://127.0.0.1:6379"),
+        Ok(StoreChoice::Redis("127.0.0.1:6379".parse().unwrap()))
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args(["live", "scenarios/05-autoscaling.toml"])
+        .output()
+        .expect("tiersim runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("autoscale"), "{err}");
+}
