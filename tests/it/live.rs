@@ -187,6 +187,15 @@ fn the_live_mode_refuses_what_it_cannot_run_naming_the_key() {
     busy.users.visits_per_s = 500.0;
     let why = live::refuse("random", &busy, 0.5).expect("too many users");
     assert!(why.contains("users.visits_per_s"), "{why}");
+    // Store features of the simulation only, and the designs the live cluster does not build.
+    let mut shared = scenario(CRASH, Some("shared-store"));
+    shared.store.nodes = 3;
+    let why = live::refuse("shared-store", &shared, 10.0).expect("several store nodes");
+    assert!(why.contains("store.nodes"), "{why}");
+    let mut cookie = sc.clone();
+    cookie.storage = tiersim::scenario::Storage::SignedCookie;
+    let why = live::refuse("random", &cookie, 10.0).expect("signed cookies");
+    assert!(why.contains("sessions.storage"), "{why}");
     assert!(StoreChoice::parse("redis://10.0.0.1:6379").is_err());
     assert_eq!(
         StoreChoice::parse("redis://127.0.0.1:6379"),
