@@ -26,8 +26,11 @@ pub struct EventQueue {
     head: usize,
     /// The time of the last event taken out (every pending event is at or after it).
     last: Micros,
-    /// The earliest pending time when bucket 0 is empty, if known.
-    earliest: Option<Micros>,
+    /// The earliest time in each bucket (`Micros::MAX` when empty), so that taking the lowest
+    /// bucket apart needs no search for its minimum.
+    earliest: [Micros; BUCKETS],
+    /// Bit `i - 1` set: bucket `i` (1 to 64) is not empty.
+    nonempty: u64,
     len: usize,
 }
 
@@ -37,7 +40,8 @@ impl Default for EventQueue {
             buckets: vec![Vec::new(); BUCKETS],
             head: 0,
             last: 0,
-            earliest: None,
+            earliest: [Micros::MAX; BUCKETS],
+            nonempty: 0,
             len: 0,
         }
     }
@@ -63,11 +67,25 @@ impl EventQueue {
             "an event in the past: {time} < {}",
             self.last
         );
-        self.buckets[bucket(time, self.last)].push((time, event));
-        if let Some(e) = self.earliest.as_mut() {
-            *e = (*e).min(time);
-        }
+        self.place(time, event);
         self.len += 1;
+    }
+
+    /// Puts an event in its bucket.
+    #[inline]
+    fn place(&mut self, time: Micros, event: Event) {
+        let b = bucket(time, self.last);
+        self.buckets[b].push((time, event));
+        self.earliest[b] = self.earliest[b].min(time);
+        if b > 0 {
+            self.nonempty |= 1 << (b - 1);
+        }
+    }
+
+    /// The lowest non-empty bucket above 0.
+    #[inline]
+    fn lowest(&self) -> Option<usize> {
+        (self.nonempty != 0).then(|| self.nonempty.trailing_zeros() as usize + 1)
     }
 
     /// The time of the earliest pending event.
@@ -76,15 +94,7 @@ impl EventQueue {
         if self.head < self.buckets[0].len() {
             return Some(self.last);
         }
-        if self.earliest.is_none() {
-            self.earliest = self
-                .buckets
-                .iter()
-                .skip(1)
-                .find(|b| !b.is_empty())
-                .and_then(|b| b.iter().map(|&(t, _)| t).min());
-        }
-        self.earliest
+        Some(self.earliest[self.lowest()?])
     }
 
     /// Removes and returns the earliest pending event.
@@ -109,15 +119,16 @@ impl EventQueue {
     fn refill(&mut self) -> Option<()> {
         self.buckets[0].clear();
         self.head = 0;
-        let i = (1..BUCKETS).find(|&i| !self.buckets[i].is_empty())?;
-        let earliest = self.peek_time().expect("a bucket is not empty");
-        self.last = earliest;
+        self.earliest[0] = Micros::MAX;
+        let i = self.lowest()?;
+        self.last = self.earliest[i];
+        self.earliest[i] = Micros::MAX;
+        self.nonempty &= !(1 << (i - 1));
         let mut moving = std::mem::take(&mut self.buckets[i]);
-        for entry in moving.drain(..) {
-            self.buckets[bucket(entry.0, earliest)].push(entry);
+        for (time, event) in moving.drain(..) {
+            self.place(time, event);
         }
         self.buckets[i] = moving;
-        self.earliest = None;
         Some(())
     }
 
