@@ -21,7 +21,7 @@ use crate::model::balancer::Balancer;
 use crate::model::server::Server;
 use crate::model::sessions::{self, SessionTotals, Sessions};
 use crate::model::store::{Op, Ring, Store};
-use crate::model::users::Users;
+use crate::model::users::{self, Users};
 use crate::queue::EventQueue;
 use crate::rng::{self, SimRng, Stream};
 use crate::scenario::{self, Micros, Scenario};
@@ -118,7 +118,7 @@ impl<'a> Engine<'a> {
             .map(|_| Server::new(sc.servers.workers, sc.servers.queue_limit, 0))
             .collect();
         let mut arrivals = rng::stream(sc.seed, Stream::Arrivals);
-        let first_visit = next_visit(&mut arrivals, &sc.users, 0, sc.duration_us);
+        let first_visit = users::next_visit(&mut arrivals, &sc.users, 0, sc.duration_us);
         let st = &sc.store;
         let options = sessions::Options {
             store_nodes: st.nodes,
@@ -295,30 +295,5 @@ impl<'a> Engine<'a> {
         result.requests_simulated = self.next_request;
         result.audit = self.audit(&result);
         result
-    }
-}
-
-/// The time of the next visit after `now`: a Poisson process whose rate follows the traffic
-/// profile, drawn exactly by thinning (candidates at the peak rate, each kept with probability
-/// rate(t) / peak). `Micros::MAX` when there is none before `end`.
-pub(super) fn next_visit(
-    rng: &mut SimRng,
-    users: &scenario::Users,
-    now: Micros,
-    end: Micros,
-) -> Micros {
-    let peak = users.peak_rate();
-    if peak <= 0.0 {
-        return Micros::MAX;
-    }
-    let mut t = now;
-    loop {
-        t += (rng::exp1(rng) * 1e6 / peak).round() as Micros;
-        if t >= end {
-            return Micros::MAX;
-        }
-        if users.profile.is_empty() || rng::uniform(rng) * peak < users.rate_at(t) {
-            return t;
-        }
     }
 }

@@ -45,7 +45,8 @@ impl Engine<'_> {
             rng::geometric_with_mean(&mut self.lengths, self.sc.users.requests_per_visit);
         let user = self.users.arrive(id, requests, self.sc.seed);
         let (users, end) = (&self.sc.users, self.sc.duration_us);
-        self.next_visit_us = super::next_visit(&mut self.arrivals, users, self.now, end);
+        self.next_visit_us =
+            crate::model::users::next_visit(&mut self.arrivals, users, self.now, end);
         self.send(user);
     }
 

@@ -29,38 +29,12 @@ use std::sync::atomic::Ordering;
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-/// The same arrival process as the engine's: exponential gaps at the peak rate, thinned to the
-/// profile's rate.
-fn next_visit(
-    rng: &mut rng::SimRng,
-    users: &crate::scenario::Users,
-    now: Micros,
-    end: Micros,
-) -> Micros {
-    let peak = users.peak_rate();
-    if peak <= 0.0 {
-        return Micros::MAX;
-    }
-    let mut t = now;
-    // Bounded: each pass moves t forward by at least 0 and the thinning accepts with positive
-    // probability; the engine's loop is the same.
-    loop {
-        t += (rng::exp1(rng) * 1e6 / peak).round() as Micros;
-        if t >= end {
-            return Micros::MAX;
-        }
-        if users.profile.is_empty() || rng::uniform(rng) * peak < users.rate_at(t) {
-            return t;
-        }
-    }
-}
-
 /// Runs every visit of the scenario until `duration`; the caller drops the future to stop it.
 pub async fn replay(sc: Scenario, cluster: Arc<Cluster>, balancer: SocketAddr, clock: Clock) {
     let mut arrivals = rng::stream(sc.seed, Stream::Arrivals);
     let mut lengths = rng::stream(sc.seed, Stream::VisitLengths);
     let mut users = JoinSet::new();
-    let mut t = next_visit(&mut arrivals, &sc.users, 0, sc.duration_us);
+    let mut t = crate::model::users::next_visit(&mut arrivals, &sc.users, 0, sc.duration_us);
     let mut id = 0u64;
     while t != Micros::MAX {
         tokio::time::sleep_until(clock.at(t)).await;
@@ -68,7 +42,7 @@ pub async fn replay(sc: Scenario, cluster: Arc<Cluster>, balancer: SocketAddr, c
         let requests = rng::geometric_with_mean(&mut lengths, sc.users.requests_per_visit);
         users.spawn(user(id, requests, cluster.clone(), balancer, clock));
         id += 1;
-        t = next_visit(&mut arrivals, &sc.users, t, sc.duration_us);
+        t = crate::model::users::next_visit(&mut arrivals, &sc.users, t, sc.duration_us);
     }
     // Keep the users running until the caller stops the run.
     while users.join_next().await.is_some() {}

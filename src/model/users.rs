@@ -172,3 +172,29 @@ impl Users {
         self.active
     }
 }
+
+/// The time of the next visit after `now`: a Poisson process whose rate follows the traffic
+/// profile, drawn exactly by thinning (candidates at the peak rate, each kept with probability
+/// rate(t) / peak). `Micros::MAX` when there is none before `end`. The engine and the live
+/// load generator both draw their arrivals here, from the `Arrivals` stream.
+pub fn next_visit(
+    rng: &mut SimRng,
+    users: &crate::scenario::Users,
+    now: Micros,
+    end: Micros,
+) -> Micros {
+    let peak = users.peak_rate();
+    if peak <= 0.0 {
+        return Micros::MAX;
+    }
+    let mut t = now;
+    loop {
+        t += (rng::exp1(rng) * 1e6 / peak).round() as Micros;
+        if t >= end {
+            return Micros::MAX;
+        }
+        if users.profile.is_empty() || rng::uniform(rng) * peak < users.rate_at(t) {
+            return t;
+        }
+    }
+}
