@@ -407,11 +407,6 @@ impl Sessions {
         self.alive_in_store.iter().sum()
     }
 
-    /// Live sessions in signed cookies (as of the last `advance`).
-    pub fn alive_in_cookies(&self) -> u64 {
-        self.alive_in_cookies
-    }
-
     /// All live sessions (as of the last `advance`).
     pub fn alive(&self) -> u64 {
         self.alive_by_server.iter().sum::<u64>() + self.alive_in_store() + self.alive_in_cookies

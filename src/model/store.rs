@@ -55,11 +55,6 @@ pub struct Store {
 }
 
 impl Store {
-    /// A running node with `workers` worker slots and an unbounded queue.
-    pub fn new(workers: u32) -> Self {
-        Self::with_queue_limit(workers, None)
-    }
-
     /// A running node with `workers` worker slots and at most `queue_limit` queued operations.
     pub fn with_queue_limit(workers: u32, queue_limit: Option<u32>) -> Self {
         Store {
@@ -174,7 +169,7 @@ mod tests {
 
     #[test]
     fn ops_queue_when_workers_are_busy_and_start_in_order() {
-        let mut s = Store::new(1);
+        let mut s = Store::with_queue_limit(1, None);
         assert_eq!(s.submit(op(1)), Submitted::Started(0));
         assert_eq!(s.submit(op(2)), Submitted::Queued);
         assert_eq!(s.submit(op(3)), Submitted::Queued);
@@ -185,7 +180,7 @@ mod tests {
 
     #[test]
     fn a_crash_hands_back_every_op() {
-        let mut s = Store::new(2);
+        let mut s = Store::with_queue_limit(2, None);
         for u in 1..=4 {
             s.submit(op(u));
         }
@@ -210,7 +205,7 @@ mod tests {
 
     #[test]
     fn a_crash_with_a_replica_up_keeps_the_node_up() {
-        let mut s = Store::new(1);
+        let mut s = Store::with_queue_limit(1, None);
         s.submit(op(1));
         let mut lost = Vec::new();
         s.crash(&mut lost, true);
