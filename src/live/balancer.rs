@@ -67,6 +67,7 @@ impl Balancer {
         tasks.spawn(async move {
             let mut conns = JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
+                super::no_delay(&stream);
                 while conns.try_join_next().is_some() {}
                 let s = s.clone();
                 conns.spawn(async move {
@@ -200,6 +201,7 @@ async fn forward(
             Some(_) => continue,
             None => {
                 let stream = TcpStream::connect(state.backends[s]).await?;
+                super::no_delay(&stream);
                 let (sender, conn) =
                     hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
                 tokio::spawn(conn);

@@ -14,6 +14,7 @@
 //! Leaves out: clients that time out or give up, and the event-exact timing of the model (the
 //! scheduler's jitter shifts every time a little).
 
+use super::timer::Timer;
 use super::{Clock, Cluster, Record};
 use crate::events::{AuthFailure, ErrorCause, Outcome};
 use crate::rng::{self, Stream};
@@ -31,16 +32,28 @@ use tokio::task::JoinSet;
 
 /// Runs every visit of the scenario until `duration`; the caller drops the future to stop it.
 pub async fn replay(sc: Scenario, cluster: Arc<Cluster>, balancer: SocketAddr, clock: Clock) {
+    // The clients' own timer, on the clients' runtime.
+    let Ok(timer) = Timer::start() else {
+        return;
+    };
+    let timer = Arc::new(timer);
     let mut arrivals = rng::stream(sc.seed, Stream::Arrivals);
     let mut lengths = rng::stream(sc.seed, Stream::VisitLengths);
     let mut users = JoinSet::new();
     let mut t = crate::model::users::next_visit(&mut arrivals, &sc.users, 0, sc.duration_us);
     let mut id = 0u64;
     while t != Micros::MAX {
-        tokio::time::sleep_until(clock.at(t)).await;
+        timer.sleep_until(clock.at(t)).await;
         while users.try_join_next().is_some() {}
         let requests = rng::geometric_with_mean(&mut lengths, sc.users.requests_per_visit);
-        users.spawn(user(id, requests, cluster.clone(), balancer, clock));
+        users.spawn(user(
+            id,
+            requests,
+            cluster.clone(),
+            timer.clone(),
+            balancer,
+            clock,
+        ));
         id += 1;
         t = crate::model::users::next_visit(&mut arrivals, &sc.users, t, sc.duration_us);
     }
@@ -59,6 +72,7 @@ struct Jar {
 
 async fn connect(addr: SocketAddr) -> Option<SendRequest<Empty<Bytes>>> {
     let stream = TcpStream::connect(addr).await.ok()?;
+    super::no_delay(&stream);
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .ok()?;
@@ -66,7 +80,14 @@ async fn connect(addr: SocketAddr) -> Option<SendRequest<Empty<Bytes>>> {
     Some(sender)
 }
 
-async fn user(id: u64, mut remaining: u64, cluster: Arc<Cluster>, addr: SocketAddr, clock: Clock) {
+async fn user(
+    id: u64,
+    mut remaining: u64,
+    cluster: Arc<Cluster>,
+    timer: Arc<Timer>,
+    addr: SocketAddr,
+    clock: Clock,
+) {
     let c = &cluster.config;
     let mut rng = rng::user_stream(c.seed, id);
     let mut jar = Jar::default();
@@ -107,6 +128,7 @@ async fn user(id: u64, mut remaining: u64, cluster: Arc<Cluster>, addr: SocketAd
             None => None,
         };
         let now = clock.now_us();
+        let mut inside_us = None;
         let (outcome, server) = match response {
             None => {
                 conn = None;
@@ -121,6 +143,9 @@ async fn user(id: u64, mut remaining: u64, cluster: Arc<Cluster>, addr: SocketAd
                 };
                 let server: Option<u32> = header("x-server").and_then(|v| v.parse().ok());
                 let cause = header("x-cause");
+                inside_us = header("x-inside-us")
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .map(|wall_us| (wall_us * c.time_scale).round() as Micros);
                 let old_sid = jar.sid.clone();
                 for v in resp.headers().get_all("set-cookie") {
                     let Some((k, rest)) = v.to_str().ok().and_then(|v| v.split_once('=')) else {
@@ -165,6 +190,7 @@ async fn user(id: u64, mut remaining: u64, cluster: Arc<Cluster>, addr: SocketAd
             outcome,
             login,
             server,
+            inside_us,
         });
         if jar.sid.is_some() && !logged_in {
             logged_in = true;
@@ -182,7 +208,7 @@ async fn user(id: u64, mut remaining: u64, cluster: Arc<Cluster>, addr: SocketAd
         if jar.sid.is_some() && remaining == 0 {
             break;
         }
-        tokio::time::sleep(c.wall(think_us)).await;
+        timer.sleep(c.wall(think_us)).await;
     }
     if logged_in {
         cluster.logged_in.fetch_sub(1, Ordering::Relaxed);

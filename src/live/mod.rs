@@ -17,9 +17,10 @@ pub mod balancer;
 pub mod loadgen;
 pub mod server;
 pub mod store;
+pub mod timer;
 
 use crate::events::Outcome;
-use crate::metrics::{self, BucketRow, EventRow, Recorder, RunResult, ServerRow, Summary};
+use crate::metrics::{self, BucketRow, EventRow, Latency, Recorder, RunResult, ServerRow, Summary};
 use crate::scenario::{Action, Micros, Policy, Scenario, Storage};
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
@@ -32,8 +33,14 @@ pub const MAX_CONCURRENT_USERS: f64 = 2_000.0;
 /// Longest wall time of one `live` command, all variants together, in seconds.
 pub const MAX_WALL_S: f64 = 600.0;
 /// Most requests per second of wall time (simulated rate × time scale) the live cluster is asked
-/// to carry: above this, a 2-core machine measures its own overload rather than the scenario.
-pub const MAX_WALL_REQUESTS_PER_S: f64 = 2_500.0;
+/// to carry. Each request costs the cluster and its clients about 0.2 to 0.3 ms of CPU (mostly
+/// the kernel's loopback TCP: four writes and four reads over two hops), so this is about all
+/// of a 2-core machine.
+pub const MAX_WALL_REQUESTS_PER_S: f64 = 5_000.0;
+/// Requests per wall second up to which a 2-core machine runs the cluster on time (its latency
+/// measures the scenario, not the machine): `live` warns above it, and `validate` picks a time
+/// scale that stays under it.
+pub const ON_TIME_REQUESTS_PER_S: f64 = 2_500.0;
 /// Most web servers of a live cluster.
 pub const MAX_SERVERS: u32 = 32;
 
@@ -136,6 +143,8 @@ pub struct Cluster {
     pub logged_in: AtomicI64,
     /// Every request that ended before the end of the run.
     pub records: Mutex<Vec<Record>>,
+    /// Precise sleeps of the cluster's runtime (service times, the timeline).
+    pub timer: timer::Timer,
 }
 
 /// One request as its client saw it.
@@ -151,12 +160,27 @@ pub struct Record {
     pub login: bool,
     /// The server that answered, if one did.
     pub server: Option<u32>,
+    /// How long the request was inside that server (queue, store, service; simulated time).
+    pub inside_us: Option<Micros>,
+}
+
+/// What one live run observed: the result rows, and its latency split into the part the model
+/// has and the part it leaves out.
+pub struct LiveRun {
+    /// The same rows as a simulated run (latency as the clients saw it).
+    pub result: RunResult,
+    /// Latency inside the servers (arrival at the server to its answer): what the model calls
+    /// latency, since the model has no network between client, balancer and server.
+    pub at_server: Latency,
+    /// The clients' latency minus the time inside the server, request by request: the two
+    /// loopback HTTP hops and the scheduling around them (the mean is not filled in).
+    pub hops: Latency,
 }
 
 /// Simulated time of a live run: wall time since the start times the scale.
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
-    start: tokio::time::Instant,
+    start: std::time::Instant,
     scale: f64,
 }
 
@@ -167,9 +191,33 @@ impl Clock {
     }
 
     /// The wall instant of simulated time `us`.
-    pub fn at(&self, us: Micros) -> tokio::time::Instant {
+    pub fn at(&self, us: Micros) -> std::time::Instant {
         self.start + Duration::from_secs_f64(us as f64 / 1e6 / self.scale)
     }
+}
+
+/// The runtime of the cluster (balancer, servers, store, timeline): one thread, so that handing
+/// a request from one component to the next never wakes another thread.
+pub fn cluster_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// The runtime of the load generator: one worker thread of its own.
+fn clients_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("tiersim-clients")
+        .enable_all()
+        .build()
+}
+
+/// Turns off Nagle's algorithm on a loopback connection: every message of the live cluster is
+/// one write that must leave at once.
+pub(crate) fn no_delay(stream: &tokio::net::TcpStream) {
+    // A socket that refuses the option still works, only slower.
+    let _ = stream.set_nodelay(true);
 }
 
 /// Why the live mode cannot run this variant at this time scale, naming the key (or `None`).
@@ -245,7 +293,7 @@ pub fn refuse(name: &str, sc: &Scenario, time_scale: f64) -> Option<String> {
     let visit_s = (1.0 + u.requests_per_visit)
         * (u.think_time_us as f64 + sc.servers.service_time_us as f64)
         / 1e6;
-    let wall_rate = u.peak_rate() * (1.0 + u.requests_per_visit) * time_scale;
+    let wall_rate = wall_requests_per_s(sc, time_scale);
     if wall_rate > MAX_WALL_REQUESTS_PER_S {
         return Some(format!(
             "{v}: about {wall_rate:.0} requests per wall second (`users.visits_per_s` × requests \
@@ -261,6 +309,11 @@ pub fn refuse(name: &str, sc: &Scenario, time_scale: f64) -> Option<String> {
         ));
     }
     None
+}
+
+/// About how many requests per wall second a scenario asks of the live cluster at its peak.
+pub fn wall_requests_per_s(sc: &Scenario, time_scale: f64) -> f64 {
+    sc.users.peak_rate() * (1.0 + sc.users.requests_per_visit) * time_scale
 }
 
 /// Whether a storage keeps sessions in server memory (`Some(false)`) or in the shared store
@@ -287,7 +340,8 @@ pub async fn run_variant(
     sc: &Scenario,
     time_scale: f64,
     choice: &StoreChoice,
-) -> Result<RunResult> {
+    announce: bool,
+) -> Result<LiveRun> {
     let config = Config {
         seed: sc.seed,
         time_scale,
@@ -312,6 +366,7 @@ pub async fn run_variant(
         sent: AtomicU64::new(0),
         logged_in: AtomicI64::new(0),
         records: Mutex::new(Vec::new()),
+        timer: timer::Timer::start().context("cannot start the live timer")?,
     });
     let shared = storage_kind(sc.storage).context("unsupported storage")?;
     let (mut live_store, client) = if shared {
@@ -348,12 +403,21 @@ pub async fn run_variant(
     let balancer =
         balancer::Balancer::start(cluster.clone(), servers.iter().map(|s| s.addr()).collect())
             .await?;
-    // Give the first health checks a moment so that the rotation is settled.
+    if announce {
+        eprintln!(
+            "{}",
+            endpoints(&balancer, &servers, live_store.as_ref(), client.as_deref())
+        );
+    }
     let clock = Clock {
-        start: tokio::time::Instant::now(),
+        start: std::time::Instant::now(),
         scale: time_scale,
     };
-    let load = tokio::spawn(loadgen::replay(
+    // The users run on their own thread, as clients on another machine would: the cluster and
+    // its clients then share nothing but loopback sockets, and neither waits for the other's
+    // tasks to be scheduled.
+    let clients = clients_runtime().context("cannot start the clients' runtime")?;
+    let load = clients.spawn(loadgen::replay(
         sc.clone(),
         cluster.clone(),
         balancer.addr(),
@@ -371,11 +435,82 @@ pub async fn run_variant(
     .await;
     load.abort();
     let _ = load.await;
+    clients.shutdown_background();
     if let Some(LiveStore::Managed(m)) = live_store.as_mut() {
         m.stop().await;
     }
     let (snapshots, events) = result?;
-    Ok(build_result(name, sc, &cluster, &snapshots, events))
+    let result = build_result(name, sc, &cluster, &snapshots, events);
+    let (at_server, hops) = split_latency(sc, &cluster);
+    Ok(LiveRun {
+        result,
+        at_server,
+        hops,
+    })
+}
+
+/// Nearest-rank percentiles of latencies in simulated microseconds (sorted in place).
+fn percentiles(values: &mut [Micros], mean: bool) -> Latency {
+    if values.is_empty() {
+        return Latency::default();
+    }
+    values.sort_unstable();
+    let rank =
+        |q: f64| values[((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1];
+    Latency {
+        mean_us: mean.then(|| values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64),
+        p50_us: Some(rank(0.50)),
+        p95_us: Some(rank(0.95)),
+        p99_us: Some(rank(0.99)),
+    }
+}
+
+/// Latency inside the servers, and the clients' latency beyond it, over the requests the
+/// result's latency counts (sent after warm-up, ended before the end, answered by a server).
+fn split_latency(sc: &Scenario, cluster: &Cluster) -> (Latency, Latency) {
+    let records = cluster.records.lock().expect("records lock");
+    let (mut inside, mut hops) = (Vec::new(), Vec::new());
+    for r in records.iter() {
+        if r.sent_us < sc.warmup_us || r.end_us >= sc.duration_us || r.server.is_none() {
+            continue;
+        }
+        if let Some(i) = r.inside_us {
+            inside.push(i);
+            hops.push((r.end_us - r.sent_us).saturating_sub(i));
+        }
+    }
+    (
+        percentiles(&mut inside, true),
+        percentiles(&mut hops, false),
+    )
+}
+
+/// Where the cluster listens (and the managed Redis's process id), for `tiersim live` to print:
+/// everything it names is gone when the command ends.
+fn endpoints(
+    balancer: &balancer::Balancer,
+    servers: &[server::Server],
+    store: Option<&LiveStore>,
+    client: Option<&store::Client>,
+) -> String {
+    let servers: Vec<String> = servers.iter().map(|s| s.addr().to_string()).collect();
+    let mut out = format!(
+        "live: balancer {} servers {}",
+        balancer.addr(),
+        servers.join(" ")
+    );
+    match (store, client) {
+        (Some(LiveStore::Managed(m)), _) => {
+            out += &format!(
+                " store {} redis-server pid {}",
+                m.addr(),
+                m.pid().unwrap_or(0)
+            );
+        }
+        (Some(_), Some(c)) => out += &format!(" store {}", c.addr()),
+        _ => {}
+    }
+    out
 }
 
 /// The state of the cluster at one bucket boundary.
@@ -440,7 +575,7 @@ async fn timeline(
     let mut snapshots = Vec::new();
     let mut rows = Vec::new();
     for (at, event) in marks {
-        tokio::time::sleep_until(clock.at(at)).await;
+        cluster.timer.sleep_until(clock.at(at)).await;
         let Some(i) = event else {
             snapshots.push(snapshot(at, servers, balancer, client).await);
             continue;

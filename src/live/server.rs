@@ -116,6 +116,7 @@ impl Server {
         tasks.spawn(async move {
             let mut conns = JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
+                super::no_delay(&stream);
                 while conns.try_join_next().is_some() {}
                 let state = state.clone();
                 conns.spawn(async move {
@@ -162,10 +163,13 @@ fn reply(
     state: &State,
     cause: Option<&str>,
     sid: Option<&str>,
+    entered: Instant,
 ) -> Response<Full<Bytes>> {
+    let inside_us = entered.elapsed().as_micros();
     let mut b = Response::builder()
         .status(status)
-        .header("x-server", state.id.to_string());
+        .header("x-server", state.id.to_string())
+        .header("x-inside-us", inside_us.to_string());
     if let Some(c) = cause {
         b = b.header("x-cause", c);
     }
@@ -188,13 +192,16 @@ pub fn cookie(req: &Request<Incoming>, name: &str) -> Option<String> {
 }
 
 async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    // What the model calls latency starts here: queue, store round trip and service, without
+    // the HTTP hops before and after (`x-inside-us` tells the client).
+    let entered = Instant::now();
     let path = req.uri().path().to_string();
     if path == "/health" {
-        return reply(StatusCode::OK, state, None, None);
+        return reply(StatusCode::OK, state, None, None, entered);
     }
     let login = path == "/login";
     if !login && path != "/app" {
-        return reply(StatusCode::NOT_FOUND, state, None, None);
+        return reply(StatusCode::NOT_FOUND, state, None, None, entered);
     }
     let draw: f64 = req
         .headers()
@@ -215,6 +222,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                     state,
                     Some("queue_full"),
                     None,
+                    entered,
                 );
             }
             let p = state.permits.acquire().await;
@@ -227,6 +235,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                         state,
                         Some("server_down"),
                         None,
+                        entered,
                     );
                 }
             }
@@ -258,6 +267,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                         state,
                         Some("store_down"),
                         None,
+                        entered,
                     );
                 }
             },
@@ -270,10 +280,10 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         config.login_time_us
     };
     let service_us = (draw * mean_us as f64).round() as u64;
-    tokio::time::sleep(config.wall(service_us)).await;
+    state.cluster.timer.sleep(config.wall(service_us)).await;
     state.cluster.busy_us[state.id as usize].fetch_add(service_us, Ordering::Relaxed);
     if valid {
-        return reply(StatusCode::OK, state, None, None);
+        return reply(StatusCode::OK, state, None, None, entered);
     }
     // A login, or a forced re-login: a new session.
     let n = state.next_sid.fetch_add(1, Ordering::Relaxed);
@@ -296,6 +306,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                     state,
                     Some("store_down"),
                     None,
+                    entered,
                 );
             }
             sid
@@ -306,5 +317,5 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     } else {
         StatusCode::UNAUTHORIZED
     };
-    reply(status, state, None, Some(&new_sid))
+    reply(status, state, None, Some(&new_sid), entered)
 }

@@ -124,16 +124,23 @@ impl Client {
         }
     }
 
+    /// The store's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// Sends one command and reads its reply; an error means the store is unreachable.
     pub async fn call(&self, args: &[&[u8]]) -> Result<Reply> {
         let pooled = self.idle.lock().expect("pool lock").pop();
         let mut conn = match pooled {
             Some(c) => c,
-            None => BufReader::new(
-                tokio::time::timeout(OP_TIMEOUT, TcpStream::connect(self.addr))
+            None => {
+                let stream = tokio::time::timeout(OP_TIMEOUT, TcpStream::connect(self.addr))
                     .await
-                    .context("store connect timed out")??,
-            ),
+                    .context("store connect timed out")??;
+                super::no_delay(&stream);
+                BufReader::new(stream)
+            }
         };
         let reply = tokio::time::timeout(OP_TIMEOUT, async {
             conn.get_mut().write_all(&encode(args)).await?;
@@ -222,6 +229,7 @@ impl Embedded {
             // Dropping this future (a crash) drops the connections' set, which aborts them.
             let mut conns = JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
+                super::no_delay(&stream);
                 while conns.try_join_next().is_some() {}
                 let map = map.clone();
                 conns.spawn(async move {
@@ -331,6 +339,11 @@ impl ManagedRedis {
     /// Its address.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// The process id of the running `redis-server` (`None` while it is down).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(|c| c.id())
     }
 
     async fn spawn(&mut self) -> Result<()> {

@@ -9,13 +9,11 @@ use tiersim::metrics::RunResult;
 fn run_live(text: &str, variant: &str, time_scale: f64, store: &StoreChoice) -> RunResult {
     let sc = scenario(text, Some(variant));
     assert_eq!(live::refuse(variant, &sc, time_scale), None);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = live::cluster_runtime().expect("a runtime");
     let result = runtime
-        .block_on(live::run_variant(variant, &sc, time_scale, store))
-        .expect("the live run completes");
+        .block_on(live::run_variant(variant, &sc, time_scale, store, false))
+        .expect("the live run completes")
+        .result;
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     result
 }
