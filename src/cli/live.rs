@@ -95,7 +95,7 @@ fn prepare(
     Ok(choice)
 }
 
-/// Set by Ctrl-C; the notification wakes the variant running (or the next one to start).
+/// Set by Ctrl-C; the notification stops the variant running (or the next one to start).
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static INTERRUPT: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
@@ -150,16 +150,15 @@ fn run_live(
                 );
             }
         }
-        let outcome = runtime.block_on(async {
-            tokio::select! {
-                r = live::run_variant(&v.name, sc, time_scale, choice, !quiet) => Some(r),
-                _ = INTERRUPT.notified() => None,
-            }
-        });
-        match outcome {
-            None => break,
-            Some(r) => results.push(r?),
+        // On Ctrl-C the run stops its timeline and cleans up as at its end (a managed Redis is
+        // stopped and waited for, keys in someone else's Redis are removed).
+        let outcome = runtime.block_on(live::run_variant(
+            &v.name, sc, time_scale, choice, !quiet, &INTERRUPT,
+        ));
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            break;
         }
+        results.push(outcome?);
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     if INTERRUPTED.load(Ordering::SeqCst) {

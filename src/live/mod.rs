@@ -204,6 +204,24 @@ pub fn cluster_runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// A runtime that a task of another runtime owns: dropped without waiting for its tasks (a
+/// runtime dropped the ordinary way from inside a task would have to block).
+struct Background(Option<tokio::runtime::Runtime>);
+
+impl Background {
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("a running runtime").handle()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 /// The runtime of the load generator: one worker thread of its own.
 fn clients_runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -341,6 +359,7 @@ pub async fn run_variant(
     time_scale: f64,
     choice: &StoreChoice,
     announce: bool,
+    stop: &tokio::sync::Notify,
 ) -> Result<LiveRun> {
     let config = Config {
         seed: sc.seed,
@@ -383,7 +402,13 @@ pub async fn run_variant(
                 (LiveStore::Managed(m), a)
             }
         };
-        let client = Arc::new(store::Client::new(addr));
+        let client = Arc::new(match choice {
+            // Someone else's Redis: the run's keys carry a prefix and are removed at the end.
+            StoreChoice::Redis(_) => {
+                store::Client::with_prefix(addr, format!("tiersim:{}:{name}:", std::process::id()))
+            }
+            _ => store::Client::new(addr),
+        });
         client
             .call(&[b"PING"])
             .await
@@ -416,8 +441,10 @@ pub async fn run_variant(
     // The users run on their own thread, as clients on another machine would: the cluster and
     // its clients then share nothing but loopback sockets, and neither waits for the other's
     // tasks to be scheduled.
-    let clients = clients_runtime().context("cannot start the clients' runtime")?;
-    let load = clients.spawn(loadgen::replay(
+    let clients = Background(Some(
+        clients_runtime().context("cannot start the clients' runtime")?,
+    ));
+    let load = clients.handle().spawn(loadgen::replay(
         sc.clone(),
         cluster.clone(),
         balancer.addr(),
@@ -429,13 +456,25 @@ pub async fn run_variant(
         &clock,
         &mut servers,
         &balancer,
-        &mut live_store,
-        client.as_deref(),
+        (&mut live_store, client.as_deref()),
+        stop,
     )
     .await;
     load.abort();
     let _ = load.await;
-    clients.shutdown_background();
+    drop(clients);
+    // Stop the balancer and the servers (dropping them aborts their tasks), so that no request
+    // writes a session after the clean-up below.
+    drop(balancer);
+    drop(servers);
+    if let Some(c) = &client {
+        // A command already on its way to the store lands within this pause.
+        cluster.timer.sleep(Duration::from_millis(50)).await;
+        // A key left behind in someone else's Redis would be counted by the next run.
+        c.remove_own()
+            .await
+            .context("cannot remove the run's sessions from the store")?;
+    }
     if let Some(LiveStore::Managed(m)) = live_store.as_mut() {
         m.stop().await;
     }
@@ -507,6 +546,7 @@ fn endpoints(
                 m.pid().unwrap_or(0)
             );
         }
+        (Some(LiveStore::External), Some(c)) => out += &format!(" store redis://{}", c.addr()),
         (Some(_), Some(c)) => out += &format!(" store {}", c.addr()),
         _ => {}
     }
@@ -554,8 +594,8 @@ async fn timeline(
     clock: &Clock,
     servers: &mut [server::Server],
     balancer: &balancer::Balancer,
-    store: &mut Option<LiveStore>,
-    client: Option<&store::Client>,
+    (store, client): (&mut Option<LiveStore>, Option<&store::Client>),
+    stop: &tokio::sync::Notify,
 ) -> Result<(Vec<Snapshot>, Vec<EventRow>)> {
     // Bucket boundaries and timed events, in time order (a boundary before an event at the same
     // time, as in the engine).
@@ -575,7 +615,10 @@ async fn timeline(
     let mut snapshots = Vec::new();
     let mut rows = Vec::new();
     for (at, event) in marks {
-        cluster.timer.sleep_until(clock.at(at)).await;
+        tokio::select! {
+            _ = cluster.timer.sleep_until(clock.at(at)) => {}
+            _ = stop.notified() => anyhow::bail!("the live run was stopped"),
+        }
         let Some(i) = event else {
             snapshots.push(snapshot(at, servers, balancer, client).await);
             continue;

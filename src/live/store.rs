@@ -31,6 +31,8 @@ pub enum Reply {
     Int(i64),
     /// `-ERR ...`.
     Error(String),
+    /// `*n` array of replies (one level: what `SCAN` answers).
+    Array(Vec<Reply>),
 }
 
 /// Longest line or bulk string accepted (a session id is short).
@@ -60,6 +62,34 @@ async fn read_bulk<R: AsyncBufReadExt + Unpin>(r: &mut R, len: usize) -> Result<
 
 async fn read_reply<R: AsyncBufReadExt + Unpin>(r: &mut R) -> Result<Reply> {
     let line = read_line(r).await?;
+    if let Some(n) = line.strip_prefix('*') {
+        let n: i64 = n.parse().context("bad array length")?;
+        if n > 100_000 {
+            bail!("array too long");
+        }
+        let mut items = Vec::new();
+        for _ in 0..n.max(0) {
+            let line = read_line(r).await?;
+            if let Some(m) = line.strip_prefix('*') {
+                // A nested array (SCAN's keys): read its elements flat.
+                let m: i64 = m.parse().context("bad array length")?;
+                let mut inner = Vec::new();
+                for _ in 0..m.clamp(0, 100_000) {
+                    let line = read_line(r).await?;
+                    inner.push(read_scalar(r, &line).await?);
+                }
+                items.push(Reply::Array(inner));
+            } else {
+                items.push(read_scalar(r, &line).await?);
+            }
+        }
+        return Ok(Reply::Array(items));
+    }
+    read_scalar(r, &line).await
+}
+
+/// A reply that is not an array, whose first line is `line`.
+async fn read_scalar<R: AsyncBufReadExt + Unpin>(r: &mut R, line: &str) -> Result<Reply> {
     let (kind, rest) = line.split_at(line.len().min(1));
     Ok(match kind {
         "+" => Reply::Simple(rest.to_string()),
@@ -110,17 +140,27 @@ fn encode(args: &[&[u8]]) -> Vec<u8> {
 pub struct Client {
     addr: SocketAddr,
     idle: Mutex<Vec<BufReader<TcpStream>>>,
+    /// Prepended to every session key. Empty for a store tiersim runs (all its keys are
+    /// sessions); `tiersim:<pid>:<variant>:` in a Redis someone else runs, so that the run
+    /// counts and removes its own keys only.
+    prefix: String,
 }
 
 /// How long a store operation may take before it counts as the store being down.
 const OP_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Client {
-    /// A client of the store at `addr` (connections are opened on demand).
+    /// A client of a store tiersim runs at `addr` (connections are opened on demand).
     pub fn new(addr: SocketAddr) -> Self {
+        Client::with_prefix(addr, String::new())
+    }
+
+    /// A client of a store shared with others: every key starts with `prefix`.
+    pub fn with_prefix(addr: SocketAddr, prefix: String) -> Self {
         Client {
             addr,
             idle: Mutex::new(Vec::new()),
+            prefix,
         }
     }
 
@@ -158,6 +198,7 @@ impl Client {
     /// Stores a session with a time to live.
     pub async fn put(&self, key: &str, ttl: Duration) -> Result<()> {
         let ms = ttl.as_millis().max(1).to_string();
+        let key = format!("{}{key}", self.prefix);
         match self
             .call(&[b"SET", key.as_bytes(), b"1", b"PX", ms.as_bytes()])
             .await?
@@ -170,6 +211,7 @@ impl Client {
     /// Reads a session and refreshes its time to live; `false` when it is missing or expired.
     pub async fn touch(&self, key: &str, ttl: Duration) -> Result<bool> {
         let ms = ttl.as_millis().max(1).to_string();
+        let key = format!("{}{key}", self.prefix);
         match self
             .call(&[b"GETEX", key.as_bytes(), b"PX", ms.as_bytes()])
             .await?
@@ -179,12 +221,69 @@ impl Client {
         }
     }
 
-    /// Number of keys (live sessions).
+    /// Number of live sessions: every key of a store tiersim runs, the keys under the prefix in
+    /// a shared one.
     pub async fn size(&self) -> Result<u64> {
+        if !self.prefix.is_empty() {
+            return Ok(self.own_keys().await?.len() as u64);
+        }
         match self.call(&[b"DBSIZE"]).await? {
             Reply::Int(n) => Ok(n.max(0) as u64),
             other => bail!("DBSIZE: {other:?}"),
         }
+    }
+
+    /// The keys under the prefix (`SCAN ... MATCH prefix*`; a shared store only).
+    async fn own_keys(&self) -> Result<Vec<Vec<u8>>> {
+        let pattern = format!("{}*", self.prefix);
+        let mut cursor = b"0".to_vec();
+        let mut keys = Vec::new();
+        // SCAN ends when the cursor comes back to 0; the bound only guards against a server
+        // that never says so.
+        for _ in 0..1_000_000 {
+            let reply = self
+                .call(&[
+                    b"SCAN",
+                    &cursor,
+                    b"MATCH",
+                    pattern.as_bytes(),
+                    b"COUNT",
+                    b"1000",
+                ])
+                .await?;
+            let Reply::Array(mut items) = reply else {
+                bail!("SCAN: {reply:?}");
+            };
+            let (Some(Reply::Array(found)), Some(Reply::Bulk(Some(next)))) =
+                (items.pop(), items.pop())
+            else {
+                bail!("SCAN: unexpected reply");
+            };
+            keys.extend(found.into_iter().filter_map(|k| match k {
+                Reply::Bulk(Some(k)) => Some(k),
+                _ => None,
+            }));
+            if next == b"0" {
+                return Ok(keys);
+            }
+            cursor = next;
+        }
+        bail!("SCAN did not finish")
+    }
+
+    /// Removes the run's sessions from a shared store (nothing for a store tiersim runs, which
+    /// goes away with the run). Returns how many keys it removed.
+    pub async fn remove_own(&self) -> Result<u64> {
+        if self.prefix.is_empty() {
+            return Ok(0);
+        }
+        let keys = self.own_keys().await?;
+        for chunk in keys.chunks(500) {
+            let mut args: Vec<&[u8]> = vec![b"DEL"];
+            args.extend(chunk.iter().map(Vec::as_slice));
+            self.call(&args).await?;
+        }
+        Ok(keys.len() as u64)
     }
 
     /// Forgets idle connections (after a restart of the store they are dead).

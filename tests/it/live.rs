@@ -2,7 +2,11 @@
 //! checked against what the model says must happen. Short scenarios at a high time scale; every
 //! run stops by itself at its `duration`, and dropping the runtime aborts whatever is left.
 
-use super::support::scenario;
+use super::support::{scenario, scratch_dir};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 use tiersim::live::{self, StoreChoice};
 use tiersim::metrics::RunResult;
 
@@ -11,7 +15,14 @@ fn run_live(text: &str, variant: &str, time_scale: f64, store: &StoreChoice) -> 
     assert_eq!(live::refuse(variant, &sc, time_scale), None);
     let runtime = live::cluster_runtime().expect("a runtime");
     let result = runtime
-        .block_on(live::run_variant(variant, &sc, time_scale, store, false))
+        .block_on(live::run_variant(
+            variant,
+            &sc,
+            time_scale,
+            store,
+            false,
+            &tokio::sync::Notify::new(),
+        ))
         .expect("the live run completes")
         .result;
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
@@ -162,12 +173,15 @@ fn a_crash_loses_sticky_sessions_and_not_those_in_the_embedded_store() {
     check_crash(&StoreChoice::Embedded);
 }
 
+fn redis_installed() -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|p| p.join("redis-server").is_file())
+    })
+}
+
 #[test]
 fn a_crash_loses_sticky_sessions_and_not_those_in_redis() {
-    let found = std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|p| p.join("redis-server").is_file())
-    });
-    if !found {
+    if !redis_installed() {
         eprintln!("skipped: redis-server is not installed (.ci/run installs it with apt-get)");
         return;
     }
@@ -206,4 +220,185 @@ fn the_live_mode_refuses_what_it_cannot_run_naming_the_key() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("autoscale"), "{err}");
+}
+
+const SHORT: &str = r#"
+name = "live-short"
+title = "a short live run"
+seed = 1
+duration = "1m"
+warmup = "10s"
+bucket = "10s"
+[users]
+visits_per_s = 4.0
+requests_per_visit = 10.0
+think_time = "2s"
+[servers]
+count = 2
+workers = 4
+service_time = "20ms"
+[[variants]]
+name = "shared-store"
+set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
+[[variants]]
+name = "sticky"
+set = { "balancer.policy" = "sticky", "sessions.storage" = "server_memory" }
+"#;
+
+/// What `tiersim live` said it started: every listening address, and the managed Redis's pid.
+fn announced(stderr: &str) -> (Vec<SocketAddr>, Vec<u32>) {
+    let mut addrs = Vec::new();
+    let mut pids = Vec::new();
+    for line in stderr.lines().filter(|l| l.starts_with("live: balancer ")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        addrs.extend(words.iter().filter_map(|w| w.parse::<SocketAddr>().ok()));
+        for w in words.windows(2).filter(|w| w[0] == "pid") {
+            pids.push(w[1].parse().expect("a pid"));
+        }
+    }
+    (addrs, pids)
+}
+
+/// Every announced port refuses connections and every announced process is gone.
+fn nothing_left(stderr: &str, expect_pid: bool) {
+    let (addrs, pids) = announced(stderr);
+    assert!(
+        addrs.len() >= 3,
+        "a balancer and servers announced: {stderr}"
+    );
+    for a in addrs {
+        assert!(
+            TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_err(),
+            "{a} still accepts connections after tiersim ended"
+        );
+    }
+    assert_eq!(!pids.is_empty(), expect_pid, "{stderr}");
+    for pid in pids {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "redis-server {pid} outlived tiersim"
+        );
+    }
+}
+
+fn tiersim_live(dir: &Path, store: &str, variant: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args([
+            "live",
+            "short.toml",
+            "--time-scale",
+            "10",
+            "--no-charts",
+            "--out",
+            "out",
+        ])
+        .args(["--store", store, "--variant", variant])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tiersim starts")
+}
+
+fn finish(mut child: Child, limit: Duration) -> (Option<i32>, String) {
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("tiersim live did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr");
+    (status.code(), stderr)
+}
+
+/// A `redis-server` the test runs as someone else's store, killed when dropped.
+struct ForeignRedis(Child);
+
+impl Drop for ForeignRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn redis_call(addr: SocketAddr, args: &[&[u8]]) -> live::store::Reply {
+    let rt = live::cluster_runtime().expect("a runtime");
+    let client = live::store::Client::new(addr);
+    rt.block_on(async {
+        for _ in 0..100 {
+            if let Ok(r) = client.call(args).await {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the test's redis-server does not answer on {addr}")
+    })
+}
+
+#[test]
+fn a_live_run_leaves_no_port_process_or_key_behind() {
+    let dir = scratch_dir("live-leftovers");
+    std::fs::write(dir.join("short.toml"), SHORT).unwrap();
+    let redis = redis_installed();
+    let store = if redis { "redis-managed" } else { "embedded" };
+    // A whole run.
+    let (code, stderr) = finish(
+        tiersim_live(&dir, store, "shared-store"),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    nothing_left(&stderr, redis);
+    assert!(dir.join("out/live-short-live/summary.csv").is_file());
+    // Ctrl-C during a run: exit status 130, nothing written, nothing left.
+    std::fs::remove_dir_all(dir.join("out")).unwrap();
+    let child = tiersim_live(&dir, store, "shared-store");
+    std::thread::sleep(Duration::from_millis(2_500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let (code, stderr) = finish(child, Duration::from_secs(10));
+    assert_eq!(code, Some(130), "{stderr}");
+    nothing_left(&stderr, redis);
+    assert!(!dir.join("out/live-short-live").exists());
+    if !redis {
+        eprintln!("skipped the external Redis part: redis-server is not installed");
+        return;
+    }
+    // Someone else's Redis keeps its own keys and none of the run's.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let server = Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server starts");
+    let _redis = ForeignRedis(server);
+    let set = redis_call(addr, &[b"SET", b"someone:else", b"1"]);
+    assert_eq!(set, live::store::Reply::Simple("OK".into()));
+    let (code, stderr) = finish(
+        tiersim_live(&dir, &format!("redis://{addr}"), "shared-store"),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    nothing_left(&stderr, false);
+    assert_eq!(redis_call(addr, &[b"DBSIZE"]), live::store::Reply::Int(1));
+    assert_eq!(
+        redis_call(addr, &[b"GET", b"someone:else"]),
+        live::store::Reply::Bulk(Some(b"1".to_vec()))
+    );
 }
