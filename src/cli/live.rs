@@ -467,3 +467,89 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Counts;
+
+    fn latency(p50_ms: f64, p99_ms: f64) -> Latency {
+        Latency {
+            mean_us: None,
+            p50_us: Some((p50_ms * 1000.0) as u64),
+            p95_us: None,
+            p99_us: Some((p99_ms * 1000.0) as u64),
+        }
+    }
+
+    fn result(client: Latency) -> RunResult {
+        let mut r = RunResult {
+            variant: "v".into(),
+            ..RunResult::default()
+        };
+        r.summary.counts = Counts {
+            authenticated: 900,
+            failed_elsewhere: 100,
+            ..Counts::default()
+        };
+        r.summary.latency = client;
+        r
+    }
+
+    fn row<'a>(rows: &'a [Comparison], metric: &str) -> &'a Comparison {
+        rows.iter().find(|r| r.metric == metric).expect(metric)
+    }
+
+    #[test]
+    fn server_latency_is_held_to_the_model_and_client_latency_to_the_model_plus_the_hops() {
+        let sim = [result(latency(15.0, 110.0))];
+        // At --time-scale 10: p50 tolerance max(15 % of 15, 2.5) = 2.5 ms; p99 max(27.5, 10).
+        let live = [LiveRun {
+            result: result(latency(22.0, 150.0)),
+            at_server: latency(17.0, 125.0),
+            hops: latency(4.0, 20.0),
+        }];
+        let rows = compare(&sim, &live, 10.0);
+        let p50 = row(&rows, "p50 at the server ms");
+        assert_eq!((p50.sim, p50.live), (Some(15.0), Some(17.0)));
+        assert!(p50.agrees && (p50.tolerance - 2.5).abs() < 1e-9);
+        assert!(row(&rows, "p99 at the server ms").agrees);
+        // Clients: 22 - 15 = 7 > 2.5 alone, but within 2.5 + 4.0 of measured hops? No: 7 > 6.5.
+        let client = row(&rows, "p50 seen by clients ms");
+        assert!((client.tolerance - 6.5).abs() < 1e-9);
+        assert!(!client.agrees);
+        // 150 - 110 = 40 <= 27.5 + 20.
+        assert!(row(&rows, "p99 seen by clients ms").agrees);
+        assert!(row(&rows, "failed auth %").agrees);
+        // A server that holds requests too long disagrees, whatever the hops.
+        let slow = [LiveRun {
+            result: result(latency(30.0, 150.0)),
+            at_server: latency(26.0, 125.0),
+            hops: latency(4.0, 20.0),
+        }];
+        assert!(!row(&compare(&sim, &slow, 10.0), "p50 at the server ms").agrees);
+        let table = render(&rows);
+        assert!(table.contains("| v | p50 seen by clients ms | 15.0 | 22.0 | +7.0 | ±6.5 | NO |"));
+    }
+
+    #[test]
+    fn validate_picks_the_largest_time_scale_the_machine_carries_on_time() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/02-server-crash.toml"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let experiment = crate::config::parse(path, &text, &[], None).unwrap();
+        let all: Vec<&Variant> = experiment.variants.iter().collect();
+        // 20 visits/s × 11 requests = 220 per simulated second: 4,400 at 20, 2,200 at 10.
+        assert_eq!(validate_time_scale(&all), 10.0);
+        let quiet =
+            crate::config::parse(path, &text, &["users.visits_per_s=5".into()], None).unwrap();
+        let all: Vec<&Variant> = quiet.variants.iter().collect();
+        assert_eq!(validate_time_scale(&all), 20.0);
+        let busy =
+            crate::config::parse(path, &text, &["users.visits_per_s=200".into()], None).unwrap();
+        let all: Vec<&Variant> = busy.variants.iter().collect();
+        assert_eq!(validate_time_scale(&all), 1.0);
+    }
+}

@@ -792,3 +792,21 @@ fn build_result(
         audit: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let mut v: Vec<Micros> = (1..=200).rev().collect();
+        let l = percentiles(&mut v, true);
+        assert_eq!(
+            (l.p50_us, l.p95_us, l.p99_us),
+            (Some(100), Some(190), Some(198))
+        );
+        assert_eq!(l.mean_us, Some(100.5));
+        assert_eq!(percentiles(&mut [7], false).p99_us, Some(7));
+        assert_eq!(percentiles(&mut [], true), Latency::default());
+    }
+}

@@ -493,3 +493,54 @@ impl ManagedRedis {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(bytes: &[u8]) -> Reply {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        rt.block_on(read_reply(&mut BufReader::new(bytes)))
+            .expect("a reply")
+    }
+
+    #[test]
+    fn replies_of_the_protocol_subset_are_read() {
+        assert_eq!(parse(b"+OK\r\n"), Reply::Simple("OK".into()));
+        assert_eq!(parse(b":42\r\n"), Reply::Int(42));
+        assert_eq!(parse(b"$-1\r\n"), Reply::Bulk(None));
+        assert_eq!(parse(b"$2\r\nab\r\n"), Reply::Bulk(Some(b"ab".to_vec())));
+        // What SCAN answers: the next cursor, then the keys.
+        assert_eq!(
+            parse(b"*2\r\n$2\r\n17\r\n*2\r\n$3\r\nt:a\r\n$3\r\nt:b\r\n"),
+            Reply::Array(vec![
+                Reply::Bulk(Some(b"17".to_vec())),
+                Reply::Array(vec![
+                    Reply::Bulk(Some(b"t:a".to_vec())),
+                    Reply::Bulk(Some(b"t:b".to_vec())),
+                ]),
+            ])
+        );
+        assert_eq!(
+            parse(b"-ERR unknown\r\n"),
+            Reply::Error("ERR unknown".into())
+        );
+    }
+
+    #[test]
+    fn the_embedded_store_keeps_sessions_until_their_ttl_and_refreshes_them_on_use() {
+        let map: Map = Arc::new(Mutex::new(HashMap::new()));
+        let cmd =
+            |args: &[&[u8]]| execute(&args.iter().map(|a| a.to_vec()).collect::<Vec<_>>(), &map);
+        assert_eq!(cmd(&[b"SET", b"k", b"1", b"PX", b"60000"]), b"+OK\r\n");
+        assert_eq!(cmd(&[b"GETEX", b"k", b"PX", b"60000"]), b"$1\r\n1\r\n");
+        assert_eq!(cmd(&[b"GETEX", b"other", b"PX", b"60000"]), b"$-1\r\n");
+        assert_eq!(cmd(&[b"DBSIZE"]), b":1\r\n");
+        assert_eq!(cmd(&[b"SET", b"gone", b"1", b"PX", b"0"]), b"+OK\r\n");
+        assert_eq!(cmd(&[b"GETEX", b"gone", b"PX", b"60000"]), b"$-1\r\n");
+        assert_eq!(cmd(&[b"DBSIZE"]), b":1\r\n");
+        assert_eq!(cmd(&[b"FLUSHALL"]), b"-ERR unknown command\r\n");
+    }
+}
