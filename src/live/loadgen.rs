@@ -128,7 +128,7 @@ async fn user(
             None => None,
         };
         let now = clock.now_us();
-        let mut inside_us = None;
+        let (mut inside_us, mut late_us) = (None, None);
         let (outcome, server) = match response {
             None => {
                 conn = None;
@@ -143,9 +143,13 @@ async fn user(
                 };
                 let server: Option<u32> = header("x-server").and_then(|v| v.parse().ok());
                 let cause = header("x-cause");
-                inside_us = header("x-inside-us")
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .map(|wall_us| (wall_us * c.time_scale).round() as Micros);
+                let simulated = |name: &str| {
+                    header(name)
+                        .and_then(|v| v.parse::<f64>().ok())
+                        .map(|wall_us| (wall_us * c.time_scale).round() as Micros)
+                };
+                inside_us = simulated("x-inside-us");
+                late_us = simulated("x-late-us");
                 let old_sid = jar.sid.clone();
                 for v in resp.headers().get_all("set-cookie") {
                     let Some((k, rest)) = v.to_str().ok().and_then(|v| v.split_once('=')) else {
@@ -191,6 +195,7 @@ async fn user(
             login,
             server,
             inside_us,
+            late_us,
         });
         if jar.sid.is_some() && !logged_in {
             logged_in = true;

@@ -162,6 +162,8 @@ pub struct Record {
     pub server: Option<u32>,
     /// How long the request was inside that server (queue, store, service; simulated time).
     pub inside_us: Option<Micros>,
+    /// How much later than asked its service sleep ended (simulated time).
+    pub late_us: Option<Micros>,
 }
 
 /// What one live run observed: the result rows, and its latency split into the part the model
@@ -175,6 +177,9 @@ pub struct LiveRun {
     /// The clients' latency minus the time inside the server, request by request: the two
     /// loopback HTTP hops and the scheduling around them (the mean is not filled in).
     pub hops: Latency,
+    /// How late the service sleeps ended, request by request: the machine's own delay inside
+    /// the servers (timer precision, waiting for the thread), which the model does not have.
+    pub late: Latency,
 }
 
 /// Simulated time of a live run: wall time since the start times the scale.
@@ -480,11 +485,12 @@ pub async fn run_variant(
     }
     let (snapshots, events) = result?;
     let result = build_result(name, sc, &cluster, &snapshots, events);
-    let (at_server, hops) = split_latency(sc, &cluster);
+    let (at_server, hops, late) = split_latency(sc, &cluster);
     Ok(LiveRun {
         result,
         at_server,
         hops,
+        late,
     })
 }
 
@@ -504,11 +510,12 @@ fn percentiles(values: &mut [Micros], mean: bool) -> Latency {
     }
 }
 
-/// Latency inside the servers, and the clients' latency beyond it, over the requests the
-/// result's latency counts (sent after warm-up, ended before the end, answered by a server).
-fn split_latency(sc: &Scenario, cluster: &Cluster) -> (Latency, Latency) {
+/// Latency inside the servers, the clients' latency beyond it, and how late the service sleeps
+/// ended, over the requests the result's latency counts (sent after warm-up, ended before the
+/// end, answered by a server).
+fn split_latency(sc: &Scenario, cluster: &Cluster) -> (Latency, Latency, Latency) {
     let records = cluster.records.lock().expect("records lock");
-    let (mut inside, mut hops) = (Vec::new(), Vec::new());
+    let (mut inside, mut hops, mut late) = (Vec::new(), Vec::new(), Vec::new());
     for r in records.iter() {
         if r.sent_us < sc.warmup_us || r.end_us >= sc.duration_us || r.server.is_none() {
             continue;
@@ -516,11 +523,13 @@ fn split_latency(sc: &Scenario, cluster: &Cluster) -> (Latency, Latency) {
         if let Some(i) = r.inside_us {
             inside.push(i);
             hops.push((r.end_us - r.sent_us).saturating_sub(i));
+            late.push(r.late_us.unwrap_or(0));
         }
     }
     (
         percentiles(&mut inside, true),
         percentiles(&mut hops, false),
+        percentiles(&mut late, false),
     )
 }
 

@@ -158,18 +158,26 @@ impl Server {
     }
 }
 
+/// When a request reached the server, and how much later than asked its service sleep ended
+/// (the machine's own delay: timer precision and waiting for the thread).
+struct Timing {
+    entered: Instant,
+    late_us: u64,
+}
+
 fn reply(
     status: StatusCode,
     state: &State,
     cause: Option<&str>,
     sid: Option<&str>,
-    entered: Instant,
+    timing: &Timing,
 ) -> Response<Full<Bytes>> {
-    let inside_us = entered.elapsed().as_micros();
+    let inside_us = timing.entered.elapsed().as_micros();
     let mut b = Response::builder()
         .status(status)
         .header("x-server", state.id.to_string())
-        .header("x-inside-us", inside_us.to_string());
+        .header("x-inside-us", inside_us.to_string())
+        .header("x-late-us", timing.late_us.to_string());
     if let Some(c) = cause {
         b = b.header("x-cause", c);
     }
@@ -193,15 +201,19 @@ pub fn cookie(req: &Request<Incoming>, name: &str) -> Option<String> {
 
 async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
     // What the model calls latency starts here: queue, store round trip and service, without
-    // the HTTP hops before and after (`x-inside-us` tells the client).
-    let entered = Instant::now();
+    // the HTTP hops before and after (`x-inside-us` tells the client, and `x-late-us` how much
+    // of it is the service sleep ending late).
+    let mut timing = Timing {
+        entered: Instant::now(),
+        late_us: 0,
+    };
     let path = req.uri().path().to_string();
     if path == "/health" {
-        return reply(StatusCode::OK, state, None, None, entered);
+        return reply(StatusCode::OK, state, None, None, &timing);
     }
     let login = path == "/login";
     if !login && path != "/app" {
-        return reply(StatusCode::NOT_FOUND, state, None, None, entered);
+        return reply(StatusCode::NOT_FOUND, state, None, None, &timing);
     }
     let draw: f64 = req
         .headers()
@@ -222,7 +234,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                     state,
                     Some("queue_full"),
                     None,
-                    entered,
+                    &timing,
                 );
             }
             let p = state.permits.acquire().await;
@@ -235,7 +247,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                         state,
                         Some("server_down"),
                         None,
-                        entered,
+                        &timing,
                     );
                 }
             }
@@ -267,7 +279,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                         state,
                         Some("store_down"),
                         None,
-                        entered,
+                        &timing,
                     );
                 }
             },
@@ -280,10 +292,13 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         config.login_time_us
     };
     let service_us = (draw * mean_us as f64).round() as u64;
-    state.cluster.timer.sleep(config.wall(service_us)).await;
+    let asked = config.wall(service_us);
+    let slept = Instant::now();
+    state.cluster.timer.sleep(asked).await;
+    timing.late_us = slept.elapsed().saturating_sub(asked).as_micros() as u64;
     state.cluster.busy_us[state.id as usize].fetch_add(service_us, Ordering::Relaxed);
     if valid {
-        return reply(StatusCode::OK, state, None, None, entered);
+        return reply(StatusCode::OK, state, None, None, &timing);
     }
     // A login, or a forced re-login: a new session.
     let n = state.next_sid.fetch_add(1, Ordering::Relaxed);
@@ -306,7 +321,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                     state,
                     Some("store_down"),
                     None,
-                    entered,
+                    &timing,
                 );
             }
             sid
@@ -317,5 +332,5 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     } else {
         StatusCode::UNAUTHORIZED
     };
-    reply(status, state, None, Some(&new_sid), entered)
+    reply(status, state, None, Some(&new_sid), &timing)
 }

@@ -1,6 +1,6 @@
 //! The command line: exit statuses, messages that name the key and the line, files written or not.
 
-use crate::support::{Cli, scratch_dir};
+use crate::support::{Cli, scratch_dir, wait_at_most};
 use std::path::Path;
 
 const GOOD: &str = r#"name = "tiny"
@@ -179,17 +179,11 @@ fn an_interrupted_run_leaves_the_previous_results_and_no_temporary_folder() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed().as_secs() < 10,
-            "the run stops within seconds of Ctrl-C"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let status = wait_at_most(
+        &mut child,
+        std::time::Duration::from_secs(10),
+        "a run after Ctrl-C",
+    );
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(130), "stderr: {stderr}");

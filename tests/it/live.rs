@@ -2,11 +2,11 @@
 //! checked against what the model says must happen. Short scenarios at a high time scale; every
 //! run stops by itself at its `duration`, and dropping the runtime aborts whatever is left.
 
-use super::support::{scenario, scratch_dir};
+use super::support::{scenario, scratch_dir, wait_at_most};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tiersim::live::{self, StoreChoice};
 use tiersim::metrics::RunResult;
 
@@ -301,17 +301,7 @@ fn tiersim_live(dir: &Path, store: &str, variant: &str) -> Child {
 }
 
 fn finish(mut child: Child, limit: Duration) -> (Option<i32>, String) {
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("tiersim live did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_at_most(&mut child, limit, "tiersim live");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
         .expect("stderr");

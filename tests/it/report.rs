@@ -6,7 +6,7 @@
 //! `chromium --dump-dom` prints the page after it ran. Skipped, with the reason on standard
 //! error, where Chromium is not installed (`apt-get install -y chromium` installs it).
 
-use crate::support::scratch_dir;
+use crate::support::{scratch_dir, wait_at_most};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -88,21 +88,7 @@ fn run_browser(browser: &Path, profile: &Path, args: &[String], page: &Path, std
         .stderr(Stdio::null())
         .spawn()
         .expect("the browser starts");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the browser") {
-            break status;
-        }
-        if started.elapsed() > BROWSER_DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{} did not finish within {BROWSER_DEADLINE:?}",
-                browser.display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_at_most(&mut child, BROWSER_DEADLINE, &browser.display().to_string());
     assert!(status.success(), "{} {args:?}: {status}", browser.display());
 }
 

@@ -2,7 +2,8 @@
 //! what they expect.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 use tiersim::engine::simulate;
 use tiersim::metrics::RunResult;
 use tiersim::scenario::Scenario;
@@ -140,5 +141,22 @@ impl Ran {
             );
         }
         self
+    }
+}
+
+/// Waits for a child process, killing it and failing the test if it runs past `limit` (every
+/// wait of the tests is bounded).
+pub fn wait_at_most(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
