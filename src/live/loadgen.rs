@@ -9,7 +9,9 @@
 //! the `x-draw` header and its id in `x-user`. Outcomes are read off the responses: 200 ok; 401
 //! failed authentication (classified from the session id it had: its holder crashed or the store
 //! restarted since → lost; unused longer than the TTL → expired; otherwise → alive elsewhere);
-//! 502/503 or no answer → error by its `x-cause`.
+//! 502/503 or no answer → error by its `x-cause`. The servers' `x-inside-us` and `x-late-us` are
+//! kept with each request, in simulated time, so that latency can be split into the servers' part
+//! and the HTTP hops. The users run on their own runtime and timer (see `super::run_variant`).
 //!
 //! Leaves out: clients that time out or give up, and the event-exact timing of the model (the
 //! scheduler's jitter shifts every time a little).

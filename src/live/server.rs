@@ -8,7 +8,9 @@
 //! the user (header `x-draw`, a standard exponential sample) and scaled by the time scale; a
 //! request that finds every permit taken and `queue_limit` requests already waiting gets 503
 //! (`x-cause: queue_full`). A store that cannot be reached gives 503 (`x-cause: store_down`).
-//! `GET /health` answers the balancer's probes.
+//! `GET /health` answers the balancer's probes. Every answer names the server (`x-server`), how
+//! long the request was inside it (`x-inside-us`: queue, store round trip and service, what the
+//! model calls latency) and how much later than asked its service sleep ended (`x-late-us`).
 //!
 //! A crash aborts the server's tasks (its listener closes: connection refused; requests in
 //! service are cut) and drops its memory; a restart binds a fresh, empty server to the same port.
