@@ -204,10 +204,24 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     };
     let mut out_files = csv_files(&runs);
     if !args.no_charts {
-        out_files.extend(super::run::teaching_files(
-            &experiment,
-            &runs.by_replication[0],
-        )?);
+        // The report says it was measured on the live cluster, and how its latency splits.
+        let mut shown = experiment.clone();
+        shown.title = format!(
+            "{} (live cluster, --time-scale {}, store {})",
+            experiment.title,
+            args.time_scale,
+            choice.label()
+        );
+        shown.description = format!(
+            "{}\n\nMeasured on a real cluster on one machine (HTTP servers, a balancer, a \
+             session store and the scenario's users, on 127.0.0.1), from what the clients saw, \
+             in simulated time (wall time × {}). Its latency includes two HTTP hops the model \
+             does not have. {}",
+            experiment.description.trim_end(),
+            args.time_scale,
+            latency_split(&live_runs).replace('\n', " ")
+        );
+        out_files.extend(super::run::teaching_files(&shown, &runs.by_replication[0])?);
     }
     let name = format!("{}-live", experiment.name);
     let folder = files::write_folder(&args.common.out, &name, &out_files)?;

@@ -283,15 +283,7 @@ fn nothing_left(stderr: &str, expect_pid: bool) {
 
 fn tiersim_live(dir: &Path, store: &str, variant: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_tiersim"))
-        .args([
-            "live",
-            "short.toml",
-            "--time-scale",
-            "10",
-            "--no-charts",
-            "--out",
-            "out",
-        ])
+        .args(["live", "short.toml", "--time-scale", "10", "--out", "out"])
         .args(["--store", store, "--variant", variant])
         .current_dir(dir)
         .stdout(Stdio::null())
@@ -346,6 +338,13 @@ fn a_live_run_leaves_no_port_process_or_key_behind() {
     assert_eq!(code, Some(0), "{stderr}");
     nothing_left(&stderr, redis);
     assert!(dir.join("out/live-short-live/summary.csv").is_file());
+    // The report says where its numbers come from.
+    let report = std::fs::read_to_string(dir.join("out/live-short-live/report.html")).unwrap();
+    assert!(
+        report.contains("a short live run (live cluster, --time-scale 10, store "),
+        "the report's title names the live cluster"
+    );
+    assert!(report.contains("latency inside the servers"));
     // Ctrl-C during a run: exit status 130, nothing written, nothing left.
     std::fs::remove_dir_all(dir.join("out")).unwrap();
     let child = tiersim_live(&dir, store, "shared-store");
