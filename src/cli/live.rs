@@ -451,6 +451,12 @@ fn validate_time_scale(variants: &[&Variant]) -> f64 {
         .unwrap_or(1.0)
 }
 
+/// The one-minute load average (Linux `/proc/loadavg`), as written there.
+fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next().map(str::to_string)
+}
+
 /// Runs `tiersim validate`.
 pub fn validate(args: &ValidateArgs) -> Result<()> {
     let experiment = load(&args.scenario, &args.sets, args.seed)?;
@@ -462,7 +468,9 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
     let sim = runner::run(&variants, 1, &|_, _, _| true)
         .ok_or_else(|| anyhow::anyhow!("the simulation stopped"))?;
     super::run::check_books(&sim)?;
+    let load_before = load_average();
     let live = run_live(&variants, time_scale, &choice, false)?;
+    let load_after = load_average();
     let rows = compare(&sim.by_replication[0], &live, time_scale);
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -474,6 +482,14 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
     )?;
     write!(out, "{}", render(&rows))?;
     write!(out, "\n{}", latency_split(&live))?;
+    if let (Some(before), Some(after)) = (load_before, load_after) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        writeln!(
+            out,
+            "machine: {cores} cores, load average {before} before the live runs and {after} after \
+             (above the number of cores, other work competed with the cluster)"
+        )?;
+    }
     let disagree: Vec<&Comparison> = rows.iter().filter(|r| !r.agrees).collect();
     if disagree.is_empty() {
         writeln!(out, "\nevery metric agrees within its tolerance")?;
