@@ -35,6 +35,9 @@ const BUCKETS: usize = LEVELS * FANOUT;
 /// A bucket of at most this many events is sorted into `current` rather than spread.
 const SORT_AT_MOST: usize = 8;
 
+/// A bucket spread with room for more events than this frees its memory.
+const KEEP_AT_MOST: usize = 4096;
+
 /// Pending events, earliest first.
 #[derive(Debug)]
 pub struct EventQueue {
@@ -174,8 +177,12 @@ impl EventQueue {
         for &(time, event) in &moving {
             self.place(time, event);
         }
-        moving.clear();
-        self.buckets[b] = moving;
+        // A large bucket gives its memory back: several hundred buckets each keeping the
+        // largest size it ever had would hold several times the pending events.
+        if moving.capacity() <= KEEP_AT_MOST {
+            moving.clear();
+            self.buckets[b] = moving;
+        }
         Some(())
     }
 
