@@ -81,7 +81,7 @@ impl EventQueue {
     }
 
     /// Schedules `event` at `time`, which is not before the last event taken out.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time: Micros, event: Event) {
         debug_assert!(
             time >= self.last,
@@ -89,14 +89,17 @@ impl EventQueue {
             self.last
         );
         match self.current.last() {
-            Some(&(end, _)) if time < end => {
-                // Before the end of `current`: after every event of its time there.
-                let at = self.head + self.current[self.head..].partition_point(|e| e.0 <= time);
-                self.current.insert(at, (time, event));
-            }
+            Some(&(end, _)) if time < end => self.insert_current(time, event),
             _ => self.place(time, event),
         }
         self.len += 1;
+    }
+
+    /// Puts an event due before the end of `current` in it, after every event of its time.
+    #[cold]
+    fn insert_current(&mut self, time: Micros, event: Event) {
+        let at = self.head + self.current[self.head..].partition_point(|e| e.0 <= time);
+        self.current.insert(at, (time, event));
     }
 
     /// Puts an event that is not before the end of `current` in `current` (if due at `last`) or
