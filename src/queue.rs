@@ -9,7 +9,7 @@
 //! lowest non-empty bucket, so taking events out never searches.
 //!
 //! The events about to be taken out form `current`, sorted by time: when it runs out, the lowest
-//! bucket becomes the next `current` if it is small (sorted in place, a few events) and is
+//! bucket becomes the next `current` if it is small (sorted in place, up to 64 events) and is
 //! otherwise spread over the buckets below it, relative to its earliest time. An event scheduled
 //! before the end of `current` is inserted into it at its place. So an event moves down a few
 //! times in its life (a think time of seconds about twice), whatever the number of pending
@@ -33,7 +33,7 @@ const LEVELS: usize = (u64::BITS as usize).div_ceil(DIGIT_BITS as usize);
 /// Buckets, `level * FANOUT + digit`.
 const BUCKETS: usize = LEVELS * FANOUT;
 /// A bucket of at most this many events is sorted into `current` rather than spread.
-const SORT_AT_MOST: usize = 8;
+const SORT_AT_MOST: usize = 64;
 
 /// A bucket spread with room for more events than this frees its memory.
 const KEEP_AT_MOST: usize = 4096;
