@@ -231,8 +231,15 @@ pub struct Recorder {
     pub total: Counts,
     /// Counts of the current bucket.
     pub bucket: Counts,
+    /// Latencies since warm-up, up to the end of the last bucket taken.
     hist_total: Histogram<u64>,
+    /// Latencies of the current bucket.
     hist_bucket: Histogram<u64>,
+    /// The current bucket's first [`FEW_LATENCIES`] latencies, recorded one by one into
+    /// `hist_total` when the bucket is taken if it has no more (else the bucket histogram is
+    /// added whole): one histogram record per request, and no pass over a whole histogram for a
+    /// bucket of a handful of requests.
+    bucket_latencies: Vec<u64>,
     latency_sum_us: u128,
     latency_n: u64,
     /// Requests served by each server in the current bucket.
@@ -265,6 +272,7 @@ impl Recorder {
             bucket: Counts::default(),
             hist_total: hist(),
             hist_bucket: hist(),
+            bucket_latencies: Vec::new(),
             latency_sum_us: 0,
             latency_n: 0,
             served_in_bucket: Vec::new(),
@@ -303,8 +311,10 @@ impl Recorder {
         self.bucket.add(outcome, was_login);
         if let Some(s) = server {
             let latency = now - sent_us;
-            self.hist_total.saturating_record(latency);
             self.hist_bucket.saturating_record(latency);
+            if self.bucket_latencies.len() < FEW_LATENCIES {
+                self.bucket_latencies.push(latency);
+            }
             self.latency_sum_us += u128::from(latency);
             self.latency_n += 1;
             if self.served_in_bucket.len() <= s as usize {
@@ -381,14 +391,25 @@ impl Recorder {
     /// Latency of the current bucket; starts a new bucket's histogram.
     pub fn take_bucket_latency(&mut self) -> Latency {
         let latency = latency_of(&self.hist_bucket, None);
+        merge_into(
+            &mut self.hist_total,
+            &self.hist_bucket,
+            &self.bucket_latencies,
+        );
         self.hist_bucket.reset();
+        self.bucket_latencies.clear();
         latency
     }
 
     /// Latency since warm-up.
     pub fn total_latency(&self) -> Latency {
         let mean = (self.latency_n > 0).then(|| self.latency_sum_us as f64 / self.latency_n as f64);
-        latency_of(&self.hist_total, mean)
+        if self.hist_bucket.is_empty() {
+            return latency_of(&self.hist_total, mean);
+        }
+        let mut total = self.hist_total.clone();
+        merge_into(&mut total, &self.hist_bucket, &self.bucket_latencies);
+        latency_of(&total, mean)
     }
 
     /// Time-average of requests in the tier from warm-up to `end`.
@@ -398,6 +419,22 @@ impl Recorder {
             return 0.0;
         }
         self.in_tier_area as f64 / (end - self.warmup_us) as f64
+    }
+}
+
+/// A bucket whose latencies are at most this many is merged into the total value by value.
+const FEW_LATENCIES: usize = 1024;
+
+/// Adds a bucket's latencies (its histogram, and its first [`FEW_LATENCIES`] values) to `total`.
+fn merge_into(total: &mut Histogram<u64>, bucket: &Histogram<u64>, first: &[u64]) {
+    if bucket.len() as usize <= first.len() {
+        for &latency in first {
+            total.saturating_record(latency);
+        }
+    } else {
+        total
+            .add(bucket)
+            .expect("histograms of the same bounds add up");
     }
 }
 
@@ -480,5 +517,34 @@ mod tests {
         r.request_ended(100, 150, Outcome::Ok, true, Some(0));
         assert_eq!(r.total.logins, 1);
         assert_eq!(r.total_latency().p50_us, Some(50));
+    }
+
+    /// The total histogram is built from the buckets' (value by value for small buckets, whole
+    /// for large ones): it must be the histogram of every latency recorded once.
+    #[test]
+    fn total_latency_is_the_histogram_of_every_request() {
+        let mut r = Recorder::new(0);
+        let mut all = Histogram::<u64>::new_with_bounds(1, MAX_LATENCY_US, 3).unwrap();
+        let mut rng = crate::rng::user_stream(5, 5);
+        for bucket in [3, 0, 5000, 1024, 1025, 17] {
+            for _ in 0..bucket {
+                let latency = 1 + (crate::rng::exp1(&mut rng) * 30_000.0) as u64;
+                r.request_ended(0, latency, Outcome::Ok, false, Some(0));
+                all.saturating_record(latency);
+            }
+            if bucket != 17 {
+                r.take_bucket_latency();
+            }
+        }
+        let expected = latency_of(&all, Some(all.mean()));
+        let got = r.total_latency();
+        assert_eq!(got.p50_us, expected.p50_us);
+        assert_eq!(got.p95_us, expected.p95_us);
+        assert_eq!(got.p99_us, expected.p99_us);
+        r.take_bucket_latency();
+        let mut total = r.hist_total.clone();
+        total.reset();
+        total.add(&all).unwrap();
+        assert_eq!(r.hist_total, total);
     }
 }

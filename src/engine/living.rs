@@ -307,5 +307,5 @@ impl Engine<'_> {
 
 /// An exponential time with mean `mean_us`, in whole microseconds.
 fn draw(rng: &mut SimRng, mean_us: u64) -> u64 {
-    (rng::exp1(rng) * mean_us as f64).round() as u64
+    rng::round_u64(rng::exp1(rng) * mean_us as f64)
 }

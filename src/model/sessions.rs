@@ -375,6 +375,9 @@ impl Sessions {
 
     /// Expires the sessions of the wheel's ended ticks and, if `exact`, of the current tick too.
     fn expire_due(&mut self, now: Micros, exact: bool) {
+        if !exact && now < self.wheel.cursor_end_us() {
+            return; // No tick has ended since the last call.
+        }
         let mut due = std::mem::take(&mut self.wheel.scratch);
         self.wheel.take_due(now, exact, &mut due);
         for &slot in &due {
@@ -480,6 +483,13 @@ impl Wheel {
             cursor: 0,
             scratch: Vec::new(),
         }
+    }
+
+    /// The end of the tick at the cursor: before it, `take_due` without the current tick has
+    /// nothing to take.
+    #[inline]
+    fn cursor_end_us(&self) -> Micros {
+        (self.cursor + 1) * self.tick_us
     }
 
     fn insert(&mut self, slot: u32, deadline: Micros) {

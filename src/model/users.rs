@@ -189,7 +189,7 @@ pub fn next_visit(
     }
     let mut t = now;
     loop {
-        t += (rng::exp1(rng) * 1e6 / peak).round() as Micros;
+        t += rng::round_u64(rng::exp1(rng) * 1e6 / peak);
         if t >= end {
             return Micros::MAX;
         }
