@@ -6,7 +6,7 @@
 //! Each user is a task with its own keep-alive connection to the balancer and its own cookie jar
 //! (`sid` from the servers, `lb` from the balancer); it sends its login, then its authenticated
 //! requests, thinking between them in scaled wall time, and tells the server its service draw in
-//! the `x-draw` header and its id in `x-user`. Outcomes are read off the responses: 200 ok; 401
+//! the `x-draw` header (service, store read and store write draws) and its id in `x-user`. Outcomes are read off the responses: 200 ok; 401
 //! failed authentication (classified from the session id it had: its holder crashed or the store
 //! restarted since → lost; unused longer than the TTL → expired; otherwise → alive elsewhere);
 //! 502/503 or no answer → error by its `x-cause`. The servers' `x-inside-us` and `x-late-us` are
@@ -98,8 +98,8 @@ async fn user(
     loop {
         let think = rng::exp1(&mut rng) as f32;
         let service = rng::exp1(&mut rng) as f32;
-        let _read = rng::exp1(&mut rng);
-        let _write = rng::exp1(&mut rng);
+        let read = rng::exp1(&mut rng) as f32;
+        let write = rng::exp1(&mut rng) as f32;
         let login = jar.sid.is_none();
         let sent_us = clock.now_us();
         if sent_us >= c.duration_us {
@@ -113,7 +113,7 @@ async fn user(
             .uri(if login { "/login" } else { "/app" })
             .header("host", "127.0.0.1")
             .header("x-user", id.to_string())
-            .header("x-draw", service.to_string());
+            .header("x-draw", format!("{service},{read},{write}"));
         let cookies: Vec<String> = [("sid", &jar.sid), ("lb", &jar.lb)]
             .iter()
             .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))

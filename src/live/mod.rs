@@ -118,6 +118,10 @@ pub struct Config {
     pub virtual_nodes: u32,
     /// Health-check detection delay.
     pub detection_delay_us: Micros,
+    /// The model's mean store read time (what a store call is held to in `x-late-us`).
+    pub store_read_us: Micros,
+    /// The model's mean store write time.
+    pub store_write_us: Micros,
 }
 
 impl Config {
@@ -162,7 +166,8 @@ pub struct Record {
     pub server: Option<u32>,
     /// How long the request was inside that server (queue, store, service; simulated time).
     pub inside_us: Option<Micros>,
-    /// How much later than asked its service sleep ended (simulated time).
+    /// How much longer than the model's times its service sleep and store calls took
+    /// (simulated time).
     pub late_us: Option<Micros>,
 }
 
@@ -177,8 +182,9 @@ pub struct LiveRun {
     /// The clients' latency minus the time inside the server, request by request: the two
     /// loopback HTTP hops and the scheduling around them (the mean is not filled in).
     pub hops: Latency,
-    /// How late the service sleeps ended, request by request: the machine's own delay inside
-    /// the servers (timer precision, waiting for the thread), which the model does not have.
+    /// How much longer than the model's times the service sleeps and store calls took, request
+    /// by request: the machine's own delay inside the servers (timer precision, the loopback
+    /// round trip, waiting for the thread), which the model does not have.
     pub late: Latency,
 }
 
@@ -380,6 +386,8 @@ pub async fn run_variant(
         policy: sc.balancer.policy,
         virtual_nodes: sc.balancer.virtual_nodes,
         detection_delay_us: sc.balancer.detection_delay_us,
+        store_read_us: sc.store.read_time_us + sc.store.network_time_us,
+        store_write_us: sc.store.write_time_us + sc.store.network_time_us,
     };
     let n = sc.servers.count as usize;
     let cluster = Arc::new(Cluster {

@@ -10,7 +10,9 @@
 //! (`x-cause: queue_full`). A store that cannot be reached gives 503 (`x-cause: store_down`).
 //! `GET /health` answers the balancer's probes. Every answer names the server (`x-server`), how
 //! long the request was inside it (`x-inside-us`: queue, store round trip and service, what the
-//! model calls latency) and how much later than asked its service sleep ended (`x-late-us`).
+//! model calls latency) and how much longer than the model's times its service sleep and store
+//! calls took (`x-late-us`: the store's modelled time is the user's draw × `read_time` or
+//! `write_time`).
 //!
 //! A crash aborts the server's tasks (its listener closes: connection refused; requests in
 //! service are cut) and drops its memory; a restart binds a fresh, empty server to the same port.
@@ -160,11 +162,30 @@ impl Server {
     }
 }
 
-/// When a request reached the server, and how much later than asked its service sleep ended
-/// (the machine's own delay: timer precision and waiting for the thread).
+/// When a request reached the server, and how much longer than the model's times its service
+/// sleep and its store calls took (the machine's own delay: timer precision, the loopback round
+/// trip beyond the store's modelled time, waiting for the thread).
 struct Timing {
     entered: Instant,
     late_us: u64,
+}
+
+impl Timing {
+    /// Runs a store call and adds what it took beyond `draw` × `mean_us` (simulated) to the
+    /// lateness.
+    async fn store_call<T>(
+        &mut self,
+        config: &super::Config,
+        mean_us: u64,
+        draw: f64,
+        call: impl std::future::Future<Output = T>,
+    ) -> T {
+        let asked = config.wall((draw * mean_us as f64).round() as u64);
+        let started = Instant::now();
+        let out = call.await;
+        self.late_us += started.elapsed().saturating_sub(asked).as_micros() as u64;
+        out
+    }
 }
 
 fn reply(
@@ -217,12 +238,15 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     if !login && path != "/app" {
         return reply(StatusCode::NOT_FOUND, state, None, None, &timing);
     }
-    let draw: f64 = req
+    // The user's draws: service, store read, store write (standard exponential samples).
+    let draws: Vec<f64> = req
         .headers()
         .get("x-draw")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1.0);
+        .map(|v| v.split(',').filter_map(|d| d.parse().ok()).collect())
+        .unwrap_or_default();
+    let draw_of = |i: usize| draws.get(i).copied().unwrap_or(1.0);
+    let draw = draw_of(0);
     let sid = cookie(&req, "sid");
     let config = &state.cluster.config;
     // A worker, or a place in the queue.
@@ -273,7 +297,15 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                     _ => false,
                 }
             }
-            (Sessions::Store(client), Some(s)) => match client.touch(s, ttl).await {
+            (Sessions::Store(client), Some(s)) => match timing
+                .store_call(
+                    config,
+                    config.store_read_us,
+                    draw_of(1),
+                    client.touch(s, ttl),
+                )
+                .await
+            {
                 Ok(v) => v,
                 Err(_) => {
                     return reply(
@@ -297,7 +329,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     let asked = config.wall(service_us);
     let slept = Instant::now();
     state.cluster.timer.sleep(asked).await;
-    timing.late_us = slept.elapsed().saturating_sub(asked).as_micros() as u64;
+    timing.late_us += slept.elapsed().saturating_sub(asked).as_micros() as u64;
     state.cluster.busy_us[state.id as usize].fetch_add(service_us, Ordering::Relaxed);
     if valid {
         return reply(StatusCode::OK, state, None, None, &timing);
@@ -317,7 +349,12 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         Sessions::Store(client) => {
             let g = state.cluster.store_gen.load(Ordering::SeqCst);
             let sid = format!("s{g}-{}-{}-{n}", state.id, state.generation);
-            if client.put(&sid, ttl).await.is_err() {
+            let put = client.put(&sid, ttl);
+            if timing
+                .store_call(config, config.store_write_us, draw_of(2), put)
+                .await
+                .is_err()
+            {
                 return reply(
                     StatusCode::SERVICE_UNAVAILABLE,
                     state,
