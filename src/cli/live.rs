@@ -486,10 +486,17 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
     write!(out, "\n{}", latency_split(&live))?;
     if let (Some(before), Some(after)) = (load_before, load_after) {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let busy = [&before, &after]
+            .iter()
+            .any(|l| l.parse::<f64>().is_ok_and(|l| l > cores as f64));
         writeln!(
             out,
-            "machine: {cores} cores, load average {before} before the live runs and {after} after \
-             (above the number of cores, other work competed with the cluster)"
+            "machine: {cores} cores, load average {before} before the live runs and {after} after{}",
+            if busy {
+                " (above the number of cores: other work competed with the cluster)"
+            } else {
+                ""
+            }
         )?;
     }
     let disagree: Vec<&Comparison> = rows.iter().filter(|r| r.agrees == Some(false)).collect();
