@@ -188,6 +188,17 @@ impl Timing {
     }
 }
 
+/// A 503 with its cause in `x-cause` (`queue_full`, `server_down`, `store_down`).
+fn unavailable(state: &State, cause: &str, timing: &Timing) -> Response<Full<Bytes>> {
+    reply(
+        StatusCode::SERVICE_UNAVAILABLE,
+        state,
+        Some(cause),
+        None,
+        timing,
+    )
+}
+
 fn reply(
     status: StatusCode,
     state: &State,
@@ -255,26 +266,14 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         Err(_) => {
             if state.waiting.fetch_add(1, Ordering::SeqCst) >= config.queue_limit {
                 state.waiting.fetch_sub(1, Ordering::SeqCst);
-                return reply(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    state,
-                    Some("queue_full"),
-                    None,
-                    &timing,
-                );
+                return unavailable(state, "queue_full", &timing);
             }
             let p = state.permits.acquire().await;
             state.waiting.fetch_sub(1, Ordering::SeqCst);
             match p {
                 Ok(p) => p,
                 Err(_) => {
-                    return reply(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        state,
-                        Some("server_down"),
-                        None,
-                        &timing,
-                    );
+                    return unavailable(state, "server_down", &timing);
                 }
             }
         }
@@ -308,13 +307,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
             {
                 Ok(v) => v,
                 Err(_) => {
-                    return reply(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        state,
-                        Some("store_down"),
-                        None,
-                        &timing,
-                    );
+                    return unavailable(state, "store_down", &timing);
                 }
             },
         }
@@ -355,13 +348,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                 .await
                 .is_err()
             {
-                return reply(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    state,
-                    Some("store_down"),
-                    None,
-                    &timing,
-                );
+                return unavailable(state, "store_down", &timing);
             }
             sid
         }
