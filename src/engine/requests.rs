@@ -27,14 +27,12 @@ use crate::events::{ErrorCause, Event, Outcome, Phase, Work};
 use crate::model::server::Admission;
 use crate::model::sessions::{COOKIE, Lookup, NO_SERVER, NO_SESSION, store_holder, store_node};
 use crate::model::store::{Op, Submitted};
+use crate::model::users;
 use crate::rng;
 use crate::scenario::Storage;
 
 /// A copy job in a server's worker slot or queue, in place of a user (`server_replicated`).
 pub(super) const COPY: u32 = u32::MAX - 1;
-
-/// The shortest time between an error and the user's next request.
-pub const MIN_RETRY_US: u64 = 1_000;
 
 impl Engine<'_> {
     /// A new visit arrives: its user sends the login at once.
@@ -443,14 +441,11 @@ impl Engine<'_> {
         if !was_login {
             user.remaining -= 1;
         }
-        // At least 1 us after a response, and at least 1 ms after an error: a retry always lands
-        // later than the failure it retries, and an error loop cannot stall the clock.
-        let floor_us = if matches!(outcome, Outcome::Error(_)) {
-            MIN_RETRY_US
-        } else {
-            1
-        };
-        let think_us = rng::scale_us(user.draws.think, self.sc.users.think_time_us).max(floor_us);
+        let think_us = users::think_us(
+            user.draws.think,
+            self.sc.users.think_time_us,
+            matches!(outcome, Outcome::Error(_)),
+        );
         let done = !user.needs_login() && user.remaining == 0;
         if done {
             let gone = self.users.leave(u);

@@ -19,6 +19,7 @@
 use super::timer::Timer;
 use super::{Clock, Cluster, Record};
 use crate::events::{AuthFailure, ErrorCause, Outcome};
+use crate::model::users;
 use crate::rng::{self, Stream};
 use crate::scenario::{Micros, Scenario};
 use http_body_util::{BodyExt, Empty};
@@ -206,12 +207,8 @@ async fn user(
         if !login {
             remaining = remaining.saturating_sub(1);
         }
-        let floor_us = if matches!(outcome, Outcome::Error(_)) {
-            1_000
-        } else {
-            1
-        };
-        let think_us = rng::scale_us(think, c.think_time_us).max(floor_us);
+        let think_us =
+            users::think_us(think, c.think_time_us, matches!(outcome, Outcome::Error(_)));
         if jar.sid.is_some() && remaining == 0 {
             break;
         }

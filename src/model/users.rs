@@ -80,6 +80,19 @@ impl User {
     }
 }
 
+/// The shortest wait before a user's next request after an error: a retry always lands later than
+/// the failure it retries, and an error loop cannot stall the clock.
+pub const MIN_RETRY_US: Micros = 1_000;
+
+/// How long a user waits after a request ends before sending the next one: the think time
+/// (`think` is the request's standard exponential draw, scaled to the mean `think_time_us`), at
+/// least 1 us after a response and at least [`MIN_RETRY_US`] after an error. The engine and the
+/// live load generator both wait this long.
+pub fn think_us(think: f32, think_time_us: Micros, after_error: bool) -> Micros {
+    let floor_us = if after_error { MIN_RETRY_US } else { 1 };
+    rng::scale_us(think, think_time_us).max(floor_us)
+}
+
 /// Users currently in a visit, in reusable slots.
 #[derive(Debug, Default)]
 pub struct Users {
