@@ -584,7 +584,15 @@ fn check_buckets(sc: &Scenario, r: &RunResult) -> Result<(), String> {
 /// its server already repaired: then it does nothing.
 fn check_event_rows(sc: &Scenario, r: &RunResult) -> Result<(), String> {
     let random = sc.failures.server_mtbf_us.is_some();
-    for (event, row) in sc.events.iter().zip(timed_rows(r)) {
+    let rows: Vec<&EventRow> = timed_rows(r).collect();
+    if rows.len() != sc.events.len() {
+        return Err(format!(
+            "{} timed events, {} rows of timed events",
+            sc.events.len(),
+            rows.len()
+        ));
+    }
+    for (event, row) in sc.events.iter().zip(rows) {
         let (before, after) = (i64::from(row.servers_before), i64::from(row.servers_after));
         let fits = match event.action {
             Action::Crash { .. } => after == before - 1 || (random && after == before),
