@@ -1,5 +1,5 @@
 //! The `tiersim` binary: parses the command line, runs it, prints the error chain and picks the
-//! exit status (0 success, 2 bad input, 1 anything else).
+//! exit status (0 success, 2 bad input, 130 interrupted by Ctrl-C or SIGTERM, 1 anything else).
 
 use clap::Parser;
 use std::process::ExitCode;

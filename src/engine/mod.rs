@@ -2,8 +2,9 @@
 //!
 //! The engine owns the simulated clock and the parts of the model (`model::*`) and moves requests
 //! between them: `requests.rs` is the life of a request, `membership.rs` the timed events that
-//! change the cluster, `buckets.rs` the periodic measurements. It never reads the wall clock,
-//! never touches a file, and draws randomness only from the run's seeded streams.
+//! change the cluster, `living.rs` random failures and the autoscaler, `buckets.rs` the periodic
+//! measurements, `audit.rs` the books checked at the end of every run. It never reads the wall
+//! clock, never touches a file, and draws randomness only from the run's seeded streams.
 //!
 //! Sources of events are merged in a fixed order at equal times: bucket boundary, timed event,
 //! visit arrival, then the queue (by scheduling order), so that a run is a pure function of the

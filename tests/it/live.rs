@@ -1,8 +1,11 @@
 //! The live cluster (`tiersim live`): real HTTP servers, balancer, store and users on loopback,
 //! checked against what the model says must happen. Short scenarios at a high time scale; every
 //! run stops by itself at its `duration`, and dropping the runtime aborts whatever is left.
+//!
+//! The tests with a real Redis are `#[ignore = "needs redis-server"]`: `cargo test -- --ignored`
+//! runs them (as `.ci/run` does), and there a missing `redis-server` fails them.
 
-use super::support::{scenario, scratch_dir, wait_at_most};
+use super::support::{require_tool, scenario, scratch_dir, wait_at_most};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -173,18 +176,16 @@ fn a_crash_loses_sticky_sessions_and_not_those_in_the_embedded_store() {
     check_crash(&StoreChoice::Embedded);
 }
 
-fn redis_installed() -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|p| p.join("redis-server").is_file())
-    })
+/// Fails the test unless `redis-server` is on `PATH`.
+#[track_caller]
+fn require_redis() {
+    require_tool(&["redis-server"], "redis-server");
 }
 
 #[test]
+#[ignore = "needs redis-server"]
 fn a_crash_loses_sticky_sessions_and_not_those_in_redis() {
-    if !redis_installed() {
-        eprintln!("skipped: redis-server is not installed (.ci/run installs it with apt-get)");
-        return;
-    }
+    require_redis();
     check_crash(&StoreChoice::RedisManaged);
 }
 
@@ -324,19 +325,18 @@ fn redis_call(addr: SocketAddr, args: &[&[u8]]) -> live::store::Reply {
     })
 }
 
-#[test]
-fn a_live_run_leaves_no_port_process_or_key_behind() {
-    let dir = scratch_dir("live-leftovers");
+/// A whole run of `short.toml` with `store` and one interrupted by Ctrl-C: each writes what it
+/// should and leaves no port open and no process running (`managed_redis`: the run announced a
+/// `redis-server` of its own).
+fn check_run_and_interrupt(dir: &Path, store: &str, managed_redis: bool) {
     std::fs::write(dir.join("short.toml"), SHORT).unwrap();
-    let redis = redis_installed();
-    let store = if redis { "redis-managed" } else { "embedded" };
     // A whole run.
     let (code, stderr) = finish(
-        tiersim_live(&dir, store, "shared-store"),
+        tiersim_live(dir, store, "shared-store"),
         Duration::from_secs(60),
     );
     assert_eq!(code, Some(0), "{stderr}");
-    nothing_left(&stderr, redis);
+    nothing_left(&stderr, managed_redis);
     assert!(dir.join("out/live-short-live/summary.csv").is_file());
     // The report says where its numbers come from.
     let report = std::fs::read_to_string(dir.join("out/live-short-live/report.html")).unwrap();
@@ -347,7 +347,7 @@ fn a_live_run_leaves_no_port_process_or_key_behind() {
     assert!(report.contains("latency inside the servers"));
     // Ctrl-C during a run: exit status 130, nothing written, nothing left.
     std::fs::remove_dir_all(dir.join("out")).unwrap();
-    let child = tiersim_live(&dir, store, "shared-store");
+    let child = tiersim_live(dir, store, "shared-store");
     std::thread::sleep(Duration::from_millis(2_500));
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -356,12 +356,22 @@ fn a_live_run_leaves_no_port_process_or_key_behind() {
     assert!(killed.success());
     let (code, stderr) = finish(child, Duration::from_secs(10));
     assert_eq!(code, Some(130), "{stderr}");
-    nothing_left(&stderr, redis);
+    nothing_left(&stderr, managed_redis);
     assert!(!dir.join("out/live-short-live").exists());
-    if !redis {
-        eprintln!("skipped the external Redis part: redis-server is not installed");
-        return;
-    }
+}
+
+#[test]
+fn a_live_run_with_the_embedded_store_leaves_no_port_behind() {
+    let dir = scratch_dir("live-leftovers-embedded");
+    check_run_and_interrupt(&dir, "embedded", false);
+}
+
+#[test]
+#[ignore = "needs redis-server"]
+fn a_live_run_with_redis_leaves_no_port_process_or_key_behind() {
+    require_redis();
+    let dir = scratch_dir("live-leftovers-redis");
+    check_run_and_interrupt(&dir, "redis-managed", true);
     // Someone else's Redis keeps its own keys and none of the run's.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

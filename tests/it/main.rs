@@ -4,13 +4,16 @@
 //!   remapping, Little's law, what a crash costs);
 //! - `scenarios`: every shipped scenario runs, keeps its books and is deterministic;
 //! - `cli`: the command line's exit codes, messages and files;
+//! - `docs`: every local link of the documentation resolves, anchors included;
 //! - `live`: the live cluster on loopback (why-sticky, a crash with the embedded store and Redis);
+//! - `report`: charts and the report of every shipped scenario, and the page in headless Chromium;
 //! - `malformed`: every file of `tests/malformed/` is refused with its key and line;
 //! - `properties`: random valid scenarios keep the program's invariants and are deterministic.
 //! - `living`, `stores`: living clusters, session stores and the other ways to keep state, each
 //!   against a number worked out by hand.
 
 mod cli;
+mod docs;
 mod live;
 mod living;
 mod malformed;

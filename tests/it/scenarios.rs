@@ -3,7 +3,8 @@
 use crate::support::{Cli, run_file, scratch_dir, shipped_scenarios};
 use std::collections::BTreeMap;
 use std::path::Path;
-use tiersim::metrics::RunResult;
+use tiersim::metrics::{EventRow, RunResult};
+use tiersim::scenario::{Action, Experiment, Scenario};
 
 fn results_of(name: &str) -> Vec<RunResult> {
     run_file(
@@ -47,6 +48,45 @@ fn digests_of(path: &Path, results: &[RunResult]) -> Vec<String> {
         .collect()
 }
 
+fn experiment_of(path: &Path) -> Experiment {
+    let text = std::fs::read_to_string(path).unwrap();
+    tiersim::config::parse(&path.display().to_string(), &text, &[], None)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The actions of timed events as `events.csv` spells them (the other rows are changes the
+/// simulator decides: failures, repairs, the autoscaler's).
+const TIMED: [&str; 6] = [
+    "crash",
+    "restart",
+    "add_servers",
+    "remove_servers",
+    "store_crash",
+    "store_restart",
+];
+
+/// The rows of timed events: (time, action, target).
+fn timed_rows(rows: &[EventRow]) -> Vec<(u64, &'static str, Option<u32>)> {
+    rows.iter()
+        .filter(|row| TIMED.contains(&row.action))
+        .map(|row| (row.at_us, row.action, row.target))
+        .collect()
+}
+
+/// The row each of the scenario's timed events must have, as `docs/outputs.md` defines
+/// `target`: the server of a crash or restart, the count of an add or remove, the store node.
+fn expected_rows(sc: &Scenario) -> Vec<(u64, &'static str, Option<u32>)> {
+    let target = |action: Action| match action {
+        Action::Crash { server } | Action::Restart { server } => Some(server),
+        Action::AddServers { count } | Action::RemoveServers { count } => Some(count),
+        Action::StoreCrash { node } | Action::StoreRestart { node } => node,
+    };
+    sc.events
+        .iter()
+        .map(|e| (e.at_us, e.action.name(), target(e.action)))
+        .collect()
+}
+
 /// Every shipped scenario keeps its books, and its CSV files are those pinned in
 /// `tests/digests.txt`: an optimisation must not change any output. A change of model or format
 /// that changes them on purpose regenerates the file with `TIERSIM_UPDATE_DIGESTS=1 cargo test
@@ -54,13 +94,16 @@ fn digests_of(path: &Path, results: &[RunResult]) -> Vec<String> {
 #[test]
 fn every_shipped_scenario_keeps_its_books() {
     let mut digests = Vec::new();
+    let mut timed_events = 0;
     for path in shipped_scenarios() {
         let results = run_file(&path);
         digests.extend(digests_of(&path, &results));
-        for r in results {
+        let experiment = experiment_of(&path);
+        for (r, variant) in results.iter().zip(&experiment.variants) {
             let s = &r.summary;
             let c = &s.counts;
             let at = format!("{} / {}", path.display(), r.variant);
+            assert_eq!(r.variant, variant.name, "{at}: results in the file's order");
             assert!(r.audit.is_empty(), "{at}: {:?}", r.audit);
             // Every request sent after warm-up has exactly one outcome (counted independently).
             assert_eq!(
@@ -86,13 +129,24 @@ fn every_shipped_scenario_keeps_its_books() {
                     .all(|row| (0.0..=1.0).contains(&row.busy_fraction)),
                 "{at}"
             );
-            // Every timed event has its row.
-            assert!(
-                r.events.iter().all(|e| e.sessions_lost <= e.sessions_alive),
-                "{at}"
+            // Every timed event has its row, at its time, with its action and target, in the
+            // scenario's order (warm-up or not: rows are written from time 0).
+            let expected = expected_rows(&variant.scenario);
+            assert_eq!(
+                timed_rows(&r.events),
+                expected,
+                "{at}: events.csv vs the scenario's [[events]]"
             );
+            timed_events += expected.len();
+            // No change of membership destroys more sessions than were alive.
+            for e in &r.events {
+                assert!(e.sessions_lost <= e.sessions_alive, "{at}: {e:?}");
+            }
         }
     }
+    // Events × variants: 2 × 2 (02), 3 × 4 (03), 2 × 3 (04), 2 × 6 (07), 2 × 5 (08), 1 × 4
+    // (rebalance).
+    assert_eq!(timed_events, 48, "timed events checked against their rows");
     let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIGESTS);
     let text = digests.join("\n") + "\n";
     if std::env::var_os("TIERSIM_UPDATE_DIGESTS").is_some() {

@@ -50,8 +50,8 @@ pub fn shipped_scenarios() -> Vec<PathBuf> {
         .collect();
     files.sort();
     assert!(
-        files.len() >= 4,
-        "at least the four teaching scenarios ship"
+        files.len() >= 9,
+        "the eight teaching scenarios and rebalance.toml ship: {files:?}"
     );
     files
 }
@@ -141,6 +141,29 @@ impl Ran {
             );
         }
         self
+    }
+}
+
+/// The first of `programs` found on `PATH`, for a test that needs a tool from outside the crate.
+///
+/// Such a test is `#[ignore = "needs PACKAGE"]`, so plain `cargo test` lists it as ignored with
+/// that reason; `cargo test -- --ignored` (what `.ci/run` runs after installing the tools) runs
+/// it, and there a missing tool fails the test with a message naming the package: a test never
+/// passes without checking.
+#[track_caller]
+pub fn require_tool(programs: &[&str], package: &str) -> PathBuf {
+    let paths = std::env::var_os("PATH").unwrap_or_default();
+    let found = programs.iter().find_map(|program| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|path| path.is_file())
+    });
+    match found {
+        Some(path) => path,
+        None => panic!(
+            "this test needs {package}, and none of {programs:?} is on PATH: install the package \
+             `{package}` (`apt-get install -y {package}`; `.ci/run` installs it)"
+        ),
     }
 }
 

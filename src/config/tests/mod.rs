@@ -297,15 +297,34 @@ fn several_problems_are_reported_together_in_file_order() {
     assert_eq!(error.to_string().lines().count(), expected.len());
 }
 
+/// Asserts that `result` is an error whose every problem has a message and a place: a line of
+/// `input` or one of the `--set` arguments.
+#[track_caller]
+fn assert_refused_in_place(input: &str, result: Result<Experiment, ConfigError>) {
+    let Err(error) = result else {
+        panic!("expected an error for\n{input}");
+    };
+    assert!(!error.problems.is_empty(), "for\n{input}");
+    let lines = input.split('\n').count();
+    for problem in &error.problems {
+        assert!(!problem.message.is_empty(), "for\n{input}\n{problem}");
+        if let Origin::File { line, column, .. } = problem.origin {
+            assert!(
+                (1..=lines).contains(&line) && column >= 1,
+                "for\n{input}\n{problem} is outside the text"
+            );
+        }
+    }
+}
+
 #[test]
 fn no_input_makes_it_panic() {
-    // Every prefix of a full file: most are broken in some way, none may panic.
+    // Every prefix of a full file: most are broken in some way, none may panic, and since two
+    // of the `--set` arguments are wrong every one is refused, each problem in its place.
+    let flags = ["servers.count=", "=", "users.think_time=1e400"];
     for (end, _) in EVERY_KEY.char_indices() {
-        let _ = run(
-            &EVERY_KEY[..end],
-            &["servers.count=", "=", "users.think_time=1e400"],
-            Some(3),
-        );
+        let prefix = &EVERY_KEY[..end];
+        assert_refused_in_place(prefix, run(prefix, &flags, Some(3)));
     }
     for text in [
         "seed = 1e400",
@@ -314,21 +333,37 @@ fn no_input_makes_it_panic() {
         "events = [[]]",
         "variants = [{ set = { a = { b = 1 } } }]",
     ] {
-        let _ = run(&format!("name = 'x'\n{text}"), &[], None);
+        let input = format!("name = 'x'\n{text}");
+        assert_refused_in_place(&input, run(&input, &[], None));
     }
 }
 
+/// The `.toml` files of `folder` (from the crate root), sorted; a folder that cannot be read is a
+/// failure, not an empty list.
+fn scenario_files(folder: &str) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut files: Vec<_> = entries
+        .map(|entry| entry.expect("a readable folder entry").path())
+        .filter(|path| path.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
 #[test]
-fn the_shipped_scenarios_are_valid() {
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let path = entry.path();
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        if let Err(error) = parse(&path.display().to_string(), &text, &[], None) {
-            panic!("{error}");
+fn the_shipped_and_benchmark_scenarios_are_valid() {
+    // As many files as ship (the teaching scenarios 01-08 and rebalance; the four benchmarks), so
+    // an empty or unreadable folder fails instead of checking nothing.
+    for (folder, count) in [("scenarios", 9), ("benches/scenarios", 4)] {
+        let files = scenario_files(folder);
+        assert_eq!(files.len(), count, "{folder}: {files:?}");
+        for path in files {
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            if let Err(error) = parse(&path.display().to_string(), &text, &[], None) {
+                panic!("{error}");
+            }
         }
     }
 }

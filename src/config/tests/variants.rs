@@ -148,12 +148,12 @@ fn set_flags_win_over_variant_sets() {
     let file =
         "name='x'\n[[variants]]\nname='a'\nset = { servers.count = 2 }\n[[variants]]\nname='b'";
     let experiment = check_ok_with(file, &["servers.count=3"], None);
-    assert!(
-        experiment
-            .variants
-            .iter()
-            .all(|variant| variant.scenario.servers.count == 3)
-    );
+    let counts: Vec<u32> = experiment
+        .variants
+        .iter()
+        .map(|variant| variant.scenario.servers.count)
+        .collect();
+    assert_eq!(counts, [3, 3]);
 }
 
 #[test]
