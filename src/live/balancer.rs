@@ -7,7 +7,8 @@
 //! (`least_connections`). Health is real: an HTTP probe of `GET /health` every quarter of
 //! `detection_delay`; four failures in a row take a server out of rotation (so detection takes
 //! between 3/4 and all of `detection_delay`), one success puts it back. A request routed to a
-//! server that does not answer gets 502 (`x-cause: server_down`), as in the model.
+//! server that does not answer gets 502 (`x-cause: server_down`), as in the model. Names on the
+//! wire are `super::protocol`'s.
 //!
 //! Leaves out: retries, connection limits, and the model's instant rejoin at a restart (here
 //! the next successful probe brings the server back).

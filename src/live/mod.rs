@@ -185,7 +185,7 @@ fn clients_runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// The running components of a live cluster.
-pub(crate) struct Tier {
+struct Tier {
     servers: Vec<server::Server>,
     balancer: balancer::Balancer,
     store: Option<SessionStore>,

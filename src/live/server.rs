@@ -12,7 +12,8 @@
 //! long the request was inside it (`x-inside-us`: queue, store round trip and service, what the
 //! model calls latency) and how much longer than the model's times its service sleep and store
 //! calls took (`x-late-us`: the store's modelled time is the user's draw × `read_time` or
-//! `write_time`).
+//! `write_time`). Every name and format on the wire is `super::protocol`'s; connections are
+//! accepted by `super::net`'s one accept loop.
 //!
 //! A crash aborts the server's tasks (its listener closes: connection refused; requests in
 //! service are cut) and drops its memory; a restart binds a fresh, empty server to the same port.

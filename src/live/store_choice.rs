@@ -149,3 +149,23 @@ impl SessionStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_choices_are_loopback_only_and_spelled_back_as_given() {
+        assert_eq!(StoreChoice::parse("embedded"), Ok(StoreChoice::Embedded));
+        let redis = StoreChoice::parse("redis://localhost:6379/").unwrap();
+        assert_eq!(redis, StoreChoice::Redis(([127, 0, 0, 1], 6379).into()));
+        assert_eq!(redis.label(), "redis://127.0.0.1:6379");
+        assert_eq!(
+            StoreChoice::parse("redis-managed").map(|c| c.label()),
+            Ok("redis-managed".into())
+        );
+        let refused = StoreChoice::parse("redis://10.0.0.1:6379").unwrap_err();
+        assert!(refused.starts_with("--store redis://10.0.0.1:6379: expected `embedded`"));
+        assert!(StoreChoice::parse("memcached").is_err());
+    }
+}

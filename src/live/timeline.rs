@@ -139,3 +139,47 @@ async fn act(cluster: &Cluster, tier: &mut Tier, action: Action) -> Result<(u64,
         other => anyhow::bail!("the live mode does not run `{}` events", other.name()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_come_before_events_at_the_same_time() {
+        let text = r#"
+name = "marks"
+title = "marks"
+duration = "40s"
+warmup = "10s"
+bucket = "10s"
+[users]
+visits_per_s = 1.0
+[servers]
+count = 2
+[[events]]
+at = "5s"
+action = "crash"
+server = 1
+[[events]]
+at = "20s"
+action = "restart"
+server = 1
+"#;
+        let experiment = crate::config::parse("marks.toml", text, &[], None).unwrap();
+        let sc = &experiment.variants[0].scenario;
+        // Boundaries at 10, 20, 30 s and the end at 40 s; the crash (event 0) at 5 s, before
+        // warm-up ends, and the restart (event 1) at 20 s, after the boundary there.
+        let s = 1_000_000;
+        assert_eq!(
+            marks(sc),
+            [
+                (5 * s, Some(0)),
+                (10 * s, None),
+                (20 * s, None),
+                (20 * s, Some(1)),
+                (30 * s, None),
+                (40 * s, None),
+            ]
+        );
+    }
+}

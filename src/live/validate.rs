@@ -361,4 +361,46 @@ mod tests {
         let all: Vec<&Variant> = busy.variants.iter().collect();
         assert_eq!(time_scale(&all), 1.0);
     }
+
+    #[test]
+    fn the_verdict_names_each_disagreement_and_the_note_a_busy_machine() {
+        let sim = [result(latency(15.0, 110.0))];
+        let slow = [LiveRun {
+            result: result(latency(30.0, 150.0)),
+            at_server: latency(26.0, 125.0),
+            hops: latency(4.0, 20.0),
+            late: latency(0.25, 2.5),
+        }];
+        // p50 inside the servers: 26 - 15 = 11 ms beyond ±2.5 (see above); the rest agrees.
+        assert_eq!(
+            verdict(&compare(&sim, &slow, 10.0)),
+            "\ndisagrees: v p50 at the server ms: beyond ±2.5; this may be: queueing that differs \
+             from the model's, or a machine too busy to run the cluster on time (lower \
+             --time-scale)\n"
+        );
+        assert_eq!(
+            verdict(&compare(&sim, &sim.clone().map(live_of), 10.0)),
+            "\nevery judged metric agrees within its tolerance\n"
+        );
+        assert_eq!(
+            machine_note(2, "0.50", "2.10"),
+            "machine: 2 cores, load average 0.50 before the live runs and 2.10 after (above the \
+             number of cores: other work competed with the cluster)"
+        );
+        assert_eq!(
+            machine_note(2, "0.50", "2.00"),
+            "machine: 2 cores, load average 0.50 before the live runs and 2.00 after"
+        );
+    }
+
+    /// A live run that saw exactly what the simulation did, with no delay of its own.
+    fn live_of(r: RunResult) -> LiveRun {
+        let at_server = r.summary.latency;
+        LiveRun {
+            result: r,
+            at_server,
+            hops: Latency::default(),
+            late: Latency::default(),
+        }
+    }
 }
