@@ -16,8 +16,7 @@ mod membership;
 mod requests;
 
 use crate::events::Event;
-use crate::metrics::summary::{self, Totals};
-use crate::metrics::{EventRow, Recorder, RunResult};
+use crate::metrics::{EventRow, Recorder, RunResult, Summary, summary};
 use crate::model::balancer::Balancer;
 use crate::model::server::Server;
 use crate::model::sessions::{self, SessionTotals, Sessions};
@@ -258,23 +257,24 @@ impl<'a> Engine<'a> {
             .filter(|(_, u)| u.phase != crate::events::Phase::Idle && u.sent_us >= sc.warmup_us)
             .count() as u64;
         let (end, start) = (self.sessions.totals(), self.sessions_at_warmup);
-        let totals = Totals {
-            counts: self.rec.total,
-            sent: self.rec.sent,
-            unfinished,
+        let counted = Summary {
             sessions_created: end.created - start.created,
             sessions_lost: end.lost - start.lost,
             sessions_expired: end.expired - start.expired,
-            sessions_evicted: end.evicted - start.evicted,
+            counts: self.rec.total,
+            sent: self.rec.sent,
+            unfinished,
             latency: self.rec.total_latency(),
             store_reads: self.rec.store_reads,
             store_writes: self.rec.store_writes,
+            sessions_evicted: end.evicted - start.evicted,
             cache_hits: self.rec.cache_hits,
             session_copies: self.rec.session_copies,
             mean_in_tier: self.rec.mean_in_tier(sc.duration_us),
+            ..Summary::default()
         };
         result.summary = summary::assemble(
-            totals,
+            counted,
             &result.buckets,
             &mut self.event_rows,
             sc.duration_us - sc.warmup_us,

@@ -8,8 +8,9 @@
 use super::timeline::Snapshot;
 use super::{Cluster, Record, limits};
 use crate::events::Outcome;
-use crate::metrics::summary::{self, Totals};
-use crate::metrics::{self, BucketRow, EventRow, Latency, Recorder, RunResult, ServerRow};
+use crate::metrics::{
+    self, BucketRow, EventRow, Latency, Recorder, RunResult, ServerRow, Summary, summary,
+};
 use crate::scenario::{Micros, Scenario};
 use std::sync::atomic::Ordering;
 
@@ -31,9 +32,9 @@ pub(super) fn build(
         rows.bucket(sc, &w[0], &w[1], &records[next..next + ended]);
         next += ended;
     }
-    let totals = totals(cluster, &rows, &records, &events);
+    let counted = counted(cluster, &rows, &records, &events);
     let measured_us = sc.duration_us - sc.warmup_us;
-    let summary = summary::assemble(totals, &rows.buckets, &mut events, measured_us, false);
+    let summary = summary::assemble(counted, &rows.buckets, &mut events, measured_us, false);
     RunResult {
         variant: name.to_string(),
         summary,
@@ -104,7 +105,7 @@ impl Rows {
 /// What the clients counted over the measured period: sessions created by logins (and the forced
 /// re-logins of failed authentications), store reads by authenticated requests, sessions lost by
 /// the events after warm-up.
-fn totals(cluster: &Cluster, rows: &Rows, records: &[Record], events: &[EventRow]) -> Totals {
+fn counted(cluster: &Cluster, rows: &Rows, records: &[Record], events: &[EventRow]) -> Summary {
     let sc = &cluster.sc;
     let measured: Vec<&Record> = records
         .iter()
@@ -124,7 +125,7 @@ fn totals(cluster: &Cluster, rows: &Rows, records: &[Record], events: &[EventRow
     let measured_s = (sc.duration_us - sc.warmup_us) as f64 / 1e6;
     let counts = rows.rec.total;
     let sent = cluster.sent.load(Ordering::Relaxed);
-    Totals {
+    Summary {
         counts,
         sent,
         unfinished: sent.saturating_sub(counts.ended()),
@@ -139,7 +140,7 @@ fn totals(cluster: &Cluster, rows: &Rows, records: &[Record], events: &[EventRow
         store_reads: if shared { reads } else { 0 },
         store_writes: if shared { created } else { 0 },
         mean_in_tier: rows.latency_sum_us as f64 / 1e6 / measured_s.max(1e-9),
-        ..Totals::default()
+        ..Summary::default()
     }
 }
 

@@ -289,6 +289,17 @@ mod tests {
         r
     }
 
+    /// A live run whose clients saw `client` and whose servers held requests `at_server`, with
+    /// hops of 4 ms (p50) and 20 ms (p99) and the machine's own delay 0.25 ms and 2.5 ms.
+    fn live_run(client: Latency, at_server: Latency) -> [LiveRun; 1] {
+        [LiveRun {
+            result: result(client),
+            at_server,
+            hops: latency(4.0, 20.0),
+            late: latency(0.25, 2.5),
+        }]
+    }
+
     fn row<'a>(rows: &'a [Comparison], metric: &str) -> &'a Comparison {
         rows.iter().find(|r| r.metric == metric).expect(metric)
     }
@@ -298,12 +309,7 @@ mod tests {
         let sim = [result(latency(15.0, 110.0))];
         // At --time-scale 10: p50 tolerance max(15 % of 15, 1) + 0.25 late = 2.5 ms; p99
         // max(27.5, 5) + 2.5 late = 30.
-        let live = [LiveRun {
-            result: result(latency(22.0, 150.0)),
-            at_server: latency(17.0, 125.0),
-            hops: latency(4.0, 20.0),
-            late: latency(0.25, 2.5),
-        }];
+        let live = live_run(latency(22.0, 150.0), latency(17.0, 125.0));
         let rows = compare(&sim, &live, 10.0);
         let p50 = row(&rows, "p50 at the server ms");
         assert_eq!((p50.sim, p50.live), (Some(15.0), Some(17.0)));
@@ -315,21 +321,11 @@ mod tests {
         assert_eq!((client.tolerance, client.agrees), (None, None));
         assert_eq!(row(&rows, "failed auth %").agrees, Some(true));
         // A server that holds requests too long disagrees.
-        let slow = [LiveRun {
-            result: result(latency(30.0, 150.0)),
-            at_server: latency(26.0, 125.0),
-            hops: latency(4.0, 20.0),
-            late: latency(0.25, 2.5),
-        }];
+        let slow = live_run(latency(30.0, 150.0), latency(26.0, 125.0));
         let rows_slow = compare(&sim, &slow, 10.0);
         assert_eq!(row(&rows_slow, "p50 at the server ms").agrees, Some(false));
         // 125 - 110 = 15 <= 30; at 160 it is not.
-        let tail = [LiveRun {
-            result: result(latency(22.0, 150.0)),
-            at_server: latency(17.0, 160.0),
-            hops: latency(4.0, 20.0),
-            late: latency(0.25, 2.5),
-        }];
+        let tail = live_run(latency(22.0, 150.0), latency(17.0, 160.0));
         assert_eq!(
             row(&compare(&sim, &tail, 10.0), "p99 at the server ms").agrees,
             Some(false)
@@ -365,12 +361,7 @@ mod tests {
     #[test]
     fn the_verdict_names_each_disagreement_and_the_note_a_busy_machine() {
         let sim = [result(latency(15.0, 110.0))];
-        let slow = [LiveRun {
-            result: result(latency(30.0, 150.0)),
-            at_server: latency(26.0, 125.0),
-            hops: latency(4.0, 20.0),
-            late: latency(0.25, 2.5),
-        }];
+        let slow = live_run(latency(30.0, 150.0), latency(26.0, 125.0));
         // p50 inside the servers: 26 - 15 = 11 ms beyond ±2.5 (see above); the rest agrees.
         assert_eq!(
             verdict(&compare(&sim, &slow, 10.0)),

@@ -1,53 +1,25 @@
 //! A run's totals, assembled once for the engine and the live mode.
 //!
-//! Both hand over what they counted as plain numbers ([`Totals`]) with their bucket and event
-//! rows; [`assemble`] derives what is computed the same way for both: the mean imbalance over
-//! buckets, how long each event took to rebalance, the users remapped (summed over the event
-//! rows when the policy maps users) and the length of the measured period. [`busy_fraction`] is
+//! Both hand over what they counted (a [`Summary`] whose derived totals are left to this
+//! module) with their bucket and event rows; [`assemble`] derives what is computed the same way
+//! for both: the mean imbalance over buckets, how long each event took to rebalance, the users
+//! remapped (summed over the event rows when the policy maps users) and the length of the
+//! measured period. [`busy_fraction`] is
 //! the one definition of a server's busy share in a bucket.
 //!
 //! Leaves out: how each side counts (the engine's recorder and session table, the live mode's
 //! client records); those numbers arrive already counted.
 
-use super::{BucketRow, Counts, EventRow, Latency, Summary};
+use super::{BucketRow, EventRow, Summary};
 use crate::scenario::Micros;
 
-/// What a run counted over its measured period, before the derived totals.
-#[derive(Clone, Debug, Default)]
-pub struct Totals {
-    /// Outcomes of requests sent at or after warm-up.
-    pub counts: Counts,
-    /// Requests sent at or after warm-up.
-    pub sent: u64,
-    /// Requests sent at or after warm-up still in flight at the end.
-    pub unfinished: u64,
-    /// Sessions created at or after warm-up.
-    pub sessions_created: u64,
-    /// Sessions lost at or after warm-up.
-    pub sessions_lost: u64,
-    /// Sessions expired at or after warm-up.
-    pub sessions_expired: u64,
-    /// Sessions evicted by store nodes at or after warm-up.
-    pub sessions_evicted: u64,
-    /// Latency of served requests.
-    pub latency: Latency,
-    /// Store reads completed at or after warm-up.
-    pub store_reads: u64,
-    /// Store writes completed at or after warm-up.
-    pub store_writes: u64,
-    /// Authenticated requests served from a local cache.
-    pub cache_hits: u64,
-    /// Session copies sent to backup servers.
-    pub session_copies: u64,
-    /// Time-average number of requests inside the web tier over the measured period.
-    pub mean_in_tier: f64,
-}
-
-/// The summary of a run measured for `measured_us` (duration minus warm-up), from its totals,
-/// its buckets and its event rows. Fills in each event row's `rebalance_s`; `users_remapped` is
-/// the sum of the rows' when `maps_users` (the policy maps users to servers), else `None`.
+/// Completes the summary of a run measured for `measured_us` (duration minus warm-up): `counted`
+/// holds what the run counted, and this fills in the derived totals (`imbalance`,
+/// `users_remapped`, `measured_s`, whatever `counted` says of them) and each event row's
+/// `rebalance_s`. `users_remapped` is the sum of the rows' when `maps_users` (the policy maps
+/// users to servers), else `None`.
 pub fn assemble(
-    totals: Totals,
+    counted: Summary,
     buckets: &[BucketRow],
     events: &mut [EventRow],
     measured_us: Micros,
@@ -56,24 +28,11 @@ pub fn assemble(
     for row in events.iter_mut() {
         row.rebalance_s = super::rebalance_s(row.at_us, buckets);
     }
-    let users_remapped = maps_users.then(|| events.iter().filter_map(|r| r.users_remapped).sum());
     Summary {
-        counts: totals.counts,
-        sent: totals.sent,
-        unfinished: totals.unfinished,
-        sessions_created: totals.sessions_created,
-        sessions_lost: totals.sessions_lost,
-        sessions_expired: totals.sessions_expired,
-        latency: totals.latency,
         imbalance: mean_imbalance(buckets),
-        store_reads: totals.store_reads,
-        store_writes: totals.store_writes,
-        users_remapped,
-        sessions_evicted: totals.sessions_evicted,
-        cache_hits: totals.cache_hits,
-        session_copies: totals.session_copies,
-        mean_in_tier: totals.mean_in_tier,
+        users_remapped: maps_users.then(|| events.iter().filter_map(|r| r.users_remapped).sum()),
         measured_s: measured_us as f64 / 1e6,
+        ..counted
     }
 }
 
@@ -123,11 +82,12 @@ mod tests {
             .map(|(i, x)| bucket(10 * i as u64, x))
             .collect();
         let mut events = vec![event(5, Some(7)), event(45, Some(3))];
-        let totals = Totals {
+        let counted = Summary {
             sent: 12,
-            ..Totals::default()
+            imbalance: Some(9.0),
+            ..Summary::default()
         };
-        let s = assemble(totals.clone(), &buckets, &mut events, 50_000_000, true);
+        let s = assemble(counted.clone(), &buckets, &mut events, 50_000_000, true);
         assert_eq!(s.sent, 12);
         assert!((s.imbalance.unwrap() - 1.325).abs() < 1e-12);
         assert_eq!(s.users_remapped, Some(10));
@@ -136,7 +96,7 @@ mod tests {
         // 45 s only one bucket is left: never.
         assert_eq!(events[0].rebalance_s, Some(5.0));
         assert_eq!(events[1].rebalance_s, None);
-        let s = assemble(totals, &[], &mut events, 0, false);
+        let s = assemble(counted, &[], &mut events, 0, false);
         assert_eq!((s.imbalance, s.users_remapped), (None, None));
     }
 
