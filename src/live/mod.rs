@@ -195,9 +195,10 @@ impl Tier {
     /// Starts the store (when the variant keeps sessions in one), the servers and the balancer.
     async fn start(cluster: &Arc<Cluster>, choice: &StoreChoice, name: &str) -> Result<Self> {
         let shared = limits::storage_kind(cluster.sc.storage).context("unsupported storage")?;
-        let store = match shared {
-            true => Some(SessionStore::start(choice, name).await?),
-            false => None,
+        let store = if shared {
+            Some(SessionStore::start(choice, name).await?)
+        } else {
+            None
         };
         let sessions = match &store {
             Some(s) => server::Sessions::Store(s.client.clone()),
