@@ -1,4 +1,9 @@
-//! The command line: `run`, `check` and `list`, their flags, and what each prints.
+//! The command line: the six subcommands, their flags, and what each prints. `run` and `sweep`
+//! (`run.rs`, `sweep.rs`) simulate, through the orchestration they share (`simulate.rs`: the
+//! resource guard, Ctrl-C, progress bars, the books check, the files of a run); `live` and
+//! `validate` (`live.rs`) run the scenario on a real loopback cluster, and compare it with the
+//! simulation, with the judgement in `crate::live::validate`; `check` and `list` are here. Each
+//! parses, calls the use case and prints.
 //!
 //! Mistakes a user can make (a bad scenario, an unknown variant, a missing file) are
 //! [`BadInput`] or `config::ConfigError`, which `main` turns into exit status 2; anything else is
@@ -7,12 +12,13 @@
 mod live;
 mod progress;
 mod run;
+mod simulate;
 mod sweep;
+
+pub use simulate::csv_files;
 
 use crate::config::{self, format_duration};
 use crate::metrics::RunResult;
-use crate::output::{csv, files};
-use crate::runner::Runs;
 use crate::scenario::{Experiment, Variant};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -56,14 +62,11 @@ pub enum Command {
     Validate(live::ValidateArgs),
 }
 
-/// What `run` and `sweep` share: the scenario, where to write, and what to change in it.
+/// What every subcommand that runs a scenario shares: the scenario and what to change in it.
 #[derive(Debug, Args)]
 pub struct ScenarioArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
-    /// Folder under which `<name>/` is written.
-    #[arg(long, default_value = "output")]
-    pub out: PathBuf,
     /// Seed of every random stream (replaces the file's `seed`).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -75,12 +78,31 @@ pub struct ScenarioArgs {
     pub sets: Vec<String>,
 }
 
+impl ScenarioArgs {
+    /// Reads and validates the scenario with the `--set`s, then `extra` sets, and `--seed`.
+    pub fn load(&self, extra: &[String]) -> Result<Experiment> {
+        let sets: Vec<String> = self.sets.iter().chain(extra).cloned().collect();
+        load(&self.scenario, &sets, self.seed)
+    }
+}
+
+/// Where `run`, `sweep` and `live` write.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Folder under which `<name>/` is written.
+    #[arg(long, default_value = "output", display_order = 0)]
+    pub out: PathBuf,
+}
+
 /// Flags of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The scenario and what to change in it.
     #[command(flatten)]
     pub common: ScenarioArgs,
+    /// Where to write.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Run each variant this many times, on seeds derived from (seed, i), and report means with
     /// 95 % confidence intervals.
     #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -103,6 +125,9 @@ pub struct SweepArgs {
     /// the charts join the files already in `<out>/<name>/`).
     #[command(flatten)]
     pub common: ScenarioArgs,
+    /// Where to write.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// A swept key: `KEY=A..B`, `KEY=A..B:STEP` or `KEY=V1,V2,...` (repeatable: every
     /// combination runs).
     #[arg(long = "param", value_name = "KEY=SPEC", required = true)]
@@ -182,26 +207,6 @@ pub(crate) fn select<'a>(experiment: &'a Experiment, names: &[String]) -> Result
         .iter()
         .filter(|v| names.is_empty() || names.contains(&v.name))
         .collect())
-}
-
-/// The CSV files of a run: the summary over every replication, one row per replication, and the
-/// time series and events of replication 0 (the scenario's own seed).
-pub fn csv_files(runs: &Runs) -> Vec<files::OutputFile> {
-    let file = |name: &str, bytes| files::OutputFile {
-        name: name.to_string(),
-        bytes,
-    };
-    let first: &[RunResult] = &runs.by_replication[0];
-    vec![
-        file("summary.csv", csv::summary(&runs.by_variant())),
-        file(
-            "replications.csv",
-            csv::replications(&runs.by_replication, &runs.seeds),
-        ),
-        file("timeseries.csv", csv::timeseries(first)),
-        file("servers.csv", csv::servers(first)),
-        file("events.csv", csv::events(first)),
-    ]
 }
 
 /// `stats: variant=<v> events=<n> wall_s=<x> events_per_s=<y> requests=<r> requests_per_s=<z>

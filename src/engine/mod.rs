@@ -17,7 +17,7 @@ mod membership;
 mod requests;
 
 use crate::events::Event;
-use crate::metrics::{EventRow, Recorder, RunResult, Summary};
+use crate::metrics::{EventRow, Recorder, RunResult, Summary, summary};
 use crate::model::balancer::Balancer;
 use crate::model::server::Server;
 use crate::model::sessions::{self, SessionTotals, Sessions};
@@ -257,22 +257,8 @@ impl<'a> Engine<'a> {
             .iter()
             .filter(|(_, u)| u.phase != crate::events::Phase::Idle && u.sent_us >= sc.warmup_us)
             .count() as u64;
-        for row in &mut self.event_rows {
-            row.rebalance_s = crate::metrics::rebalance_s(row.at_us, &result.buckets);
-        }
-        let bucket_imbalances: Vec<f64> =
-            result.buckets.iter().filter_map(|b| b.imbalance).collect();
-        let imbalance = (!bucket_imbalances.is_empty())
-            .then(|| bucket_imbalances.iter().sum::<f64>() / bucket_imbalances.len() as f64);
-        let users_remapped = sc.balancer.policy.maps_users().then(|| {
-            self.event_rows
-                .iter()
-                .filter_map(|r| r.users_remapped)
-                .sum()
-        });
-        let measured_us = sc.duration_us - sc.warmup_us;
         let (end, start) = (self.sessions.totals(), self.sessions_at_warmup);
-        result.summary = Summary {
+        let counted = Summary {
             sessions_created: end.created - start.created,
             sessions_lost: end.lost - start.lost,
             sessions_expired: end.expired - start.expired,
@@ -280,16 +266,21 @@ impl<'a> Engine<'a> {
             sent: self.rec.sent,
             unfinished,
             latency: self.rec.total_latency(),
-            imbalance,
             store_reads: self.rec.store_reads,
             store_writes: self.rec.store_writes,
-            users_remapped,
             sessions_evicted: end.evicted - start.evicted,
             cache_hits: self.rec.cache_hits,
             session_copies: self.rec.session_copies,
             mean_in_tier: self.rec.mean_in_tier(sc.duration_us),
-            measured_s: measured_us as f64 / 1e6,
+            ..Summary::default()
         };
+        result.summary = summary::assemble(
+            counted,
+            &result.buckets,
+            &mut self.event_rows,
+            sc.duration_us - sc.warmup_us,
+            sc.balancer.policy.maps_users(),
+        );
         result.variant = variant.to_string();
         result.events = std::mem::take(&mut self.event_rows);
         result.events_processed = self.events_processed;

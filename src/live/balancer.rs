@@ -7,13 +7,15 @@
 //! (`least_connections`). Health is real: an HTTP probe of `GET /health` every quarter of
 //! `detection_delay`; four failures in a row take a server out of rotation (so detection takes
 //! between 3/4 and all of `detection_delay`), one success puts it back. A request routed to a
-//! server that does not answer gets 502 (`x-cause: server_down`), as in the model.
+//! server that does not answer gets 502 (`x-cause: server_down`), as in the model. Names on the
+//! wire are `super::protocol`'s.
 //!
 //! Leaves out: retries, connection limits, and the model's instant rejoin at a restart (here
 //! the next successful probe brings the server back).
 
-use super::Cluster;
-use super::server::cookie;
+use super::protocol::{self, PIN};
+use super::{Cluster, net};
+use crate::events::ErrorCause;
 use crate::model::balancer::{Balancer as Routing, NOT_PINNED};
 use crate::rng::{self, Stream};
 use anyhow::Result;
@@ -21,12 +23,11 @@ use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 struct State {
@@ -46,13 +47,13 @@ pub struct Balancer {
 impl Balancer {
     /// Starts the balancer in front of `backends` (all in rotation at first).
     pub async fn start(cluster: Arc<Cluster>, backends: Vec<SocketAddr>) -> Result<Self> {
-        let c = &cluster.config;
+        let sc = &cluster.sc;
         let n = backends.len();
         let routing = Routing::new(
-            c.policy,
-            c.virtual_nodes,
+            sc.balancer.policy,
+            sc.balancer.virtual_nodes,
             n as u32,
-            rng::stream(c.seed, Stream::Routing),
+            rng::stream(sc.seed, Stream::Routing),
         );
         let state = Arc::new(State {
             routing: Mutex::new(routing),
@@ -64,25 +65,12 @@ impl Balancer {
         let addr = listener.local_addr()?;
         let mut tasks = JoinSet::new();
         let s = state.clone();
-        tasks.spawn(async move {
-            let mut conns = JoinSet::new();
-            while let Ok((stream, _)) = listener.accept().await {
-                super::no_delay(&stream);
-                while conns.try_join_next().is_some() {}
-                let s = s.clone();
-                conns.spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let s = s.clone();
-                        async move { Ok::<_, std::convert::Infallible>(proxy(&s, req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        let interval = c
-            .wall(c.detection_delay_us / 4)
+        tasks.spawn(net::serve_http(listener, move |req| {
+            let s = s.clone();
+            async move { proxy(&s, req).await }
+        }));
+        let interval = cluster
+            .wall(sc.balancer.detection_delay_us / 4)
             .max(Duration::from_millis(5));
         let s = state.clone();
         tasks.spawn(async move { health_checks(s, interval).await });
@@ -92,7 +80,6 @@ impl Balancer {
             _tasks: tasks,
         })
     }
-
     /// Its address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -134,33 +121,31 @@ async fn health_checks(state: Arc<State>, interval: Duration) {
 }
 
 async fn probe(addr: SocketAddr) -> Result<bool> {
-    let stream = TcpStream::connect(addr).await?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    let conn = tokio::spawn(conn);
-    let req = Request::get("/health")
-        .header("host", "127.0.0.1")
+    let mut sender = net::connect_http(addr).await?;
+    let req = Request::get(protocol::HEALTH)
+        .header("host", protocol::HOST)
         .body(Empty::<Bytes>::new())?;
-    let ok = sender.send_request(req).await?.status() == StatusCode::OK;
-    conn.abort();
-    Ok(ok)
+    Ok(sender.send_request(req).await?.status() == StatusCode::OK)
 }
 
-fn error(cause: &str) -> Response<Full<Bytes>> {
+/// A 502: the server routed to did not answer.
+fn server_down() -> Response<Full<Bytes>> {
     Response::builder()
         .status(StatusCode::BAD_GATEWAY)
-        .header("x-cause", cause)
+        .header(
+            protocol::CAUSE,
+            protocol::cause_name(ErrorCause::ServerDown),
+        )
         .body(Full::new(Bytes::new()))
         .expect("a valid response")
 }
 
 async fn proxy(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let user: u64 = req
-        .headers()
-        .get("x-user")
-        .and_then(|v| v.to_str().ok())
+    let headers = req.headers();
+    let user: u64 = protocol::header(headers, protocol::USER)
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let cookie_pin: Option<u32> = cookie(&req, "lb").and_then(|v| v.parse().ok());
+    let cookie_pin: Option<u32> = protocol::cookie(headers, PIN).and_then(|v| v.parse().ok());
     let mut pinned = cookie_pin.unwrap_or(NOT_PINNED);
     let routed = {
         let mut routing = state.routing.lock().expect("routing lock");
@@ -169,7 +154,7 @@ async fn proxy(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
         })
     };
     let Some(s) = routed else {
-        return error("server_down");
+        return server_down();
     };
     let s = s as usize;
     state.in_flight[s].fetch_add(1, Ordering::Relaxed);
@@ -178,14 +163,14 @@ async fn proxy(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
     match result {
         Ok(mut resp) => {
             if pinned != NOT_PINNED && cookie_pin != Some(pinned) {
-                let v = format!("lb={pinned}; HttpOnly; Path=/");
+                let v = protocol::set_cookie(PIN, &pinned.to_string());
                 if let Ok(v) = v.parse() {
                     resp.headers_mut().append("set-cookie", v);
                 }
             }
             resp
         }
-        Err(_) => error("server_down"),
+        Err(_) => server_down(),
     }
 }
 
@@ -199,21 +184,14 @@ async fn forward(
         match pooled {
             Some(p) if p.is_ready() => break p,
             Some(_) => continue,
-            None => {
-                let stream = TcpStream::connect(state.backends[s]).await?;
-                super::no_delay(&stream);
-                let (sender, conn) =
-                    hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-                tokio::spawn(conn);
-                break sender;
-            }
+            None => break net::connect_http(state.backends[s]).await?,
         }
     };
     let mut out = Request::builder()
         .method(req.method())
         .uri(req.uri().path())
-        .header("host", "127.0.0.1");
-    for name in ["cookie", "x-draw"] {
+        .header("host", protocol::HOST);
+    for name in protocol::FORWARDED {
         for v in req.headers().get_all(name) {
             out = out.header(name, v);
         }

@@ -1,12 +1,15 @@
 //! The live load generator: the scenario's users, replayed with real HTTP clients.
 //!
-//! The same random streams as the model (`rng`): visit arrivals (with the traffic profile, by
-//! thinning), visit lengths, and each user's own generator drawing the same four numbers per
-//! request (think, service, store read, store write), so the live users are the simulated users.
+//! The model's own users (`model::users`): visit arrivals from `next_visit` (with the traffic
+//! profile, by thinning), visit lengths, each user's own generator drawing the same four numbers
+//! per request with `Draws::next` (think, service, store read, store write), and the wait before
+//! the next request from `think_us` (with its floor after an error), so the live users are the
+//! simulated users.
 //! Each user is a task with its own keep-alive connection to the balancer and its own cookie jar
 //! (`sid` from the servers, `lb` from the balancer); it sends its login, then its authenticated
 //! requests, thinking between them in scaled wall time, and tells the server its service draw in
-//! the `x-draw` header (service, store read and store write draws) and its id in `x-user`. Outcomes are read off the responses: 200 ok; 401
+//! the `x-draw` header (service, store read and store write draws) and its id in `x-user` (the
+//! protocol is `super::protocol`). Outcomes are read off the responses: 200 ok; 401
 //! failed authentication (classified from the session id it had: its holder crashed or the store
 //! restarted since → lost; unused longer than the TTL → expired; otherwise → alive elsewhere);
 //! 502/503 or no answer → error by its `x-cause`. The servers' `x-inside-us` and `x-late-us` are
@@ -16,52 +19,46 @@
 //! Leaves out: clients that time out or give up, and the event-exact timing of the model (the
 //! scheduler's jitter shifts every time a little).
 
+use super::protocol::{self, PIN, SID, SessionId};
 use super::timer::Timer;
-use super::{Clock, Cluster, Record};
+use super::{Clock, Cluster, Record, net};
 use crate::events::{AuthFailure, ErrorCause, Outcome};
-use crate::model::users;
+use crate::model::users::{self, Draws};
 use crate::rng::{self, Stream};
-use crate::scenario::{Micros, Scenario};
+use crate::scenario::Micros;
 use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
+use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::SendRequest;
-use hyper::{Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Request, Response, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
 /// Runs every visit of the scenario until `duration`; the caller drops the future to stop it.
-pub async fn replay(sc: Scenario, cluster: Arc<Cluster>, balancer: SocketAddr, clock: Clock) {
+pub async fn replay(cluster: Arc<Cluster>, balancer: SocketAddr, clock: Clock) {
     // The clients' own timer, on the clients' runtime.
     let Ok(timer) = Timer::start() else {
         return;
     };
     let timer = Arc::new(timer);
+    let sc = &cluster.sc;
     let mut arrivals = rng::stream(sc.seed, Stream::Arrivals);
     let mut lengths = rng::stream(sc.seed, Stream::VisitLengths);
-    let mut users = JoinSet::new();
-    let mut t = crate::model::users::next_visit(&mut arrivals, &sc.users, 0, sc.duration_us);
+    let mut visitors = JoinSet::new();
+    let mut t = users::next_visit(&mut arrivals, &sc.users, 0, sc.duration_us);
     let mut id = 0u64;
     while t != Micros::MAX {
         timer.sleep_until(clock.at(t)).await;
-        while users.try_join_next().is_some() {}
+        while visitors.try_join_next().is_some() {}
         let requests = rng::geometric_with_mean(&mut lengths, sc.users.requests_per_visit);
-        users.spawn(user(
-            id,
-            requests,
-            cluster.clone(),
-            timer.clone(),
-            balancer,
-            clock,
-        ));
+        let user = User::new(id, requests, cluster.clone(), balancer);
+        visitors.spawn(user.visit(timer.clone(), clock));
         id += 1;
-        t = crate::model::users::next_visit(&mut arrivals, &sc.users, t, sc.duration_us);
+        t = users::next_visit(&mut arrivals, &sc.users, t, sc.duration_us);
     }
     // Keep the users running until the caller stops the run.
-    while users.join_next().await.is_some() {}
+    while visitors.join_next().await.is_some() {}
 }
 
 /// A user's cookies.
@@ -73,153 +70,208 @@ struct Jar {
     last_use_us: Micros,
 }
 
-async fn connect(addr: SocketAddr) -> Option<SendRequest<Empty<Bytes>>> {
-    let stream = TcpStream::connect(addr).await.ok()?;
-    super::no_delay(&stream);
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .ok()?;
-    tokio::spawn(conn);
-    Some(sender)
+/// What a response told the client.
+struct Answer {
+    status: StatusCode,
+    server: Option<u32>,
+    cause: ErrorCause,
+    inside_us: Option<Micros>,
+    late_us: Option<Micros>,
 }
 
-async fn user(
+/// One user in a visit, with its connection to the balancer.
+struct User {
     id: u64,
-    mut remaining: u64,
+    /// Authenticated requests still to send.
+    remaining: u64,
     cluster: Arc<Cluster>,
-    timer: Arc<Timer>,
-    addr: SocketAddr,
-    clock: Clock,
-) {
-    let c = &cluster.config;
-    let mut rng = rng::user_stream(c.seed, id);
-    let mut jar = Jar::default();
-    let mut conn: Option<SendRequest<Empty<Bytes>>> = None;
-    let mut logged_in = false;
-    loop {
-        let think = rng::exp1(&mut rng) as f32;
-        let service = rng::exp1(&mut rng) as f32;
-        let read = rng::exp1(&mut rng) as f32;
-        let write = rng::exp1(&mut rng) as f32;
-        let login = jar.sid.is_none();
-        let sent_us = clock.now_us();
-        if sent_us >= c.duration_us {
-            break;
+    balancer: SocketAddr,
+    rng: rng::SimRng,
+    jar: Jar,
+    conn: Option<SendRequest<Empty<Bytes>>>,
+    /// Whether it is counted in `Cluster::logged_in`.
+    logged_in: bool,
+}
+
+impl User {
+    fn new(id: u64, remaining: u64, cluster: Arc<Cluster>, balancer: SocketAddr) -> Self {
+        User {
+            id,
+            remaining,
+            rng: rng::user_stream(cluster.sc.seed, id),
+            cluster,
+            balancer,
+            jar: Jar::default(),
+            conn: None,
+            logged_in: false,
         }
-        if sent_us >= c.warmup_us {
-            cluster.sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The visit: a login, then the authenticated requests, thinking between them, until the
+    /// last one is answered or the run ends.
+    async fn visit(mut self, timer: Arc<Timer>, clock: Clock) {
+        let cluster = self.cluster.clone();
+        let sc = &cluster.sc;
+        loop {
+            let draws = Draws::next(&mut self.rng);
+            let login = self.jar.sid.is_none();
+            let sent_us = clock.now_us();
+            if sent_us >= sc.duration_us {
+                break;
+            }
+            if sent_us >= sc.warmup_us {
+                self.cluster.sent.fetch_add(1, Ordering::Relaxed);
+            }
+            let (record, in_time) = self.exchange(&draws, login, sent_us, &clock).await;
+            if !in_time {
+                break;
+            }
+            self.recorded(record);
+            let after_error = matches!(record.outcome, Outcome::Error(_));
+            let think_us = users::think_us(draws.think, sc.users.think_time_us, after_error);
+            if self.jar.sid.is_some() && self.remaining == 0 {
+                break;
+            }
+            timer.sleep(self.cluster.wall(think_us)).await;
         }
-        let mut b = Request::builder()
-            .method(if login { "POST" } else { "GET" })
-            .uri(if login { "/login" } else { "/app" })
-            .header("host", "127.0.0.1")
-            .header("x-user", id.to_string())
-            .header("x-draw", format!("{service},{read},{write}"));
-        let cookies: Vec<String> = [("sid", &jar.sid), ("lb", &jar.lb)]
-            .iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
-            .collect();
-        if !cookies.is_empty() {
-            b = b.header("cookie", cookies.join("; "));
+        if self.logged_in {
+            self.cluster.logged_in.fetch_sub(1, Ordering::Relaxed);
         }
-        let req = b.body(Empty::new()).expect("a valid request");
-        if conn.as_ref().is_none_or(|s| !s.is_ready()) {
-            conn = connect(addr).await;
+    }
+
+    /// Sends one request and reads its outcome, with whether the answer came before the end of
+    /// the run.
+    async fn exchange(
+        &mut self,
+        draws: &Draws,
+        login: bool,
+        sent_us: Micros,
+        clock: &Clock,
+    ) -> (Record, bool) {
+        let req = self.request(draws, login);
+        if self.conn.as_ref().is_none_or(|s| !s.is_ready()) {
+            self.conn = net::connect_http(self.balancer).await.ok();
         }
-        let response = match conn.as_mut() {
+        let response = match self.conn.as_mut() {
             Some(s) => s.send_request(req).await.ok(),
             None => None,
         };
         let now = clock.now_us();
-        let (mut inside_us, mut late_us) = (None, None);
-        let (outcome, server) = match response {
-            None => {
-                conn = None;
-                (Outcome::Error(ErrorCause::ServerDown), None)
-            }
-            Some(resp) => {
-                let header = |name: &str| {
-                    resp.headers()
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string)
-                };
-                let server: Option<u32> = header("x-server").and_then(|v| v.parse().ok());
-                let cause = header("x-cause");
-                let simulated = |name: &str| {
-                    header(name)
-                        .and_then(|v| v.parse::<f64>().ok())
-                        .map(|wall_us| (wall_us * c.time_scale).round() as Micros)
-                };
-                inside_us = simulated("x-inside-us");
-                late_us = simulated("x-late-us");
-                let old_sid = jar.sid.clone();
-                for v in resp.headers().get_all("set-cookie") {
-                    let Some((k, rest)) = v.to_str().ok().and_then(|v| v.split_once('=')) else {
-                        continue;
-                    };
-                    let value = rest.split(';').next().unwrap_or("").to_string();
-                    match k {
-                        "sid" => jar.sid = Some(value),
-                        "lb" => jar.lb = Some(value),
-                        _ => {}
-                    }
-                }
-                let status = resp.status();
-                let _ = resp.into_body().collect().await;
-                match status {
-                    StatusCode::OK => {
-                        jar.last_use_us = now;
-                        (Outcome::Ok, server)
-                    }
-                    StatusCode::UNAUTHORIZED => {
-                        let why = classify(&cluster, old_sid.as_deref(), jar.last_use_us, sent_us);
-                        jar.last_use_us = now;
-                        (Outcome::FailedAuth(why), server)
-                    }
-                    _ => {
-                        let cause = match cause.as_deref() {
-                            Some("queue_full") => ErrorCause::QueueFull,
-                            Some("store_down") => ErrorCause::StoreDown,
-                            _ => ErrorCause::ServerDown,
-                        };
-                        (Outcome::Error(cause), None)
-                    }
-                }
-            }
-        };
-        if now >= c.duration_us {
-            break;
-        }
-        cluster.records.lock().expect("records lock").push(Record {
+        let mut record = Record {
             sent_us,
             end_us: now,
-            outcome,
+            outcome: Outcome::Error(ErrorCause::ServerDown),
             login,
-            server,
-            inside_us,
-            late_us,
-        });
-        if jar.sid.is_some() && !logged_in {
-            logged_in = true;
-            cluster.logged_in.fetch_add(1, Ordering::Relaxed);
+            server: None,
+            inside_us: None,
+            late_us: None,
+        };
+        match response {
+            None => self.conn = None,
+            Some(resp) => {
+                let answer = self.read(&resp);
+                let old_sid = self.jar.sid.clone();
+                self.keep_cookies(&resp);
+                let _ = resp.into_body().collect().await;
+                (record.inside_us, record.late_us) = (answer.inside_us, answer.late_us);
+                (record.outcome, record.server) = self.outcome(&answer, old_sid, sent_us, now);
+            }
         }
-        if !login {
-            remaining = remaining.saturating_sub(1);
-        }
-        let think_us =
-            users::think_us(think, c.think_time_us, matches!(outcome, Outcome::Error(_)));
-        if jar.sid.is_some() && remaining == 0 {
-            break;
-        }
-        timer.sleep(c.wall(think_us)).await;
+        (record, now < self.cluster.sc.duration_us)
     }
-    if logged_in {
-        cluster.logged_in.fetch_sub(1, Ordering::Relaxed);
+
+    /// The request: a login without a session, else an authenticated request with its cookies.
+    fn request(&self, draws: &Draws, login: bool) -> Request<Empty<Bytes>> {
+        let mut b = Request::builder()
+            .method(if login { "POST" } else { "GET" })
+            .uri(if login {
+                protocol::LOGIN
+            } else {
+                protocol::APP
+            })
+            .header("host", protocol::HOST)
+            .header(protocol::USER, self.id.to_string())
+            .header(protocol::DRAW, protocol::format_draws(draws));
+        let jar = &self.jar;
+        let cookies = [(SID, jar.sid.as_deref()), (PIN, jar.lb.as_deref())];
+        if let Some(cookies) = protocol::cookie_header(&cookies) {
+            b = b.header("cookie", cookies);
+        }
+        b.body(Empty::new()).expect("a valid request")
+    }
+
+    /// The headers of a response, times in simulated microseconds.
+    fn read(&self, resp: &Response<Incoming>) -> Answer {
+        let headers = resp.headers();
+        let header = |name| protocol::header(headers, name);
+        let simulated = |name| {
+            let wall_us = header(name)?.parse::<f64>().ok()?;
+            Some(self.cluster.simulated(wall_us))
+        };
+        Answer {
+            status: resp.status(),
+            server: header(protocol::SERVER).and_then(|v| v.parse().ok()),
+            cause: protocol::parse_cause(header(protocol::CAUSE)),
+            inside_us: simulated(protocol::INSIDE_US),
+            late_us: simulated(protocol::LATE_US),
+        }
+    }
+
+    /// Keeps the cookies a response sets.
+    fn keep_cookies(&mut self, resp: &Response<Incoming>) {
+        for v in resp.headers().get_all("set-cookie") {
+            let Some((k, value)) = v.to_str().ok().and_then(protocol::parse_set_cookie) else {
+                continue;
+            };
+            match k {
+                SID => self.jar.sid = Some(value.to_string()),
+                PIN => self.jar.lb = Some(value.to_string()),
+                _ => {}
+            }
+        }
+    }
+
+    /// The outcome of an answer and the server it counts for; `old_sid` is the session the
+    /// request carried.
+    fn outcome(
+        &mut self,
+        answer: &Answer,
+        old_sid: Option<String>,
+        sent_us: Micros,
+        now: Micros,
+    ) -> (Outcome, Option<u32>) {
+        match answer.status {
+            StatusCode::OK => {
+                self.jar.last_use_us = now;
+                (Outcome::Ok, answer.server)
+            }
+            StatusCode::UNAUTHORIZED => {
+                let last_use_us = self.jar.last_use_us;
+                let why = classify(&self.cluster, old_sid.as_deref(), last_use_us, sent_us);
+                self.jar.last_use_us = now;
+                (Outcome::FailedAuth(why), answer.server)
+            }
+            _ => (Outcome::Error(answer.cause), None),
+        }
+    }
+
+    /// Keeps the record, and counts the user as logged in once it has a session.
+    fn recorded(&mut self, record: Record) {
+        let c = &self.cluster;
+        c.records.lock().expect("records lock").push(record);
+        if self.jar.sid.is_some() && !self.logged_in {
+            self.logged_in = true;
+            c.logged_in.fetch_add(1, Ordering::Relaxed);
+        }
+        if !record.login {
+            self.remaining = self.remaining.saturating_sub(1);
+        }
     }
 }
 
-/// Why the session `sid` (last used at `last_use_us`) was not valid at `at_us`.
+/// Why the session `sid` (last used at `last_use_us`) was not valid at `at_us`: its holder (the
+/// server's or the store's incarnation that created it) is gone → lost; unused longer than the
+/// TTL → expired; otherwise it is alive elsewhere.
 fn classify(
     cluster: &Cluster,
     sid: Option<&str>,
@@ -229,22 +281,21 @@ fn classify(
     let Some(sid) = sid else {
         return AuthFailure::Lost;
     };
-    let parts: Vec<&str> = sid[1.min(sid.len())..].split('-').collect();
-    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u64>().ok());
-    let lost = if sid.starts_with('m') {
-        match (num(0), num(1)) {
-            (Some(s), Some(g)) => cluster
-                .server_gen
-                .get(s as usize)
-                .is_some_and(|now| now.load(Ordering::SeqCst) != g),
-            _ => false,
-        }
-    } else {
-        num(0).is_some_and(|g| cluster.store_gen.load(Ordering::SeqCst) != g)
+    let lost = match SessionId::parse(sid) {
+        Some(SessionId::Memory {
+            server, generation, ..
+        }) => cluster
+            .server_gen
+            .get(server as usize)
+            .is_some_and(|now| now.load(Ordering::SeqCst) != generation),
+        Some(SessionId::Store {
+            store_generation, ..
+        }) => cluster.store_gen.load(Ordering::SeqCst) != store_generation,
+        None => false,
     };
     if lost {
         AuthFailure::Lost
-    } else if at_us.saturating_sub(last_use_us) > cluster.config.session_ttl_us {
+    } else if at_us.saturating_sub(last_use_us) > cluster.sc.users.session_ttl_us {
         AuthFailure::Expired
     } else {
         AuthFailure::Elsewhere

@@ -12,27 +12,29 @@
 //! long the request was inside it (`x-inside-us`: queue, store round trip and service, what the
 //! model calls latency) and how much longer than the model's times its service sleep and store
 //! calls took (`x-late-us`: the store's modelled time is the user's draw × `read_time` or
-//! `write_time`).
+//! `write_time`). Every name and format on the wire is `super::protocol`'s; connections are
+//! accepted by `super::net`'s one accept loop.
 //!
 //! A crash aborts the server's tasks (its listener closes: connection refused; requests in
 //! service are cut) and drops its memory; a restart binds a fresh, empty server to the same port.
 //!
 //! Leaves out: everything a real application does beyond holding a worker for a while.
 
-use super::Cluster;
+use super::protocol::{self, SessionId};
 use super::store::Client;
+use super::{Cluster, net};
+use crate::events::ErrorCause;
 use anyhow::{Context, Result};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::task::JoinSet;
 
 /// Where a server keeps sessions.
@@ -104,12 +106,12 @@ impl Server {
 
     fn serve(&mut self, listener: TcpListener) {
         let generation = self.cluster.server_gen[self.id as usize].load(Ordering::SeqCst);
-        let c = &self.cluster.config;
+        let servers = &self.cluster.sc.servers;
         let state = Arc::new(State {
             id: self.id,
             generation,
             cluster: self.cluster.clone(),
-            permits: Semaphore::new(c.workers as usize),
+            permits: Semaphore::new(servers.workers as usize),
             waiting: AtomicU32::new(0),
             memory: Mutex::new(HashMap::new()),
             sessions: self.sessions.clone(),
@@ -117,23 +119,10 @@ impl Server {
         });
         self.state = Some(state.clone());
         let mut tasks = JoinSet::new();
-        tasks.spawn(async move {
-            let mut conns = JoinSet::new();
-            while let Ok((stream, _)) = listener.accept().await {
-                super::no_delay(&stream);
-                while conns.try_join_next().is_some() {}
-                let state = state.clone();
-                conns.spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let state = state.clone();
-                        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        tasks.spawn(net::serve_http(listener, move |req| {
+            let state = state.clone();
+            async move { handle(&state, req).await }
+        }));
         self.tasks = Some(tasks);
     }
 
@@ -175,28 +164,32 @@ impl Timing {
     /// lateness.
     async fn store_call<T>(
         &mut self,
-        config: &super::Config,
+        cluster: &Cluster,
         mean_us: u64,
         draw: f64,
         call: impl std::future::Future<Output = T>,
     ) -> T {
-        let asked = config.wall((draw * mean_us as f64).round() as u64);
+        let asked = cluster.wall((draw * mean_us as f64).round() as u64);
         let started = Instant::now();
         let out = call.await;
         self.late_us += started.elapsed().saturating_sub(asked).as_micros() as u64;
         out
     }
+
+    /// Holds the worker for `service_us` simulated microseconds and adds how late the sleep
+    /// ended to the lateness.
+    async fn service(&mut self, cluster: &Cluster, service_us: u64) {
+        let asked = cluster.wall(service_us);
+        let slept = Instant::now();
+        cluster.timer.sleep(asked).await;
+        self.late_us += slept.elapsed().saturating_sub(asked).as_micros() as u64;
+    }
 }
 
 /// A 503 with its cause in `x-cause` (`queue_full`, `server_down`, `store_down`).
-fn unavailable(state: &State, cause: &str, timing: &Timing) -> Response<Full<Bytes>> {
-    reply(
-        StatusCode::SERVICE_UNAVAILABLE,
-        state,
-        Some(cause),
-        None,
-        timing,
-    )
+fn unavailable(state: &State, cause: ErrorCause, timing: &Timing) -> Response<Full<Bytes>> {
+    let cause = Some(protocol::cause_name(cause));
+    reply(StatusCode::SERVICE_UNAVAILABLE, state, cause, None, timing)
 }
 
 fn reply(
@@ -209,28 +202,16 @@ fn reply(
     let inside_us = timing.entered.elapsed().as_micros();
     let mut b = Response::builder()
         .status(status)
-        .header("x-server", state.id.to_string())
-        .header("x-inside-us", inside_us.to_string())
-        .header("x-late-us", timing.late_us.to_string());
+        .header(protocol::SERVER, state.id.to_string())
+        .header(protocol::INSIDE_US, inside_us.to_string())
+        .header(protocol::LATE_US, timing.late_us.to_string());
     if let Some(c) = cause {
-        b = b.header("x-cause", c);
+        b = b.header(protocol::CAUSE, c);
     }
     if let Some(s) = sid {
-        b = b.header("set-cookie", format!("sid={s}; HttpOnly; Path=/"));
+        b = b.header("set-cookie", protocol::set_cookie(protocol::SID, s));
     }
     b.body(Full::new(Bytes::new())).expect("a valid response")
-}
-
-/// The value of cookie `name` in a request's `Cookie` headers.
-pub fn cookie(req: &Request<Incoming>, name: &str) -> Option<String> {
-    req.headers()
-        .get_all("cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
 }
 
 async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -241,122 +222,145 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         entered: Instant::now(),
         late_us: 0,
     };
-    let path = req.uri().path().to_string();
-    if path == "/health" {
+    let path = req.uri().path();
+    if path == protocol::HEALTH {
         return reply(StatusCode::OK, state, None, None, &timing);
     }
-    let login = path == "/login";
-    if !login && path != "/app" {
+    let login = path == protocol::LOGIN;
+    if !login && path != protocol::APP {
         return reply(StatusCode::NOT_FOUND, state, None, None, &timing);
     }
-    // The user's draws: service, store read, store write (standard exponential samples).
-    let draws: Vec<f64> = req
-        .headers()
-        .get("x-draw")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(',').filter_map(|d| d.parse().ok()).collect())
-        .unwrap_or_default();
-    let draw_of = |i: usize| draws.get(i).copied().unwrap_or(1.0);
-    let draw = draw_of(0);
-    let sid = cookie(&req, "sid");
-    let config = &state.cluster.config;
-    // A worker, or a place in the queue.
-    let _permit = match state.permits.try_acquire() {
-        Ok(p) => p,
-        Err(_) => {
-            if state.waiting.fetch_add(1, Ordering::SeqCst) >= config.queue_limit {
-                state.waiting.fetch_sub(1, Ordering::SeqCst);
-                return unavailable(state, "queue_full", &timing);
-            }
-            let p = state.permits.acquire().await;
-            state.waiting.fetch_sub(1, Ordering::SeqCst);
-            match p {
-                Ok(p) => p,
-                Err(_) => {
-                    return unavailable(state, "server_down", &timing);
-                }
-            }
-        }
-    };
-    let ttl = config.wall(config.session_ttl_us);
-    // Authenticate.
-    let valid = if login {
-        false
-    } else {
-        match (&state.sessions, &sid) {
-            (_, None) => false,
-            (Sessions::Memory, Some(s)) => {
-                let now = Instant::now();
-                let mut map = state.memory.lock().expect("memory lock");
-                match map.get_mut(s) {
-                    Some(e) if *e > now => {
-                        *e = now + ttl;
-                        true
-                    }
-                    _ => false,
-                }
-            }
-            (Sessions::Store(client), Some(s)) => match timing
-                .store_call(
-                    config,
-                    config.store_read_us,
-                    draw_of(1),
-                    client.touch(s, ttl),
-                )
-                .await
-            {
-                Ok(v) => v,
-                Err(_) => {
-                    return unavailable(state, "store_down", &timing);
-                }
-            },
-        }
-    };
-    // Service.
+    let draws = protocol::parse_draws(protocol::header(req.headers(), protocol::DRAW));
+    let sid = protocol::cookie(req.headers(), protocol::SID);
+    match serve(state, login, draws, sid.as_deref(), &mut timing).await {
+        Ok((status, new_sid)) => reply(status, state, None, new_sid.as_deref(), &timing),
+        Err(cause) => unavailable(state, cause, &timing),
+    }
+}
+
+/// Serves a login or an authenticated request: a worker, the session, the service time, and a
+/// new session for a login or a forced re-login. Returns the status and the new session's id.
+async fn serve(
+    state: &State,
+    login: bool,
+    draws: protocol::Draws,
+    sid: Option<&str>,
+    timing: &mut Timing,
+) -> Result<(StatusCode, Option<String>), ErrorCause> {
+    let _permit = admit(state).await?;
+    let valid = !login && authenticate(state, sid, draws.read, timing).await?;
+    let servers = &state.cluster.sc.servers;
     let mean_us = if valid {
-        config.service_time_us
+        servers.service_time_us
     } else {
-        config.login_time_us
+        servers.login_time_us
     };
-    let service_us = (draw * mean_us as f64).round() as u64;
-    let asked = config.wall(service_us);
-    let slept = Instant::now();
-    state.cluster.timer.sleep(asked).await;
-    timing.late_us += slept.elapsed().saturating_sub(asked).as_micros() as u64;
+    let service_us = (draws.service * mean_us as f64).round() as u64;
+    timing.service(&state.cluster, service_us).await;
     state.cluster.busy_us[state.id as usize].fetch_add(service_us, Ordering::Relaxed);
     if valid {
-        return reply(StatusCode::OK, state, None, None, &timing);
+        return Ok((StatusCode::OK, None));
     }
-    // A login, or a forced re-login: a new session.
-    let n = state.next_sid.fetch_add(1, Ordering::Relaxed);
-    let new_sid = match &state.sessions {
-        Sessions::Memory => {
-            let sid = format!("m{}-{}-{n}", state.id, state.generation);
-            state
-                .memory
-                .lock()
-                .expect("memory lock")
-                .insert(sid.clone(), Instant::now() + ttl);
-            sid
-        }
-        Sessions::Store(client) => {
-            let g = state.cluster.store_gen.load(Ordering::SeqCst);
-            let sid = format!("s{g}-{}-{}-{n}", state.id, state.generation);
-            let put = client.put(&sid, ttl);
-            if timing
-                .store_call(config, config.store_write_us, draw_of(2), put)
-                .await
-                .is_err()
-            {
-                return unavailable(state, "store_down", &timing);
-            }
-            sid
-        }
-    };
+    let new_sid = new_session(state, draws.write, timing).await?;
     let status = if login {
         StatusCode::OK
     } else {
         StatusCode::UNAUTHORIZED
     };
-    reply(status, state, None, Some(&new_sid), &timing)
+    Ok((status, Some(new_sid)))
+}
+
+/// A worker, or a place in the queue; `QueueFull` when every worker is taken and `queue_limit`
+/// requests already wait.
+async fn admit(state: &State) -> Result<SemaphorePermit<'_>, ErrorCause> {
+    if let Ok(p) = state.permits.try_acquire() {
+        return Ok(p);
+    }
+    let queue_limit = state.cluster.sc.servers.queue_limit;
+    if state.waiting.fetch_add(1, Ordering::SeqCst) >= queue_limit {
+        state.waiting.fetch_sub(1, Ordering::SeqCst);
+        return Err(ErrorCause::QueueFull);
+    }
+    let p = state.permits.acquire().await;
+    state.waiting.fetch_sub(1, Ordering::SeqCst);
+    p.map_err(|_| ErrorCause::ServerDown)
+}
+
+/// The session's time to live in wall time.
+fn ttl(state: &State) -> Duration {
+    let c = &state.cluster;
+    c.wall(c.sc.users.session_ttl_us)
+}
+
+/// Whether `sid` is a valid session here (refreshing its expiry); a store that does not answer
+/// is `StoreDown`.
+async fn authenticate(
+    state: &State,
+    sid: Option<&str>,
+    read_draw: f64,
+    timing: &mut Timing,
+) -> Result<bool, ErrorCause> {
+    let Some(sid) = sid else { return Ok(false) };
+    let ttl = ttl(state);
+    match &state.sessions {
+        Sessions::Memory => {
+            let now = Instant::now();
+            let mut map = state.memory.lock().expect("memory lock");
+            Ok(match map.get_mut(sid) {
+                Some(e) if *e > now => {
+                    *e = now + ttl;
+                    true
+                }
+                _ => false,
+            })
+        }
+        Sessions::Store(client) => {
+            let c = &state.cluster;
+            let read_us = c.sc.store.read_time_us + c.sc.store.network_time_us;
+            let touch = client.touch(sid, ttl);
+            let found = timing.store_call(c, read_us, read_draw, touch).await;
+            found.map_err(|_| ErrorCause::StoreDown)
+        }
+    }
+}
+
+/// A new session (a login, or a forced re-login), in memory or written to the store; returns its
+/// id.
+async fn new_session(
+    state: &State,
+    write_draw: f64,
+    timing: &mut Timing,
+) -> Result<String, ErrorCause> {
+    let n = state.next_sid.fetch_add(1, Ordering::Relaxed);
+    let (server, generation) = (state.id, state.generation);
+    match &state.sessions {
+        Sessions::Memory => {
+            let sid = SessionId::Memory {
+                server,
+                generation,
+                n,
+            }
+            .to_string();
+            let expiry = Instant::now() + ttl(state);
+            let mut map = state.memory.lock().expect("memory lock");
+            map.insert(sid.clone(), expiry);
+            Ok(sid)
+        }
+        Sessions::Store(client) => {
+            let c = &state.cluster;
+            let store_generation = c.store_gen.load(Ordering::SeqCst);
+            let sid = SessionId::Store {
+                store_generation,
+                server,
+                generation,
+                n,
+            }
+            .to_string();
+            let write_us = c.sc.store.write_time_us + c.sc.store.network_time_us;
+            let put = client.put(&sid, ttl(state));
+            let written = timing.store_call(c, write_us, write_draw, put).await;
+            written.map_err(|_| ErrorCause::StoreDown)?;
+            Ok(sid)
+        }
+    }
 }

@@ -178,7 +178,7 @@ impl Client {
                 let stream = tokio::time::timeout(OP_TIMEOUT, TcpStream::connect(self.addr))
                     .await
                     .context("store connect timed out")??;
-                super::no_delay(&stream);
+                super::net::no_delay(&stream);
                 BufReader::new(stream)
             }
         };
@@ -324,18 +324,13 @@ impl Embedded {
     fn serve(&mut self, listener: TcpListener) {
         let mut tasks = JoinSet::new();
         let map = self.map.clone();
-        tasks.spawn(async move {
-            // Dropping this future (a crash) drops the connections' set, which aborts them.
-            let mut conns = JoinSet::new();
-            while let Ok((stream, _)) = listener.accept().await {
-                super::no_delay(&stream);
-                while conns.try_join_next().is_some() {}
-                let map = map.clone();
-                conns.spawn(async move {
-                    let _ = connection(stream, map).await;
-                });
+        // Dropping this future (a crash) drops the connections' set, which aborts them.
+        tasks.spawn(super::net::accept_loop(listener, move |stream| {
+            let map = map.clone();
+            async move {
+                let _ = connection(stream, map).await;
             }
-        });
+        }));
         self.tasks = Some(tasks);
     }
 

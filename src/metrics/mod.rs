@@ -8,6 +8,7 @@
 //! `output` turn them into files.
 
 mod recorder;
+pub mod summary;
 
 use crate::events::{AuthFailure, ErrorCause, Outcome};
 use crate::scenario::Micros;

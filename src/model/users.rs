@@ -29,6 +29,19 @@ pub struct Draws {
     pub write: f32,
 }
 
+impl Draws {
+    /// The next request's draws from a user's generator, in this order: think, service, store
+    /// read, store write. The engine and the live load generator both draw here.
+    pub fn next(rng: &mut SimRng) -> Self {
+        Draws {
+            think: rng::exp1(rng) as f32,
+            service: rng::exp1(rng) as f32,
+            read: rng::exp1(rng) as f32,
+            write: rng::exp1(rng) as f32,
+        }
+    }
+}
+
 /// One user in the middle of a visit.
 #[derive(Debug)]
 pub struct User {
@@ -71,12 +84,7 @@ impl User {
 
     /// Draws the random times of the next request; called once per request sent.
     pub fn draw(&mut self) {
-        self.draws = Draws {
-            think: rng::exp1(&mut self.rng) as f32,
-            service: rng::exp1(&mut self.rng) as f32,
-            read: rng::exp1(&mut self.rng) as f32,
-            write: rng::exp1(&mut self.rng) as f32,
-        };
+        self.draws = Draws::next(&mut self.rng);
     }
 }
 

@@ -1,0 +1,145 @@
+//! What the live mode can run on this machine, and why it refuses the rest, naming the key.
+//!
+//! The live cluster implements crashes and restarts of servers and of one store node, with
+//! sessions in server memory or in a shared store; it runs for at most [`MAX_WALL_S`] of wall
+//! time, carries at most [`MAX_WALL_REQUESTS_PER_S`] and [`MAX_CONCURRENT_USERS`], with at most
+//! [`MAX_SERVERS`] servers.
+//!
+//! Leaves out: measuring the machine; the limits are those of a 2-core machine.
+
+use crate::scenario::{Action, Scenario, Storage};
+
+/// Most users the live mode runs at once (the expected number in a visit at the peak rate).
+pub const MAX_CONCURRENT_USERS: f64 = 2_000.0;
+/// Longest wall time of one `live` command, all variants together, in seconds.
+pub const MAX_WALL_S: f64 = 600.0;
+/// Most requests per second of wall time (simulated rate × time scale) the live cluster is asked
+/// to carry. Each request costs the cluster and its clients about 0.2 to 0.3 ms of CPU (mostly
+/// the kernel's loopback TCP: four writes and four reads over two hops), so this is about all
+/// of a 2-core machine.
+pub const MAX_WALL_REQUESTS_PER_S: f64 = 5_000.0;
+/// Requests per wall second up to which a 2-core machine runs the cluster on time (its latency
+/// measures the scenario, not the machine): `live` warns above it, and `validate` picks a time
+/// scale that stays under it.
+pub const ON_TIME_REQUESTS_PER_S: f64 = 2_500.0;
+/// Most web servers of a live cluster.
+pub const MAX_SERVERS: u32 = 32;
+
+/// Why the live mode cannot run this variant at this time scale, naming the key (or `None`).
+pub fn refuse(name: &str, sc: &Scenario, time_scale: f64) -> Option<String> {
+    let why = unsupported_feature(sc)
+        .or_else(|| unsupported_store(sc))
+        .or_else(|| over_limits(sc, time_scale))?;
+    Some(format!("variant {name}: {why}"))
+}
+
+/// About how many requests per wall second a scenario asks of the live cluster at its peak.
+pub fn wall_requests_per_s(sc: &Scenario, time_scale: f64) -> f64 {
+    sc.users.peak_rate() * (1.0 + sc.users.requests_per_visit) * time_scale
+}
+
+/// Whether a storage keeps sessions in server memory (`Some(false)`) or in the shared store
+/// (`Some(true)`); `None` for a storage the live mode does not implement.
+#[allow(unreachable_patterns)]
+pub(super) fn storage_kind(s: Storage) -> Option<bool> {
+    match s {
+        Storage::ServerMemory => Some(false),
+        Storage::SharedStore => Some(true),
+        _ => None,
+    }
+}
+
+/// The autoscaler, random failures, and adding or removing servers.
+fn unsupported_feature(sc: &Scenario) -> Option<String> {
+    if sc.autoscale.is_some() {
+        return Some("`autoscale` is not supported by the live mode".into());
+    }
+    if sc.failures.server_mtbf_us.is_some() || sc.failures.store_mtbf_us.is_some() {
+        return Some(
+            "random failures (`failures.*_mtbf`) are not supported by the live mode".into(),
+        );
+    }
+    let e = sc.events.iter().find(|e| {
+        matches!(
+            e.action,
+            Action::AddServers { .. } | Action::RemoveServers { .. }
+        )
+    })?;
+    Some(format!(
+        "`events` action `{}` is not supported by the live mode (crash, restart, store_crash and \
+         store_restart are)",
+        e.action.name()
+    ))
+}
+
+/// More than one plain store node, a store event naming a node, or a storage design the live
+/// mode does not build.
+fn unsupported_store(sc: &Scenario) -> Option<String> {
+    let st = &sc.store;
+    let limited =
+        st.nodes > 1 || st.replicas > 1 || st.max_sessions.is_some() || st.queue_limit.is_some();
+    if sc.storage.uses_store() && limited {
+        return Some(
+            "the live mode runs one store node with one copy, no memory limit and no queue limit \
+             (`store.nodes`, `store.replicas`, `store.max_sessions` and `store.queue_limit` are \
+             for the simulation; `store.network_time` is replaced by the real loopback round \
+             trip)"
+                .into(),
+        );
+    }
+    if let Some(e) = sc.events.iter().find(|e| {
+        matches!(
+            e.action,
+            Action::StoreCrash { node: Some(_) } | Action::StoreRestart { node: Some(_) }
+        )
+    }) {
+        return Some(format!(
+            "`events` action `{}` with a `node` is not supported by the live mode (it runs one \
+             store node: leave `node` out)",
+            e.action.name()
+        ));
+    }
+    storage_kind(sc.storage).is_none().then(|| {
+        format!(
+            "`sessions.storage` = \"{}\" is not supported by the live mode (server_memory and \
+             shared_store are)",
+            sc.storage.as_str()
+        )
+    })
+}
+
+/// Wall time, servers, requests per wall second and users at once above the machine's limits.
+fn over_limits(sc: &Scenario, time_scale: f64) -> Option<String> {
+    let wall_s = sc.duration_us as f64 / 1e6 / time_scale;
+    if wall_s > MAX_WALL_S {
+        return Some(format!(
+            "`duration` at --time-scale {time_scale} takes {wall_s:.0} s of wall time, above \
+             the live mode's limit of {MAX_WALL_S:.0} s; raise --time-scale or shorten `duration`"
+        ));
+    }
+    if sc.servers.count > MAX_SERVERS {
+        return Some(format!(
+            "`servers.count` = {} is above the live mode's limit of {MAX_SERVERS}",
+            sc.servers.count
+        ));
+    }
+    let wall_rate = wall_requests_per_s(sc, time_scale);
+    if wall_rate > MAX_WALL_REQUESTS_PER_S {
+        return Some(format!(
+            "about {wall_rate:.0} requests per wall second (`users.visits_per_s` × requests \
+             per visit × --time-scale {time_scale}) is above the live mode's limit of \
+             {MAX_WALL_REQUESTS_PER_S:.0}; lower --time-scale or `users.visits_per_s`"
+        ));
+    }
+    let u = &sc.users;
+    let visit_s = (1.0 + u.requests_per_visit)
+        * (u.think_time_us as f64 + sc.servers.service_time_us as f64)
+        / 1e6;
+    let concurrent = u.peak_rate() * visit_s;
+    (concurrent > MAX_CONCURRENT_USERS).then(|| {
+        format!(
+            "about {concurrent:.0} users at once (`users.visits_per_s` × visit length) is above \
+             the live mode's limit of {MAX_CONCURRENT_USERS:.0}"
+        )
+    })
+}

@@ -1,0 +1,203 @@
+//! A live run's result rows, from what the clients recorded and the bucket snapshots: the same
+//! `metrics::RunResult` a simulated run produces (counted by the same `Recorder`, summed up by
+//! `metrics::summary`), and the latency split into the servers' part and the HTTP hops.
+//!
+//! Leaves out: store operations per bucket, evictions, cache hits and copies (the live mode has
+//! none of them), and the engine's statistics (`events_processed`, `requests_simulated`).
+
+use super::timeline::Snapshot;
+use super::{Cluster, Record, limits};
+use crate::events::Outcome;
+use crate::metrics::{
+    self, BucketRow, EventRow, Latency, Recorder, RunResult, ServerRow, Summary, summary,
+};
+use crate::scenario::{Micros, Scenario};
+use std::sync::atomic::Ordering;
+
+/// The result rows of variant `name` from the clients' records and the bucket snapshots.
+pub(super) fn build(
+    name: &str,
+    cluster: &Cluster,
+    snapshots: &[Snapshot],
+    mut events: Vec<EventRow>,
+) -> RunResult {
+    let sc = &cluster.sc;
+    let mut records = cluster.records.lock().expect("records lock").clone();
+    records.sort_by_key(|r| (r.end_us, r.sent_us));
+    let mut rows = Rows::new(sc);
+    // Requests that ended before the first boundary (warm-up) are not counted anyway.
+    let mut next = records.partition_point(|r| r.end_us < sc.warmup_us);
+    for w in snapshots.windows(2) {
+        let ended = records[next..].partition_point(|r| r.end_us < w[1].at_us);
+        rows.bucket(sc, &w[0], &w[1], &records[next..next + ended]);
+        next += ended;
+    }
+    let counted = counted(cluster, &rows, &records, &events);
+    let measured_us = sc.duration_us - sc.warmup_us;
+    let summary = summary::assemble(counted, &rows.buckets, &mut events, measured_us, false);
+    RunResult {
+        variant: name.to_string(),
+        summary,
+        buckets: rows.buckets,
+        servers: rows.servers,
+        events,
+        events_processed: 0,
+        requests_simulated: 0,
+        audit: Vec::new(),
+    }
+}
+
+/// The bucket and server rows as they are built, bucket by bucket.
+struct Rows {
+    rec: Recorder,
+    buckets: Vec<BucketRow>,
+    servers: Vec<ServerRow>,
+    /// Latency of the requests counted, summed (simulated microseconds).
+    latency_sum_us: u128,
+}
+
+impl Rows {
+    fn new(sc: &Scenario) -> Self {
+        Rows {
+            rec: Recorder::new(sc.warmup_us),
+            buckets: Vec::new(),
+            servers: Vec::new(),
+            latency_sum_us: 0,
+        }
+    }
+
+    /// The bucket from `start` to `end`, in which the requests `ended` ended.
+    fn bucket(&mut self, sc: &Scenario, start: &Snapshot, end: &Snapshot, ended: &[Record]) {
+        let rec = &mut self.rec;
+        rec.served_in_bucket = vec![0; sc.servers.count as usize];
+        for r in ended {
+            rec.request_ended(r.sent_us, r.end_us, r.outcome, r.login, r.server);
+            if r.server.is_some() && r.sent_us >= sc.warmup_us {
+                self.latency_sum_us += u128::from(r.end_us - r.sent_us);
+            }
+        }
+        let len_us = end.at_us - start.at_us;
+        let served = rec.served_in_bucket.clone();
+        for (id, &requests) in served.iter().enumerate() {
+            let busy_us = end.busy_us[id].saturating_sub(start.busy_us[id]);
+            self.servers.push(ServerRow {
+                start_us: start.at_us,
+                server: id as u32,
+                up: end.up[id],
+                requests,
+                busy_fraction: summary::busy_fraction(busy_us, sc.servers.workers, len_us),
+                sessions: end.sessions[id],
+            });
+        }
+        self.buckets.push(BucketRow {
+            start_us: start.at_us,
+            len_us,
+            counts: std::mem::take(&mut rec.bucket),
+            latency: rec.take_bucket_latency(),
+            servers_in_rotation: end.rotation.len() as u32,
+            sessions_alive: end.sessions.iter().sum::<u64>() + end.store_sessions,
+            store_ops: 0,
+            imbalance: metrics::imbalance(end.rotation.iter().map(|&s| served[s as usize])),
+        });
+    }
+}
+
+/// What the clients counted over the measured period: sessions created by logins (and the forced
+/// re-logins of failed authentications), store reads by authenticated requests, sessions lost by
+/// the events after warm-up.
+fn counted(cluster: &Cluster, rows: &Rows, records: &[Record], events: &[EventRow]) -> Summary {
+    let sc = &cluster.sc;
+    let measured: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.sent_us >= sc.warmup_us && r.end_us < sc.duration_us)
+        .collect();
+    let created = measured
+        .iter()
+        .filter(|r| {
+            matches!(r.outcome, Outcome::FailedAuth(_)) || (r.login && r.outcome == Outcome::Ok)
+        })
+        .count() as u64;
+    let reads = measured
+        .iter()
+        .filter(|r| !r.login && r.server.is_some())
+        .count() as u64;
+    let shared = limits::storage_kind(sc.storage) == Some(true);
+    let measured_s = (sc.duration_us - sc.warmup_us) as f64 / 1e6;
+    let counts = rows.rec.total;
+    let sent = cluster.sent.load(Ordering::Relaxed);
+    Summary {
+        counts,
+        sent,
+        unfinished: sent.saturating_sub(counts.ended()),
+        sessions_created: created,
+        sessions_lost: events
+            .iter()
+            .filter(|e| e.at_us >= sc.warmup_us)
+            .map(|e| e.sessions_lost)
+            .sum(),
+        sessions_expired: counts.failed_expired,
+        latency: rows.rec.total_latency(),
+        store_reads: if shared { reads } else { 0 },
+        store_writes: if shared { created } else { 0 },
+        mean_in_tier: rows.latency_sum_us as f64 / 1e6 / measured_s.max(1e-9),
+        ..Summary::default()
+    }
+}
+
+/// Nearest-rank percentiles of latencies in simulated microseconds (sorted in place).
+fn percentiles(values: &mut [Micros], mean: bool) -> Latency {
+    if values.is_empty() {
+        return Latency::default();
+    }
+    values.sort_unstable();
+    let rank =
+        |q: f64| values[((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1];
+    Latency {
+        mean_us: mean.then(|| values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64),
+        p50_us: Some(rank(0.50)),
+        p95_us: Some(rank(0.95)),
+        p99_us: Some(rank(0.99)),
+    }
+}
+
+/// Latency inside the servers, the clients' latency beyond it, and how late the service sleeps
+/// ended, over the requests the result's latency counts (sent after warm-up, ended before the
+/// end, answered by a server).
+pub(super) fn split_latency(cluster: &Cluster) -> (Latency, Latency, Latency) {
+    let sc = &cluster.sc;
+    let records = cluster.records.lock().expect("records lock");
+    let (mut inside, mut hops, mut late) = (Vec::new(), Vec::new(), Vec::new());
+    for r in records.iter() {
+        if r.sent_us < sc.warmup_us || r.end_us >= sc.duration_us || r.server.is_none() {
+            continue;
+        }
+        if let Some(i) = r.inside_us {
+            inside.push(i);
+            hops.push((r.end_us - r.sent_us).saturating_sub(i));
+            late.push(r.late_us.unwrap_or(0));
+        }
+    }
+    (
+        percentiles(&mut inside, true),
+        percentiles(&mut hops, false),
+        percentiles(&mut late, false),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let mut v: Vec<Micros> = (1..=200).rev().collect();
+        let l = percentiles(&mut v, true);
+        assert_eq!(
+            (l.p50_us, l.p95_us, l.p99_us),
+            (Some(100), Some(190), Some(198))
+        );
+        assert_eq!(l.mean_us, Some(100.5));
+        assert_eq!(percentiles(&mut [7], false).p99_us, Some(7));
+        assert_eq!(percentiles(&mut [], true), Latency::default());
+    }
+}

@@ -1,0 +1,171 @@
+//! Which session store a live run uses (`--store`), and that store while the run goes on: started
+//! before the servers, crashed and restarted by the timeline, cleaned up at the end.
+//!
+//! Leaves out: the store's protocol and processes (`store.rs`).
+
+use super::store;
+use anyhow::{Context, Result};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Which session store a live run uses (when a variant keeps sessions in a shared store).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// The in-process store over loopback TCP.
+    Embedded,
+    /// A Redis the user runs, on a loopback address; store events are not applicable.
+    Redis(SocketAddr),
+    /// A `redis-server` that tiersim starts on a free loopback port and stops at the end.
+    RedisManaged,
+}
+
+impl StoreChoice {
+    /// Parses `--store`: `embedded`, `redis-managed` or `redis://HOST:PORT` on a loopback host.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        match text {
+            "embedded" => return Ok(StoreChoice::Embedded),
+            "redis-managed" => return Ok(StoreChoice::RedisManaged),
+            _ => {}
+        }
+        let bad = || {
+            format!(
+                "--store {text}: expected `embedded`, `redis-managed` or `redis://HOST:PORT` \
+                 with a loopback HOST (127.0.0.1, localhost or ::1)"
+            )
+        };
+        let rest = text.strip_prefix("redis://").ok_or_else(bad)?;
+        let rest = rest.trim_end_matches('/');
+        let rest = rest.replacen("localhost", "127.0.0.1", 1);
+        let addr: SocketAddr = rest.parse().map_err(|_| bad())?;
+        if !addr.ip().is_loopback() {
+            return Err(bad());
+        }
+        Ok(StoreChoice::Redis(addr))
+    }
+
+    /// How it is spelled in messages.
+    pub fn label(&self) -> String {
+        match self {
+            StoreChoice::Embedded => "embedded".into(),
+            StoreChoice::Redis(a) => format!("redis://{a}"),
+            StoreChoice::RedisManaged => "redis-managed".into(),
+        }
+    }
+}
+
+/// The store process or task behind a run's client.
+enum Running {
+    Embedded(store::Embedded),
+    External,
+    Managed(store::ManagedRedis),
+}
+
+/// The session store of one live run, and the servers' client of it.
+pub(super) struct SessionStore {
+    running: Running,
+    /// The client every server shares.
+    pub client: Arc<store::Client>,
+}
+
+impl SessionStore {
+    /// Starts (or reaches) the chosen store for variant `name` and checks that it answers.
+    pub async fn start(choice: &StoreChoice, name: &str) -> Result<Self> {
+        let (running, addr) = match choice {
+            StoreChoice::Embedded => {
+                let e = store::Embedded::start().await?;
+                let a = e.addr();
+                (Running::Embedded(e), a)
+            }
+            StoreChoice::Redis(a) => (Running::External, *a),
+            StoreChoice::RedisManaged => {
+                let m = store::ManagedRedis::start().await?;
+                let a = m.addr();
+                (Running::Managed(m), a)
+            }
+        };
+        let client = Arc::new(match choice {
+            // Someone else's Redis: the run's keys carry a prefix and are removed at the end.
+            StoreChoice::Redis(_) => {
+                store::Client::with_prefix(addr, format!("tiersim:{}:{name}:", std::process::id()))
+            }
+            _ => store::Client::new(addr),
+        });
+        client
+            .call(&[b"PING"])
+            .await
+            .with_context(|| format!("the session store at {addr} does not answer"))?;
+        Ok(SessionStore { running, client })
+    }
+
+    /// A crash: the sessions lost (none for a durable embedded store or an external Redis).
+    /// The client forgets its connections, which died with the store.
+    pub async fn crash(&mut self, durable: bool) -> u64 {
+        let lost = match &mut self.running {
+            Running::Embedded(e) => e.crash(durable),
+            Running::Managed(m) => m.crash().await,
+            Running::External => 0,
+        };
+        self.client.reset();
+        lost
+    }
+
+    /// A restart on the same port.
+    pub async fn restart(&mut self) -> Result<()> {
+        match &mut self.running {
+            Running::Embedded(e) => e.restart().await,
+            Running::Managed(m) => m.restart().await,
+            Running::External => Ok(()),
+        }
+    }
+
+    /// After the servers have stopped: removes the run's keys from someone else's Redis and
+    /// stops a managed one.
+    pub async fn finish(&mut self, timer: &super::timer::Timer) -> Result<()> {
+        // A command already on its way to the store lands within this pause.
+        timer.sleep(std::time::Duration::from_millis(50)).await;
+        // A key left behind in someone else's Redis would be counted by the next run.
+        self.client
+            .remove_own()
+            .await
+            .context("cannot remove the run's sessions from the store")?;
+        if let Running::Managed(m) = &mut self.running {
+            m.stop().await;
+        }
+        Ok(())
+    }
+
+    /// Where it listens, as `tiersim live` announces it.
+    pub fn describe(&self) -> String {
+        match &self.running {
+            Running::Managed(m) => {
+                format!(
+                    "store {} redis-server pid {}",
+                    m.addr(),
+                    m.pid().unwrap_or(0)
+                )
+            }
+            Running::External => format!("store redis://{}", self.client.addr()),
+            Running::Embedded(_) => format!("store {}", self.client.addr()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_choices_are_loopback_only_and_spelled_back_as_given() {
+        assert_eq!(StoreChoice::parse("embedded"), Ok(StoreChoice::Embedded));
+        let redis = StoreChoice::parse("redis://localhost:6379/").unwrap();
+        assert_eq!(redis, StoreChoice::Redis(([127, 0, 0, 1], 6379).into()));
+        assert_eq!(redis.label(), "redis://127.0.0.1:6379");
+        assert_eq!(
+            StoreChoice::parse("redis-managed").map(|c| c.label()),
+            Ok("redis-managed".into())
+        );
+        let refused = StoreChoice::parse("redis://10.0.0.1:6379").unwrap_err();
+        assert!(refused.starts_with("--store redis://10.0.0.1:6379: expected `embedded`"));
+        assert!(StoreChoice::parse("memcached").is_err());
+    }
+}

@@ -1,0 +1,397 @@
+//! What `tiersim validate` judges: a live run against the simulation of the same variant, metric
+//! by metric, each with its tolerance and the reason the two may differ, and the time scale at
+//! which this machine carries the cluster on time.
+//!
+//! The model has no network between client, balancer and server, so latency is judged inside
+//! the servers ([`Side`]); what the clients saw is shown beside it but not judged. Tolerances
+//! allow for sampling noise, the health checks' detection window, and the machine's own measured
+//! delay (how late the service sleeps and store calls ended).
+//!
+//! Leaves out: running anything (`cli` runs both sides and prints the verdicts).
+
+use super::{LiveRun, MAX_WALL_S, ON_TIME_REQUESTS_PER_S, wall_requests_per_s};
+use crate::metrics::{Latency, RunResult};
+use crate::output::csv;
+use crate::scenario::Variant;
+
+/// One side of a comparison: the result rows, and the latency the model has. The model has no
+/// network between client, balancer and server, so its latency is the time inside the server;
+/// for a live run that is measured by the servers (`LiveRun::at_server`).
+pub struct Side<'a> {
+    /// The result rows.
+    pub result: &'a RunResult,
+    /// Latency inside the servers.
+    pub at_server: Latency,
+}
+
+impl<'a> Side<'a> {
+    /// A simulated run: all of its latency is inside the servers.
+    pub fn simulated(result: &'a RunResult) -> Self {
+        Side {
+            result,
+            at_server: result.summary.latency,
+        }
+    }
+
+    /// A live run.
+    pub fn live(run: &'a LiveRun) -> Self {
+        Side {
+            result: &run.result,
+            at_server: run.at_server,
+        }
+    }
+}
+
+/// One compared metric: its name, how to read it, and its tolerance.
+struct Metric {
+    name: &'static str,
+    value: fn(&Side) -> Option<f64>,
+    /// Largest absolute difference that still agrees, given the simulated value, the time scale
+    /// and the live run (whose measured delays of its own are allowed for); `None` for a metric
+    /// shown beside the model's but not judged against it.
+    tolerance: Option<fn(f64, f64, &LiveRun) -> f64>,
+    why: &'static str,
+}
+
+fn pct(n: u64, d: u64) -> Option<f64> {
+    (d > 0).then(|| 100.0 * n as f64 / d as f64)
+}
+
+fn ms(us: Option<u64>) -> Option<f64> {
+    us.map(|u| u as f64 / 1000.0)
+}
+
+/// Tolerance of the median inside the servers: 15 % of it or a tenth of a wall millisecond,
+/// plus the measured median of how late the service sleeps ended (the machine's own delay).
+fn p50_tolerance(sim: f64, scale: f64, live: &LiveRun) -> f64 {
+    (0.15 * sim).max(0.1 * scale) + ms(live.late.p50_us).unwrap_or(0.0)
+}
+
+/// Tolerance of the 99th percentile inside the servers: 25 % of it or half a wall millisecond,
+/// plus the measured 99th percentile of how late the service sleeps ended.
+fn p99_tolerance(sim: f64, scale: f64, live: &LiveRun) -> f64 {
+    (0.25 * sim).max(0.5 * scale) + ms(live.late.p99_us).unwrap_or(0.0)
+}
+
+const METRICS: [Metric; 7] = [
+    Metric {
+        name: "failed auth %",
+        value: |s| {
+            pct(
+                s.result.summary.counts.failed_auth(),
+                csv::auth_requests(s.result),
+            )
+        },
+        tolerance: Some(|_, _, _| 3.0),
+        why: "sampling noise and a few requests shifted across events by scheduling jitter",
+    },
+    Metric {
+        name: "errors %",
+        value: |s| {
+            pct(
+                s.result.summary.counts.errors(),
+                s.result.summary.counts.ended(),
+            )
+        },
+        tolerance: Some(|_, _, _| 1.0),
+        why: "the health checks detect a crash within 3/4..1 of detection_delay, not exactly at it",
+    },
+    Metric {
+        name: "sessions lost",
+        value: |s| Some(s.result.summary.sessions_lost as f64),
+        tolerance: Some(|sim, _, _| (0.25 * sim).max(20.0)),
+        why: "the users in a visit at the crash differ by timing; sessions are counted live",
+    },
+    Metric {
+        name: "p50 at the server ms",
+        value: |s| ms(s.at_server.p50_us),
+        tolerance: Some(p50_tolerance),
+        why: "queueing that differs from the model's, or a machine too busy to run the cluster \
+              on time (lower --time-scale)",
+    },
+    Metric {
+        name: "p99 at the server ms",
+        value: |s| ms(s.at_server.p99_us),
+        tolerance: Some(p99_tolerance),
+        why: "scheduling delays on a busy machine weigh most in the tail, times the time scale",
+    },
+    Metric {
+        name: "p50 seen by clients ms",
+        value: |s| ms(s.result.summary.latency.p50_us),
+        tolerance: None,
+        why: "the HTTP hops, which the model does not have (their measured spread is printed \
+              below); not judged, since a median of a sum is not the sum of medians",
+    },
+    Metric {
+        name: "p99 seen by clients ms",
+        value: |s| ms(s.result.summary.latency.p99_us),
+        tolerance: None,
+        why: "the HTTP hops' tail, which the model does not have; not judged",
+    },
+];
+
+/// One line of the validate table.
+pub struct Comparison {
+    /// Variant.
+    pub variant: String,
+    /// Metric name.
+    pub metric: &'static str,
+    /// Simulated value.
+    pub sim: Option<f64>,
+    /// Live value.
+    pub live: Option<f64>,
+    /// Tolerance on the absolute difference.
+    pub tolerance: Option<f64>,
+    /// Whether they agree within it.
+    pub agrees: Option<bool>,
+    /// Why they may differ.
+    pub why: &'static str,
+}
+
+/// Compares simulation and live results, variant by variant.
+pub fn compare(sim: &[RunResult], live: &[LiveRun], time_scale: f64) -> Vec<Comparison> {
+    let mut rows = Vec::new();
+    for (s, l) in sim.iter().zip(live) {
+        let (s, run) = (Side::simulated(s), l);
+        let l = Side::live(run);
+        for m in &METRICS {
+            let (a, b) = ((m.value)(&s), (m.value)(&l));
+            let tolerance = m.tolerance.map(|t| t(a.unwrap_or(0.0), time_scale, run));
+            let agrees = tolerance.map(|tolerance| match (a, b) {
+                (Some(a), Some(b)) => (a - b).abs() <= tolerance,
+                (None, None) => true,
+                _ => false,
+            });
+            rows.push(Comparison {
+                variant: s.result.variant.clone(),
+                metric: m.name,
+                sim: a,
+                live: b,
+                tolerance,
+                agrees,
+                why: m.why,
+            });
+        }
+    }
+    rows
+}
+
+/// The validate table as Markdown-friendly text.
+pub fn render(rows: &[Comparison]) -> String {
+    let f = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.1}"));
+    let mut out = String::from(
+        "| variant | metric | simulated | live | difference | tolerance | agrees |\n|---|---|---:|---:|---:|---:|---|\n",
+    );
+    for r in rows {
+        let diff = match (r.sim, r.live) {
+            (Some(a), Some(b)) => format!("{:+.1}", b - a),
+            _ => "-".into(),
+        };
+        out += &format!(
+            "| {} | {} | {} | {} | {diff} | {} | {} |\n",
+            r.variant,
+            r.metric,
+            f(r.sim),
+            f(r.live),
+            r.tolerance.map_or("-".into(), |t| format!("±{t:.1}")),
+            match r.agrees {
+                Some(true) => "yes",
+                Some(false) => "NO",
+                None => "not judged",
+            }
+        );
+    }
+    out
+}
+
+/// The time scale `validate` uses when none is given: the largest of 20, 10, 5, 2 and 1 at which
+/// every chosen variant asks for at most [`ON_TIME_REQUESTS_PER_S`] and all of them fit the
+/// wall-time limit (1 if none does: `live::refuse` then says why).
+pub fn time_scale(variants: &[&Variant]) -> f64 {
+    let fits = |scale: f64| {
+        let wall_s: f64 = variants
+            .iter()
+            .map(|v| v.scenario.duration_us as f64 / 1e6 / scale)
+            .sum();
+        wall_s <= MAX_WALL_S
+            && variants
+                .iter()
+                .all(|v| wall_requests_per_s(&v.scenario, scale) <= ON_TIME_REQUESTS_PER_S)
+    };
+    [20.0, 10.0, 5.0, 2.0]
+        .into_iter()
+        .find(|&s| fits(s))
+        .unwrap_or(1.0)
+}
+
+/// The line about the machine under the table: its cores and its one-minute load average before
+/// and after the live runs, noting when either exceeds the cores (other work competed with the
+/// cluster).
+pub fn machine_note(cores: usize, before: &str, after: &str) -> String {
+    let busy = [before, after]
+        .iter()
+        .any(|l| l.parse::<f64>().is_ok_and(|l| l > cores as f64));
+    format!(
+        "machine: {cores} cores, load average {before} before the live runs and {after} after{}",
+        if busy {
+            " (above the number of cores: other work competed with the cluster)"
+        } else {
+            ""
+        }
+    )
+}
+
+/// The verdict under the table: every judged metric agrees, or one line per disagreement with
+/// what it may be.
+pub fn verdict(rows: &[Comparison]) -> String {
+    let disagree: Vec<&Comparison> = rows.iter().filter(|r| r.agrees == Some(false)).collect();
+    if disagree.is_empty() {
+        return "\nevery judged metric agrees within its tolerance\n".into();
+    }
+    let mut out = String::from("\n");
+    for r in disagree {
+        out += &format!(
+            "disagrees: {} {}: beyond ±{:.1}; this may be: {}\n",
+            r.variant,
+            r.metric,
+            r.tolerance.unwrap_or(0.0),
+            r.why
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Counts;
+
+    fn latency(p50_ms: f64, p99_ms: f64) -> Latency {
+        Latency {
+            mean_us: None,
+            p50_us: Some((p50_ms * 1000.0) as u64),
+            p95_us: None,
+            p99_us: Some((p99_ms * 1000.0) as u64),
+        }
+    }
+
+    fn result(client: Latency) -> RunResult {
+        let mut r = RunResult {
+            variant: "v".into(),
+            ..RunResult::default()
+        };
+        r.summary.counts = Counts {
+            authenticated: 900,
+            failed_elsewhere: 100,
+            ..Counts::default()
+        };
+        r.summary.latency = client;
+        r
+    }
+
+    /// A live run whose clients saw `client` and whose servers held requests `at_server`, with
+    /// hops of 4 ms (p50) and 20 ms (p99) and the machine's own delay 0.25 ms and 2.5 ms.
+    fn live_run(client: Latency, at_server: Latency) -> [LiveRun; 1] {
+        [LiveRun {
+            result: result(client),
+            at_server,
+            hops: latency(4.0, 20.0),
+            late: latency(0.25, 2.5),
+        }]
+    }
+
+    fn row<'a>(rows: &'a [Comparison], metric: &str) -> &'a Comparison {
+        rows.iter().find(|r| r.metric == metric).expect(metric)
+    }
+
+    #[test]
+    fn server_latency_is_judged_against_the_model_and_client_latency_only_shown() {
+        let sim = [result(latency(15.0, 110.0))];
+        // At --time-scale 10: p50 tolerance max(15 % of 15, 1) + 0.25 late = 2.5 ms; p99
+        // max(27.5, 5) + 2.5 late = 30.
+        let live = live_run(latency(22.0, 150.0), latency(17.0, 125.0));
+        let rows = compare(&sim, &live, 10.0);
+        let p50 = row(&rows, "p50 at the server ms");
+        assert_eq!((p50.sim, p50.live), (Some(15.0), Some(17.0)));
+        assert_eq!(p50.agrees, Some(true));
+        assert!((p50.tolerance.unwrap() - 2.5).abs() < 1e-9);
+        assert_eq!(row(&rows, "p99 at the server ms").agrees, Some(true));
+        // The clients' latency is shown beside the model's, not judged: the model has no hops.
+        let client = row(&rows, "p50 seen by clients ms");
+        assert_eq!((client.tolerance, client.agrees), (None, None));
+        assert_eq!(row(&rows, "failed auth %").agrees, Some(true));
+        // A server that holds requests too long disagrees.
+        let slow = live_run(latency(30.0, 150.0), latency(26.0, 125.0));
+        let rows_slow = compare(&sim, &slow, 10.0);
+        assert_eq!(row(&rows_slow, "p50 at the server ms").agrees, Some(false));
+        // 125 - 110 = 15 <= 30; at 160 it is not.
+        let tail = live_run(latency(22.0, 150.0), latency(17.0, 160.0));
+        assert_eq!(
+            row(&compare(&sim, &tail, 10.0), "p99 at the server ms").agrees,
+            Some(false)
+        );
+        let table = render(&rows);
+        assert!(table.contains("| v | p50 at the server ms | 15.0 | 17.0 | +2.0 | ±2.5 | yes |"));
+        assert!(
+            table.contains("| v | p50 seen by clients ms | 15.0 | 22.0 | +7.0 | - | not judged |")
+        );
+    }
+
+    #[test]
+    fn validate_picks_the_largest_time_scale_the_machine_carries_on_time() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/02-server-crash.toml"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let experiment = crate::config::parse(path, &text, &[], None).unwrap();
+        let all: Vec<&Variant> = experiment.variants.iter().collect();
+        // 20 visits/s × 11 requests = 220 per simulated second: 4,400 at 20, 2,200 at 10.
+        assert_eq!(time_scale(&all), 10.0);
+        let quiet =
+            crate::config::parse(path, &text, &["users.visits_per_s=5".into()], None).unwrap();
+        let all: Vec<&Variant> = quiet.variants.iter().collect();
+        assert_eq!(time_scale(&all), 20.0);
+        let busy =
+            crate::config::parse(path, &text, &["users.visits_per_s=200".into()], None).unwrap();
+        let all: Vec<&Variant> = busy.variants.iter().collect();
+        assert_eq!(time_scale(&all), 1.0);
+    }
+
+    #[test]
+    fn the_verdict_names_each_disagreement_and_the_note_a_busy_machine() {
+        let sim = [result(latency(15.0, 110.0))];
+        let slow = live_run(latency(30.0, 150.0), latency(26.0, 125.0));
+        // p50 inside the servers: 26 - 15 = 11 ms beyond ±2.5 (see above); the rest agrees.
+        assert_eq!(
+            verdict(&compare(&sim, &slow, 10.0)),
+            "\ndisagrees: v p50 at the server ms: beyond ±2.5; this may be: queueing that differs \
+             from the model's, or a machine too busy to run the cluster on time (lower \
+             --time-scale)\n"
+        );
+        assert_eq!(
+            verdict(&compare(&sim, &sim.clone().map(live_of), 10.0)),
+            "\nevery judged metric agrees within its tolerance\n"
+        );
+        assert_eq!(
+            machine_note(2, "0.50", "2.10"),
+            "machine: 2 cores, load average 0.50 before the live runs and 2.10 after (above the \
+             number of cores: other work competed with the cluster)"
+        );
+        assert_eq!(
+            machine_note(2, "0.50", "2.00"),
+            "machine: 2 cores, load average 0.50 before the live runs and 2.00 after"
+        );
+    }
+
+    /// A live run that saw exactly what the simulation did, with no delay of its own.
+    fn live_of(r: RunResult) -> LiveRun {
+        let at_server = r.summary.latency;
+        LiveRun {
+            result: r,
+            at_server,
+            hops: Latency::default(),
+            late: Latency::default(),
+        }
+    }
+}
