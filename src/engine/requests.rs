@@ -37,14 +37,7 @@ pub(super) const COPY: u32 = u32::MAX - 1;
 impl Engine<'_> {
     /// A new visit arrives: its user sends the login at once.
     pub(super) fn arrive(&mut self) {
-        let id = self.visits;
-        self.visits += 1;
-        let requests =
-            rng::geometric_with_mean(&mut self.lengths, self.sc.users.requests_per_visit);
-        let user = self.users.arrive(id, requests, self.sc.seed);
-        let (users, end) = (&self.sc.users, self.sc.duration_us);
-        self.next_visit_us =
-            crate::model::users::next_visit(&mut self.arrivals, users, self.now, end);
+        let user = self.arrivals.arrive(self.sc, &mut self.users, self.now);
         self.send(user);
     }
 
@@ -58,28 +51,29 @@ impl Engine<'_> {
         user.sent_us = now;
         user.request = request;
         user.login = user.needs_login();
-        self.rec.request_sent(now);
+        self.measure.rec.request_sent(now);
         if self.sc.storage == Storage::ServerReplicated && user.session != NO_SESSION {
             // The cookie names the session's servers: a sticky balancer fails over to them.
-            let holder = self.sessions.holder(user.session);
-            self.balancer.fail_over(&mut user.pinned, holder);
+            let holder = self.tier.sessions.holder(user.session);
+            self.tier.balancer.fail_over(&mut user.pinned, holder);
         }
-        let servers = &self.servers;
+        let servers = &self.tier.servers;
         let routed = self
+            .tier
             .balancer
             .route(user.id, &mut user.pinned, |s| servers[s as usize].load());
-        let Some(s) = routed.filter(|&s| self.servers[s as usize].up) else {
+        let Some(s) = routed.filter(|&s| self.tier.servers[s as usize].up) else {
             return self.end(u, Outcome::Error(ErrorCause::ServerDown));
         };
         let user = self.users.get_mut(u);
         user.server = s;
-        match self.servers[s as usize].admit(u, now) {
+        match self.tier.servers[s as usize].admit(u, now) {
             Admission::Started { slot } => {
                 user.slot = slot;
                 user.tier_since_us = now;
                 // In the tier from now on; `begin` moves it to its first phase of work.
                 user.phase = Phase::Queued;
-                self.rec.enter_tier(now);
+                self.measure.rec.enter_tier(now);
                 if !self.begin(u) {
                     self.release_worker(s, slot);
                 }
@@ -87,7 +81,7 @@ impl Engine<'_> {
             Admission::Queued => {
                 user.phase = Phase::Queued;
                 user.tier_since_us = now;
-                self.rec.enter_tier(now);
+                self.measure.rec.enter_tier(now);
             }
             Admission::Rejected => self.end(u, Outcome::Error(ErrorCause::QueueFull)),
         }
@@ -109,15 +103,13 @@ impl Engine<'_> {
                 true
             }
             Storage::CachedStore
-                if self.sessions.aux(session) == server
+                if self.tier.sessions.aux(session) == server
                     && matches!(
-                        self.sessions.lookup(session, self.now),
+                        self.tier.sessions.lookup(session, self.now),
                         Lookup::Alive { .. }
                     ) =>
             {
-                if self.rec.measuring(user.sent_us) {
-                    self.rec.cache_hits += 1;
-                }
+                self.measure.rec.cache_hit(user.sent_us);
                 let work = self.authenticate(u, server);
                 self.start_service(u, work);
                 true
@@ -133,22 +125,22 @@ impl Engine<'_> {
         if session == NO_SESSION {
             return Work::Login;
         }
-        let holder = match self.sessions.lookup(session, self.now) {
+        let holder = match self.tier.sessions.lookup(session, self.now) {
             Lookup::Alive { holder } => holder,
             Lookup::Gone(cause) => return Work::ForcedLogin(cause),
         };
         let reachable = match self.sc.storage {
             Storage::ServerMemory => holder == server,
             Storage::ServerReplicated if holder == server => true,
-            Storage::ServerReplicated if self.sessions.aux(session) == server => {
+            Storage::ServerReplicated if self.tier.sessions.aux(session) == server => {
                 // The backup takes over; the old primary, if it still runs, keeps the copy.
-                self.sessions.move_to(session, server);
-                let old = if self.servers[holder as usize].up {
+                self.tier.sessions.move_to(session, server);
+                let old = if self.tier.servers[holder as usize].up {
                     holder
                 } else {
                     NO_SERVER
                 };
-                self.sessions.set_aux(session, old);
+                self.tier.sessions.set_aux(session, old);
                 true
             }
             Storage::ServerReplicated => false,
@@ -158,7 +150,7 @@ impl Engine<'_> {
         if !reachable {
             return Work::ForcedLogin(crate::events::AuthFailure::Elsewhere);
         }
-        self.sessions.touch(session, self.now);
+        self.tier.sessions.touch(session, self.now);
         Work::Authenticated
     }
 
@@ -177,7 +169,7 @@ impl Engine<'_> {
         user.work = work;
         let (server, slot) = (user.server, user.slot);
         let done = self.now + rng::scale_us(user.draws.service, mean_us) + extra_us;
-        let epoch = self.servers[server as usize].epoch;
+        let epoch = self.tier.servers[server as usize].epoch;
         self.queue.push(
             done,
             Event::ServiceDone {
@@ -193,7 +185,7 @@ impl Engine<'_> {
     /// worker).
     fn store_op(&mut self, u: u32, phase: Phase) -> bool {
         let node = self.store_node_for(u, phase);
-        if !self.stores[node as usize].up {
+        if !self.tier.stores[node as usize].up {
             self.end(u, Outcome::Error(ErrorCause::StoreDown));
             return false;
         }
@@ -209,7 +201,7 @@ impl Engine<'_> {
             write: phase == Phase::StoreWrite,
             duration_us: rng::scale_us(sample, mean_us),
         };
-        match self.stores[node as usize].submit(op) {
+        match self.tier.stores[node as usize].submit(op) {
             Submitted::Started(slot) => self.schedule_store(node, slot, op),
             Submitted::Queued => {}
             Submitted::Rejected => {
@@ -225,14 +217,16 @@ impl Engine<'_> {
     fn store_node_for(&self, u: u32, phase: Phase) -> u32 {
         let user = self.users.get(u);
         if phase == Phase::StoreRead {
-            let holder = self.sessions.holder(user.session);
+            let holder = self.tier.sessions.holder(user.session);
             return store_node(holder).expect("a store session lives on a store node");
         }
-        self.store_ring.node(session_key(user.id, user.request))
+        self.tier
+            .store_ring
+            .node(session_key(user.id, user.request))
     }
 
     fn schedule_store(&mut self, node: u32, slot: u32, op: Op) {
-        let epoch = self.stores[node as usize].epoch;
+        let epoch = self.tier.stores[node as usize].epoch;
         self.queue.push(
             self.now + op.duration_us,
             Event::StoreDone { node, slot, epoch },
@@ -240,7 +234,7 @@ impl Engine<'_> {
     }
 
     pub(super) fn service_done(&mut self, server: u32, slot: u32, epoch: u32) {
-        let s = &self.servers[server as usize];
+        let s = &self.tier.servers[server as usize];
         if s.epoch != epoch {
             return; // The server crashed or left since: the request already ended.
         }
@@ -270,7 +264,7 @@ impl Engine<'_> {
     }
 
     pub(super) fn store_done(&mut self, node: u32, slot: u32, epoch: u32) {
-        let store = &mut self.stores[node as usize];
+        let store = &mut self.tier.stores[node as usize];
         if store.epoch != epoch {
             return; // The node's serving machine crashed since: its operations already failed.
         }
@@ -278,7 +272,7 @@ impl Engine<'_> {
         if let Some(next) = next {
             self.schedule_store(node, slot, next);
         }
-        self.rec.store_op(self.now, op.write);
+        self.measure.rec.store_op(self.now, op.write);
         if self.users.current_request(op.user) != Some(op.request) {
             return; // A stale operation: its request ended another way (its server crashed).
         }
@@ -314,7 +308,7 @@ impl Engine<'_> {
                 let work = self.authenticate(u, server);
                 if work == Work::Authenticated && self.sc.storage == Storage::CachedStore {
                     let session = self.users.get(u).session;
-                    self.sessions.set_aux(session, server);
+                    self.tier.sessions.set_aux(session, server);
                 }
                 self.start_service(u, work);
             }
@@ -323,7 +317,7 @@ impl Engine<'_> {
                 self.new_session(u, store_holder(node));
                 if self.sc.storage == Storage::CachedStore {
                     let session = self.users.get(u).session;
-                    self.sessions.set_aux(session, server);
+                    self.tier.sessions.set_aux(session, server);
                 }
                 let work = self.users.get(u).work;
                 self.served(u, work);
@@ -336,20 +330,18 @@ impl Engine<'_> {
     /// its backup (chosen anew if it has none or it has stopped).
     fn copy_to_backup(&mut self, u: u32, server: u32) {
         let session = self.users.get(u).session;
-        let mut backup = self.sessions.aux(session);
-        let usable = |b: u32| b != NO_SERVER && b != server && self.servers[b as usize].up;
+        let mut backup = self.tier.sessions.aux(session);
+        let usable = |b: u32| b != NO_SERVER && b != server && self.tier.servers[b as usize].up;
         if !usable(backup) {
-            backup = self.balancer.successor(server).unwrap_or(NO_SERVER);
+            backup = self.tier.balancer.successor(server).unwrap_or(NO_SERVER);
             if !usable(backup) {
-                self.sessions.set_aux(session, NO_SERVER);
+                self.tier.sessions.set_aux(session, NO_SERVER);
                 return;
             }
-            self.sessions.set_aux(session, backup);
+            self.tier.sessions.set_aux(session, backup);
         }
-        if self.rec.measuring(self.users.get(u).sent_us) {
-            self.rec.session_copies += 1;
-        }
-        match self.servers[backup as usize].admit(COPY, self.now) {
+        self.measure.rec.session_copy(self.users.get(u).sent_us);
+        match self.tier.servers[backup as usize].admit(COPY, self.now) {
             Admission::Started { slot } => self.start_copy(backup, slot),
             // A copy the backup has no room for is dropped: its copy stays as it was.
             Admission::Queued | Admission::Rejected => {}
@@ -357,7 +349,7 @@ impl Engine<'_> {
     }
 
     fn start_copy(&mut self, server: u32, slot: u32) {
-        let epoch = self.servers[server as usize].epoch;
+        let epoch = self.tier.servers[server as usize].epoch;
         let done = self.now + self.sc.session_costs.copy_time_us;
         self.queue.push(
             done,
@@ -371,20 +363,20 @@ impl Engine<'_> {
 
     /// A backup server has stored a copy: its worker is free.
     pub(super) fn copy_done(&mut self, server: u32, slot: u32, epoch: u32) {
-        if self.servers[server as usize].epoch != epoch {
+        if self.tier.servers[server as usize].epoch != epoch {
             return; // The server stopped since: the copy went with it.
         }
-        debug_assert_eq!(self.servers[server as usize].user_in(slot), Some(COPY));
+        debug_assert_eq!(self.tier.servers[server as usize].user_in(slot), Some(COPY));
         self.release_worker(server, slot);
     }
 
     /// Gives user `u` a new session held by `holder`, replacing the one in its cookie.
     fn new_session(&mut self, u: u32, holder: u32) {
-        let slot = self.sessions.create(holder, self.now);
+        let slot = self.tier.sessions.create(holder, self.now);
         let user = self.users.get_mut(u);
         let old = std::mem::replace(&mut user.session, slot);
         if old != NO_SESSION {
-            self.sessions.release(old);
+            self.tier.sessions.release(old);
         }
     }
 
@@ -404,7 +396,7 @@ impl Engine<'_> {
 
     /// Frees a worker of `server` and gives it to queued requests until one keeps it.
     pub(super) fn release_worker(&mut self, server: u32, slot: u32) {
-        let mut next = self.servers[server as usize].release(slot, self.now);
+        let mut next = self.tier.servers[server as usize].release(slot, self.now);
         while let Some(u) = next {
             if u == COPY {
                 return self.start_copy(server, slot);
@@ -414,7 +406,7 @@ impl Engine<'_> {
             if self.begin(u) {
                 return;
             }
-            next = self.servers[server as usize].release(slot, self.now);
+            next = self.tier.servers[server as usize].release(slot, self.now);
         }
     }
 
@@ -428,10 +420,11 @@ impl Engine<'_> {
         let in_tier = user.phase != Phase::Idle;
         let served_by =
             matches!(outcome, Outcome::Ok | Outcome::FailedAuth(_)).then_some(user.server);
-        self.rec
+        self.measure
+            .rec
             .request_ended(user.sent_us, now, outcome, was_login, served_by);
         if in_tier {
-            self.rec.leave_tier(now, user.tier_since_us);
+            self.measure.rec.leave_tier(now, user.tier_since_us);
         }
         user.phase = Phase::Idle;
         user.work = Work::Login;
@@ -450,7 +443,7 @@ impl Engine<'_> {
         if done {
             let gone = self.users.leave(u);
             if gone.session != NO_SESSION {
-                self.sessions.release(gone.session);
+                self.tier.sessions.release(gone.session);
             }
         } else {
             self.queue.push(now + think_us, Event::Send { user: u });

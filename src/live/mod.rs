@@ -715,7 +715,6 @@ fn build_result(
     let mut latency_sum_us = 0u128;
     for w in snapshots.windows(2) {
         let (start, end) = (&w[0], &w[1]);
-        rec.served_in_bucket = vec![0; n];
         while next < records.len() && records[next].end_us < end.at_us {
             let r = records[next];
             rec.request_ended(r.sent_us, r.end_us, r.outcome, r.login, r.server);
@@ -725,7 +724,7 @@ fn build_result(
             next += 1;
         }
         let len_us = end.at_us - start.at_us;
-        let served = rec.served_in_bucket.clone();
+        let served = rec.served_in_bucket(n).to_vec();
         for (id, &requests) in served.iter().enumerate() {
             let busy = end.busy_us[id].saturating_sub(start.busy_us[id]);
             let capacity = u64::from(sc.servers.workers) * len_us;
@@ -742,18 +741,19 @@ fn build_result(
                 sessions: end.sessions[id],
             });
         }
+        let closed = rec.close_bucket();
         buckets.push(BucketRow {
             start_us: start.at_us,
             len_us,
-            counts: std::mem::take(&mut rec.bucket),
-            latency: rec.take_bucket_latency(),
+            counts: closed.counts,
+            latency: closed.latency,
             servers_in_rotation: end.rotation.len() as u32,
             sessions_alive: end.sessions.iter().sum::<u64>() + end.store_sessions,
             store_ops: 0,
             imbalance: metrics::imbalance(end.rotation.iter().map(|&s| served[s as usize])),
         });
     }
-    let counts = rec.total;
+    let counts = rec.total();
     let measured: Vec<&Record> = records
         .iter()
         .filter(|r| r.sent_us >= sc.warmup_us && r.end_us < sc.duration_us)
