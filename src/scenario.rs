@@ -288,10 +288,111 @@ impl Storage {
         }
     }
 
+    /// Where a login writes the new session (and so where the session is held).
+    pub fn home(self) -> SessionHome {
+        match self {
+            Storage::ServerMemory | Storage::ServerReplicated => SessionHome::Server,
+            Storage::SharedStore | Storage::CachedStore => SessionHome::Store,
+            Storage::SignedCookie => SessionHome::Cookie,
+        }
+    }
+
+    /// The second server a session has besides where it is held, if the design keeps one.
+    pub fn aux(self) -> Option<AuxServer> {
+        match self {
+            Storage::ServerReplicated => Some(AuxServer::Backup),
+            Storage::CachedStore => Some(AuxServer::LocalCache),
+            Storage::ServerMemory | Storage::SharedStore | Storage::SignedCookie => None,
+        }
+    }
+
+    /// What the crash (or abrupt removal) of a web server does to sessions.
+    pub fn crash_loses(self) -> CrashLoss {
+        match self {
+            Storage::ServerMemory => CrashLoss::Memory,
+            Storage::ServerReplicated => CrashLoss::MemoryUnlessBackedUp,
+            Storage::CachedStore => CrashLoss::LocalCache,
+            Storage::SharedStore | Storage::SignedCookie => CrashLoss::Nothing,
+        }
+    }
+
+    /// Time every request's service takes beyond `service_time` or `login_time`: the copy to
+    /// the backup (`server_replicated`), the cookie's check and signature (`signed_cookie`).
+    pub fn extra_service_us(self, costs: &SessionCosts) -> Micros {
+        match self {
+            Storage::ServerReplicated => costs.copy_time_us,
+            Storage::SignedCookie => costs.verify_time_us,
+            Storage::ServerMemory | Storage::SharedStore | Storage::CachedStore => 0,
+        }
+    }
+
+    /// Whether every authenticated request reads its session from the store (no local copy
+    /// can answer it).
+    pub fn reads_store_every_request(self) -> bool {
+        match self {
+            Storage::SharedStore => true,
+            Storage::ServerMemory
+            | Storage::ServerReplicated
+            | Storage::CachedStore
+            | Storage::SignedCookie => false,
+        }
+    }
+
+    /// Whether a request routed away from the one server holding its session must log in
+    /// again (no backup, store or cookie can answer it there).
+    pub fn one_server_per_session(self) -> bool {
+        match self {
+            Storage::ServerMemory => true,
+            Storage::SharedStore
+            | Storage::ServerReplicated
+            | Storage::CachedStore
+            | Storage::SignedCookie => false,
+        }
+    }
+
     /// Whether requests read and write sessions in the shared store.
     pub fn uses_store(self) -> bool {
-        matches!(self, Storage::SharedStore | Storage::CachedStore)
+        match self.home() {
+            SessionHome::Store => true,
+            SessionHome::Server | SessionHome::Cookie => false,
+        }
     }
+}
+
+/// Where a storage design holds a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionHome {
+    /// In the memory of the web server that served the login.
+    Server,
+    /// In the node of the shared store the ring gives it.
+    Store,
+    /// In the user's signed cookie.
+    Cookie,
+}
+
+/// The second server a session has besides where it is held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuxServer {
+    /// A backup server with a copy, which takes the session over when a request reaches it
+    /// (`server_replicated`).
+    Backup,
+    /// The server whose local cache holds the session, which skips the store read
+    /// (`cached_store`).
+    LocalCache,
+}
+
+/// What a web server's crash does to the sessions of a design.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashLoss {
+    /// The sessions in its memory are lost.
+    Memory,
+    /// Its sessions move to their backups where one is up; the others are lost. The sessions
+    /// it backed up lose their backup.
+    MemoryUnlessBackedUp,
+    /// Only its local cache (the sessions stay in the store).
+    LocalCache,
+    /// Nothing: it held no session.
+    Nothing,
 }
 
 /// What keeping sessions costs the web servers, beyond the service time.

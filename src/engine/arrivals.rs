@@ -6,6 +6,7 @@
 //! `model::users::next_visit`, the process the live load generator draws from too. Leaves out
 //! everything that happens once a visit has arrived: that is the engine's.
 
+use crate::model::ids::UserSlot;
 use crate::model::users::{self, Users};
 use crate::rng::{self, SimRng, Stream};
 use crate::scenario::{Micros, Scenario};
@@ -42,7 +43,7 @@ impl Arrivals {
 
     /// The next visit arrives at `now` (its time): its user joins `users` (the slot is
     /// returned) and the visit after it is drawn.
-    pub fn arrive(&mut self, sc: &Scenario, users: &mut Users, now: Micros) -> u32 {
+    pub fn arrive(&mut self, sc: &Scenario, users: &mut Users, now: Micros) -> UserSlot {
         let id = self.visits;
         self.visits += 1;
         let requests = rng::geometric_with_mean(&mut self.lengths, sc.users.requests_per_visit);

@@ -20,6 +20,7 @@
 use super::Engine;
 use super::tier::Tier;
 use crate::events::Event;
+use crate::model::ids::ServerId;
 use crate::rng::{self, SimRng, Stream};
 use crate::scenario::{Autoscale, Decided, Micros, ScaleIn, Scenario};
 
@@ -46,13 +47,13 @@ impl Living {
     }
 
     /// An exponential time with mean `mean_us` from server `server`'s own failure stream.
-    pub fn server_draw(&mut self, server: u32, mean_us: Micros) -> Micros {
-        while self.server_failures.len() <= server as usize {
+    pub fn server_draw(&mut self, server: ServerId, mean_us: Micros) -> Micros {
+        while self.server_failures.len() <= server.index() {
             let id = self.server_failures.len() as u64;
             self.server_failures
                 .push(rng::failure_stream(self.seed, id));
         }
-        draw(&mut self.server_failures[server as usize], mean_us)
+        draw(&mut self.server_failures[server.index()], mean_us)
     }
 
     /// An exponential time with mean `mean_us` from the store's failure stream.
@@ -71,7 +72,7 @@ pub(super) struct Autoscaler {
     /// Servers decided but still booting.
     booting: u32,
     /// Servers draining, with the row of the scale-in that started their drain.
-    pub draining: Vec<(u32, usize)>,
+    pub draining: Vec<(ServerId, usize)>,
 }
 
 /// What an evaluation decided.
@@ -101,7 +102,7 @@ impl Autoscaler {
         for (id, server) in tier.servers.iter_mut().enumerate() {
             let total = server.busy_total_us(now);
             let delta = total - std::mem::replace(&mut last[id], total);
-            if tier.balancer.contains(id as u32) {
+            if tier.balancer.contains(ServerId(id as u32)) {
                 busy_us += delta as f64;
                 capacity_us += workers * interval_us;
             }
@@ -142,7 +143,7 @@ impl Autoscaler {
     }
 
     /// Whether `server` is draining.
-    pub fn is_draining(&self, server: u32) -> bool {
+    pub fn is_draining(&self, server: ServerId) -> bool {
         self.draining.iter().any(|&(s, _)| s == server)
     }
 }
@@ -151,7 +152,7 @@ impl Engine<'_> {
     /// Schedules the first failures and the first evaluation (at time 0).
     pub(super) fn start_living(&mut self) {
         for server in 0..self.tier.servers.len() as u32 {
-            self.server_started(server);
+            self.server_started(ServerId(server));
         }
         for m in 0..self.tier.machines.len() as u32 {
             self.store_started(m);
@@ -162,11 +163,11 @@ impl Engine<'_> {
     }
 
     /// A server has just (re)started: its next random failure.
-    pub(super) fn server_started(&mut self, server: u32) {
+    pub(super) fn server_started(&mut self, server: ServerId) {
         let Some(mtbf_us) = self.sc.failures.server_mtbf_us else {
             return;
         };
-        let epoch = self.tier.servers[server as usize].epoch;
+        let epoch = self.tier.servers[server.index()].epoch;
         let at = self.now + self.living.server_draw(server, mtbf_us);
         self.queue.push(at, Event::Fail { server, epoch });
     }
@@ -182,24 +183,24 @@ impl Engine<'_> {
     }
 
     /// Server `server` fails at random (unless it has stopped or restarted since).
-    pub(super) fn fail(&mut self, server: u32, epoch: u32) {
-        let s = &self.tier.servers[server as usize];
+    pub(super) fn fail(&mut self, server: ServerId, epoch: u32) {
+        let s = &self.tier.servers[server.index()];
         if s.epoch != epoch || !s.up || !s.exists {
             return;
         }
-        let mut row = self.open_row(Decided::Failure.name(), Some(server));
+        let mut row = self.open_row(Decided::Failure.name(), Some(server.0));
         row.sessions_lost = self.crash(server);
-        self.measure.detect_row[server as usize] = Some(self.measure.event_rows.len());
+        self.measure.detect_row[server.index()] = Some(self.measure.event_rows.len());
         self.close_row(row);
-        let epoch = self.tier.servers[server as usize].epoch;
+        let epoch = self.tier.servers[server.index()].epoch;
         let mttr_us = self.sc.failures.server_mttr_us;
         let at = self.now + self.living.server_draw(server, mttr_us);
         self.queue.push(at, Event::Repair { server, epoch });
     }
 
     /// A failed server is repaired (unless it was restarted or removed since).
-    pub(super) fn repair(&mut self, server: u32, epoch: u32) {
-        let s = &self.tier.servers[server as usize];
+    pub(super) fn repair(&mut self, server: ServerId, epoch: u32) {
+        let s = &self.tier.servers[server.index()];
         if s.epoch != epoch || s.up || !s.exists {
             return;
         }
@@ -207,7 +208,7 @@ impl Engine<'_> {
             // The autoscaler was removing it: it is not brought back.
             return self.end_drain(server);
         }
-        let row = self.open_row(Decided::Repair.name(), Some(server));
+        let row = self.open_row(Decided::Repair.name(), Some(server.0));
         self.restart(server);
         self.close_row(row);
     }
@@ -276,7 +277,7 @@ impl Engine<'_> {
     fn scale_in(&mut self, count: u32) {
         let a = self.sc.autoscale.as_ref().expect("an autoscaler");
         let (mode, timeout_us) = (a.scale_in, a.drain_timeout_us);
-        let leaving: Vec<u32> = self
+        let leaving: Vec<ServerId> = self
             .tier
             .balancer
             .rotation()
@@ -290,14 +291,14 @@ impl Engine<'_> {
             match mode {
                 ScaleIn::Abrupt => {
                     self.tier.balancer.leave(server);
-                    if self.tier.servers[server as usize].up {
+                    if self.tier.servers[server.index()].up {
                         row.sessions_lost += self.stop_server(server);
                     }
-                    self.tier.servers[server as usize].retire();
+                    self.tier.servers[server.index()].retire();
                 }
                 ScaleIn::Drain => {
                     self.tier.balancer.drain(server);
-                    let epoch = self.tier.servers[server as usize].epoch;
+                    let epoch = self.tier.servers[server.index()].epoch;
                     self.queue
                         .push(self.now + timeout_us, Event::DrainEnd { server, epoch });
                 }
@@ -317,13 +318,13 @@ impl Engine<'_> {
         }
         let tier = &mut self.tier;
         tier.sessions.advance(self.now);
-        let empty: Vec<u32> = self
+        let empty: Vec<ServerId> = self
             .living
             .autoscaler
             .draining
             .iter()
             .map(|&(s, _)| s)
-            .filter(|&s| tier.sessions.alive_on(s) == 0 && tier.servers[s as usize].load() == 0)
+            .filter(|&s| tier.sessions.alive_on(s) == 0 && tier.servers[s.index()].load() == 0)
             .collect();
         for server in empty {
             self.end_drain(server);
@@ -331,8 +332,8 @@ impl Engine<'_> {
     }
 
     /// The drain timeout of `server` has passed (unless it stopped since).
-    pub(super) fn drain_timeout(&mut self, server: u32, epoch: u32) {
-        if self.tier.servers[server as usize].epoch == epoch
+    pub(super) fn drain_timeout(&mut self, server: ServerId, epoch: u32) {
+        if self.tier.servers[server.index()].epoch == epoch
             && self.living.autoscaler.is_draining(server)
         {
             self.tier.sessions.advance(self.now);
@@ -341,19 +342,19 @@ impl Engine<'_> {
     }
 
     /// A draining server stops; sessions still on it are lost, and counted on its scale-in row.
-    fn end_drain(&mut self, server: u32) {
+    fn end_drain(&mut self, server: ServerId) {
         let draining = &mut self.living.autoscaler.draining;
         let Some(i) = draining.iter().position(|&(s, _)| s == server) else {
             return;
         };
         let (_, row) = draining.swap_remove(i);
         self.tier.balancer.leave(server);
-        let lost = if self.tier.servers[server as usize].up {
+        let lost = if self.tier.servers[server.index()].up {
             self.stop_server(server)
         } else {
             0
         };
-        self.tier.servers[server as usize].retire();
+        self.tier.servers[server.index()].retire();
         self.measure.event_rows[row].sessions_lost += lost;
     }
 }
@@ -366,6 +367,8 @@ fn draw(rng: &mut SimRng, mean_us: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ids::UserSlot;
+    use crate::model::server::Occupant;
 
     /// Each server's failures come from its own stream, whatever order the servers ask in: the
     /// draws of server 2 are those of `failure_stream(seed, 2)`, scaled to the mean.
@@ -374,9 +377,9 @@ mod tests {
         let sc = super::super::tests::tiny(&[]);
         let mut living = Living::new(&sc);
         let mut own = rng::failure_stream(sc.seed, 2);
-        let first = living.server_draw(2, 1_000_000);
-        living.server_draw(0, 1_000_000);
-        let second = living.server_draw(2, 1_000_000);
+        let first = living.server_draw(ServerId(2), 1_000_000);
+        living.server_draw(ServerId(0), 1_000_000);
+        let second = living.server_draw(ServerId(2), 1_000_000);
         assert_eq!(first, draw(&mut own, 1_000_000));
         assert_eq!(second, draw(&mut own, 1_000_000));
     }
@@ -420,12 +423,12 @@ mod tests {
         let mut tier = Tier::new(&sc);
         let mut auto = Autoscaler::default();
         assert_eq!(auto.busy_since_last(&mut tier, 0, 2, 10 * S), Some(0.0));
-        tier.servers[0].admit(1, 0);
+        tier.servers[0].admit(Occupant::User(UserSlot(1)), 0);
         tier.servers[0].release(0, 4 * S);
-        tier.servers[1].admit(2, 0);
-        tier.servers[1].admit(3, 0);
-        tier.servers[2].admit(4, 0);
-        tier.balancer.leave(2);
+        tier.servers[1].admit(Occupant::User(UserSlot(2)), 0);
+        tier.servers[1].admit(Occupant::User(UserSlot(3)), 0);
+        tier.servers[2].admit(Occupant::User(UserSlot(4)), 0);
+        tier.balancer.leave(ServerId(2));
         assert_eq!(
             auto.busy_since_last(&mut tier, 10 * S, 2, 10 * S),
             Some(0.6)

@@ -9,7 +9,8 @@
 use super::tier::Tier;
 use super::{Engine, RemapTarget};
 use crate::metrics::{self, BucketRow, EventRow, Recorder, RunResult, ServerRow};
-use crate::model::sessions::{NO_SESSION, SessionTotals};
+use crate::model::ids::ServerId;
+use crate::model::sessions::SessionTotals;
 use crate::model::users::Users;
 use crate::scenario::{Micros, Scenario};
 
@@ -111,11 +112,11 @@ impl Measurement {
                 } else {
                     busy_us as f64 / capacity_us as f64
                 },
-                sessions: tier.sessions.alive_on(id as u32),
+                sessions: tier.sessions.alive_on(ServerId(id as u32)),
             });
         }
         let rotation = tier.balancer.rotation();
-        let imbalance = metrics::imbalance(rotation.iter().map(|&s| served[s as usize]));
+        let imbalance = metrics::imbalance(rotation.iter().map(|&s| served[s.index()]));
         let closed = self.rec.close_bucket();
         let row = BucketRow {
             start_us: start,
@@ -140,10 +141,7 @@ impl Measurement {
         users: &Users,
     ) -> EventRow {
         tier.sessions.advance(now);
-        let logged_in = users
-            .iter()
-            .filter(|(_, u)| u.session != NO_SESSION)
-            .count();
+        let logged_in = users.iter().filter(|(_, u)| u.session.is_some()).count();
         self.snapshot_targets(tier, users);
         EventRow {
             at_us: now,
@@ -172,7 +170,7 @@ impl Measurement {
             return;
         }
         for (slot, user) in users.iter() {
-            if user.session != NO_SESSION {
+            if user.session.is_some() {
                 let target = tier.balancer.target(user.id, user.pinned);
                 self.targets.push((slot, user.id, target));
             }
@@ -211,6 +209,8 @@ impl Engine<'_> {
 mod tests {
     use super::*;
     use crate::events::{ErrorCause, Outcome};
+    use crate::model::ids::UserSlot;
+    use crate::model::server::Occupant;
 
     /// `tiny`: warm-up 10 s, buckets of 10 s, 3 servers of 2 workers. Server 0 holds one worker
     /// from 12 s to 17 s: busy 5 s of 2 × 10 s = 0.25. One login served by server 0 (sent at
@@ -225,7 +225,7 @@ mod tests {
         assert_eq!(m.next_tick_us(), 10 * S);
         assert!(!m.boundary(10 * S, &sc, &mut tier));
         assert_eq!(m.next_tick_us(), 20 * S);
-        tier.servers[0].admit(1, 12 * S);
+        tier.servers[0].admit(Occupant::User(UserSlot(1)), 12 * S);
         tier.servers[0].release(0, 17 * S);
         m.rec
             .request_ended(9 * S, 11 * S, Outcome::Ok, true, Some(1));

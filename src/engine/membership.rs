@@ -9,6 +9,7 @@
 use super::Engine;
 use crate::events::{ErrorCause, Event, Outcome};
 use crate::metrics::EventRow;
+use crate::model::ids::ServerId;
 use crate::scenario::Action;
 
 impl Engine<'_> {
@@ -34,12 +35,14 @@ impl Engine<'_> {
             Action::StoreCrash { node } | Action::StoreRestart { node } => node,
         };
         let mut row = self.open_row(action.name(), target);
+        let id = ServerId;
         match action {
-            Action::Crash { server } if self.tier.is_up(server) => {
+            Action::Crash { server } if self.tier.is_up(id(server)) => {
+                let server = id(server);
                 row.sessions_lost = self.crash(server);
-                self.measure.detect_row[server as usize] = Some(self.measure.event_rows.len());
+                self.measure.detect_row[server.index()] = Some(self.measure.event_rows.len());
             }
-            Action::Restart { server } if self.tier.is_down(server) => self.restart(server),
+            Action::Restart { server } if self.tier.is_down(id(server)) => self.restart(id(server)),
             Action::AddServers { count } => self.add_servers(count),
             Action::RemoveServers { count } => row.sessions_lost = self.remove_servers(count),
             Action::StoreCrash { node } => {
@@ -58,21 +61,21 @@ impl Engine<'_> {
     }
 
     /// Restarts a stopped server, empty, and puts it back in rotation.
-    pub(super) fn restart(&mut self, server: u32) {
-        self.tier.servers[server as usize].start(self.now);
+    pub(super) fn restart(&mut self, server: ServerId) {
+        self.tier.servers[server.index()].start(self.now);
         self.tier.balancer.join(server);
         self.server_started(server);
     }
 
     /// The balancer's health checks notice that `server` is down.
-    pub(super) fn detect(&mut self, server: u32, epoch: u32) {
-        if self.tier.servers[server as usize].epoch != epoch {
+    pub(super) fn detect(&mut self, server: ServerId, epoch: u32) {
+        if self.tier.servers[server.index()].epoch != epoch {
             return; // Restarted (or removed) before the health checks noticed.
         }
         self.measure.snapshot_targets(&self.tier, &self.users);
         self.tier.balancer.leave(server);
         let remapped = self.measure.count_remapped(&self.tier, &self.users);
-        if let Some(row) = self.measure.detect_row[server as usize].take() {
+        if let Some(row) = self.measure.detect_row[server.index()].take() {
             let row = &mut self.measure.event_rows[row];
             row.users_remapped = row.users_remapped.map(|n| n + remapped.unwrap_or(0));
         }
@@ -81,16 +84,16 @@ impl Engine<'_> {
     /// Server `server` crashes. Loses its queue and in-flight requests (errors for their users)
     /// and every session in its memory; returns how many sessions. It stays in rotation until
     /// detected.
-    pub(super) fn crash(&mut self, server: u32) -> u64 {
+    pub(super) fn crash(&mut self, server: ServerId) -> u64 {
         let lost = self.stop_server(server);
-        let epoch = self.tier.servers[server as usize].epoch;
+        let epoch = self.tier.servers[server.index()].epoch;
         let at = self.now + self.sc.balancer.detection_delay_us;
         self.queue.push(at, Event::Detect { server, epoch });
         lost
     }
 
     /// Stops a running server: fails its requests and loses its sessions; returns how many.
-    pub(super) fn stop_server(&mut self, server: u32) -> u64 {
+    pub(super) fn stop_server(&mut self, server: ServerId) -> u64 {
         let mut lost = std::mem::take(&mut self.scratch.users);
         self.tier.stop_server(server, self.now, &mut lost);
         for &u in &lost {
@@ -103,8 +106,8 @@ impl Engine<'_> {
 
     fn add_servers(&mut self, count: u32) {
         let (first, last) = (self.tier.server_count, self.tier.server_count + count);
-        for id in first..last {
-            match self.tier.servers.get_mut(id as usize) {
+        for id in (first..last).map(ServerId) {
+            match self.tier.servers.get_mut(id.index()) {
                 Some(s) => s.start(self.now),
                 None => {
                     let new = self.new_server();
@@ -121,13 +124,13 @@ impl Engine<'_> {
     fn remove_servers(&mut self, count: u32) -> u64 {
         let first = self.tier.server_count - count;
         let mut lost = 0;
-        for id in first..self.tier.server_count {
+        for id in (first..self.tier.server_count).map(ServerId) {
             self.tier.balancer.leave(id);
-            if self.tier.servers[id as usize].up {
+            if self.tier.servers[id.index()].up {
                 lost += self.stop_server(id);
             }
-            self.tier.servers[id as usize].retire();
-            self.measure.detect_row[id as usize] = None;
+            self.tier.servers[id.index()].retire();
+            self.measure.detect_row[id.index()] = None;
         }
         self.tier.server_count = first;
         lost
@@ -161,7 +164,7 @@ impl Engine<'_> {
     }
 
     /// A new server with the next id, running but not yet in rotation; returns its id.
-    pub(super) fn new_server(&mut self) -> u32 {
+    pub(super) fn new_server(&mut self) -> ServerId {
         let id = self.tier.new_server(self.now);
         let servers = self.tier.servers.len();
         self.measure.detect_row.resize(servers, None);

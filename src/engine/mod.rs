@@ -24,6 +24,7 @@ mod tier;
 
 use crate::events::Event;
 use crate::metrics::{RunResult, Summary};
+use crate::model::ids::{ServerId, UserSlot};
 use crate::model::store::Op;
 use crate::model::users::Users;
 use crate::queue::EventQueue;
@@ -78,13 +79,13 @@ struct Engine<'a> {
 #[derive(Debug, Default)]
 struct Scratch {
     /// Users whose requests a stopped server lost.
-    users: Vec<u32>,
+    users: Vec<UserSlot>,
     /// Store operations a crashed machine lost.
     ops: Vec<Op>,
 }
 
 /// (user slot, user id, server it would be routed to) of a logged-in user before a change.
-type RemapTarget = (u32, u64, Option<u32>);
+type RemapTarget = (UserSlot, u64, Option<ServerId>);
 
 /// Where the next thing to do comes from.
 enum Next {

@@ -8,11 +8,12 @@
 //! requests were lost, the store operations that failed).
 
 use crate::model::balancer::Balancer;
+use crate::model::ids::{ServerId, StoreNodeId, UserSlot};
 use crate::model::server::Server;
-use crate::model::sessions::{self, Sessions, store_holder};
+use crate::model::sessions::{self, Holder, Sessions};
 use crate::model::store::{Op, Ring, Store};
 use crate::rng::{self, Stream};
-use crate::scenario::{Micros, Scenario, Storage};
+use crate::scenario::{CrashLoss, Micros, Scenario, Storage};
 
 /// The simulated cluster.
 #[derive(Debug)]
@@ -57,7 +58,7 @@ impl Tier {
         let options = sessions::Options {
             store_nodes: st.nodes,
             max_per_node: st.max_sessions.filter(|_| sc.storage.uses_store()),
-            aux: matches!(sc.storage, Storage::ServerReplicated | Storage::CachedStore),
+            aux: sc.storage.aux().is_some(),
         };
         let machine = Machine { up: true, life: 0 };
         Tier {
@@ -85,16 +86,16 @@ impl Tier {
     }
 
     /// Whether server `s` exists and runs.
-    pub fn is_up(&self, s: u32) -> bool {
+    pub fn is_up(&self, s: ServerId) -> bool {
         self.servers
-            .get(s as usize)
+            .get(s.index())
             .is_some_and(|s| s.exists && s.up)
     }
 
     /// Whether server `s` exists and is stopped.
-    pub fn is_down(&self, s: u32) -> bool {
+    pub fn is_down(&self, s: ServerId) -> bool {
         self.servers
-            .get(s as usize)
+            .get(s.index())
             .is_some_and(|s| s.exists && !s.up)
     }
 
@@ -104,48 +105,48 @@ impl Tier {
     }
 
     /// A new server with the next id, running but not yet in rotation; returns its id.
-    pub fn new_server(&mut self, now: Micros) -> u32 {
+    pub fn new_server(&mut self, now: Micros) -> ServerId {
         let (workers, queue_limit) = self.server_shape;
         self.servers.push(Server::new(workers, queue_limit, now));
         self.sessions.grow_servers(self.servers.len());
-        self.servers.len() as u32 - 1
+        ServerId(self.servers.len() as u32 - 1)
     }
 
     /// Stops running server `server` at once: its queued and in-service requests are appended
-    /// to `lost` (users only: copy jobs go with it). Its sessions are not touched yet: see
+    /// to `lost` (copies go with it). Its sessions are not touched yet: see
     /// [`Tier::lose_sessions_of`], called once the lost requests have ended.
-    pub fn stop_server(&mut self, server: u32, now: Micros, lost: &mut Vec<u32>) {
-        self.servers[server as usize].stop(now, lost);
-        lost.retain(|&u| u != super::requests::COPY);
+    pub fn stop_server(&mut self, server: ServerId, now: Micros, lost: &mut Vec<UserSlot>) {
+        self.servers[server.index()].stop(now, lost);
     }
 
     /// What server `server`'s stop does to sessions: lost with its memory, moved to their
     /// backups (`server_replicated`), or only its local cache gone (`cached_store`). Returns the
     /// sessions lost.
-    pub fn lose_sessions_of(&mut self, server: u32) -> u64 {
-        match self.storage {
-            Storage::ServerReplicated => {
+    pub fn lose_sessions_of(&mut self, server: ServerId) -> u64 {
+        match self.storage.crash_loses() {
+            CrashLoss::Memory => self.sessions.lose_all_of(Holder::Server(server)),
+            CrashLoss::MemoryUnlessBackedUp => {
                 let servers = &self.servers;
-                let up = |b: u32| servers[b as usize].exists && servers[b as usize].up;
+                let up = |b: ServerId| servers[b.index()].exists && servers[b.index()].up;
                 self.sessions.fail_replicated(server, up)
             }
-            Storage::CachedStore => {
+            CrashLoss::LocalCache => {
                 self.sessions.forget_server(server);
                 0
             }
-            _ => self.sessions.lose_all_of(server),
+            CrashLoss::Nothing => 0,
         }
     }
 
     /// The store node of machine `m`.
-    pub fn node_of(&self, m: u32) -> u32 {
-        m / self.replicas
+    pub fn node_of(&self, m: u32) -> StoreNodeId {
+        StoreNodeId(m / self.replicas)
     }
 
     /// The target of a store machine's row in `events.csv`: its node, when the store has more
     /// than one machine.
     pub fn machine_target(&self, m: u32) -> Option<u32> {
-        (self.machines.len() > 1).then(|| self.node_of(m))
+        (self.machines.len() > 1).then(|| self.node_of(m).0)
     }
 
     /// The machines a store event acts on: of node `node`, the first one that is up (`up`) or
@@ -168,27 +169,27 @@ impl Tier {
     /// store is durable); if not, call [`Tier::lose_store_node`] once the failed requests ended.
     pub fn crash_machine(&mut self, m: u32, failed: &mut Vec<Op>) -> bool {
         let node = self.node_of(m);
-        let first = node * self.replicas;
+        let first = node.0 * self.replicas;
         let copies = first..first + self.replicas;
         let serving = copies.clone().find(|&x| self.machines[x as usize].up);
         debug_assert!(self.machines[m as usize].up);
         self.machines[m as usize].up = false;
         let another_up = copies.into_iter().any(|x| self.machines[x as usize].up);
         if serving == Some(m) {
-            self.stores[node as usize].crash(failed, another_up);
+            self.stores[node.index()].crash(failed, another_up);
         }
         another_up || self.durable
     }
 
     /// Loses every session of store node `node`; returns how many.
-    pub fn lose_store_node(&mut self, node: u32) -> u64 {
-        self.sessions.lose_all_of(store_holder(node))
+    pub fn lose_store_node(&mut self, node: StoreNodeId) -> u64 {
+        self.sessions.lose_all_of(Holder::Store(node))
     }
 
     /// Store machine `m` comes back (with a copy of its node's sessions from the machines still
     /// up, or empty if there were none); its node answers again.
     pub fn restart_machine(&mut self, m: u32) {
-        let node = self.node_of(m) as usize;
+        let node = self.node_of(m).index();
         self.machines[m as usize].up = true;
         if !self.stores[node].up {
             self.stores[node].restart();
@@ -207,7 +208,8 @@ impl Tier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::server::Admission;
+    use crate::events::AuthFailure;
+    use crate::model::server::{Admission, Occupant};
     use crate::model::sessions::Lookup;
 
     fn tier(storage: &str, set: &[&str]) -> Tier {
@@ -216,27 +218,37 @@ mod tests {
         Tier::new(&super::super::tests::tiny(&set))
     }
 
+    fn on(server: u32) -> Holder {
+        Holder::Server(ServerId(server))
+    }
+
     /// Three servers of two workers with no queue (`tiny`). Server 1 holds three sessions and
     /// two requests in service; server 2 one session. Its crash loses its two requests and its
     /// three sessions, nothing of server 2's.
     #[test]
     fn a_crash_loses_the_servers_requests_and_sessions_only() {
         let mut t = tier("server_memory", &[]);
-        let on1: Vec<u32> = (0..3).map(|_| t.sessions.create(1, 0)).collect();
-        let on2 = t.sessions.create(2, 0);
-        assert_eq!(t.servers[1].admit(7, 0), Admission::Started { slot: 0 });
-        assert_eq!(t.servers[1].admit(8, 0), Admission::Started { slot: 1 });
-        let mut lost = Vec::new();
-        t.stop_server(1, 10, &mut lost);
-        assert_eq!(lost, vec![7, 8]);
-        assert_eq!(t.lose_sessions_of(1), 3);
-        assert_eq!(t.servers_up(), 2);
-        assert!(t.is_down(1) && t.is_up(2));
+        let on1: Vec<_> = (0..3).map(|_| t.sessions.create(on(1), 0)).collect();
+        let on2 = t.sessions.create(on(2), 0);
+        let user = |u| Occupant::User(UserSlot(u));
+        let one = ServerId(1);
         assert_eq!(
-            t.sessions.lookup(on1[0], 10),
-            Lookup::Gone(crate::events::AuthFailure::Lost)
+            t.servers[1].admit(user(7), 0),
+            Admission::Started { slot: 0 }
         );
-        assert_eq!(t.sessions.lookup(on2, 10), Lookup::Alive { holder: 2 });
+        assert_eq!(
+            t.servers[1].admit(user(8), 0),
+            Admission::Started { slot: 1 }
+        );
+        let mut lost = Vec::new();
+        t.stop_server(one, 10, &mut lost);
+        assert_eq!(lost, vec![UserSlot(7), UserSlot(8)]);
+        assert_eq!(t.lose_sessions_of(one), 3);
+        assert_eq!(t.servers_up(), 2);
+        assert!(t.is_down(one) && t.is_up(ServerId(2)));
+        let gone = Lookup::Gone(AuthFailure::Lost);
+        assert_eq!(t.sessions.lookup(on1[0], 10), gone);
+        assert_eq!(t.sessions.lookup(on2, 10), Lookup::Alive { holder: on(2) });
     }
 
     /// `server_replicated`: a session held by server 0 with its backup on server 1 moves to
@@ -244,12 +256,15 @@ mod tests {
     #[test]
     fn a_replicated_crash_moves_sessions_to_their_backup() {
         let mut t = tier("server_replicated", &[]);
-        let backed = t.sessions.create(0, 0);
-        t.sessions.set_aux(backed, 1);
-        t.sessions.create(0, 0);
-        t.stop_server(0, 5, &mut Vec::new());
-        assert_eq!(t.lose_sessions_of(0), 1);
-        assert_eq!(t.sessions.lookup(backed, 5), Lookup::Alive { holder: 1 });
+        let backed = t.sessions.create(on(0), 0);
+        t.sessions.set_aux(backed, Some(ServerId(1)));
+        t.sessions.create(on(0), 0);
+        t.stop_server(ServerId(0), 5, &mut Vec::new());
+        assert_eq!(t.lose_sessions_of(ServerId(0)), 1);
+        assert_eq!(
+            t.sessions.lookup(backed, 5),
+            Lookup::Alive { holder: on(1) }
+        );
     }
 
     /// Two nodes of two machines each (machines 0, 1 for node 0; 2, 3 for node 1). Crashing
@@ -259,11 +274,12 @@ mod tests {
     fn a_store_node_loses_its_sessions_with_its_last_machine() {
         let mut t = tier("shared_store", &["store.nodes=2", "store.replicas=2"]);
         assert_eq!(t.store_machines(Some(1), true), vec![2]);
-        t.sessions.create(store_holder(0), 0);
-        t.sessions.create(store_holder(0), 0);
-        t.sessions.create(store_holder(1), 0);
+        let node = |n| Holder::Store(StoreNodeId(n));
+        t.sessions.create(node(0), 0);
+        t.sessions.create(node(0), 0);
+        t.sessions.create(node(1), 0);
         let op = Op {
-            user: 4,
+            user: UserSlot(4),
             request: 9,
             write: false,
             duration_us: 10,
@@ -276,7 +292,7 @@ mod tests {
         failed.clear();
         assert!(!t.crash_machine(1, &mut failed));
         assert!(failed.is_empty() && !t.stores[0].up);
-        assert_eq!(t.lose_store_node(0), 2);
+        assert_eq!(t.lose_store_node(StoreNodeId(0)), 2);
         assert_eq!(t.store_machines(None, false), vec![0, 1]);
         t.restart_machine(1);
         assert!(t.stores[0].up);

@@ -3,6 +3,7 @@
 //! the engine moves requests between them.
 
 pub mod balancer;
+pub mod ids;
 pub mod server;
 pub mod sessions;
 pub mod store;
