@@ -562,3 +562,50 @@ impl Action {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every design's answers, one row each: where a login writes, its second server, what a
+    /// web server's crash loses, and the extra service time (copy 200 us, check 10 us).
+    #[test]
+    fn each_storage_design_answers_in_one_place() {
+        use {AuxServer as A, CrashLoss as C, SessionHome as H};
+        let costs = SessionCosts {
+            copy_time_us: 200,
+            verify_time_us: 10,
+        };
+        let rows: Vec<_> = Storage::ALL
+            .iter()
+            .map(|s| {
+                let extra = s.extra_service_us(&costs);
+                (s.as_str(), s.home(), s.aux(), s.crash_loses(), extra)
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("server_memory", H::Server, None, C::Memory, 0),
+                ("shared_store", H::Store, None, C::Nothing, 0),
+                (
+                    "server_replicated",
+                    H::Server,
+                    Some(A::Backup),
+                    C::MemoryUnlessBackedUp,
+                    200
+                ),
+                (
+                    "cached_store",
+                    H::Store,
+                    Some(A::LocalCache),
+                    C::LocalCache,
+                    0
+                ),
+                ("signed_cookie", H::Cookie, None, C::Nothing, 10),
+            ]
+        );
+        let uses_store: Vec<bool> = Storage::ALL.iter().map(|s| s.uses_store()).collect();
+        assert_eq!(uses_store, vec![false, true, false, true, false]);
+    }
+}

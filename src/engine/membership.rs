@@ -35,14 +35,14 @@ impl Engine<'_> {
             Action::StoreCrash { node } | Action::StoreRestart { node } => node,
         };
         let mut row = self.open_row(action.name(), target);
-        let id = ServerId;
         match action {
-            Action::Crash { server } if self.tier.is_up(id(server)) => {
-                let server = id(server);
-                row.sessions_lost = self.crash(server);
-                self.measure.detect_row[server.index()] = Some(self.measure.event_rows.len());
+            Action::Crash { server } if self.tier.is_up(ServerId(server)) => {
+                row.sessions_lost = self.crash(ServerId(server));
+                self.measure.detect_row[server as usize] = Some(self.measure.event_rows.len());
             }
-            Action::Restart { server } if self.tier.is_down(id(server)) => self.restart(id(server)),
+            Action::Restart { server } if self.tier.is_down(ServerId(server)) => {
+                self.restart(ServerId(server));
+            }
             Action::AddServers { count } => self.add_servers(count),
             Action::RemoveServers { count } => row.sessions_lost = self.remove_servers(count),
             Action::StoreCrash { node } => {

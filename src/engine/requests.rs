@@ -24,7 +24,7 @@
 
 use super::Engine;
 use crate::events::{AuthFailure, ErrorCause, Event, Outcome, Phase, Work};
-use crate::model::ids::{ServerId, StoreNodeId, UserSlot};
+use crate::model::ids::{ServerId, SessionSlot, StoreNodeId, UserSlot};
 use crate::model::server::{Admission, Occupant};
 use crate::model::sessions::{Holder, Lookup};
 use crate::model::store::{Op, Submitted};
@@ -113,7 +113,7 @@ impl Engine<'_> {
 
     /// `cached_store`: whether `server`'s local cache holds `session`, alive.
     #[inline]
-    fn cached_at(&mut self, session: crate::model::ids::SessionSlot, server: ServerId) -> bool {
+    fn cached_at(&mut self, session: SessionSlot, server: ServerId) -> bool {
         matches!(self.sc.storage.aux(), Some(AuxServer::LocalCache))
             && self.tier.sessions.aux(session) == Some(server)
             && matches!(
@@ -150,7 +150,7 @@ impl Engine<'_> {
     /// keeps the copy) and returns true.
     fn backup_takes_over(
         &mut self,
-        session: crate::model::ids::SessionSlot,
+        session: SessionSlot,
         holder: ServerId,
         server: ServerId,
     ) -> bool {

@@ -9,8 +9,9 @@
 //!
 //! A store node with `max_sessions` keeps its sessions in least-recently-used order and evicts
 //! the oldest to make room for a new one (a session already past its time is expired instead).
-//! Each session can carry one more server id (`aux`): the backup server of `server_replicated`,
-//! or the server whose local cache holds it under `cached_store`.
+//! Each session can carry one more server (`aux`): the backup server of `server_replicated`,
+//! or the server whose local cache holds it under `cached_store`. Where a session is held is a
+//! [`Holder`] (a server, a store node or the cookie); inside the table it is one `u32`.
 //!
 //! Leaves out: session size (a memory limit is a number of sessions), and the cost of expiring.
 //!
