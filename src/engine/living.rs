@@ -190,7 +190,7 @@ impl Engine<'_> {
         }
         let mut row = self.open_row(Decided::Failure.name(), Some(server.0));
         row.sessions_lost = self.crash(server);
-        self.measure.detect_row[server.index()] = Some(self.measure.event_rows.len());
+        self.measure.await_detection(server);
         self.close_row(row);
         let epoch = self.tier.servers[server.index()].epoch;
         let mttr_us = self.sc.failures.server_mttr_us;
@@ -268,7 +268,7 @@ impl Engine<'_> {
     pub(super) fn boot(&mut self) {
         self.living.autoscaler.booted();
         let row = self.open_row(Decided::ScaleOut.name(), Some(1));
-        let id = self.new_server();
+        let id = self.tier.new_server(self.now);
         self.tier.balancer.join(id);
         self.server_started(id);
         self.close_row(row);
@@ -355,7 +355,7 @@ impl Engine<'_> {
             0
         };
         self.tier.servers[server.index()].retire();
-        self.measure.event_rows[row].sessions_lost += lost;
+        self.measure.add_lost(row, lost);
     }
 }
 

@@ -28,7 +28,7 @@ pub(super) struct Measurement {
     /// The rows of `events.csv` so far.
     pub event_rows: Vec<EventRow>,
     /// The row of a crash whose detection is still pending, per server.
-    pub detect_row: Vec<Option<usize>>,
+    detect_row: Vec<Option<usize>>,
     /// The bucket and server rows so far.
     result: RunResult,
     /// (user slot, user id, server it would be routed to) of logged-in users before a change.
@@ -129,6 +129,41 @@ impl Measurement {
             imbalance,
         };
         self.result.buckets.push(row);
+    }
+
+    /// The crash of `server` whose row is the next one closed waits for its detection: the
+    /// users its detection remaps are counted on that row.
+    pub fn await_detection(&mut self, server: ServerId) {
+        let row = Some(self.event_rows.len());
+        if self.detect_row.len() <= server.index() {
+            self.detect_row.resize(server.index() + 1, None);
+        }
+        self.detect_row[server.index()] = row;
+    }
+
+    /// `server` left: no detection of its crash is pending any more.
+    pub fn forget_detection(&mut self, server: ServerId) {
+        if let Some(row) = self.detect_row.get_mut(server.index()) {
+            *row = None;
+        }
+    }
+
+    /// The balancer noticed `server`'s crash and `remapped` users moved: counted on the crash's
+    /// row, if one waits for it.
+    pub fn detected(&mut self, server: ServerId, remapped: Option<u64>) {
+        let pending = self
+            .detect_row
+            .get_mut(server.index())
+            .and_then(Option::take);
+        if let Some(row) = pending {
+            let row = &mut self.event_rows[row];
+            row.users_remapped = row.users_remapped.map(|n| n + remapped.unwrap_or(0));
+        }
+    }
+
+    /// `lost` more sessions are counted on row `row` (a drain that ended after its scale-in).
+    pub fn add_lost(&mut self, row: usize, lost: u64) {
+        self.event_rows[row].sessions_lost += lost;
     }
 
     /// Opens the row of a change of membership at `now`: the state just before it.
@@ -250,5 +285,23 @@ mod tests {
         assert_eq!(busy, vec![0.25, 0.0, 0.0]);
         // The last boundary, at `duration` (60 s), ends the run.
         assert!(m.boundary(sc.duration_us, &sc, &mut tier));
+    }
+
+    /// Sticky routing (`tiny`) maps users, so a crash's row closes with 0 users remapped; its
+    /// detection, which moves 4, adds them to that row; a second detection of the same crash
+    /// adds nothing.
+    #[test]
+    fn a_crash_row_counts_the_users_its_detection_remaps() {
+        let sc = super::super::tests::tiny(&[]);
+        let mut tier = Tier::new(&sc);
+        let users = Users::new();
+        let mut m = Measurement::new(&sc);
+        let row = m.open_row("crash", Some(1), 5, &mut tier, &users);
+        m.await_detection(ServerId(1));
+        let i = m.close_row(row, &tier, &users);
+        assert_eq!(m.event_rows[i].users_remapped, Some(0));
+        m.detected(ServerId(1), Some(4));
+        m.detected(ServerId(1), Some(3));
+        assert_eq!(m.event_rows[i].users_remapped, Some(4));
     }
 }

@@ -38,7 +38,7 @@ impl Engine<'_> {
         match action {
             Action::Crash { server } if self.tier.is_up(ServerId(server)) => {
                 row.sessions_lost = self.crash(ServerId(server));
-                self.measure.detect_row[server as usize] = Some(self.measure.event_rows.len());
+                self.measure.await_detection(ServerId(server));
             }
             Action::Restart { server } if self.tier.is_down(ServerId(server)) => {
                 self.restart(ServerId(server));
@@ -75,10 +75,7 @@ impl Engine<'_> {
         self.measure.snapshot_targets(&self.tier, &self.users);
         self.tier.balancer.leave(server);
         let remapped = self.measure.count_remapped(&self.tier, &self.users);
-        if let Some(row) = self.measure.detect_row[server.index()].take() {
-            let row = &mut self.measure.event_rows[row];
-            row.users_remapped = row.users_remapped.map(|n| n + remapped.unwrap_or(0));
-        }
+        self.measure.detected(server, remapped);
     }
 
     /// Server `server` crashes. Loses its queue and in-flight requests (errors for their users)
@@ -110,7 +107,7 @@ impl Engine<'_> {
             match self.tier.servers.get_mut(id.index()) {
                 Some(s) => s.start(self.now),
                 None => {
-                    let new = self.new_server();
+                    let new = self.tier.new_server(self.now);
                     debug_assert_eq!(new, id);
                 }
             }
@@ -130,7 +127,7 @@ impl Engine<'_> {
                 lost += self.stop_server(id);
             }
             self.tier.servers[id.index()].retire();
-            self.measure.detect_row[id.index()] = None;
+            self.measure.forget_detection(id);
         }
         self.tier.server_count = first;
         lost
@@ -161,14 +158,6 @@ impl Engine<'_> {
         } else {
             self.tier.lose_store_node(self.tier.node_of(m))
         }
-    }
-
-    /// A new server with the next id, running but not yet in rotation; returns its id.
-    pub(super) fn new_server(&mut self) -> ServerId {
-        let id = self.tier.new_server(self.now);
-        let servers = self.tier.servers.len();
-        self.measure.detect_row.resize(servers, None);
-        id
     }
 
     /// Store machine `m` comes back (with a copy of its node's sessions from the machines still
