@@ -575,6 +575,22 @@ mod tests {
 
     const TTL: Micros = 1_000_000;
 
+    /// The table's one-`u32` encoding gives back every holder: the highest server id below the
+    /// cookie's code, the first and last store nodes, the cookie.
+    #[test]
+    fn every_holder_survives_its_encoding() {
+        let holders = [
+            on(0),
+            on(COOKIE - 1),
+            Holder::Store(StoreNodeId(0)),
+            Holder::Store(StoreNodeId(MAX_STORE_NODES - 1)),
+            Holder::Cookie,
+        ];
+        for h in holders {
+            assert_eq!(Holder::decode(h.encode()), h);
+        }
+    }
+
     #[test]
     fn a_session_expires_exactly_ttl_after_its_last_use() {
         let mut s = Sessions::new(TTL, 2);
