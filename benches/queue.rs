@@ -33,7 +33,12 @@ fn radix_heap(bencher: Bencher, pending: usize) {
     let d = delays(pending + HOLDS);
     let mut q = EventQueue::new();
     for (i, &delay) in d[..pending].iter().enumerate() {
-        q.push(delay, Event::Send { user: i as u32 });
+        q.push(
+            delay,
+            Event::Send {
+                user: tiersim::model::ids::UserSlot(i as u32),
+            },
+        );
     }
     let mut k = pending;
     bencher.bench_local(|| {

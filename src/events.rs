@@ -6,6 +6,8 @@
 //! order (bucket boundary, then timed event, then arrival, then queued events) so that equal-time
 //! events always run in the same order.
 
+use crate::model::ids::{ServerId, StoreNodeId, UserSlot};
+
 /// A scheduled event: what the engine must do at some future simulated time.
 ///
 /// Events carry indices, never references, and are small (16 bytes) so that the queue stays
@@ -16,12 +18,12 @@ pub enum Event {
     /// A user's think time is over: it sends its next request.
     Send {
         /// Slot of the user.
-        user: u32,
+        user: UserSlot,
     },
     /// A worker of a server finished the service of a request.
     ServiceDone {
         /// The server.
-        server: u32,
+        server: ServerId,
         /// The worker slot on that server.
         slot: u32,
         /// The server's epoch when the service started (a crash bumps it).
@@ -30,7 +32,7 @@ pub enum Event {
     /// A store node finished an operation.
     StoreDone {
         /// The store node.
-        node: u32,
+        node: StoreNodeId,
         /// The node's worker slot.
         slot: u32,
         /// The node's epoch when the operation started (a crash of its serving machine bumps it).
@@ -40,28 +42,28 @@ pub enum Event {
     /// after the operation (only when `store.network_time` is not zero).
     StoreReply {
         /// Slot of the user.
-        user: u32,
+        user: UserSlot,
         /// Low 32 bits of the request's number; a reply to another request is stale.
         request: u32,
     },
     /// The balancer's health checks notice that a crashed server is down.
     Detect {
         /// The server.
-        server: u32,
+        server: ServerId,
         /// The server's epoch just after the crash; a restart before detection bumps it.
         epoch: u32,
     },
     /// A server fails at random.
     Fail {
         /// The server.
-        server: u32,
+        server: ServerId,
         /// Its epoch when the failure was drawn; any stop or start since makes this stale.
         epoch: u32,
     },
     /// A server that failed at random is repaired and restarts.
     Repair {
         /// The server.
-        server: u32,
+        server: ServerId,
         /// Its epoch just after the failure.
         epoch: u32,
     },
@@ -83,7 +85,7 @@ pub enum Event {
     /// (`server_replicated`).
     CopyDone {
         /// The backup server.
-        server: u32,
+        server: ServerId,
         /// The worker slot on that server.
         slot: u32,
         /// The server's epoch when the copy started.
@@ -96,7 +98,7 @@ pub enum Event {
     /// A draining server's `drain_timeout` has passed: it stops.
     DrainEnd {
         /// The server.
-        server: u32,
+        server: ServerId,
         /// Its epoch when the drain began.
         epoch: u32,
     },

@@ -4,7 +4,7 @@
 //! this machine has. They exist so that a typo (`visits_per_s = 2000000`, `bucket = "1ms"` over
 //! a week) gets a clear refusal naming the key to change, instead of an hour of swapping.
 
-use crate::scenario::{Experiment, Policy, Scenario, Storage};
+use crate::scenario::{Experiment, Policy, Scenario};
 
 /// Most rows a run may put in `servers.csv` (buckets × servers, over all variants).
 pub const MAX_SERVER_ROWS: f64 = 20_000_000.0;
@@ -42,7 +42,7 @@ pub fn estimate(sc: &Scenario) -> Estimate {
     let k = sc.users.requests_per_visit;
     let visits = sc.users.visits_per_s * duration_s;
     let requests = visits * (1.0 + k);
-    let per_request = if sc.storage == Storage::SharedStore {
+    let per_request = if sc.storage.reads_store_every_request() {
         3.0
     } else {
         2.0
@@ -55,7 +55,7 @@ pub fn estimate(sc: &Scenario) -> Estimate {
     let scatters = matches!(
         sc.balancer.policy,
         Policy::Random | Policy::RoundRobin | Policy::LeastConnections
-    ) && sc.storage == Storage::ServerMemory;
+    ) && sc.storage.one_server_per_session();
     let per_visit = if scatters { 1.0 + k } else { 1.0 };
     let lifetime_s = (visit_s + sc.users.session_ttl_us as f64 / 1e6).min(duration_s);
     let sessions = sc.users.visits_per_s * per_visit * lifetime_s;

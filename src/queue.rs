@@ -236,19 +236,20 @@ fn sort_bucket(v: &mut Vec<(Micros, Event)>, level: usize, scratch: &mut Vec<(Mi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ids::UserSlot;
 
     #[test]
     fn pops_by_time_then_by_scheduling_order() {
         let mut q = EventQueue::new();
-        q.push(5, Event::Send { user: 1 });
-        q.push(3, Event::Send { user: 2 });
-        q.push(5, Event::Send { user: 3 });
-        q.push(3, Event::Send { user: 4 });
+        q.push(5, Event::Send { user: UserSlot(1) });
+        q.push(3, Event::Send { user: UserSlot(2) });
+        q.push(5, Event::Send { user: UserSlot(3) });
+        q.push(3, Event::Send { user: UserSlot(4) });
         let order: Vec<(Micros, Event)> = std::iter::from_fn(|| q.pop()).collect();
         let users: Vec<u32> = order
             .iter()
             .map(|(_, e)| match e {
-                Event::Send { user } => *user,
+                Event::Send { user } => user.0,
                 _ => unreachable!(),
             })
             .collect();
@@ -274,7 +275,12 @@ mod tests {
                 .map(|user| {
                     let t = (base & !((1 << (DIGIT_BITS * level as u32)) - 1))
                         + crate::rng::index(&mut rng, span) as u64;
-                    (t, Event::Send { user })
+                    (
+                        t,
+                        Event::Send {
+                            user: UserSlot(user),
+                        },
+                    )
                 })
                 .collect();
             let mut expected = v.clone();
@@ -301,19 +307,41 @@ mod tests {
                 let shift = (crate::rng::uniform(&mut rng) * 41.0) as u32;
                 let delay = (crate::rng::uniform(&mut rng) * (1u64 << shift) as f64) as u64;
                 let delay = if step % 7 == 0 { 0 } else { delay };
-                q.push(now + delay, Event::Send { user: seq });
+                q.push(
+                    now + delay,
+                    Event::Send {
+                        user: UserSlot(seq),
+                    },
+                );
                 heap.push(Reverse((now + delay, seq)));
                 seq += 1;
             } else {
                 assert_eq!(q.peek_time(), heap.peek().map(|r| r.0.0));
                 let Reverse((time, user)) = heap.pop().unwrap();
-                assert_eq!(q.pop(), Some((time, Event::Send { user })), "step {step}");
+                assert_eq!(
+                    q.pop(),
+                    Some((
+                        time,
+                        Event::Send {
+                            user: UserSlot(user)
+                        }
+                    )),
+                    "step {step}"
+                );
                 now = time;
             }
             assert_eq!(q.len(), heap.len());
         }
         while let Some(Reverse((time, user))) = heap.pop() {
-            assert_eq!(q.pop(), Some((time, Event::Send { user })));
+            assert_eq!(
+                q.pop(),
+                Some((
+                    time,
+                    Event::Send {
+                        user: UserSlot(user)
+                    }
+                ))
+            );
         }
         assert_eq!(q.pop(), None);
         assert_eq!(q.peek_time(), None);

@@ -252,6 +252,33 @@ impl Policy {
     }
 }
 
+/// Work a storage design adds to the service of every request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExtraWork {
+    /// `server_replicated`: the session is copied to the backup server.
+    CopyToBackup,
+    /// `signed_cookie`: the cookie's signature is checked (and the new cookie signed).
+    CookieCheck,
+}
+
+impl ExtraWork {
+    /// How the report names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExtraWork::CopyToBackup => "copy to backup",
+            ExtraWork::CookieCheck => "cookie check",
+        }
+    }
+
+    /// How long it takes.
+    pub fn time_us(self, costs: &SessionCosts) -> Micros {
+        match self {
+            ExtraWork::CopyToBackup => costs.copy_time_us,
+            ExtraWork::CookieCheck => costs.verify_time_us,
+        }
+    }
+}
+
 /// Where sessions live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Storage {
@@ -288,10 +315,117 @@ impl Storage {
         }
     }
 
+    /// Where a login writes the new session (and so where the session is held).
+    pub fn home(self) -> SessionHome {
+        match self {
+            Storage::ServerMemory | Storage::ServerReplicated => SessionHome::Server,
+            Storage::SharedStore | Storage::CachedStore => SessionHome::Store,
+            Storage::SignedCookie => SessionHome::Cookie,
+        }
+    }
+
+    /// The second server a session has besides where it is held, if the design keeps one.
+    pub fn aux(self) -> Option<AuxServer> {
+        match self {
+            Storage::ServerReplicated => Some(AuxServer::Backup),
+            Storage::CachedStore => Some(AuxServer::LocalCache),
+            Storage::ServerMemory | Storage::SharedStore | Storage::SignedCookie => None,
+        }
+    }
+
+    /// What the crash (or abrupt removal) of a web server does to sessions.
+    pub fn crash_loses(self) -> CrashLoss {
+        match self {
+            Storage::ServerMemory => CrashLoss::Memory,
+            Storage::ServerReplicated => CrashLoss::MemoryUnlessBackedUp,
+            Storage::CachedStore => CrashLoss::LocalCache,
+            Storage::SharedStore | Storage::SignedCookie => CrashLoss::Nothing,
+        }
+    }
+
+    /// The work the design adds to every request's service, if any: the copy to the backup
+    /// (`server_replicated`), the cookie's check and signature (`signed_cookie`).
+    pub fn extra_work(self) -> Option<ExtraWork> {
+        match self {
+            Storage::ServerReplicated => Some(ExtraWork::CopyToBackup),
+            Storage::SignedCookie => Some(ExtraWork::CookieCheck),
+            Storage::ServerMemory | Storage::SharedStore | Storage::CachedStore => None,
+        }
+    }
+
+    /// Time every request's service takes beyond `service_time` or `login_time`
+    /// ([`Storage::extra_work`]).
+    pub fn extra_service_us(self, costs: &SessionCosts) -> Micros {
+        self.extra_work().map_or(0, |work| work.time_us(costs))
+    }
+
+    /// Whether every authenticated request reads its session from the store (no local copy
+    /// can answer it).
+    pub fn reads_store_every_request(self) -> bool {
+        match self {
+            Storage::SharedStore => true,
+            Storage::ServerMemory
+            | Storage::ServerReplicated
+            | Storage::CachedStore
+            | Storage::SignedCookie => false,
+        }
+    }
+
+    /// Whether a request routed away from the one server holding its session must log in
+    /// again (no backup, store or cookie can answer it there).
+    pub fn one_server_per_session(self) -> bool {
+        match self {
+            Storage::ServerMemory => true,
+            Storage::SharedStore
+            | Storage::ServerReplicated
+            | Storage::CachedStore
+            | Storage::SignedCookie => false,
+        }
+    }
+
     /// Whether requests read and write sessions in the shared store.
     pub fn uses_store(self) -> bool {
-        matches!(self, Storage::SharedStore | Storage::CachedStore)
+        match self.home() {
+            SessionHome::Store => true,
+            SessionHome::Server | SessionHome::Cookie => false,
+        }
     }
+}
+
+/// Where a storage design holds a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionHome {
+    /// In the memory of the web server that served the login.
+    Server,
+    /// In the node of the shared store the ring gives it.
+    Store,
+    /// In the user's signed cookie.
+    Cookie,
+}
+
+/// The second server a session has besides where it is held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuxServer {
+    /// A backup server with a copy, which takes the session over when a request reaches it
+    /// (`server_replicated`).
+    Backup,
+    /// The server whose local cache holds the session, which skips the store read
+    /// (`cached_store`).
+    LocalCache,
+}
+
+/// What a web server's crash does to the sessions of a design.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashLoss {
+    /// The sessions in its memory are lost.
+    Memory,
+    /// Its sessions move to their backups where one is up; the others are lost. The sessions
+    /// it backed up lose their backup.
+    MemoryUnlessBackedUp,
+    /// Only its local cache (the sessions stay in the store).
+    LocalCache,
+    /// Nothing: it held no session.
+    Nothing,
 }
 
 /// What keeping sessions costs the web servers, beyond the service time.
@@ -459,5 +593,52 @@ impl Action {
             Action::StoreCrash { .. } => "store_crash",
             Action::StoreRestart { .. } => "store_restart",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every design's answers, one row each: where a login writes, its second server, what a
+    /// web server's crash loses, and the extra service time (copy 200 us, check 10 us).
+    #[test]
+    fn each_storage_design_answers_in_one_place() {
+        use {AuxServer as A, CrashLoss as C, SessionHome as H};
+        let costs = SessionCosts {
+            copy_time_us: 200,
+            verify_time_us: 10,
+        };
+        let rows: Vec<_> = Storage::ALL
+            .iter()
+            .map(|s| {
+                let extra = s.extra_service_us(&costs);
+                (s.as_str(), s.home(), s.aux(), s.crash_loses(), extra)
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("server_memory", H::Server, None, C::Memory, 0),
+                ("shared_store", H::Store, None, C::Nothing, 0),
+                (
+                    "server_replicated",
+                    H::Server,
+                    Some(A::Backup),
+                    C::MemoryUnlessBackedUp,
+                    200
+                ),
+                (
+                    "cached_store",
+                    H::Store,
+                    Some(A::LocalCache),
+                    C::LocalCache,
+                    0
+                ),
+                ("signed_cookie", H::Cookie, None, C::Nothing, 10),
+            ]
+        );
+        let uses_store: Vec<bool> = Storage::ALL.iter().map(|s| s.uses_store()).collect();
+        assert_eq!(uses_store, vec![false, true, false, true, false]);
     }
 }

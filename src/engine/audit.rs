@@ -34,12 +34,12 @@ impl Engine<'_> {
                 c.ended()
             ));
         }
-        let t = self.sessions.totals();
-        if t.created != self.sessions.alive() + t.expired + t.lost + t.evicted {
+        let t = self.tier.sessions.totals();
+        if t.created != self.tier.sessions.alive() + t.expired + t.lost + t.evicted {
             broken.push(format!(
                 "sessions created ({}) != alive ({}) + expired ({}) + lost ({}) + evicted ({})",
                 t.created,
-                self.sessions.alive(),
+                self.tier.sessions.alive(),
                 t.expired,
                 t.lost,
                 t.evicted
@@ -63,13 +63,13 @@ impl Engine<'_> {
             .map(|(_, u)| u.tier_since_us)
             .collect();
         let in_tier = inside.len() as u64;
-        if in_tier != self.rec.in_tier() {
+        if in_tier != self.measure.rec.in_tier() {
             broken.push(format!(
                 "requests counted in the tier ({}) != users with a request in it ({in_tier})",
-                self.rec.in_tier()
+                self.measure.rec.in_tier()
             ));
         }
-        let (area, sojourn) = self.rec.tier_books(end, inside.into_iter());
+        let (area, sojourn) = self.measure.rec.tier_books(end, inside.into_iter());
         if area != sojourn {
             broken.push(format!(
                 "Little's law: area under requests in the tier ({area} us) != time spent in it ({sojourn} us)"

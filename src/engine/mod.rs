@@ -1,31 +1,38 @@
 //! The event loop: one variant's run, from an empty cluster at time 0 to `duration`.
 //!
-//! The engine owns the simulated clock and the parts of the model (`model::*`) and moves requests
-//! between them: `requests.rs` is the life of a request, `membership.rs` the timed events that
-//! change the cluster, `living.rs` random failures and the autoscaler, `buckets.rs` the periodic
-//! measurements, `audit.rs` the books checked at the end of every run. It never reads the wall
-//! clock, never touches a file, and draws randomness only from the run's seeded streams.
+//! The engine owns the simulated clock, the pending events and the users, and four parts that
+//! own the rest of a run's state and can each be built and tested alone: the cluster
+//! (`tier.rs`: servers, balancer, sessions, store nodes and machines), the visits (`arrivals.rs`),
+//! what is measured (`measure.rs`: the recorder, buckets, rows of `events.csv`) and the living
+//! cluster's random failures and autoscaler (`living.rs`). Handlers are methods of `Engine`
+//! that borrow the parts they need: `requests.rs` is the life of a request, `membership.rs` the
+//! timed events that change the cluster, `living.rs` the random ones, `audit.rs` the books
+//! checked at the end. It never reads the wall clock, never touches a file, and draws randomness
+//! only from the run's seeded streams.
 //!
 //! Sources of events are merged in a fixed order at equal times: bucket boundary, timed event,
 //! visit arrival, then the queue (by scheduling order), so that a run is a pure function of the
 //! scenario.
 
+mod arrivals;
 mod audit;
-mod buckets;
 mod living;
+mod measure;
 mod membership;
 mod requests;
+mod tier;
 
 use crate::events::Event;
-use crate::metrics::{EventRow, Recorder, RunResult, Summary, summary};
-use crate::model::balancer::Balancer;
-use crate::model::server::Server;
-use crate::model::sessions::{self, SessionTotals, Sessions};
-use crate::model::store::{Op, Ring, Store};
-use crate::model::users::{self, Users};
+use crate::metrics::{RunResult, Summary, summary};
+use crate::model::ids::{ServerId, UserSlot};
+use crate::model::store::Op;
+use crate::model::users::Users;
 use crate::queue::EventQueue;
-use crate::rng::{self, SimRng, Stream};
-use crate::scenario::{self, Micros, Scenario};
+use crate::scenario::{Micros, Scenario};
+use arrivals::Arrivals;
+use living::Living;
+use measure::Measurement;
+use tier::Tier;
 
 /// How often (in processed events) the progress callback is called.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
@@ -48,61 +55,37 @@ pub fn simulate_with_progress(
     engine.run(progress).then(|| engine.finish(variant))
 }
 
-/// The state of one run.
+/// The state of one run: the clock, the pending events and the users, and the parts that own
+/// the rest (the tier, the arrivals, the measurement, the living cluster). Handlers are methods
+/// here that borrow the parts they need.
 struct Engine<'a> {
     sc: &'a Scenario,
     now: Micros,
     queue: EventQueue,
     users: Users,
-    sessions: Sessions,
-    /// Every server id ever used; ids `0..server_count` exist.
-    servers: Vec<Server>,
-    server_count: u32,
-    /// The store's nodes.
-    stores: Vec<Store>,
-    /// The store's machines (`node * replicas + copy`).
-    machines: Vec<Machine>,
-    /// Places new sessions on store nodes.
-    store_ring: Ring,
-    balancer: Balancer,
-    rec: Recorder,
-    arrivals: SimRng,
-    lengths: SimRng,
-    next_visit_us: Micros,
-    visits: u64,
     /// Number given to the next request sent (unique in the run).
     next_request: u64,
-    next_tick_us: Micros,
-    /// Start of the current bucket (`None` before warm-up ends).
-    bucket_start_us: Option<Micros>,
-    /// Busy worker-time of each server at the start of the current bucket.
-    bucket_busy: Vec<u64>,
-    /// Session counts when warm-up ended.
-    sessions_at_warmup: SessionTotals,
+    tier: Tier,
+    arrivals: Arrivals,
+    measure: Measurement,
+    living: Living,
+    /// The scenario's next timed event.
     next_timed: usize,
     events_processed: u64,
-    event_rows: Vec<EventRow>,
-    /// The row of a crash whose detection is still pending, per server.
-    detect_row: Vec<Option<usize>>,
-    result: RunResult,
-    /// Per-server random failure streams, by id.
-    failure_rngs: Vec<SimRng>,
-    /// The store's random failure stream.
-    store_failures: SimRng,
-    autoscaler: living::Autoscaler,
-    scratch_users: Vec<u32>,
-    scratch_ops: Vec<Op>,
-    /// (user slot, user id, server it would be routed to) of logged-in users before a change.
-    scratch_targets: Vec<(u32, u64, Option<u32>)>,
+    scratch: Scratch,
 }
 
-/// One machine of a store node.
-#[derive(Clone, Copy, Debug)]
-struct Machine {
-    up: bool,
-    /// Bumped by every start and random failure.
-    life: u32,
+/// Vectors reused by the handlers, so that no event allocates in the steady state.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// Users whose requests a stopped server lost.
+    users: Vec<UserSlot>,
+    /// Store operations a crashed machine lost.
+    ops: Vec<Op>,
 }
+
+/// (user slot, user id, server it would be routed to) of a logged-in user before a change.
+type RemapTarget = (UserSlot, u64, Option<ServerId>);
 
 /// Where the next thing to do comes from.
 enum Next {
@@ -114,62 +97,19 @@ enum Next {
 
 impl<'a> Engine<'a> {
     fn new(sc: &'a Scenario) -> Self {
-        let count = sc.servers.count;
-        let servers = (0..count)
-            .map(|_| Server::new(sc.servers.workers, sc.servers.queue_limit, 0))
-            .collect();
-        let mut arrivals = rng::stream(sc.seed, Stream::Arrivals);
-        let first_visit = users::next_visit(&mut arrivals, &sc.users, 0, sc.duration_us);
-        let st = &sc.store;
-        let options = sessions::Options {
-            store_nodes: st.nodes,
-            max_per_node: st.max_sessions.filter(|_| sc.storage.uses_store()),
-            aux: matches!(
-                sc.storage,
-                scenario::Storage::ServerReplicated | scenario::Storage::CachedStore
-            ),
-        };
-        let machine = Machine { up: true, life: 0 };
         Engine {
             sc,
             now: 0,
             queue: EventQueue::new(),
             users: Users::new(),
-            sessions: Sessions::with_options(sc.users.session_ttl_us, count as usize, options),
-            servers,
-            server_count: count,
-            stores: (0..st.nodes)
-                .map(|_| Store::with_queue_limit(st.workers, st.queue_limit))
-                .collect(),
-            machines: vec![machine; (st.nodes * st.replicas) as usize],
-            store_ring: Ring::new(st.nodes),
-            balancer: Balancer::new(
-                sc.balancer.policy,
-                sc.balancer.virtual_nodes,
-                count,
-                rng::stream(sc.seed, Stream::Routing),
-            ),
-            rec: Recorder::new(sc.warmup_us),
-            arrivals,
-            lengths: rng::stream(sc.seed, Stream::VisitLengths),
-            next_visit_us: first_visit,
-            visits: 0,
             next_request: 0,
-            next_tick_us: sc.warmup_us,
-            bucket_start_us: None,
-            bucket_busy: Vec::new(),
-            sessions_at_warmup: SessionTotals::default(),
+            tier: Tier::new(sc),
+            arrivals: Arrivals::new(sc),
+            measure: Measurement::new(sc),
+            living: Living::new(sc),
             next_timed: 0,
             events_processed: 0,
-            event_rows: Vec::new(),
-            detect_row: vec![None; count as usize],
-            result: RunResult::default(),
-            failure_rngs: Vec::new(),
-            store_failures: rng::stream(sc.seed, Stream::StoreFailures),
-            autoscaler: living::Autoscaler::default(),
-            scratch_users: Vec::new(),
-            scratch_ops: Vec::new(),
-            scratch_targets: Vec::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -209,13 +149,14 @@ impl<'a> Engine<'a> {
     /// The earliest source, by (time, source order). The final bucket boundary is at `duration`,
     /// so nothing at or after `duration` other than it ever runs.
     fn next(&mut self) -> (Micros, Next) {
-        let mut best = (self.next_tick_us, Next::Tick);
+        let mut best = (self.measure.next_tick_us(), Next::Tick);
         let timed = self.sc.events.get(self.next_timed).map(|e| e.at_us);
         if let Some(t) = timed.filter(|&t| t < best.0) {
             best = (t, Next::Timed);
         }
-        if self.next_visit_us < best.0 {
-            best = (self.next_visit_us, Next::Arrival);
+        let visit = self.arrivals.next_us();
+        if visit < best.0 {
+            best = (visit, Next::Arrival);
         }
         if let Some(t) = self.queue.peek_time().filter(|&t| t < best.0) {
             best = (t, Next::Queued);
@@ -250,42 +191,80 @@ impl<'a> Engine<'a> {
     }
 
     fn finish(mut self, variant: &str) -> RunResult {
-        let mut result = std::mem::take(&mut self.result);
+        let mut result = self.measure.take_result();
         let sc = self.sc;
         let unfinished = self
             .users
             .iter()
             .filter(|(_, u)| u.phase != crate::events::Phase::Idle && u.sent_us >= sc.warmup_us)
             .count() as u64;
-        let (end, start) = (self.sessions.totals(), self.sessions_at_warmup);
+        let (end, start) = (
+            self.tier.sessions.totals(),
+            self.measure.sessions_at_warmup(),
+        );
+        let rec = &mut self.measure.rec;
         let counted = Summary {
             sessions_created: end.created - start.created,
             sessions_lost: end.lost - start.lost,
             sessions_expired: end.expired - start.expired,
-            counts: self.rec.total,
-            sent: self.rec.sent,
+            counts: rec.total(),
+            sent: rec.sent(),
             unfinished,
-            latency: self.rec.total_latency(),
-            store_reads: self.rec.store_reads,
-            store_writes: self.rec.store_writes,
+            latency: rec.total_latency(),
+            store_reads: rec.store_reads(),
+            store_writes: rec.store_writes(),
             sessions_evicted: end.evicted - start.evicted,
-            cache_hits: self.rec.cache_hits,
-            session_copies: self.rec.session_copies,
-            mean_in_tier: self.rec.mean_in_tier(sc.duration_us),
+            cache_hits: rec.cache_hits(),
+            session_copies: rec.session_copies(),
+            mean_in_tier: rec.mean_in_tier(sc.duration_us),
             ..Summary::default()
         };
         result.summary = summary::assemble(
             counted,
             &result.buckets,
-            &mut self.event_rows,
+            &mut self.measure.event_rows,
             sc.duration_us - sc.warmup_us,
             sc.balancer.policy.maps_users(),
         );
         result.variant = variant.to_string();
-        result.events = std::mem::take(&mut self.event_rows);
+        result.events = std::mem::take(&mut self.measure.event_rows);
         result.events_processed = self.events_processed;
         result.requests_simulated = self.next_request;
         result.audit = self.audit(&result);
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::Scenario;
+
+    /// A tiny scenario for the parts' unit tests: seed 1, 60 s with a 10 s warm-up and 10 s
+    /// buckets, 10 visits per second, 3 servers of 2 workers with no queue, sticky routing,
+    /// sessions in server memory; `set` holds `--set KEY=VALUE` overrides.
+    pub(super) fn tiny(set: &[&str]) -> Scenario {
+        const TEXT: &str = r#"
+            name = "tiny"
+            seed = 1
+            duration = "60s"
+            warmup = "10s"
+            bucket = "10s"
+            [users]
+            visits_per_s = 10
+            requests_per_visit = 5
+            think_time = "1s"
+            session_ttl = "30s"
+            [servers]
+            count = 3
+            workers = 2
+            queue_limit = 0
+            service_time = "10ms"
+            [balancer]
+            policy = "sticky"
+        "#;
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        let experiment = crate::config::parse("tiny.toml", TEXT, &set, None)
+            .unwrap_or_else(|e| panic!("the tiny scenario is invalid:\n{e}"));
+        experiment.variants[0].scenario.clone()
     }
 }

@@ -23,33 +23,24 @@
 //!   and re-sign it, and nothing is looked up or stored.
 
 use super::Engine;
-use crate::events::{ErrorCause, Event, Outcome, Phase, Work};
-use crate::model::server::Admission;
-use crate::model::sessions::{COOKIE, Lookup, NO_SERVER, NO_SESSION, store_holder, store_node};
+use crate::events::{AuthFailure, ErrorCause, Event, Outcome, Phase, Work};
+use crate::model::ids::{ServerId, SessionSlot, StoreNodeId, UserSlot};
+use crate::model::server::{Admission, Occupant};
+use crate::model::sessions::{Holder, Lookup};
 use crate::model::store::{Op, Submitted};
 use crate::model::users;
 use crate::rng;
-use crate::scenario::Storage;
-
-/// A copy job in a server's worker slot or queue, in place of a user (`server_replicated`).
-pub(super) const COPY: u32 = u32::MAX - 1;
+use crate::scenario::{AuxServer, SessionHome};
 
 impl Engine<'_> {
     /// A new visit arrives: its user sends the login at once.
     pub(super) fn arrive(&mut self) {
-        let id = self.visits;
-        self.visits += 1;
-        let requests =
-            rng::geometric_with_mean(&mut self.lengths, self.sc.users.requests_per_visit);
-        let user = self.users.arrive(id, requests, self.sc.seed);
-        let (users, end) = (&self.sc.users, self.sc.duration_us);
-        self.next_visit_us =
-            crate::model::users::next_visit(&mut self.arrivals, users, self.now, end);
+        let user = self.arrivals.arrive(self.sc, &mut self.users, self.now);
         self.send(user);
     }
 
     /// User `u` sends its next request (a login if it has no session).
-    pub(super) fn send(&mut self, u: u32) {
+    pub(super) fn send(&mut self, u: UserSlot) {
         let now = self.now;
         let request = self.next_request;
         self.next_request += 1;
@@ -58,28 +49,30 @@ impl Engine<'_> {
         user.sent_us = now;
         user.request = request;
         user.login = user.needs_login();
-        self.rec.request_sent(now);
-        if self.sc.storage == Storage::ServerReplicated && user.session != NO_SESSION {
+        self.measure.rec.request_sent(now);
+        if let (Some(AuxServer::Backup), Some(session)) = (self.sc.storage.aux(), user.session) {
             // The cookie names the session's servers: a sticky balancer fails over to them.
-            let holder = self.sessions.holder(user.session);
-            self.balancer.fail_over(&mut user.pinned, holder);
+            if let Holder::Server(holder) = self.tier.sessions.holder(session) {
+                self.tier.balancer.fail_over(&mut user.pinned, holder);
+            }
         }
-        let servers = &self.servers;
+        let servers = &self.tier.servers;
         let routed = self
+            .tier
             .balancer
-            .route(user.id, &mut user.pinned, |s| servers[s as usize].load());
-        let Some(s) = routed.filter(|&s| self.servers[s as usize].up) else {
+            .route(user.id, &mut user.pinned, |s| servers[s.index()].load());
+        let Some(s) = routed.filter(|&s| self.tier.servers[s.index()].up) else {
             return self.end(u, Outcome::Error(ErrorCause::ServerDown));
         };
         let user = self.users.get_mut(u);
         user.server = s;
-        match self.servers[s as usize].admit(u, now) {
+        match self.tier.servers[s.index()].admit(Occupant::User(u), now) {
             Admission::Started { slot } => {
                 user.slot = slot;
                 user.tier_since_us = now;
                 // In the tier from now on; `begin` moves it to its first phase of work.
                 user.phase = Phase::Queued;
-                self.rec.enter_tier(now);
+                self.measure.rec.enter_tier(now);
                 if !self.begin(u) {
                     self.release_worker(s, slot);
                 }
@@ -87,7 +80,7 @@ impl Engine<'_> {
             Admission::Queued => {
                 user.phase = Phase::Queued;
                 user.tier_since_us = now;
-                self.rec.enter_tier(now);
+                self.measure.rec.enter_tier(now);
             }
             Admission::Rejected => self.end(u, Outcome::Error(ErrorCause::QueueFull)),
         }
@@ -95,89 +88,94 @@ impl Engine<'_> {
 
     /// User `u`'s request has just taken a worker. Returns false if the request ended at once
     /// (the store was down or busy), in which case the caller frees the worker.
-    fn begin(&mut self, u: u32) -> bool {
+    fn begin(&mut self, u: UserSlot) -> bool {
         let user = self.users.get(u);
-        let (server, session) = (user.server, user.session);
-        match self.sc.storage {
-            Storage::ServerMemory | Storage::ServerReplicated | Storage::SignedCookie => {
+        let (server, session, sent_us) = (user.server, user.session, user.sent_us);
+        match (self.sc.storage.home(), session) {
+            (SessionHome::Server | SessionHome::Cookie, _) => {
                 let work = self.authenticate(u, server);
                 self.start_service(u, work);
                 true
             }
-            Storage::SharedStore | Storage::CachedStore if user.needs_login() => {
+            (SessionHome::Store, None) => {
                 self.start_service(u, Work::Login);
                 true
             }
-            Storage::CachedStore
-                if self.sessions.aux(session) == server
-                    && matches!(
-                        self.sessions.lookup(session, self.now),
-                        Lookup::Alive { .. }
-                    ) =>
-            {
-                if self.rec.measuring(user.sent_us) {
-                    self.rec.cache_hits += 1;
-                }
+            (SessionHome::Store, Some(session)) if self.cached_at(session, server) => {
+                self.measure.rec.cache_hit(sent_us);
                 let work = self.authenticate(u, server);
                 self.start_service(u, work);
                 true
             }
-            Storage::SharedStore | Storage::CachedStore => self.store_op(u, Phase::StoreRead),
+            (SessionHome::Store, Some(_)) => self.store_op(u, Phase::StoreRead),
         }
+    }
+
+    /// `cached_store`: whether `server`'s local cache holds `session`, alive.
+    #[inline]
+    fn cached_at(&mut self, session: SessionSlot, server: ServerId) -> bool {
+        matches!(self.sc.storage.aux(), Some(AuxServer::LocalCache))
+            && self.tier.sessions.aux(session) == Some(server)
+            && matches!(
+                self.tier.sessions.lookup(session, self.now),
+                Lookup::Alive { .. }
+            )
     }
 
     /// What the request of user `u`, served at `server`, is: an authenticated request if its
-    /// session is alive where this storage design can reach it from there.
-    fn authenticate(&mut self, u: u32, server: u32) -> Work {
-        let session = self.users.get(u).session;
-        if session == NO_SESSION {
+    /// session is alive where this storage design can reach it from there (its server, its
+    /// backup, the store, the cookie).
+    fn authenticate(&mut self, u: UserSlot, server: ServerId) -> Work {
+        let Some(session) = self.users.get(u).session else {
             return Work::Login;
-        }
-        let holder = match self.sessions.lookup(session, self.now) {
+        };
+        let holder = match self.tier.sessions.lookup(session, self.now) {
             Lookup::Alive { holder } => holder,
             Lookup::Gone(cause) => return Work::ForcedLogin(cause),
         };
-        let reachable = match self.sc.storage {
-            Storage::ServerMemory => holder == server,
-            Storage::ServerReplicated if holder == server => true,
-            Storage::ServerReplicated if self.sessions.aux(session) == server => {
-                // The backup takes over; the old primary, if it still runs, keeps the copy.
-                self.sessions.move_to(session, server);
-                let old = if self.servers[holder as usize].up {
-                    holder
-                } else {
-                    NO_SERVER
-                };
-                self.sessions.set_aux(session, old);
-                true
-            }
-            Storage::ServerReplicated => false,
-            Storage::SharedStore | Storage::CachedStore => store_node(holder).is_some(),
-            Storage::SignedCookie => holder == COOKIE,
+        let reachable = match holder {
+            Holder::Server(h) if h == server => true,
+            Holder::Server(h) => self.backup_takes_over(session, h, server),
+            Holder::Store(_) | Holder::Cookie => true,
         };
         if !reachable {
-            return Work::ForcedLogin(crate::events::AuthFailure::Elsewhere);
+            return Work::ForcedLogin(AuthFailure::Elsewhere);
         }
-        self.sessions.touch(session, self.now);
+        self.tier.sessions.touch(session, self.now);
         Work::Authenticated
     }
 
-    fn start_service(&mut self, u: u32, work: Work) {
+    /// `server_replicated`: a request for `session`, held by server `holder`, reached `server`.
+    /// If `server` is its backup, it takes the session over (the old primary, if it still runs,
+    /// keeps the copy) and returns true.
+    fn backup_takes_over(
+        &mut self,
+        session: SessionSlot,
+        holder: ServerId,
+        server: ServerId,
+    ) -> bool {
+        let backup = matches!(self.sc.storage.aux(), Some(AuxServer::Backup))
+            && self.tier.sessions.aux(session) == Some(server);
+        if backup {
+            self.tier.sessions.move_to(session, server);
+            let old = Some(holder).filter(|h| self.tier.servers[h.index()].up);
+            self.tier.sessions.set_aux(session, old);
+        }
+        backup
+    }
+
+    fn start_service(&mut self, u: UserSlot, work: Work) {
         let mean_us = match work {
             Work::Authenticated => self.sc.servers.service_time_us,
             Work::Login | Work::ForcedLogin(_) => self.sc.servers.login_time_us,
         };
-        let extra_us = match self.sc.storage {
-            Storage::ServerReplicated => self.sc.session_costs.copy_time_us,
-            Storage::SignedCookie => self.sc.session_costs.verify_time_us,
-            _ => 0,
-        };
+        let extra_us = self.sc.storage.extra_service_us(&self.sc.session_costs);
         let user = self.users.get_mut(u);
         user.phase = Phase::Service;
         user.work = work;
         let (server, slot) = (user.server, user.slot);
         let done = self.now + rng::scale_us(user.draws.service, mean_us) + extra_us;
-        let epoch = self.servers[server as usize].epoch;
+        let epoch = self.tier.servers[server.index()].epoch;
         self.queue.push(
             done,
             Event::ServiceDone {
@@ -191,9 +189,9 @@ impl Engine<'_> {
     /// Asks the store for a read or a write for user `u`. Returns false if the store node is down
     /// or its queue is full (the request has then ended with an error; the caller frees the
     /// worker).
-    fn store_op(&mut self, u: u32, phase: Phase) -> bool {
+    fn store_op(&mut self, u: UserSlot, phase: Phase) -> bool {
         let node = self.store_node_for(u, phase);
-        if !self.stores[node as usize].up {
+        if !self.tier.stores[node.index()].up {
             self.end(u, Outcome::Error(ErrorCause::StoreDown));
             return false;
         }
@@ -209,7 +207,7 @@ impl Engine<'_> {
             write: phase == Phase::StoreWrite,
             duration_us: rng::scale_us(sample, mean_us),
         };
-        match self.stores[node as usize].submit(op) {
+        match self.tier.stores[node.index()].submit(op) {
             Submitted::Started(slot) => self.schedule_store(node, slot, op),
             Submitted::Queued => {}
             Submitted::Rejected => {
@@ -222,55 +220,58 @@ impl Engine<'_> {
 
     /// The store node of user `u`'s read (where its session lives) or write (where the ring
     /// places the new session).
-    fn store_node_for(&self, u: u32, phase: Phase) -> u32 {
+    fn store_node_for(&self, u: UserSlot, phase: Phase) -> StoreNodeId {
         let user = self.users.get(u);
         if phase == Phase::StoreRead {
-            let holder = self.sessions.holder(user.session);
-            return store_node(holder).expect("a store session lives on a store node");
+            let session = user.session.expect("a store read is for a session");
+            let Holder::Store(node) = self.tier.sessions.holder(session) else {
+                unreachable!("a store session lives on a store node");
+            };
+            return node;
         }
-        self.store_ring.node(session_key(user.id, user.request))
+        self.tier
+            .store_ring
+            .node(session_key(user.id, user.request))
     }
 
-    fn schedule_store(&mut self, node: u32, slot: u32, op: Op) {
-        let epoch = self.stores[node as usize].epoch;
+    fn schedule_store(&mut self, node: StoreNodeId, slot: u32, op: Op) {
+        let epoch = self.tier.stores[node.index()].epoch;
         self.queue.push(
             self.now + op.duration_us,
             Event::StoreDone { node, slot, epoch },
         );
     }
 
-    pub(super) fn service_done(&mut self, server: u32, slot: u32, epoch: u32) {
-        let s = &self.servers[server as usize];
+    pub(super) fn service_done(&mut self, server: ServerId, slot: u32, epoch: u32) {
+        let s = &self.tier.servers[server.index()];
         if s.epoch != epoch {
             return; // The server crashed or left since: the request already ended.
         }
-        let u = s
-            .user_in(slot)
-            .expect("a worker in service holds a request");
+        let Some(Occupant::User(u)) = s.occupant(slot) else {
+            unreachable!("a worker in service holds a request");
+        };
         debug_assert_eq!(self.users.get(u).phase, Phase::Service);
         let work = self.users.get(u).work;
-        let needs_write = work != Work::Authenticated && self.sc.storage.uses_store();
-        if needs_write {
-            if !self.store_op(u, Phase::StoreWrite) {
-                self.release_worker(server, slot);
-            }
-            return;
-        }
         if work != Work::Authenticated {
-            let holder = match self.sc.storage {
-                Storage::SignedCookie => COOKIE,
-                _ => server,
-            };
-            self.new_session(u, holder);
+            match self.sc.storage.home() {
+                SessionHome::Store => {
+                    if !self.store_op(u, Phase::StoreWrite) {
+                        self.release_worker(server, slot);
+                    }
+                    return;
+                }
+                SessionHome::Server => self.new_session(u, Holder::Server(server)),
+                SessionHome::Cookie => self.new_session(u, Holder::Cookie),
+            }
         }
-        if self.sc.storage == Storage::ServerReplicated {
+        if let Some(AuxServer::Backup) = self.sc.storage.aux() {
             self.copy_to_backup(u, server);
         }
         self.served(u, work);
     }
 
-    pub(super) fn store_done(&mut self, node: u32, slot: u32, epoch: u32) {
-        let store = &mut self.stores[node as usize];
+    pub(super) fn store_done(&mut self, node: StoreNodeId, slot: u32, epoch: u32) {
+        let store = &mut self.tier.stores[node.index()];
         if store.epoch != epoch {
             return; // The node's serving machine crashed since: its operations already failed.
         }
@@ -278,7 +279,7 @@ impl Engine<'_> {
         if let Some(next) = next {
             self.schedule_store(node, slot, next);
         }
-        self.rec.store_op(self.now, op.write);
+        self.measure.rec.store_op(self.now, op.write);
         if self.users.current_request(op.user) != Some(op.request) {
             return; // A stale operation: its request ended another way (its server crashed).
         }
@@ -298,7 +299,7 @@ impl Engine<'_> {
     }
 
     /// The answer of a store operation reaches the web server.
-    pub(super) fn store_reply(&mut self, u: u32, request: u32) {
+    pub(super) fn store_reply(&mut self, u: UserSlot, request: u32) {
         if self.users.current_request(u).map(|r| r as u32) != Some(request) {
             return; // Its request ended another way while the answer travelled.
         }
@@ -306,25 +307,21 @@ impl Engine<'_> {
     }
 
     /// User `u`'s store operation is done: go on with its request.
-    fn store_answered(&mut self, u: u32) {
+    fn store_answered(&mut self, u: UserSlot) {
         let user = self.users.get(u);
         let server = user.server;
         match user.phase {
             Phase::StoreRead => {
                 let work = self.authenticate(u, server);
-                if work == Work::Authenticated && self.sc.storage == Storage::CachedStore {
-                    let session = self.users.get(u).session;
-                    self.sessions.set_aux(session, server);
+                if work == Work::Authenticated {
+                    self.cache_locally(u, server);
                 }
                 self.start_service(u, work);
             }
             Phase::StoreWrite => {
                 let node = self.store_node_for(u, Phase::StoreWrite);
-                self.new_session(u, store_holder(node));
-                if self.sc.storage == Storage::CachedStore {
-                    let session = self.users.get(u).session;
-                    self.sessions.set_aux(session, server);
-                }
+                self.new_session(u, Holder::Store(node));
+                self.cache_locally(u, server);
                 let work = self.users.get(u).work;
                 self.served(u, work);
             }
@@ -332,32 +329,46 @@ impl Engine<'_> {
         }
     }
 
+    /// `cached_store`: `server`'s local cache now holds user `u`'s session.
+    fn cache_locally(&mut self, u: UserSlot, server: ServerId) {
+        if let (Some(AuxServer::LocalCache), Some(session)) =
+            (self.sc.storage.aux(), self.users.get(u).session)
+        {
+            self.tier.sessions.set_aux(session, Some(server));
+        }
+    }
+
     /// `server_replicated`: user `u`'s session, just created or used at `server`, is copied to
     /// its backup (chosen anew if it has none or it has stopped).
-    fn copy_to_backup(&mut self, u: u32, server: u32) {
-        let session = self.users.get(u).session;
-        let mut backup = self.sessions.aux(session);
-        let usable = |b: u32| b != NO_SERVER && b != server && self.servers[b as usize].up;
-        if !usable(backup) {
-            backup = self.balancer.successor(server).unwrap_or(NO_SERVER);
-            if !usable(backup) {
-                self.sessions.set_aux(session, NO_SERVER);
-                return;
+    fn copy_to_backup(&mut self, u: UserSlot, server: ServerId) {
+        let session = self
+            .users
+            .get(u)
+            .session
+            .expect("a served request has a session");
+        let servers = &self.tier.servers;
+        let usable = |b: &ServerId| *b != server && servers[b.index()].up;
+        let backup = match self.tier.sessions.aux(session).filter(usable) {
+            Some(b) => b,
+            None => {
+                let chosen = self.tier.balancer.successor(server).filter(usable);
+                self.tier.sessions.set_aux(session, chosen);
+                let Some(b) = chosen else {
+                    return;
+                };
+                b
             }
-            self.sessions.set_aux(session, backup);
-        }
-        if self.rec.measuring(self.users.get(u).sent_us) {
-            self.rec.session_copies += 1;
-        }
-        match self.servers[backup as usize].admit(COPY, self.now) {
+        };
+        self.measure.rec.session_copy(self.users.get(u).sent_us);
+        match self.tier.servers[backup.index()].admit(Occupant::Copy, self.now) {
             Admission::Started { slot } => self.start_copy(backup, slot),
             // A copy the backup has no room for is dropped: its copy stays as it was.
             Admission::Queued | Admission::Rejected => {}
         }
     }
 
-    fn start_copy(&mut self, server: u32, slot: u32) {
-        let epoch = self.servers[server as usize].epoch;
+    fn start_copy(&mut self, server: ServerId, slot: u32) {
+        let epoch = self.tier.servers[server.index()].epoch;
         let done = self.now + self.sc.session_costs.copy_time_us;
         self.queue.push(
             done,
@@ -370,26 +381,28 @@ impl Engine<'_> {
     }
 
     /// A backup server has stored a copy: its worker is free.
-    pub(super) fn copy_done(&mut self, server: u32, slot: u32, epoch: u32) {
-        if self.servers[server as usize].epoch != epoch {
+    pub(super) fn copy_done(&mut self, server: ServerId, slot: u32, epoch: u32) {
+        if self.tier.servers[server.index()].epoch != epoch {
             return; // The server stopped since: the copy went with it.
         }
-        debug_assert_eq!(self.servers[server as usize].user_in(slot), Some(COPY));
+        debug_assert_eq!(
+            self.tier.servers[server.index()].occupant(slot),
+            Some(Occupant::Copy)
+        );
         self.release_worker(server, slot);
     }
 
     /// Gives user `u` a new session held by `holder`, replacing the one in its cookie.
-    fn new_session(&mut self, u: u32, holder: u32) {
-        let slot = self.sessions.create(holder, self.now);
+    fn new_session(&mut self, u: UserSlot, holder: Holder) {
+        let slot = self.tier.sessions.create(holder, self.now);
         let user = self.users.get_mut(u);
-        let old = std::mem::replace(&mut user.session, slot);
-        if old != NO_SESSION {
-            self.sessions.release(old);
+        if let Some(old) = user.session.replace(slot) {
+            self.tier.sessions.release(old);
         }
     }
 
     /// User `u`'s request was served: answer it and free its worker.
-    fn served(&mut self, u: u32, work: Work) {
+    fn served(&mut self, u: UserSlot, work: Work) {
         let outcome = match work {
             Work::Login | Work::Authenticated => Outcome::Ok,
             Work::ForcedLogin(cause) => Outcome::FailedAuth(cause),
@@ -403,35 +416,37 @@ impl Engine<'_> {
     }
 
     /// Frees a worker of `server` and gives it to queued requests until one keeps it.
-    pub(super) fn release_worker(&mut self, server: u32, slot: u32) {
-        let mut next = self.servers[server as usize].release(slot, self.now);
-        while let Some(u) = next {
-            if u == COPY {
-                return self.start_copy(server, slot);
-            }
+    pub(super) fn release_worker(&mut self, server: ServerId, slot: u32) {
+        let mut next = self.tier.servers[server.index()].release(slot, self.now);
+        while let Some(occupant) = next {
+            let u = match occupant {
+                Occupant::Copy => return self.start_copy(server, slot),
+                Occupant::User(u) => u,
+            };
             let user = self.users.get_mut(u);
             user.slot = slot;
             if self.begin(u) {
                 return;
             }
-            next = self.servers[server as usize].release(slot, self.now);
+            next = self.tier.servers[server.index()].release(slot, self.now);
         }
     }
 
     /// User `u`'s current request ended with `outcome`: record it, then think or leave.
     ///
     /// Does not touch the server or the store: freeing a worker is the caller's business.
-    pub(super) fn end(&mut self, u: u32, outcome: Outcome) {
+    pub(super) fn end(&mut self, u: UserSlot, outcome: Outcome) {
         let now = self.now;
         let user = self.users.get_mut(u);
         let was_login = user.login;
         let in_tier = user.phase != Phase::Idle;
         let served_by =
-            matches!(outcome, Outcome::Ok | Outcome::FailedAuth(_)).then_some(user.server);
-        self.rec
+            matches!(outcome, Outcome::Ok | Outcome::FailedAuth(_)).then_some(user.server.0);
+        self.measure
+            .rec
             .request_ended(user.sent_us, now, outcome, was_login, served_by);
         if in_tier {
-            self.rec.leave_tier(now, user.tier_since_us);
+            self.measure.rec.leave_tier(now, user.tier_since_us);
         }
         user.phase = Phase::Idle;
         user.work = Work::Login;
@@ -449,8 +464,8 @@ impl Engine<'_> {
         let done = !user.needs_login() && user.remaining == 0;
         if done {
             let gone = self.users.leave(u);
-            if gone.session != NO_SESSION {
-                self.sessions.release(gone.session);
+            if let Some(session) = gone.session {
+                self.tier.sessions.release(session);
             }
         } else {
             self.queue.push(now + think_us, Event::Send { user: u });

@@ -16,7 +16,8 @@
 use super::protocol::{self, PIN};
 use super::{Cluster, net};
 use crate::events::ErrorCause;
-use crate::model::balancer::{Balancer as Routing, NOT_PINNED};
+use crate::model::balancer::Balancer as Routing;
+use crate::model::ids::ServerId;
 use crate::rng::{self, Stream};
 use anyhow::Result;
 use http_body_util::{BodyExt, Empty, Full};
@@ -92,7 +93,9 @@ impl Balancer {
             .lock()
             .expect("routing lock")
             .rotation()
-            .to_vec()
+            .iter()
+            .map(|s| s.0)
+            .collect()
     }
 }
 
@@ -109,11 +112,11 @@ async fn health_checks(state: Arc<State>, interval: Duration) {
             let mut routing = state.routing.lock().expect("routing lock");
             if ok {
                 failures[s] = 0;
-                routing.join(s as u32);
+                routing.join(ServerId(s as u32));
             } else {
                 failures[s] += 1;
                 if failures[s] >= 4 {
-                    routing.leave(s as u32);
+                    routing.leave(ServerId(s as u32));
                 }
             }
         }
@@ -146,23 +149,23 @@ async fn proxy(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let cookie_pin: Option<u32> = protocol::cookie(headers, PIN).and_then(|v| v.parse().ok());
-    let mut pinned = cookie_pin.unwrap_or(NOT_PINNED);
+    let mut pinned = cookie_pin.map(ServerId);
     let routed = {
         let mut routing = state.routing.lock().expect("routing lock");
         routing.route(user, &mut pinned, |s| {
-            state.in_flight[s as usize].load(Ordering::Relaxed)
+            state.in_flight[s.index()].load(Ordering::Relaxed)
         })
     };
     let Some(s) = routed else {
         return server_down();
     };
-    let s = s as usize;
+    let s = s.index();
     state.in_flight[s].fetch_add(1, Ordering::Relaxed);
     let result = forward(state, s, &req).await;
     state.in_flight[s].fetch_sub(1, Ordering::Relaxed);
     match result {
         Ok(mut resp) => {
-            if pinned != NOT_PINNED && cookie_pin != Some(pinned) {
+            if let Some(pinned) = pinned.filter(|p| cookie_pin != Some(p.0)) {
                 let v = protocol::set_cookie(PIN, &pinned.to_string());
                 if let Ok(v) = v.parse() {
                     resp.headers_mut().append("set-cookie", v);

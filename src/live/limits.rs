@@ -7,7 +7,7 @@
 //!
 //! Leaves out: measuring the machine; the limits are those of a 2-core machine.
 
-use crate::scenario::{Action, Scenario, Storage};
+use crate::scenario::{Action, Scenario, SessionHome, Storage};
 
 /// Most users the live mode runs at once (the expected number in a visit at the peak rate).
 pub const MAX_CONCURRENT_USERS: f64 = 2_000.0;
@@ -38,14 +38,12 @@ pub fn wall_requests_per_s(sc: &Scenario, time_scale: f64) -> f64 {
     sc.users.peak_rate() * (1.0 + sc.users.requests_per_visit) * time_scale
 }
 
-/// Whether a storage keeps sessions in server memory (`Some(false)`) or in the shared store
-/// (`Some(true)`); `None` for a storage the live mode does not implement.
-#[allow(unreachable_patterns)]
-pub(super) fn storage_kind(s: Storage) -> Option<bool> {
+/// Where sessions live under a storage the live mode implements (server memory, or the shared
+/// store), `None` for the others.
+pub(super) fn live_home(s: Storage) -> Option<SessionHome> {
     match s {
-        Storage::ServerMemory => Some(false),
-        Storage::SharedStore => Some(true),
-        _ => None,
+        Storage::ServerMemory | Storage::SharedStore => Some(s.home()),
+        Storage::ServerReplicated | Storage::CachedStore | Storage::SignedCookie => None,
     }
 }
 
@@ -99,7 +97,7 @@ fn unsupported_store(sc: &Scenario) -> Option<String> {
             e.action.name()
         ));
     }
-    storage_kind(sc.storage).is_none().then(|| {
+    live_home(sc.storage).is_none().then(|| {
         format!(
             "`sessions.storage` = \"{}\" is not supported by the live mode (server_memory and \
              shared_store are)",

@@ -36,7 +36,7 @@ pub use store_choice::StoreChoice;
 
 use crate::events::Outcome;
 use crate::metrics::{Latency, RunResult};
-use crate::scenario::{Micros, Scenario};
+use crate::scenario::{Micros, Scenario, SessionHome};
 use anyhow::{Context, Result};
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex};
@@ -194,7 +194,8 @@ struct Tier {
 impl Tier {
     /// Starts the store (when the variant keeps sessions in one), the servers and the balancer.
     async fn start(cluster: &Arc<Cluster>, choice: &StoreChoice, name: &str) -> Result<Self> {
-        let shared = limits::storage_kind(cluster.sc.storage).context("unsupported storage")?;
+        let home = limits::live_home(cluster.sc.storage).context("unsupported storage")?;
+        let shared = home == SessionHome::Store;
         let store = if shared {
             Some(SessionStore::start(choice, name).await?)
         } else {

@@ -11,7 +11,7 @@ use crate::events::Outcome;
 use crate::metrics::{
     self, BucketRow, EventRow, Latency, Recorder, RunResult, ServerRow, Summary, summary,
 };
-use crate::scenario::{Micros, Scenario};
+use crate::scenario::{Micros, Scenario, SessionHome};
 use std::sync::atomic::Ordering;
 
 /// The result rows of variant `name` from the clients' records and the bucket snapshots.
@@ -69,7 +69,6 @@ impl Rows {
     /// The bucket from `start` to `end`, in which the requests `ended` ended.
     fn bucket(&mut self, sc: &Scenario, start: &Snapshot, end: &Snapshot, ended: &[Record]) {
         let rec = &mut self.rec;
-        rec.served_in_bucket = vec![0; sc.servers.count as usize];
         for r in ended {
             rec.request_ended(r.sent_us, r.end_us, r.outcome, r.login, r.server);
             if r.server.is_some() && r.sent_us >= sc.warmup_us {
@@ -77,7 +76,7 @@ impl Rows {
             }
         }
         let len_us = end.at_us - start.at_us;
-        let served = rec.served_in_bucket.clone();
+        let served = rec.served_in_bucket(sc.servers.count as usize).to_vec();
         for (id, &requests) in served.iter().enumerate() {
             let busy_us = end.busy_us[id].saturating_sub(start.busy_us[id]);
             self.servers.push(ServerRow {
@@ -89,11 +88,12 @@ impl Rows {
                 sessions: end.sessions[id],
             });
         }
+        let closed = rec.close_bucket();
         self.buckets.push(BucketRow {
             start_us: start.at_us,
             len_us,
-            counts: std::mem::take(&mut rec.bucket),
-            latency: rec.take_bucket_latency(),
+            counts: closed.counts,
+            latency: closed.latency,
             servers_in_rotation: end.rotation.len() as u32,
             sessions_alive: end.sessions.iter().sum::<u64>() + end.store_sessions,
             store_ops: 0,
@@ -121,9 +121,9 @@ fn counted(cluster: &Cluster, rows: &Rows, records: &[Record], events: &[EventRo
         .iter()
         .filter(|r| !r.login && r.server.is_some())
         .count() as u64;
-    let shared = limits::storage_kind(sc.storage) == Some(true);
+    let shared = limits::live_home(sc.storage) == Some(SessionHome::Store);
     let measured_s = (sc.duration_us - sc.warmup_us) as f64 / 1e6;
-    let counts = rows.rec.total;
+    let counts = rows.rec.total();
     let sent = cluster.sent.load(Ordering::Relaxed);
     Summary {
         counts,

@@ -13,7 +13,7 @@ pub mod summary;
 use crate::events::{AuthFailure, ErrorCause, Outcome};
 use crate::scenario::Micros;
 
-pub use recorder::{MAX_LATENCY_US, Recorder};
+pub use recorder::{ClosedBucket, MAX_LATENCY_US, Recorder};
 
 /// Outcome counts of requests sent at or after warm-up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

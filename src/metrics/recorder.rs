@@ -18,11 +18,11 @@ pub const MAX_LATENCY_US: u64 = 86_400_000_000;
 pub struct Recorder {
     warmup_us: Micros,
     /// Requests sent since warm-up.
-    pub sent: u64,
+    sent: u64,
     /// Totals since warm-up.
-    pub total: Counts,
+    total: Counts,
     /// Counts of the current bucket.
-    pub bucket: Counts,
+    bucket: Counts,
     /// Latencies since warm-up, up to the end of the last bucket taken.
     hist_total: Histogram<u64>,
     /// Latencies of the current bucket.
@@ -35,17 +35,17 @@ pub struct Recorder {
     latency_sum_us: u128,
     latency_n: u64,
     /// Requests served by each server in the current bucket.
-    pub served_in_bucket: Vec<u64>,
+    served_in_bucket: Vec<u64>,
     /// Store operations completed in the current bucket.
-    pub store_ops_in_bucket: u64,
+    store_ops_in_bucket: u64,
     /// Store reads completed since warm-up.
-    pub store_reads: u64,
+    store_reads: u64,
     /// Store writes completed since warm-up.
-    pub store_writes: u64,
+    store_writes: u64,
     /// Requests authenticated from a local cache since warm-up.
-    pub cache_hits: u64,
+    cache_hits: u64,
     /// Session copies sent to backups since warm-up.
-    pub session_copies: u64,
+    session_copies: u64,
     in_tier: u64,
     in_tier_area: u128,
     in_tier_since: Micros,
@@ -78,6 +78,80 @@ impl Recorder {
             in_tier_since: warmup_us,
             tier_sojourn_us: 0,
         }
+    }
+
+    /// Starts the measured period: forgets what the current bucket counted of store operations
+    /// and served requests before it.
+    pub fn start_measuring(&mut self) {
+        self.served_in_bucket.iter_mut().for_each(|x| *x = 0);
+        self.store_ops_in_bucket = 0;
+    }
+
+    /// Requests served by each server in the current bucket, for server ids `0..servers` at
+    /// least (ids nothing was served by read 0).
+    pub fn served_in_bucket(&mut self, servers: usize) -> &[u64] {
+        if self.served_in_bucket.len() < servers {
+            self.served_in_bucket.resize(servers, 0);
+        }
+        &self.served_in_bucket
+    }
+
+    /// Closes the current bucket: returns its counts, latency and store operations, and starts
+    /// the next one from zero (served requests too).
+    pub fn close_bucket(&mut self) -> ClosedBucket {
+        let closed = ClosedBucket {
+            counts: std::mem::take(&mut self.bucket),
+            latency: self.take_bucket_latency(),
+            store_ops: std::mem::take(&mut self.store_ops_in_bucket),
+        };
+        self.served_in_bucket.iter_mut().for_each(|x| *x = 0);
+        closed
+    }
+
+    /// A request sent at `sent_us` was authenticated from a server's local cache.
+    #[inline]
+    pub fn cache_hit(&mut self, sent_us: Micros) {
+        if self.measuring(sent_us) {
+            self.cache_hits += 1;
+        }
+    }
+
+    /// A request sent at `sent_us` copied its session to a backup server.
+    #[inline]
+    pub fn session_copy(&mut self, sent_us: Micros) {
+        if self.measuring(sent_us) {
+            self.session_copies += 1;
+        }
+    }
+
+    /// Requests sent since warm-up.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// Outcome counts since warm-up.
+    pub fn total(&self) -> Counts {
+        self.total
+    }
+
+    /// Store reads completed since warm-up.
+    pub fn store_reads(&self) -> u64 {
+        self.store_reads
+    }
+
+    /// Store writes completed since warm-up.
+    pub fn store_writes(&self) -> u64 {
+        self.store_writes
+    }
+
+    /// Requests authenticated from a local cache since warm-up.
+    pub fn cache_hits(&self) -> u64 {
+        self.cache_hits
+    }
+
+    /// Session copies sent to backups since warm-up.
+    pub fn session_copies(&self) -> u64 {
+        self.session_copies
     }
 
     /// Whether `now` is in the measured period.
@@ -181,7 +255,7 @@ impl Recorder {
     }
 
     /// Latency of the current bucket; starts a new bucket's histogram.
-    pub fn take_bucket_latency(&mut self) -> Latency {
+    fn take_bucket_latency(&mut self) -> Latency {
         let latency = latency_of(&self.hist_bucket, None);
         merge_into(
             &mut self.hist_total,
@@ -212,6 +286,17 @@ impl Recorder {
         }
         self.in_tier_area as f64 / (end - self.warmup_us) as f64
     }
+}
+
+/// What a bucket recorded, handed over when it closes.
+#[derive(Clone, Debug)]
+pub struct ClosedBucket {
+    /// Outcome counts of requests sent since warm-up that ended in the bucket.
+    pub counts: Counts,
+    /// Their latency.
+    pub latency: Latency,
+    /// Store operations completed in the bucket.
+    pub store_ops: u64,
 }
 
 /// A bucket whose latencies are at most this many is merged into the total value by value.
@@ -251,7 +336,7 @@ mod tests {
         let mut r = Recorder::new(100);
         r.request_ended(99, 150, Outcome::Ok, true, Some(0));
         r.request_ended(100, 150, Outcome::Ok, true, Some(0));
-        assert_eq!(r.total.logins, 1);
+        assert_eq!(r.total().logins, 1);
         assert_eq!(r.total_latency().p50_us, Some(50));
     }
 
@@ -269,7 +354,7 @@ mod tests {
                 all.saturating_record(latency);
             }
             if bucket != 17 {
-                r.take_bucket_latency();
+                r.close_bucket();
             }
         }
         let expected = latency_of(&all, Some(all.mean()));
@@ -277,7 +362,7 @@ mod tests {
         assert_eq!(got.p50_us, expected.p50_us);
         assert_eq!(got.p95_us, expected.p95_us);
         assert_eq!(got.p99_us, expected.p99_us);
-        r.take_bucket_latency();
+        r.close_bucket();
         let mut total = r.hist_total.clone();
         total.reset();
         total.add(&all).unwrap();

@@ -9,11 +9,9 @@
 //! Leaves out: the balancer's own capacity and latency (routing is instantaneous), connection
 //! reuse, retries by the balancer, and weights.
 
+use crate::model::ids::ServerId;
 use crate::rng::{self, SimRng};
 use crate::scenario::Policy;
-
-/// "Not pinned" in a user's sticky cookie.
-pub const NOT_PINNED: u32 = u32::MAX;
 
 /// The balancer's state.
 #[derive(Debug)]
@@ -21,7 +19,7 @@ pub struct Balancer {
     policy: Policy,
     virtual_nodes: u32,
     /// Server ids in rotation, ascending.
-    rotation: Vec<u32>,
+    rotation: Vec<ServerId>,
     /// `member[s]`: whether server `s` is in rotation.
     member: Vec<bool>,
     /// `draining[s]`: whether server `s` is out of rotation but still serves its sticky users.
@@ -29,7 +27,7 @@ pub struct Balancer {
     /// Next position of round robin (and of sticky placement).
     next: usize,
     /// Consistent-hash ring of (point, server), sorted; empty for other policies.
-    ring: Vec<(u64, u32)>,
+    ring: Vec<(u64, ServerId)>,
     rng: SimRng,
 }
 
@@ -47,7 +45,7 @@ impl Balancer {
             rng,
         };
         for s in 0..servers {
-            balancer.join(s);
+            balancer.join(ServerId(s));
         }
         balancer
     }
@@ -58,29 +56,29 @@ impl Balancer {
     }
 
     /// Servers in rotation, ascending.
-    pub fn rotation(&self) -> &[u32] {
+    pub fn rotation(&self) -> &[ServerId] {
         &self.rotation
     }
 
     /// Whether server `s` is in rotation.
-    pub fn contains(&self, s: u32) -> bool {
-        self.member.get(s as usize).copied().unwrap_or(false)
+    pub fn contains(&self, s: ServerId) -> bool {
+        self.member.get(s.index()).copied().unwrap_or(false)
     }
 
     /// Puts server `s` in rotation (no effect if it is already).
-    pub fn join(&mut self, s: u32) {
+    pub fn join(&mut self, s: ServerId) {
         if self.contains(s) {
             return;
         }
-        if self.member.len() <= s as usize {
-            self.member.resize(s as usize + 1, false);
+        if self.member.len() <= s.index() {
+            self.member.resize(s.index() + 1, false);
         }
-        self.member[s as usize] = true;
+        self.member[s.index()] = true;
         let at = self.rotation.partition_point(|&x| x < s);
         self.rotation.insert(at, s);
         if self.policy == Policy::ConsistentHash {
             // Merge the new server's sorted points into the sorted ring: linear, not a re-sort.
-            let mut points: Vec<(u64, u32)> = (0..self.virtual_nodes)
+            let mut points: Vec<(u64, ServerId)> = (0..self.virtual_nodes)
                 .map(|v| (ring_point(s, v), s))
                 .collect();
             points.sort_unstable();
@@ -96,41 +94,47 @@ impl Balancer {
     }
 
     /// Whether sticky users pinned to server `s` still reach it (in rotation, or draining).
-    pub fn keeps_pinned(&self, s: u32) -> bool {
-        self.contains(s) || self.draining.get(s as usize).copied().unwrap_or(false)
+    pub fn keeps_pinned(&self, s: ServerId) -> bool {
+        self.contains(s) || self.draining.get(s.index()).copied().unwrap_or(false)
+    }
+
+    /// Whether a sticky cookie `pinned` still takes its user to its server.
+    fn keeps(&self, pinned: Option<ServerId>) -> bool {
+        pinned.is_some_and(|s| self.keeps_pinned(s))
     }
 
     /// Takes server `s` out of rotation for new users; users pinned to it keep reaching it.
-    pub fn drain(&mut self, s: u32) {
+    pub fn drain(&mut self, s: ServerId) {
         self.leave(s);
-        if self.draining.len() <= s as usize {
-            self.draining.resize(s as usize + 1, false);
+        if self.draining.len() <= s.index() {
+            self.draining.resize(s.index() + 1, false);
         }
-        self.draining[s as usize] = true;
+        self.draining[s.index()] = true;
     }
 
     /// Takes server `s` out of rotation (no effect if it is not in it), and ends its drain.
-    pub fn leave(&mut self, s: u32) {
-        if let Some(d) = self.draining.get_mut(s as usize) {
+    pub fn leave(&mut self, s: ServerId) {
+        if let Some(d) = self.draining.get_mut(s.index()) {
             *d = false;
         }
         if !self.contains(s) {
             return;
         }
-        self.member[s as usize] = false;
+        self.member[s.index()] = false;
         self.rotation.retain(|&x| x != s);
         self.ring.retain(|&(_, x)| x != s);
     }
 
-    /// Picks the server for a request of user `user_id`; `pinned` is the user's sticky cookie,
-    /// which sticky routing reads and sets. `load(s)` is the number of requests at server `s`.
-    /// `None` when no server is in rotation.
+    /// Picks the server for a request of user `user_id`; `pinned` is the user's sticky cookie
+    /// (`None`: not pinned), which sticky routing reads and sets. `load(s)` is the number of
+    /// requests at server `s`. `None` when no server is in rotation.
+    #[inline]
     pub fn route(
         &mut self,
         user_id: u64,
-        pinned: &mut u32,
-        load: impl Fn(u32) -> u32,
-    ) -> Option<u32> {
+        pinned: &mut Option<ServerId>,
+        load: impl Fn(ServerId) -> u32,
+    ) -> Option<ServerId> {
         let n = self.rotation.len();
         if n == 0 {
             return None;
@@ -146,12 +150,10 @@ impl Balancer {
                     .min_by_key(|&&s| load(s))
                     .expect("rotation is not empty")
             }
-            Policy::Sticky => {
-                if !self.keeps_pinned(*pinned) {
-                    *pinned = self.round_robin();
-                }
-                *pinned
-            }
+            Policy::Sticky => match *pinned {
+                Some(s) if self.keeps_pinned(s) => s,
+                _ => *pinned.insert(self.round_robin()),
+            },
             Policy::HashMod | Policy::ConsistentHash => {
                 self.hashed(user_id).expect("rotation is not empty")
             }
@@ -161,9 +163,9 @@ impl Balancer {
 
     /// Where user `user_id` with sticky cookie `pinned` would go now, for policies where that is a
     /// function of the user (`None` for the others, and for a sticky user who must be re-placed).
-    pub fn target(&self, user_id: u64, pinned: u32) -> Option<u32> {
+    pub fn target(&self, user_id: u64, pinned: Option<ServerId>) -> Option<ServerId> {
         match self.policy {
-            Policy::Sticky => self.keeps_pinned(pinned).then_some(pinned),
+            Policy::Sticky => pinned.filter(|_| self.keeps(pinned)),
             Policy::HashMod | Policy::ConsistentHash => self.hashed(user_id),
             Policy::Random | Policy::RoundRobin | Policy::LeastConnections => None,
         }
@@ -172,7 +174,7 @@ impl Balancer {
     /// The server after `s` in rotation order (wrapping), other than `s`: where
     /// `server_replicated` puts the backup copy of a session held by `s`. `None` if no other
     /// server is in rotation.
-    pub fn successor(&self, s: u32) -> Option<u32> {
+    pub fn successor(&self, s: ServerId) -> Option<ServerId> {
         let i = self.rotation.partition_point(|&x| x <= s);
         let next = self.rotation.get(i).or(self.rotation.first()).copied()?;
         (next != s).then_some(next)
@@ -181,19 +183,19 @@ impl Balancer {
     /// A sticky cookie naming a server that no longer takes its users is pointed at `backup`, if
     /// `backup` is in rotation (the balancer fails over to the session's backup server, whose id
     /// the cookie carries, as with in-memory session replication).
-    pub fn fail_over(&self, pinned: &mut u32, backup: u32) {
-        if self.policy == Policy::Sticky && !self.keeps_pinned(*pinned) && self.contains(backup) {
-            *pinned = backup;
+    pub fn fail_over(&self, pinned: &mut Option<ServerId>, backup: ServerId) {
+        if self.policy == Policy::Sticky && !self.keeps(*pinned) && self.contains(backup) {
+            *pinned = Some(backup);
         }
     }
 
-    fn round_robin(&mut self) -> u32 {
+    fn round_robin(&mut self) -> ServerId {
         let s = self.rotation[self.next % self.rotation.len()];
         self.next = self.next.wrapping_add(1);
         s
     }
 
-    fn hashed(&self, user_id: u64) -> Option<u32> {
+    fn hashed(&self, user_id: u64) -> Option<ServerId> {
         if self.rotation.is_empty() {
             return None;
         }
@@ -214,8 +216,8 @@ fn user_hash(user_id: u64) -> u64 {
 }
 
 /// The ring position of virtual node `v` of server `s`.
-fn ring_point(s: u32, v: u32) -> u64 {
-    rng::mix64((u64::from(s) << 32) | u64::from(v))
+fn ring_point(s: ServerId, v: u32) -> u64 {
+    rng::mix64((u64::from(s.0) << 32) | u64::from(v))
 }
 
 #[cfg(test)]
@@ -225,70 +227,68 @@ mod tests {
     #[test]
     fn the_successor_is_the_next_server_in_rotation_wrapping() {
         let mut b = balancer(Policy::Sticky, 4);
-        assert_eq!(b.successor(0), Some(1));
-        assert_eq!(b.successor(3), Some(0));
-        b.leave(1);
-        assert_eq!(b.successor(0), Some(2));
+        assert_eq!(b.successor(ServerId(0)), Some(ServerId(1)));
+        assert_eq!(b.successor(ServerId(3)), Some(ServerId(0)));
+        b.leave(ServerId(1));
+        assert_eq!(b.successor(ServerId(0)), Some(ServerId(2)));
         // A server out of rotation still has a successor.
-        assert_eq!(b.successor(1), Some(2));
+        assert_eq!(b.successor(ServerId(1)), Some(ServerId(2)));
         let one = balancer(Policy::Sticky, 1);
-        assert_eq!(one.successor(0), None);
+        assert_eq!(one.successor(ServerId(0)), None);
     }
 
     fn balancer(policy: Policy, n: u32) -> Balancer {
         Balancer::new(policy, 64, n, rng::stream(1, rng::Stream::Routing))
     }
 
-    fn route(b: &mut Balancer, user: u64, pinned: &mut u32) -> u32 {
-        b.route(user, pinned, |_| 0).expect("a server")
+    fn route(b: &mut Balancer, user: u64, pinned: &mut Option<ServerId>) -> u32 {
+        b.route(user, pinned, |_| 0).expect("a server").0
     }
 
     #[test]
     fn round_robin_cycles_over_the_rotation() {
         let mut b = balancer(Policy::RoundRobin, 3);
-        b.leave(1);
-        let got: Vec<u32> = (0..4)
-            .map(|u| route(&mut b, u, &mut NOT_PINNED.clone()))
-            .collect();
+        b.leave(ServerId(1));
+        let got: Vec<u32> = (0..4).map(|u| route(&mut b, u, &mut None)).collect();
         assert_eq!(got, vec![0, 2, 0, 2]);
     }
 
     #[test]
     fn sticky_pins_and_repins_when_the_server_leaves() {
         let mut b = balancer(Policy::Sticky, 3);
-        let mut pin = NOT_PINNED;
+        let mut pin = None;
         assert_eq!(route(&mut b, 9, &mut pin), 0);
         assert_eq!(route(&mut b, 9, &mut pin), 0);
-        b.leave(0);
+        b.leave(ServerId(0));
         assert_eq!(b.target(9, pin), None);
         let again = route(&mut b, 9, &mut pin);
         assert_ne!(again, 0);
-        assert_eq!(pin, again);
+        assert_eq!(pin, Some(ServerId(again)));
     }
 
     #[test]
     fn least_connections_picks_the_least_loaded_lowest_id() {
         let mut b = balancer(Policy::LeastConnections, 4);
         let loads = [3, 1, 1, 2];
-        let got = b.route(0, &mut NOT_PINNED.clone(), |s| loads[s as usize]);
-        assert_eq!(got, Some(1));
+        let got = b.route(0, &mut None, |s| loads[s.index()]);
+        assert_eq!(got, Some(ServerId(1)));
     }
 
     #[test]
     fn no_server_in_rotation_means_no_route() {
         let mut b = balancer(Policy::HashMod, 1);
-        b.leave(0);
-        assert_eq!(b.route(1, &mut NOT_PINNED.clone(), |_| 0), None);
-        assert_eq!(b.target(1, NOT_PINNED), None);
+        b.leave(ServerId(0));
+        assert_eq!(b.route(1, &mut None, |_| 0), None);
+        assert_eq!(b.target(1, None), None);
     }
 
     /// Fraction of 20,000 users whose hashed server changes when server `n` joins `n` servers.
     fn moved_on_join(policy: Policy, n: u32) -> f64 {
         let mut b = balancer(policy, n);
-        let before: Vec<Option<u32>> = (0..20_000).map(|u| b.target(u, NOT_PINNED)).collect();
-        b.join(n);
+        let before: Vec<Option<ServerId>> = (0..20_000).map(|u| b.target(u, None)).collect();
+        b.join(ServerId(n));
         let moved = (0..20_000u64)
-            .filter(|&u| b.target(u, NOT_PINNED) != before[u as usize])
+            .filter(|&u| b.target(u, None) != before[u as usize])
             .count();
         moved as f64 / 20_000.0
     }

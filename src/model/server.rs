@@ -8,11 +8,46 @@
 //! Leaves out: CPU sharing between workers (each worker is an independent server of the M/M/c
 //! kind), garbage collection, connection limits and keep-alive, and slow start after a restart.
 
+use crate::model::ids::UserSlot;
 use crate::scenario::Micros;
 use std::collections::VecDeque;
 
-/// "Free" in a worker slot.
+/// What occupies a worker slot or a place in the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Occupant {
+    /// A user's request.
+    User(UserSlot),
+    /// A copy of a session sent to this server as its backup (`server_replicated`).
+    Copy,
+}
+
+/// The compact encoding of a worker slot or queue place (one `u32`): a user slot as itself,
+/// `COPY` for a copy, `FREE` for a free worker. User slots stay below `COPY`.
 const FREE: u32 = u32::MAX;
+const COPY: u32 = u32::MAX - 1;
+
+impl Occupant {
+    #[inline]
+    fn encode(self) -> u32 {
+        match self {
+            Occupant::User(u) => {
+                debug_assert!(u.0 < COPY);
+                u.0
+            }
+            Occupant::Copy => COPY,
+        }
+    }
+
+    #[inline]
+    fn decode(code: u32) -> Occupant {
+        debug_assert_ne!(code, FREE);
+        if code == COPY {
+            Occupant::Copy
+        } else {
+            Occupant::User(UserSlot(code))
+        }
+    }
+}
 
 /// What happened to a request that reached a server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +72,7 @@ pub struct Server {
     pub up: bool,
     /// Bumped by every crash, restart and removal; events of an older epoch are stale.
     pub epoch: u32,
-    /// The user in each worker slot, or `FREE`.
+    /// The occupant of each worker slot (encoded), or `FREE`.
     slots: Vec<u32>,
     free_slots: Vec<u32>,
     queue: VecDeque<u32>,
@@ -65,9 +100,12 @@ impl Server {
         server
     }
 
-    /// Takes a request from `user`: a free worker if there is one, else the queue if it has room.
-    pub fn admit(&mut self, user: u32, now: Micros) -> Admission {
+    /// Takes `who` (a request, or a copy): a free worker if there is one, else the queue if it
+    /// has room.
+    #[inline]
+    pub fn admit(&mut self, who: Occupant, now: Micros) -> Admission {
         debug_assert!(self.up && self.exists);
+        let user = who.encode();
         self.account_busy(now);
         if let Some(slot) = self.free_slots.pop() {
             self.slots[slot as usize] = user;
@@ -80,12 +118,13 @@ impl Server {
         }
     }
 
-    /// Frees worker `slot`, then gives it to the first queued user, if any (returned).
-    pub fn release(&mut self, slot: u32, now: Micros) -> Option<u32> {
+    /// Frees worker `slot`, then gives it to the first queued occupant, if any (returned).
+    #[inline]
+    pub fn release(&mut self, slot: u32, now: Micros) -> Option<Occupant> {
         debug_assert_ne!(self.slots[slot as usize], FREE, "released a free worker");
         if let Some(next) = self.queue.pop_front() {
             self.slots[slot as usize] = next;
-            return Some(next);
+            return Some(Occupant::decode(next));
         }
         self.account_busy(now);
         self.slots[slot as usize] = FREE;
@@ -93,10 +132,11 @@ impl Server {
         None
     }
 
-    /// The user holding worker `slot` (`None` if it is free).
-    pub fn user_in(&self, slot: u32) -> Option<u32> {
-        let user = self.slots[slot as usize];
-        (user != FREE).then_some(user)
+    /// What holds worker `slot` (`None` if it is free).
+    #[inline]
+    pub fn occupant(&self, slot: u32) -> Option<Occupant> {
+        let code = self.slots[slot as usize];
+        (code != FREE).then(|| Occupant::decode(code))
     }
 
     /// Requests in service or queued (what `least_connections` compares).
@@ -107,14 +147,22 @@ impl Server {
     /// Stops the server at once (a crash or an abrupt removal).
     ///
     /// Loses: the queue and every request in service (their users are appended to `lost`, in
-    /// slot order then queue order, for the engine to fail with an error). The sessions in its
+    /// slot order then queue order, for the engine to fail with an error), and the copies it was
+    /// taking or had queued. The sessions in its
     /// memory are the engine's to lose (`Sessions::lose_all_of`); the balancer's rotation is the
     /// balancer's to change. Keeps: its busy-time account up to `now`.
-    pub fn stop(&mut self, now: Micros, lost: &mut Vec<u32>) {
+    pub fn stop(&mut self, now: Micros, lost: &mut Vec<UserSlot>) {
         assert!(self.up, "only a running server can stop");
         self.account_busy(now);
-        lost.extend(self.slots.iter().copied().filter(|&u| u != FREE));
-        lost.extend(self.queue.drain(..));
+        let in_service = self.slots.iter().copied().filter(|&u| u != FREE);
+        let users =
+            in_service.chain(self.queue.drain(..)).filter_map(|code| {
+                match Occupant::decode(code) {
+                    Occupant::User(u) => Some(u),
+                    Occupant::Copy => None,
+                }
+            });
+        lost.extend(users);
         self.reset_slots();
         self.up = false;
         self.epoch += 1;
@@ -167,17 +215,21 @@ impl Server {
 mod tests {
     use super::*;
 
+    fn user(slot: u32) -> Occupant {
+        Occupant::User(UserSlot(slot))
+    }
+
     #[test]
     fn workers_then_queue_then_rejection() {
         let mut s = Server::new(2, 1, 0);
-        assert_eq!(s.admit(10, 0), Admission::Started { slot: 0 });
-        assert_eq!(s.admit(11, 0), Admission::Started { slot: 1 });
-        assert_eq!(s.admit(12, 0), Admission::Queued);
-        assert_eq!(s.admit(13, 0), Admission::Rejected);
+        assert_eq!(s.admit(user(10), 0), Admission::Started { slot: 0 });
+        assert_eq!(s.admit(user(11), 0), Admission::Started { slot: 1 });
+        assert_eq!(s.admit(user(12), 0), Admission::Queued);
+        assert_eq!(s.admit(user(13), 0), Admission::Rejected);
         assert_eq!(s.load(), 3);
         // The queued user takes the freed worker directly.
-        assert_eq!(s.release(1, 5), Some(12));
-        assert_eq!(s.user_in(1), Some(12));
+        assert_eq!(s.release(1, 5), Some(user(12)));
+        assert_eq!(s.occupant(1), Some(user(12)));
         assert_eq!(s.release(1, 5), None);
         assert_eq!(s.load(), 1);
     }
@@ -185,8 +237,8 @@ mod tests {
     #[test]
     fn busy_time_is_integrated() {
         let mut s = Server::new(4, 0, 0);
-        s.admit(1, 0); // 1 busy from 0
-        s.admit(2, 10); // 2 busy from 10
+        s.admit(user(1), 0); // 1 busy from 0
+        s.admit(user(2), 10); // 2 busy from 10
         s.release(0, 30); // 1 busy from 30
         // 1*10 + 2*20 + 1*10 = 60
         assert_eq!(s.busy_total_us(40), 60);
@@ -196,17 +248,18 @@ mod tests {
     #[test]
     fn stop_hands_back_every_request_and_empties_the_server() {
         let mut s = Server::new(1, 5, 0);
-        s.admit(7, 0);
-        s.admit(8, 0);
-        s.admit(9, 0);
+        s.admit(user(7), 0);
+        s.admit(Occupant::Copy, 0);
+        s.admit(user(8), 0);
+        s.admit(user(9), 0);
         let mut lost = Vec::new();
         s.stop(3, &mut lost);
-        assert_eq!(lost, vec![7, 8, 9]);
+        assert_eq!(lost, vec![UserSlot(7), UserSlot(8), UserSlot(9)]);
         assert!(!s.up);
         assert_eq!(s.load(), 0);
         assert_eq!(s.epoch, 1);
         s.start(4);
-        assert_eq!(s.admit(1, 4), Admission::Started { slot: 0 });
+        assert_eq!(s.admit(user(1), 4), Admission::Started { slot: 0 });
         assert_eq!(s.epoch, 2);
     }
 }

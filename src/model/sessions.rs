@@ -9,8 +9,9 @@
 //!
 //! A store node with `max_sessions` keeps its sessions in least-recently-used order and evicts
 //! the oldest to make room for a new one (a session already past its time is expired instead).
-//! Each session can carry one more server id (`aux`): the backup server of `server_replicated`,
-//! or the server whose local cache holds it under `cached_store`.
+//! Each session can carry one more server (`aux`): the backup server of `server_replicated`,
+//! or the server whose local cache holds it under `cached_store`. Where a session is held is a
+//! [`Holder`] (a server, a store node or the cookie); inside the table it is one `u32`.
 //!
 //! Leaves out: session size (a memory limit is a number of sessions), and the cost of expiring.
 //!
@@ -20,34 +21,65 @@
 //! the engine's queue.
 
 use crate::events::{AuthFailure, SessionState};
+use crate::model::ids::{ServerId, SessionSlot, StoreNodeId};
 use crate::scenario::Micros;
-
-/// The holder id of sessions that live in the shared store's node 0 (node `k` is `STORE - k`,
-/// see [`store_holder`]).
-pub const STORE: u32 = u32::MAX;
 
 /// Most store nodes.
 pub const MAX_STORE_NODES: u32 = 1024;
 
-/// The holder id of sessions that live in signed cookies (no server or store holds them).
-pub const COOKIE: u32 = u32::MAX - MAX_STORE_NODES;
-
-/// "No server" in a session's `aux`.
-pub const NO_SERVER: u32 = u32::MAX;
-
-/// The holder id of store node `node`.
-pub fn store_holder(node: u32) -> u32 {
-    debug_assert!(node < MAX_STORE_NODES);
-    STORE - node
+/// Where a live session is held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    /// In the memory of this web server.
+    Server(ServerId),
+    /// In this node of the shared store.
+    Store(StoreNodeId),
+    /// In the user's signed cookie: no server or store holds it.
+    Cookie,
 }
 
-/// The store node of a holder id, if it is one.
-pub fn store_node(holder: u32) -> Option<u32> {
-    (holder > COOKIE).then(|| STORE - holder)
+/// The compact encoding of a [`Holder`] inside the table (one `u32` per session, which keeps a
+/// session at 16 bytes): a server id as itself, store node `k` as `STORE - k`, the cookie as
+/// `COOKIE`. Server ids stay below `COOKIE`.
+const STORE: u32 = u32::MAX;
+const COOKIE: u32 = u32::MAX - MAX_STORE_NODES;
+
+impl Holder {
+    #[inline]
+    fn encode(self) -> u32 {
+        match self {
+            Holder::Server(s) => {
+                debug_assert!(s.0 < COOKIE);
+                s.0
+            }
+            Holder::Store(node) => {
+                debug_assert!(node.0 < MAX_STORE_NODES);
+                STORE - node.0
+            }
+            Holder::Cookie => COOKIE,
+        }
+    }
+
+    #[inline]
+    fn decode(code: u32) -> Holder {
+        if code > COOKIE {
+            Holder::Store(StoreNodeId(STORE - code))
+        } else if code == COOKIE {
+            Holder::Cookie
+        } else {
+            Holder::Server(ServerId(code))
+        }
+    }
 }
 
-/// "No session" in a cookie.
-pub const NO_SESSION: u32 = u32::MAX;
+/// "No server" in the `aux` vector (its public face is `Option<ServerId>`).
+const NO_SERVER: u32 = u32::MAX;
+
+/// The store node of an encoded holder, if it is one.
+#[inline]
+fn store_node(code: u32) -> Option<u32> {
+    (code > COOKIE).then(|| STORE - code)
+}
 
 /// One session (16 bytes).
 #[derive(Clone, Copy, Debug)]
@@ -62,10 +94,10 @@ struct Session {
 /// What a server finds when it looks up a cookie.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lookup {
-    /// The session is alive and held by `holder` (a server id, or [`STORE`]).
+    /// The session is alive and held by `holder`.
     Alive {
         /// Who holds it.
-        holder: u32,
+        holder: Holder,
     },
     /// The session has ended, for this reason.
     Gone(AuthFailure),
@@ -96,7 +128,7 @@ pub struct Sessions {
     alive_in_store: Vec<u64>,
     alive_in_cookies: u64,
     totals: SessionTotals,
-    /// One more server id per slot (`NO_SERVER`), when the storage needs it.
+    /// One more server id per slot (or `NO_SERVER`), when the storage needs it.
     aux: Option<Vec<u32>>,
     lru: Option<Lru>,
 }
@@ -189,7 +221,8 @@ impl Sessions {
 
     /// Creates a live session held by `holder`, referenced by a cookie; returns its slot. A
     /// store node at its `max_sessions` first evicts its least recently used session.
-    pub fn create(&mut self, holder: u32, now: Micros) -> u32 {
+    pub fn create(&mut self, holder: Holder, now: Micros) -> SessionSlot {
+        let holder = holder.encode();
         // Keeps the wheel's cursor near `now`, so the new deadline fits in the wheel; cheap,
         // because it only empties ticks that have ended.
         self.expire_due(now, false);
@@ -225,7 +258,7 @@ impl Sessions {
         if let (Some(lru), Some(node)) = (&mut self.lru, store_node(holder)) {
             lru.push_front(node as usize, slot);
         }
-        slot
+        SessionSlot::new(slot)
     }
 
     /// Evicts (or expires, if their time has passed) the least recently used sessions of store
@@ -252,14 +285,17 @@ impl Sessions {
     }
 
     /// Looks up the session in `slot` at `now`, expiring it if its time has passed.
-    pub fn lookup(&mut self, slot: u32, now: Micros) -> Lookup {
-        let s = self.slots[slot as usize];
+    #[inline]
+    pub fn lookup(&mut self, slot: SessionSlot, now: Micros) -> Lookup {
+        let s = self.slots[slot.index()];
         match s.state {
             SessionState::Alive if s.last_use_us + self.ttl_us <= now => {
-                self.end(slot, SessionState::Expired);
+                self.end(slot.index() as u32, SessionState::Expired);
                 Lookup::Gone(AuthFailure::Expired)
             }
-            SessionState::Alive => Lookup::Alive { holder: s.holder },
+            SessionState::Alive => Lookup::Alive {
+                holder: Holder::decode(s.holder),
+            },
             SessionState::Expired => Lookup::Gone(AuthFailure::Expired),
             SessionState::Lost => Lookup::Gone(AuthFailure::Lost),
             SessionState::Evicted => Lookup::Gone(AuthFailure::Evicted),
@@ -268,7 +304,8 @@ impl Sessions {
 
     /// Marks a live session as used at `now` (sliding expiry, and the head of its store node's
     /// LRU order).
-    pub fn touch(&mut self, slot: u32, now: Micros) {
+    pub fn touch(&mut self, slot: SessionSlot, now: Micros) {
+        let slot = slot.index() as u32;
         let s = &mut self.slots[slot as usize];
         assert_eq!(s.state, SessionState::Alive, "only a live session is used");
         s.last_use_us = now;
@@ -279,27 +316,39 @@ impl Sessions {
     }
 
     /// Who holds (or last held) the session in `slot`.
-    pub fn holder(&self, slot: u32) -> u32 {
-        self.slots[slot as usize].holder
+    pub fn holder(&self, slot: SessionSlot) -> Holder {
+        Holder::decode(self.slots[slot.index()].holder)
     }
 
-    /// The extra server id of the session in `slot` (`NO_SERVER` if none, or not kept).
-    pub fn aux(&self, slot: u32) -> u32 {
-        self.aux
-            .as_ref()
-            .and_then(|a| a.get(slot as usize).copied())
-            .unwrap_or(NO_SERVER)
+    /// The extra server of the session in `slot` (`None` if none, or not kept).
+    #[inline]
+    pub fn aux(&self, slot: SessionSlot) -> Option<ServerId> {
+        self.aux_code(slot.index() as u32)
     }
 
-    /// Sets the extra server id of the session in `slot` (no effect if the table keeps none).
-    pub fn set_aux(&mut self, slot: u32, server: u32) {
+    #[inline]
+    fn aux_code(&self, slot: u32) -> Option<ServerId> {
+        let code = self.aux.as_ref()?.get(slot as usize).copied()?;
+        (code != NO_SERVER).then_some(ServerId(code))
+    }
+
+    /// Sets the extra server of the session in `slot` (no effect if the table keeps none).
+    pub fn set_aux(&mut self, slot: SessionSlot, server: Option<ServerId>) {
+        self.set_aux_code(slot.index() as u32, server);
+    }
+
+    fn set_aux_code(&mut self, slot: u32, server: Option<ServerId>) {
         if let Some(a) = &mut self.aux {
-            a[slot as usize] = server;
+            a[slot as usize] = server.map_or(NO_SERVER, |s| s.0);
         }
     }
 
-    /// Moves the live session in `slot` to `holder` (a backup server taking over).
-    pub fn move_to(&mut self, slot: u32, holder: u32) {
+    /// Moves the live session in `slot` to server `server` (a backup taking over).
+    pub fn move_to(&mut self, slot: SessionSlot, server: ServerId) {
+        self.move_code(slot.index() as u32, Holder::Server(server).encode());
+    }
+
+    fn move_code(&mut self, slot: u32, holder: u32) {
         let from = self.slots[slot as usize].holder;
         debug_assert_eq!(self.slots[slot as usize].state, SessionState::Alive);
         debug_assert!(store_node(from).is_none() && store_node(holder).is_none());
@@ -311,40 +360,42 @@ impl Sessions {
     /// `server_replicated`: server `server` stops. Each live session it held moves to its backup
     /// if `up(backup)`, else is lost; sessions it backed up lose their backup. Returns the
     /// sessions lost. Call [`Sessions::advance`] first.
-    pub fn fail_replicated(&mut self, server: u32, up: impl Fn(u32) -> bool) -> u64 {
+    pub fn fail_replicated(&mut self, server: ServerId, up: impl Fn(ServerId) -> bool) -> u64 {
         let mut lost = 0;
         for slot in 0..self.slots.len() as u32 {
             let s = self.slots[slot as usize];
             if s.state != SessionState::Alive {
                 continue;
             }
-            let backup = self.aux(slot);
-            if s.holder == server {
-                if backup != NO_SERVER && backup != server && up(backup) {
-                    self.move_to(slot, backup);
-                } else {
-                    self.end(slot, SessionState::Lost);
-                    lost += 1;
+            let backup = self.aux_code(slot);
+            if s.holder == server.0 {
+                match backup.filter(|&b| b != server && up(b)) {
+                    Some(b) => self.move_code(slot, b.0),
+                    None => {
+                        self.end(slot, SessionState::Lost);
+                        lost += 1;
+                    }
                 }
-                self.set_aux(slot, NO_SERVER);
-            } else if backup == server {
-                self.set_aux(slot, NO_SERVER);
+                self.set_aux_code(slot, None);
+            } else if backup == Some(server) {
+                self.set_aux_code(slot, None);
             }
         }
         lost
     }
 
     /// Clears every `aux` equal to `server` (its local cache is gone).
-    pub fn forget_server(&mut self, server: u32) {
+    pub fn forget_server(&mut self, server: ServerId) {
         if let Some(a) = &mut self.aux {
             a.iter_mut()
-                .filter(|x| **x == server)
+                .filter(|x| **x == server.0)
                 .for_each(|x| *x = NO_SERVER);
         }
     }
 
     /// The cookie that referred to `slot` is gone (replaced, or its user left).
-    pub fn release(&mut self, slot: u32) {
+    pub fn release(&mut self, slot: SessionSlot) {
+        let slot = slot.index() as u32;
         self.slots[slot as usize].referenced = false;
         self.free_if_done(slot);
     }
@@ -352,7 +403,8 @@ impl Sessions {
     /// Loses every live session held by `holder`; returns how many.
     ///
     /// Call [`Sessions::advance`] first, so that sessions already expired are not counted as lost.
-    pub fn lose_all_of(&mut self, holder: u32) -> u64 {
+    pub fn lose_all_of(&mut self, holder: Holder) -> u64 {
+        let holder = holder.encode();
         if *self.alive_count(holder) == 0 {
             return 0;
         }
@@ -398,9 +450,9 @@ impl Sessions {
     }
 
     /// Live sessions held by server `server` (as of the last `advance`).
-    pub fn alive_on(&self, server: u32) -> u64 {
+    pub fn alive_on(&self, server: ServerId) -> u64 {
         self.alive_by_server
-            .get(server as usize)
+            .get(server.index())
             .copied()
             .unwrap_or(0)
     }
@@ -517,30 +569,54 @@ impl Wheel {
 mod tests {
     use super::*;
 
+    fn on(server: u32) -> Holder {
+        Holder::Server(ServerId(server))
+    }
+
     const TTL: Micros = 1_000_000;
+
+    /// The table's one-`u32` encoding gives back every holder: the highest server id below the
+    /// cookie's code, the first and last store nodes, the cookie.
+    #[test]
+    fn every_holder_survives_its_encoding() {
+        let holders = [
+            on(0),
+            on(COOKIE - 1),
+            Holder::Store(StoreNodeId(0)),
+            Holder::Store(StoreNodeId(MAX_STORE_NODES - 1)),
+            Holder::Cookie,
+        ];
+        for h in holders {
+            assert_eq!(Holder::decode(h.encode()), h);
+        }
+    }
 
     #[test]
     fn a_session_expires_exactly_ttl_after_its_last_use() {
         let mut s = Sessions::new(TTL, 2);
-        let a = s.create(0, 0);
+        let a = s.create(on(0), 0);
         s.touch(a, 500_000);
-        assert_eq!(s.lookup(a, 1_499_999), Lookup::Alive { holder: 0 });
+        assert_eq!(s.lookup(a, 1_499_999), Lookup::Alive { holder: on(0) });
         assert_eq!(s.lookup(a, 1_500_000), Lookup::Gone(AuthFailure::Expired));
-        assert_eq!(s.alive_on(0), 0);
+        assert_eq!(s.alive_on(ServerId(0)), 0);
         assert_eq!(s.totals().expired, 1);
     }
 
     #[test]
     fn advance_brings_counts_up_to_date_and_keeps_used_sessions() {
         let mut s = Sessions::new(TTL, 2);
-        let a = s.create(0, 0);
-        let b = s.create(1, 0);
-        let c = s.create(STORE, 0);
+        let a = s.create(on(0), 0);
+        let b = s.create(on(1), 0);
+        let c = s.create(Holder::Store(StoreNodeId(0)), 0);
         s.touch(b, 900_000);
         s.advance(1_000_000);
         // a and c expired at 1 s; b was used at 0.9 s and lives until 1.9 s.
         assert_eq!(
-            (s.alive_on(0), s.alive_on(1), s.alive_in_store()),
+            (
+                s.alive_on(ServerId(0)),
+                s.alive_on(ServerId(1)),
+                s.alive_in_store()
+            ),
             (0, 1, 0)
         );
         assert_eq!(s.lookup(a, 1_000_000), Lookup::Gone(AuthFailure::Expired));
@@ -555,12 +631,12 @@ mod tests {
     #[test]
     fn a_crash_loses_only_its_servers_live_sessions_and_the_cookie_knows_why() {
         let mut s = Sessions::new(TTL, 3);
-        let on0: Vec<u32> = (0..5).map(|_| s.create(0, 0)).collect();
-        let on1 = s.create(1, 0);
-        assert_eq!(s.lose_all_of(0), 5);
+        let on0: Vec<SessionSlot> = (0..5).map(|_| s.create(on(0), 0)).collect();
+        let on1 = s.create(on(1), 0);
+        assert_eq!(s.lose_all_of(on(0)), 5);
         assert_eq!(s.alive(), 1);
         assert_eq!(s.lookup(on0[2], 10), Lookup::Gone(AuthFailure::Lost));
-        assert_eq!(s.lookup(on1, 10), Lookup::Alive { holder: 1 });
+        assert_eq!(s.lookup(on1, 10), Lookup::Alive { holder: on(1) });
         assert_eq!(
             s.totals(),
             SessionTotals {
@@ -575,20 +651,20 @@ mod tests {
     #[test]
     fn slots_are_reused_only_when_nothing_refers_to_them() {
         let mut s = Sessions::new(TTL, 1);
-        let a = s.create(0, 0);
-        s.lose_all_of(0);
+        let a = s.create(on(0), 0);
+        s.lose_all_of(on(0));
         s.advance(2 * TTL);
         // Still referenced by its cookie: not reused.
-        assert_ne!(s.create(0, 2 * TTL), a);
+        assert_ne!(s.create(on(0), 2 * TTL), a);
         s.release(a);
-        assert_eq!(s.create(0, 2 * TTL), a);
+        assert_eq!(s.create(on(0), 2 * TTL), a);
     }
 
     #[test]
     fn advance_over_long_gaps_keeps_every_session() {
         let mut s = Sessions::new(TTL, 1);
         for t in 0..50 {
-            s.create(0, t * 7_919);
+            s.create(on(0), t * 7_919);
             s.advance(t * 7_919);
         }
         s.advance(100 * TTL);

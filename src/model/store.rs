@@ -13,6 +13,7 @@
 //! Leaves out: replication lag (copies are taken as written with the operation), re-sharding when
 //! nodes are added, connection pools, and a node's CPU shared between its workers.
 
+use crate::model::ids::{StoreNodeId, UserSlot};
 use crate::scenario::Micros;
 use std::collections::VecDeque;
 
@@ -21,7 +22,7 @@ use std::collections::VecDeque;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Op {
     /// The user whose request needs it.
-    pub user: u32,
+    pub user: UserSlot,
     /// The number of the request that asked for it.
     pub request: u64,
     /// A session write (else a read).
@@ -144,13 +145,13 @@ impl Ring {
     }
 
     /// The node of a session with key `key` (the first point clockwise from its hash).
-    pub fn node(&self, key: u64) -> u32 {
+    pub fn node(&self, key: u64) -> StoreNodeId {
         if self.points.len() <= POINTS_PER_NODE as usize {
-            return 0;
+            return StoreNodeId(0);
         }
         let h = crate::rng::mix64(key);
         let i = self.points.partition_point(|&(p, _)| p < h);
-        self.points[i % self.points.len()].1
+        StoreNodeId(self.points[i % self.points.len()].1)
     }
 }
 
@@ -160,7 +161,7 @@ mod tests {
 
     fn op(user: u32) -> Op {
         Op {
-            user,
+            user: UserSlot(user),
             request: 0,
             write: false,
             duration_us: 10,
@@ -186,7 +187,7 @@ mod tests {
         }
         let mut lost = Vec::new();
         s.crash(&mut lost, false);
-        let users: Vec<u32> = lost.iter().map(|o| o.user).collect();
+        let users: Vec<u32> = lost.iter().map(|o| o.user.0).collect();
         assert_eq!(users, vec![1, 2, 3, 4]);
         s.restart();
         assert_eq!(s.submit(op(5)), Submitted::Started(0));
@@ -219,12 +220,12 @@ mod tests {
         let ring = Ring::new(4);
         let mut counts = [0u32; 4];
         for key in 0..40_000u64 {
-            counts[ring.node(key) as usize] += 1;
+            counts[ring.node(key).index()] += 1;
         }
         // 128 points per node: each share within 20 % of a quarter.
         for c in counts {
             assert!((8_000..=12_000).contains(&c), "{counts:?}");
         }
-        assert!((0..1000).all(|k| Ring::new(1).node(k) == 0));
+        assert!((0..1000).all(|k| Ring::new(1).node(k) == StoreNodeId(0)));
     }
 }

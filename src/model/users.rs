@@ -11,8 +11,7 @@
 //! client-side time outs.
 
 use crate::events::{Phase, Work};
-use crate::model::balancer::NOT_PINNED;
-use crate::model::sessions::NO_SESSION;
+use crate::model::ids::{ServerId, SessionSlot, UserSlot};
 use crate::rng::{self, SimRng};
 use crate::scenario::Micros;
 
@@ -60,12 +59,12 @@ pub struct User {
     pub request: u64,
     /// Whether the request in flight (or the last one) was sent as a login.
     pub login: bool,
-    /// Session slot in the cookie, or `NO_SESSION` before the first login.
-    pub session: u32,
-    /// Sticky cookie of the balancer, or `NOT_PINNED`.
-    pub pinned: u32,
+    /// Session slot in the cookie (`None` before the first login).
+    pub session: Option<SessionSlot>,
+    /// Sticky cookie of the balancer (`None`: not pinned).
+    pub pinned: Option<ServerId>,
     /// The server of the current request.
-    pub server: u32,
+    pub server: ServerId,
     /// The worker slot the current request holds on that server.
     pub slot: u32,
     /// Where the current request is.
@@ -79,7 +78,7 @@ pub struct User {
 impl User {
     /// Whether the next request is a login (no cookie yet, or the last login failed).
     pub fn needs_login(&self) -> bool {
-        self.session == NO_SESSION
+        self.session.is_none()
     }
 
     /// Draws the random times of the next request; called once per request sent.
@@ -105,7 +104,7 @@ pub fn think_us(think: f32, think_time_us: Micros, after_error: bool) -> Micros 
 #[derive(Debug, Default)]
 pub struct Users {
     slots: Vec<Option<User>>,
-    free: Vec<u32>,
+    free: Vec<UserSlot>,
     active: usize,
 }
 
@@ -116,7 +115,7 @@ impl Users {
     }
 
     /// A new user for visit `id` with `requests` authenticated requests; returns its slot.
-    pub fn arrive(&mut self, id: u64, requests: u64, seed: u64) -> u32 {
+    pub fn arrive(&mut self, id: u64, requests: u64, seed: u64) -> UserSlot {
         let user = User {
             id,
             rng: rng::user_stream(seed, id),
@@ -125,9 +124,9 @@ impl Users {
             remaining: requests,
             request: u64::MAX,
             login: true,
-            session: NO_SESSION,
-            pinned: NOT_PINNED,
-            server: 0,
+            session: None,
+            pinned: None,
+            server: ServerId(0),
             slot: 0,
             phase: Phase::Idle,
             work: Work::Login,
@@ -136,21 +135,20 @@ impl Users {
         self.active += 1;
         match self.free.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = Some(user);
+                self.slots[slot.index()] = Some(user);
                 slot
             }
             None => {
                 self.slots.push(Some(user));
-                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 concurrent users")
+                let slot = u32::try_from(self.slots.len() - 1);
+                UserSlot(slot.expect("fewer than 2^32 concurrent users"))
             }
         }
     }
 
     /// The user leaves; its slot will be reused.
-    pub fn leave(&mut self, slot: u32) -> User {
-        let user = self.slots[slot as usize]
-            .take()
-            .expect("a user leaves once");
+    pub fn leave(&mut self, slot: UserSlot) -> User {
+        let user = self.slots[slot.index()].take().expect("a user leaves once");
         self.free.push(slot);
         self.active -= 1;
         user
@@ -158,34 +156,34 @@ impl Users {
 
     /// The user in `slot`.
     #[inline]
-    pub fn get(&self, slot: u32) -> &User {
-        self.slots[slot as usize].as_ref().expect("a live user")
+    pub fn get(&self, slot: UserSlot) -> &User {
+        self.slots[slot.index()].as_ref().expect("a live user")
     }
 
     /// The number of the request in flight of the user in `slot`, if there is such a user and
     /// request.
-    pub fn current_request(&self, slot: u32) -> Option<u64> {
-        let user = self.slots.get(slot as usize)?.as_ref()?;
+    pub fn current_request(&self, slot: UserSlot) -> Option<u64> {
+        let user = self.slots.get(slot.index())?.as_ref()?;
         (user.request != u64::MAX).then_some(user.request)
     }
 
     /// The user in `slot`, if there is one.
-    pub fn try_get(&self, slot: u32) -> Option<&User> {
-        self.slots.get(slot as usize)?.as_ref()
+    pub fn try_get(&self, slot: UserSlot) -> Option<&User> {
+        self.slots.get(slot.index())?.as_ref()
     }
 
     /// The user in `slot`, mutably.
     #[inline]
-    pub fn get_mut(&mut self, slot: u32) -> &mut User {
-        self.slots[slot as usize].as_mut().expect("a live user")
+    pub fn get_mut(&mut self, slot: UserSlot) -> &mut User {
+        self.slots[slot.index()].as_mut().expect("a live user")
     }
 
     /// Every user in a visit, by slot.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &User)> {
+    pub fn iter(&self) -> impl Iterator<Item = (UserSlot, &User)> {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, u)| u.as_ref().map(|u| (i as u32, u)))
+            .filter_map(|(i, u)| u.as_ref().map(|u| (UserSlot(i as u32), u)))
     }
 
     /// How many users are in a visit.
@@ -217,5 +215,15 @@ pub fn next_visit(
         if users.profile.is_empty() || rng::uniform(rng) * peak < users.rate_at(t) {
             return t;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A million users can be in memory at once: the typed cookie (`Option<SessionSlot>`,
+    /// `Option<ServerId>`) keeps a user's slot at 96 bytes, as with sentinel numbers.
+    #[test]
+    fn a_user_slot_stays_at_96_bytes() {
+        assert!(std::mem::size_of::<Option<super::User>>() <= 96);
     }
 }

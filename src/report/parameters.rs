@@ -4,7 +4,7 @@
 use super::escape::html;
 use crate::charts::format::clock;
 use crate::config::format_duration;
-use crate::scenario::{Action, Micros, Policy, Scenario, Storage, TimedEvent, Variant};
+use crate::scenario::{Action, ExtraWork, Micros, Policy, Scenario, TimedEvent, Variant};
 
 /// A duration as a handout writes it: `20 ms`, `2 s`, `30 m`, `500 µs`.
 pub fn duration(us: Micros) -> String {
@@ -40,6 +40,14 @@ fn plural(n: u32) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// The time of the extra work `kind` per request in `s`, or a dash if its design does not do it.
+fn extra(s: &Scenario, kind: ExtraWork) -> String {
+    match s.storage.extra_work() {
+        Some(work) if work == kind => duration(work.time_us(&s.session_costs)),
+        _ => "–".into(),
+    }
+}
+
 /// A row of the table: its name and how to read it from a scenario.
 type Row = (&'static str, fn(&Scenario) -> String);
 
@@ -73,16 +81,14 @@ fn rows(variants: &[&Variant]) -> Vec<Row> {
             s.balancer.virtual_nodes.to_string()
         }));
     }
-    if uses(|s| s.storage == Storage::ServerReplicated) {
-        rows.push(("copy to backup", |s| match s.storage {
-            Storage::ServerReplicated => duration(s.session_costs.copy_time_us),
-            _ => "–".into(),
+    if uses(|s| s.storage.extra_work() == Some(ExtraWork::CopyToBackup)) {
+        rows.push((ExtraWork::CopyToBackup.label(), |s| {
+            extra(s, ExtraWork::CopyToBackup)
         }));
     }
-    if uses(|s| s.storage == Storage::SignedCookie) {
-        rows.push(("cookie check", |s| match s.storage {
-            Storage::SignedCookie => duration(s.session_costs.verify_time_us),
-            _ => "–".into(),
+    if uses(|s| s.storage.extra_work() == Some(ExtraWork::CookieCheck)) {
+        rows.push((ExtraWork::CookieCheck.label(), |s| {
+            extra(s, ExtraWork::CookieCheck)
         }));
     }
     if uses(|s| s.storage.uses_store()) {
