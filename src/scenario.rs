@@ -437,27 +437,13 @@ pub enum Decided {
 impl Decided {
     /// The spelling used in `events.csv`.
     pub fn name(self) -> &'static str {
-        match self {
-            Decided::ScaleOut => "scale_out",
-            Decided::ScaleIn => "scale_in",
-            Decided::Failure => "failure",
-            Decided::Repair => "repair",
-            Decided::StoreFailure => "store_failure",
-            Decided::StoreRepair => "store_repair",
-        }
+        crate::events::EventAction::from(self).as_str()
     }
 }
 
 impl Action {
     /// The spelling used in scenario files and in `events.csv`.
     pub fn name(self) -> &'static str {
-        match self {
-            Action::Crash { .. } => "crash",
-            Action::Restart { .. } => "restart",
-            Action::AddServers { .. } => "add_servers",
-            Action::RemoveServers { .. } => "remove_servers",
-            Action::StoreCrash { .. } => "store_crash",
-            Action::StoreRestart { .. } => "store_restart",
-        }
+        crate::events::EventAction::from(self).as_str()
     }
 }

@@ -5,20 +5,17 @@ use super::from_results::nested_width;
 use super::model::{Chart, SweepChart, SweepSeries};
 use super::palette;
 use crate::metrics::RunResult;
-use crate::output::csv::METRICS;
+use crate::metrics::catalogue::Metric;
 use crate::stats;
 use crate::sweep::Param;
 
-/// The metrics drawn, each with its y axis's description.
-pub const SWEEP_METRICS: &[(&str, &str)] = &[
-    (
-        "failed_auth_pct",
-        "failed authentications (% of authenticated)",
-    ),
-    ("sessions_lost", "sessions lost"),
-    ("errors", "requests not served"),
-    ("latency_p99_ms", "p99 latency (ms)"),
-    ("remapped_pct", "logged-in users remapped (%)"),
+/// The metrics drawn, by catalogue key; each chart's y axis is the metric's axis title.
+pub const SWEEP_METRICS: [Metric; 5] = [
+    Metric::FailedAuthPct,
+    Metric::SessionsLost,
+    Metric::Errors,
+    Metric::LatencyP99Ms,
+    Metric::RemappedPct,
 ];
 
 /// One chart per metric of [`SWEEP_METRICS`] that has a value somewhere, named
@@ -78,8 +75,8 @@ pub fn charts(
 
     SWEEP_METRICS
         .iter()
-        .filter_map(|&(name, y_label)| {
-            let metric = METRICS.iter().find(|m| m.name == name)?;
+        .filter_map(|&metric| {
+            let (name, y_label) = (metric.name(), metric.def().axis);
             let series: Vec<SweepSeries> = (0..variant_count)
                 .map(|v| SweepSeries {
                     label: chosen
@@ -95,7 +92,7 @@ pub fn charts(
                             let values: Vec<f64> = variants
                                 .get(v)?
                                 .iter()
-                                .filter_map(|r| (metric.value)(r))
+                                .filter_map(|r| metric.value(r))
                                 .filter(|y| y.is_finite())
                                 .collect();
                             let i = stats::interval(&values)?;

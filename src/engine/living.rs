@@ -94,7 +94,7 @@ impl Engine<'_> {
         if s.epoch != epoch || !s.up || !s.exists {
             return;
         }
-        let mut row = self.open_row(Decided::Failure.name(), Some(server));
+        let mut row = self.open_row(Decided::Failure.into(), Some(server));
         row.sessions_lost = self.crash(server);
         self.detect_row[server as usize] = Some(self.event_rows.len());
         self.close_row(row);
@@ -114,7 +114,7 @@ impl Engine<'_> {
             // The autoscaler was removing it: it is not brought back.
             return self.end_drain(server);
         }
-        let row = self.open_row(Decided::Repair.name(), Some(server));
+        let row = self.open_row(Decided::Repair.into(), Some(server));
         self.restart(server);
         self.close_row(row);
     }
@@ -126,7 +126,7 @@ impl Engine<'_> {
             return;
         }
         let target = self.machine_target(machine);
-        let mut row = self.open_row(Decided::StoreFailure.name(), target);
+        let mut row = self.open_row(Decided::StoreFailure.into(), target);
         row.sessions_lost = self.crash_machine(machine);
         self.close_row(row);
         let life = {
@@ -145,7 +145,7 @@ impl Engine<'_> {
             return;
         }
         let target = self.machine_target(machine);
-        let row = self.open_row(Decided::StoreRepair.name(), target);
+        let row = self.open_row(Decided::StoreRepair.into(), target);
         self.restart_machine(machine);
         self.close_row(row);
     }
@@ -210,7 +210,7 @@ impl Engine<'_> {
     /// A server the autoscaler asked for has booted: it joins the rotation.
     pub(super) fn boot(&mut self) {
         self.autoscaler.booting -= 1;
-        let row = self.open_row(Decided::ScaleOut.name(), Some(1));
+        let row = self.open_row(Decided::ScaleOut.into(), Some(1));
         let id = self.new_server();
         self.balancer.join(id);
         self.server_started(id);
@@ -229,7 +229,7 @@ impl Engine<'_> {
             .take(count as usize)
             .copied()
             .collect();
-        let mut row = self.open_row(Decided::ScaleIn.name(), Some(count));
+        let mut row = self.open_row(Decided::ScaleIn.into(), Some(count));
         for &server in &leaving {
             match mode {
                 ScaleIn::Abrupt => {

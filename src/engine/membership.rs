@@ -8,7 +8,7 @@
 
 use super::Engine;
 use super::requests::COPY;
-use crate::events::{ErrorCause, Event, Outcome};
+use crate::events::{ErrorCause, Event, EventAction, Outcome};
 use crate::metrics::EventRow;
 use crate::model::server::Server;
 use crate::model::sessions::{NO_SESSION, store_holder};
@@ -16,7 +16,7 @@ use crate::scenario::{Action, Storage};
 
 impl Engine<'_> {
     /// Opens the row of a change of membership: the state just before it.
-    pub(super) fn open_row(&mut self, action: &'static str, target: Option<u32>) -> EventRow {
+    pub(super) fn open_row(&mut self, action: EventAction, target: Option<u32>) -> EventRow {
         self.sessions.advance(self.now);
         let logged_in = self
             .users
@@ -53,7 +53,7 @@ impl Engine<'_> {
             Action::AddServers { count } | Action::RemoveServers { count } => Some(count),
             Action::StoreCrash { node } | Action::StoreRestart { node } => node,
         };
-        let mut row = self.open_row(action.name(), target);
+        let mut row = self.open_row(action.into(), target);
         let up = |s: u32| {
             self.servers
                 .get(s as usize)

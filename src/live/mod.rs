@@ -679,7 +679,7 @@ async fn timeline(
         let (after, _) = alive(servers);
         rows.push(EventRow {
             at_us: at,
-            action: action.name(),
+            action: action.into(),
             target,
             servers_before: before,
             servers_after: after,

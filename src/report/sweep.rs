@@ -105,8 +105,8 @@ fn table(params: &[Param], points: &[Vec<String>], results: &[Vec<Vec<RunResult>
         let _ = write!(out, "<th scope=\"col\">{}</th>", escape(&p.key));
     }
     out += "<th scope=\"col\">variant</th>";
-    for (_, label) in SWEEP_METRICS {
-        let _ = write!(out, "<th scope=\"col\">{}</th>", escape(label));
+    for m in SWEEP_METRICS {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", escape(m.def().axis));
     }
     out += "</tr></thead>\n<tbody>\n";
     for (point, variants) in points.iter().zip(results) {
@@ -122,15 +122,13 @@ fn table(params: &[Param], points: &[Vec<String>], results: &[Vec<Vec<RunResult>
                 variant_cell(i, &runs[0].variant)
             );
             let cells = metric_cells(runs);
-            for (name, _) in SWEEP_METRICS {
-                let text = cells.iter().find(|c| c.name == *name).map_or_else(
-                    || "–".to_string(),
-                    |c| match (c.mean.as_str(), c.ci95.as_str()) {
-                        ("", _) => "–".to_string(),
-                        (mean, "") => mean.to_string(),
-                        (mean, ci) => format!("{mean} ± {ci}"),
-                    },
-                );
+            for m in SWEEP_METRICS {
+                let c = &cells[m as usize];
+                let text = match (c.mean.as_str(), c.ci95.as_str()) {
+                    ("", _) => "–".to_string(),
+                    (mean, "") => mean.to_string(),
+                    (mean, ci) => format!("{mean} ± {ci}"),
+                };
                 let _ = write!(out, "<td>{}</td>", escape(&text));
             }
             out += "</tr>\n";

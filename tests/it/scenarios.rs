@@ -3,6 +3,7 @@
 use crate::support::{Cli, run_file, scratch_dir, shipped_scenarios};
 use std::collections::BTreeMap;
 use std::path::Path;
+use tiersim::events::EventAction;
 use tiersim::metrics::RunResult;
 
 fn results_of(name: &str) -> Vec<RunResult> {
@@ -121,7 +122,7 @@ fn the_server_crash_scenario_shows_its_lesson() {
         variant(&results, "shared-store"),
     );
     let crash = &sticky.events[0];
-    assert_eq!(crash.action, "crash");
+    assert_eq!(crash.action, EventAction::Crash);
     // About a quarter of live sessions die with one of four servers.
     let share = crash.sessions_lost as f64 / crash.sessions_alive as f64;
     assert!(
@@ -238,7 +239,7 @@ fn the_store_choices_scenario_shows_copies_durability_and_memory() {
     let crash = redis
         .events
         .iter()
-        .find(|e| e.action == "store_crash")
+        .find(|e| e.action == EventAction::StoreCrash)
         .unwrap();
     let share = crash.sessions_lost as f64 / crash.sessions_alive as f64;
     assert!((share - 1.0 / 3.0).abs() < 0.04, "{share:.3}");
