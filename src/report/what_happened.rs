@@ -224,15 +224,13 @@ fn without_events(results: &[RunResult]) -> String {
         .iter()
         .map(|r| {
             let c = &r.summary.counts;
-            let failed = c.failed_auth();
-            let served = c.authenticated + failed;
-            match failed {
-                0 => format!("{}: none", r.variant),
-                n => format!(
+            match (c.failed_auth(), c.failed_auth_pct()) {
+                (0, _) | (_, None) => format!("{}: none", r.variant),
+                (n, Some(pct)) => format!(
                     "{}: {} ({} of authenticated requests)",
                     r.variant,
                     thousands(n),
-                    percent(100.0 * n as f64 / served.max(1) as f64)
+                    percent(pct)
                 ),
             }
         })
