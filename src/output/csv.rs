@@ -58,15 +58,10 @@ pub fn metric_cells(runs: &[RunResult]) -> Vec<MetricCells> {
         .iter()
         .map(|d| {
             let interval = d.metric.over(runs);
-            let decimals = if runs.len() > 1 {
-                d.decimals.max(1)
-            } else {
-                d.decimals
-            };
             MetricCells {
                 metric: d.metric,
-                mean: opt(interval.map(|i| i.mean), decimals),
-                ci95: opt(interval.and_then(|i| i.half_width), d.decimals.max(1)),
+                mean: opt(interval.map(|i| i.mean), d.mean_decimals(runs.len())),
+                ci95: opt(interval.and_then(|i| i.half_width), d.ci95_decimals()),
             }
         })
         .collect()
@@ -278,6 +273,34 @@ mod tests {
             &["v", "110", "70", "30", "6", "4", "10", "90", "33.333"]
         );
         assert_eq!(row[16], "", "no latency without served requests");
+    }
+
+    #[test]
+    fn sweep_rows_are_points_by_variants_by_metrics() {
+        let run = |variant: &str, lost| RunResult {
+            variant: variant.into(),
+            summary: Summary {
+                sessions_lost: lost,
+                ..Summary::default()
+            },
+            ..RunResult::default()
+        };
+        let params = [crate::sweep::parse_param("servers.count=2,4").unwrap()];
+        let points = crate::sweep::points(&params).unwrap();
+        let results = vec![
+            vec![vec![run("a", 10), run("a", 14)]],
+            vec![vec![run("a", 0), run("a", 0)]],
+        ];
+        let text = String::from_utf8(sweep(&params, &points, &results)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "servers.count,variant,metric,mean,ci95,replications"
+        );
+        assert_eq!(lines.len(), 1 + 2 * CATALOGUE.len());
+        // 10 and 14: mean 12, s = 2.83, t(0.975, 1) = 12.706: half-width 12.706 * 2 = 25.4.
+        assert!(lines.contains(&"2,a,sessions_lost,12.0,25.4,2"), "{text}");
+        assert!(lines.contains(&"4,a,sessions_lost,0.0,0.0,2"), "{text}");
     }
 
     #[test]

@@ -193,6 +193,23 @@ impl Metric {
     }
 }
 
+impl Definition {
+    /// Decimals of its mean over `runs` runs: its own for one run, at least one for several (a
+    /// mean of counts is not a count).
+    pub fn mean_decimals(&self, runs: usize) -> usize {
+        if runs > 1 {
+            self.decimals.max(1)
+        } else {
+            self.decimals
+        }
+    }
+
+    /// Decimals of the half-width of its 95 % interval: at least one.
+    pub fn ci95_decimals(&self) -> usize {
+        self.decimals.max(1)
+    }
+}
+
 /// The entry whose `summary.csv` column is `name` (`None` if there is none).
 pub fn get(name: &str) -> Option<&'static Definition> {
     Metric::from_name(name).map(Metric::def)
