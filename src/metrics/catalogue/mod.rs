@@ -141,7 +141,8 @@ pub struct Definition {
     pub name: &'static str,
     /// Its column header in tables (the terminal table, the report), with its unit.
     pub label: &'static str,
-    /// Its title on a chart's axis or panel, read alone, with its unit.
+    /// Its title on a chart's axis or panel, read alone, with its unit (also the header of the
+    /// sweep page's table, which holds the numbers its charts draw).
     pub axis: &'static str,
     /// Its unit.
     pub unit: Unit,
