@@ -230,7 +230,7 @@ impl EventAction {
     }
 }
 
-use crate::scenario::{Action, Decided};
+use crate::scenario::Action;
 
 impl From<Action> for EventAction {
     fn from(action: Action) -> Self {
@@ -241,19 +241,6 @@ impl From<Action> for EventAction {
             Action::RemoveServers { .. } => EventAction::RemoveServers,
             Action::StoreCrash { .. } => EventAction::StoreCrash,
             Action::StoreRestart { .. } => EventAction::StoreRestart,
-        }
-    }
-}
-
-impl From<Decided> for EventAction {
-    fn from(decided: Decided) -> Self {
-        match decided {
-            Decided::ScaleOut => EventAction::ScaleOut,
-            Decided::ScaleIn => EventAction::ScaleIn,
-            Decided::Failure => EventAction::Failure,
-            Decided::Repair => EventAction::Repair,
-            Decided::StoreFailure => EventAction::StoreFailure,
-            Decided::StoreRepair => EventAction::StoreRepair,
         }
     }
 }

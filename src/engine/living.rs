@@ -18,9 +18,9 @@
 //! scaling the store.
 
 use super::Engine;
-use crate::events::Event;
+use crate::events::{Event, EventAction};
 use crate::rng::{self, SimRng};
-use crate::scenario::{Decided, ScaleIn};
+use crate::scenario::ScaleIn;
 
 /// The autoscaler's memory between evaluations.
 #[derive(Debug, Default)]
@@ -94,7 +94,7 @@ impl Engine<'_> {
         if s.epoch != epoch || !s.up || !s.exists {
             return;
         }
-        let mut row = self.open_row(Decided::Failure.into(), Some(server));
+        let mut row = self.open_row(EventAction::Failure, Some(server));
         row.sessions_lost = self.crash(server);
         self.detect_row[server as usize] = Some(self.event_rows.len());
         self.close_row(row);
@@ -114,7 +114,7 @@ impl Engine<'_> {
             // The autoscaler was removing it: it is not brought back.
             return self.end_drain(server);
         }
-        let row = self.open_row(Decided::Repair.into(), Some(server));
+        let row = self.open_row(EventAction::Repair, Some(server));
         self.restart(server);
         self.close_row(row);
     }
@@ -126,7 +126,7 @@ impl Engine<'_> {
             return;
         }
         let target = self.machine_target(machine);
-        let mut row = self.open_row(Decided::StoreFailure.into(), target);
+        let mut row = self.open_row(EventAction::StoreFailure, target);
         row.sessions_lost = self.crash_machine(machine);
         self.close_row(row);
         let life = {
@@ -145,7 +145,7 @@ impl Engine<'_> {
             return;
         }
         let target = self.machine_target(machine);
-        let row = self.open_row(Decided::StoreRepair.into(), target);
+        let row = self.open_row(EventAction::StoreRepair, target);
         self.restart_machine(machine);
         self.close_row(row);
     }
@@ -210,7 +210,7 @@ impl Engine<'_> {
     /// A server the autoscaler asked for has booted: it joins the rotation.
     pub(super) fn boot(&mut self) {
         self.autoscaler.booting -= 1;
-        let row = self.open_row(Decided::ScaleOut.into(), Some(1));
+        let row = self.open_row(EventAction::ScaleOut, Some(1));
         let id = self.new_server();
         self.balancer.join(id);
         self.server_started(id);
@@ -229,7 +229,7 @@ impl Engine<'_> {
             .take(count as usize)
             .copied()
             .collect();
-        let mut row = self.open_row(Decided::ScaleIn.into(), Some(count));
+        let mut row = self.open_row(EventAction::ScaleIn, Some(count));
         for &server in &leaving {
             match mode {
                 ScaleIn::Abrupt => {

@@ -1,22 +1,14 @@
 //! The tables printed after a run: the comparison (one row per variant, the numbers a class looks
 //! at, units in the headers, the best value of each column marked) and, with replications, the
-//! paired differences from the first variant with their confidence intervals.
+//! paired differences from the first variant with their confidence intervals. The columns after
+//! `requests` are the catalogue's [`COMPARED`] metrics: headers from their labels, decimals from
+//! their units, the best mark from their direction (lower is better in every one, as the note
+//! says: a test keeps it true).
 
 use crate::metrics::RunResult;
-use crate::metrics::catalogue::{Better, Metric};
+use crate::metrics::catalogue::{Better, COMPARED, Metric};
 use crate::stats::{self, Interval};
 use comfy_table::{CellAlignment, Table, presets};
-
-/// The numeric columns after `requests`, by catalogue key: headers from the catalogue's labels,
-/// decimals from their units. Lower is better in every one (a test keeps the note true).
-const COLUMNS: [Metric; 6] = [
-    Metric::FailedAuthPct,
-    Metric::SessionsLost,
-    Metric::Errors,
-    Metric::LatencyP50Ms,
-    Metric::LatencyP99Ms,
-    Metric::Imbalance,
-];
 
 /// Decimals of a column's values.
 fn decimals(m: Metric) -> usize {
@@ -57,9 +49,9 @@ fn format(i: Option<Interval>, decimals: usize) -> String {
 pub fn comparison(variants: &[Vec<RunResult>]) -> Vec<Vec<String>> {
     let cells: Vec<Vec<Option<Interval>>> = variants
         .iter()
-        .map(|runs| COLUMNS.iter().map(|m| m.over(runs)).collect())
+        .map(|runs| COMPARED.iter().map(|m| m.over(runs)).collect())
         .collect();
-    let best: Vec<Option<f64>> = COLUMNS
+    let best: Vec<Option<f64>> = COMPARED
         .iter()
         .enumerate()
         .map(|(c, m)| {
@@ -81,7 +73,7 @@ pub fn comparison(variants: &[Vec<RunResult>]) -> Vec<Vec<String>> {
                     (Some(i), Some(b)) if i.mean == b => " *",
                     _ => "",
                 };
-                out.push(format(*cell, decimals(COLUMNS[c])) + mark);
+                out.push(format(*cell, decimals(COMPARED[c])) + mark);
             }
             out
         })
@@ -104,7 +96,7 @@ fn new_table(headers: Vec<&str>) -> Table {
 /// The comparison table as text.
 pub fn render(variants: &[Vec<RunResult>]) -> String {
     let mut headers = vec!["variant", Metric::Requests.def().label];
-    headers.extend(COLUMNS.iter().map(|m| m.def().label));
+    headers.extend(COMPARED.iter().map(|m| m.def().label));
     let mut table = new_table(headers);
     for row in comparison(variants) {
         table.add_row(row);
@@ -130,7 +122,7 @@ pub fn differences(variants: &[Vec<RunResult>]) -> Vec<Vec<String>> {
         .iter()
         .map(|runs| {
             let mut row = vec![format!("{} − {}", runs[0].variant, base[0].variant)];
-            for &m in &COLUMNS {
+            for &m in &COMPARED {
                 let a: Vec<Option<f64>> = runs.iter().map(|r| m.value(r)).collect();
                 let b: Vec<Option<f64>> = base.iter().map(|r| m.value(r)).collect();
                 row.push(difference(stats::paired(&a, &b), decimals(m)));
@@ -159,7 +151,7 @@ pub fn render_differences(variants: &[Vec<RunResult>]) -> String {
         return String::new();
     }
     let mut headers = vec!["difference"];
-    headers.extend(COLUMNS.iter().map(|m| m.def().label));
+    headers.extend(COMPARED.iter().map(|m| m.def().label));
     let mut table = new_table(headers);
     for row in differences(variants) {
         table.add_row(row);
@@ -194,7 +186,7 @@ mod tests {
 
     #[test]
     fn lower_is_better_in_every_column_as_the_note_says() {
-        assert!(COLUMNS.iter().all(|m| m.def().better == Better::Lower));
+        assert!(COMPARED.iter().all(|m| m.def().better == Better::Lower));
         assert_eq!(best(&[3.0, 1.0, 2.0], Better::Higher), Some(3.0));
         assert_eq!(best(&[3.0, 1.0], Better::Neither), None);
         assert_eq!(best(&[1.0, 1.0], Better::Lower), None);

@@ -20,7 +20,7 @@ use crate::charts::ChartFile;
 use crate::charts::format::{clock, number, thousands};
 use crate::charts::palette;
 use crate::metrics::RunResult;
-use crate::metrics::catalogue::{Metric, Unit};
+use crate::metrics::catalogue::{COMPARED, Metric, Unit};
 use crate::scenario::Experiment;
 use std::fmt::Write;
 
@@ -128,18 +128,13 @@ pub(crate) fn variant_cell(index: usize, name: &str) -> String {
     )
 }
 
-/// The comparison's columns after the variant, by catalogue key (headers are the catalogue's
-/// labels).
-const COMPARED: [Metric; 8] = [
-    Metric::Requests,
-    Metric::FailedAuthPct,
-    Metric::SessionsLost,
-    Metric::Errors,
-    Metric::LatencyP50Ms,
-    Metric::LatencyP99Ms,
-    Metric::Imbalance,
-    Metric::UsersRemapped,
-];
+/// The comparison's columns after the variant: requests, the catalogue's [`COMPARED`] metrics
+/// and the users remapped (headers are the catalogue's labels).
+fn compared() -> impl Iterator<Item = Metric> {
+    std::iter::once(Metric::Requests)
+        .chain(COMPARED)
+        .chain([Metric::UsersRemapped])
+}
 
 /// A metric of one run as the page writes it: counts with thousands separators, milliseconds
 /// with about three significant digits, percentages and imbalances with their unit's decimals;
@@ -162,7 +157,7 @@ fn comparison(results: &[RunResult]) -> String {
         "<section id=\"results\">\n<h2>Comparison</h2>\n<table id=\"comparison\">\n<thead><tr>\
          <th scope=\"col\">variant</th>",
     );
-    for m in COMPARED {
+    for m in compared() {
         let _ = write!(out, "<th scope=\"col\">{}</th>", escape(m.def().label));
     }
     out += "</tr></thead>\n<tbody>\n";
@@ -172,7 +167,7 @@ fn comparison(results: &[RunResult]) -> String {
             "<tr><th scope=\"row\">{}</th>",
             variant_cell(i, &r.variant)
         );
-        for m in COMPARED {
+        for m in compared() {
             let _ = write!(out, "<td>{}</td>", escape(&value_text(m, r)));
         }
         out += "</tr>\n";

@@ -211,6 +211,17 @@ impl Definition {
     }
 }
 
+/// The metrics a comparison of variants shows first, in reading order: what each design cost
+/// its users (the terminal table's columns, the core of the report's comparison).
+pub const COMPARED: [Metric; 6] = [
+    Metric::FailedAuthPct,
+    Metric::SessionsLost,
+    Metric::Errors,
+    Metric::LatencyP50Ms,
+    Metric::LatencyP99Ms,
+    Metric::Imbalance,
+];
+
 /// The entry whose `summary.csv` column is `name` (`None` if there is none).
 pub fn get(name: &str) -> Option<&'static Definition> {
     Metric::from_name(name).map(Metric::def)
