@@ -166,36 +166,35 @@ fn time_chart(results: &[RunResult], name: &str, title: &str, main: Panel) -> Ti
 
 /// Failed authentications per second, one line per variant.
 pub fn failed_auth(results: &[RunResult]) -> TimeChart {
-    let series = per_variant(results, Stroke::Solid, |b| {
-        per_second(b.counts.failed_auth(), b.len_us)
-    });
-    let main = Panel {
-        y_label: "failed authentications / s".into(),
-        series,
-        whole_numbers: false,
-        stacked: false,
-    };
     let title = "Failed authentications per second (users forced to log in again)";
-    time_chart(results, "failed_auth", title, main)
+    let y_label = "failed authentications / s";
+    rate_chart(results, "failed_auth", title, y_label, Counts::failed_auth)
 }
 
 /// Errors per second, one line per variant.
 pub fn errors(results: &[RunResult]) -> TimeChart {
+    let title = "Errors per second (requests not served)";
+    rate_chart(results, "errors", title, "errors / s", Counts::errors)
+}
+
+/// A count per second of each bucket, one line per variant.
+fn rate_chart(
+    results: &[RunResult],
+    name: &str,
+    title: &str,
+    y_label: &str,
+    count: fn(&Counts) -> u64,
+) -> TimeChart {
     let series = per_variant(results, Stroke::Solid, |b| {
-        per_second(b.counts.errors(), b.len_us)
+        per_second(count(&b.counts), b.len_us)
     });
     let main = Panel {
-        y_label: "errors / s".into(),
+        y_label: y_label.into(),
         series,
         whole_numbers: false,
         stacked: false,
     };
-    time_chart(
-        results,
-        "errors",
-        "Errors per second (requests not served)",
-        main,
-    )
+    time_chart(results, name, title, main)
 }
 
 /// p50 (solid) and p99 (dashed) latency per variant, in milliseconds.
