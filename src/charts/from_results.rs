@@ -1,4 +1,5 @@
-//! From a run's results to chart data: the only part of `charts` that knows the result rows.
+//! From a run's results to chart data: with `from_sweep`, the only parts of `charts` that know
+//! the result rows; the summary chart's panels are metrics of the catalogue.
 //!
 //! Rates are per second of the bucket they were counted in, drawn as steps over the bucket (a
 //! bucket's count belongs to all of it, not to its start); states measured at the end of a bucket
