@@ -181,8 +181,86 @@ pub enum SessionState {
     Evicted,
 }
 
+/// What a row of `events.csv` records: a timed event of the scenario, or a change the simulator
+/// decided (the autoscaler, random failures and repairs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventAction {
+    /// A timed crash of a server (the default only fills a row being built).
+    #[default]
+    Crash,
+    /// A timed restart of a server, empty.
+    Restart,
+    /// Servers added by the scenario.
+    AddServers,
+    /// Servers removed by the scenario.
+    RemoveServers,
+    /// A timed crash of the store (or of one store node's machine).
+    StoreCrash,
+    /// A timed restart of the store (or of one store node's machine).
+    StoreRestart,
+    /// The autoscaler added servers.
+    ScaleOut,
+    /// The autoscaler removed servers.
+    ScaleIn,
+    /// A server failed at random.
+    Failure,
+    /// A failed server was repaired and restarted.
+    Repair,
+    /// The store (or a machine of a store node) failed at random.
+    StoreFailure,
+    /// The store (or a machine of a store node) was repaired.
+    StoreRepair,
+}
+
+impl EventAction {
+    /// The spelling in `events.csv` (and, for timed events, in scenario files).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventAction::Crash => "crash",
+            EventAction::Restart => "restart",
+            EventAction::AddServers => "add_servers",
+            EventAction::RemoveServers => "remove_servers",
+            EventAction::StoreCrash => "store_crash",
+            EventAction::StoreRestart => "store_restart",
+            EventAction::ScaleOut => "scale_out",
+            EventAction::ScaleIn => "scale_in",
+            EventAction::Failure => "failure",
+            EventAction::Repair => "repair",
+            EventAction::StoreFailure => "store_failure",
+            EventAction::StoreRepair => "store_repair",
+        }
+    }
+}
+
+use crate::scenario::Action;
+
+impl From<Action> for EventAction {
+    fn from(action: Action) -> Self {
+        match action {
+            Action::Crash { .. } => EventAction::Crash,
+            Action::Restart { .. } => EventAction::Restart,
+            Action::AddServers { .. } => EventAction::AddServers,
+            Action::RemoveServers { .. } => EventAction::RemoveServers,
+            Action::StoreCrash { .. } => EventAction::StoreCrash,
+            Action::StoreRestart { .. } => EventAction::StoreRestart,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::EventAction;
+
+    #[test]
+    fn event_actions_are_spelled_as_in_scenario_files() {
+        use crate::scenario::Action;
+        assert_eq!(
+            EventAction::from(Action::AddServers { count: 2 }).as_str(),
+            "add_servers"
+        );
+        assert_eq!(EventAction::StoreRepair.as_str(), "store_repair");
+    }
+
     #[test]
     fn events_stay_small() {
         // The pending-event set holds millions of these: keep them at 16 bytes.

@@ -550,49 +550,10 @@ pub enum Action {
     },
 }
 
-/// Changes of membership that the simulator itself decides (autoscaler, random failures); they
-/// get rows in `events.csv` like timed events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decided {
-    /// The autoscaler added servers; they joined the rotation after booting.
-    ScaleOut,
-    /// The autoscaler removed servers (abruptly, or by draining them).
-    ScaleIn,
-    /// A server failed at random.
-    Failure,
-    /// A failed server was repaired and restarted.
-    Repair,
-    /// The store failed at random.
-    StoreFailure,
-    /// The store was repaired.
-    StoreRepair,
-}
-
-impl Decided {
-    /// The spelling used in `events.csv`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Decided::ScaleOut => "scale_out",
-            Decided::ScaleIn => "scale_in",
-            Decided::Failure => "failure",
-            Decided::Repair => "repair",
-            Decided::StoreFailure => "store_failure",
-            Decided::StoreRepair => "store_repair",
-        }
-    }
-}
-
 impl Action {
     /// The spelling used in scenario files and in `events.csv`.
     pub fn name(self) -> &'static str {
-        match self {
-            Action::Crash { .. } => "crash",
-            Action::Restart { .. } => "restart",
-            Action::AddServers { .. } => "add_servers",
-            Action::RemoveServers { .. } => "remove_servers",
-            Action::StoreCrash { .. } => "store_crash",
-            Action::StoreRestart { .. } => "store_restart",
-        }
+        crate::events::EventAction::from(self).as_str()
     }
 }
 

@@ -1,4 +1,5 @@
-//! Parameter sweeps: the points of `--param KEY=SPEC` flags, and `sweep.csv`.
+//! Parameter sweeps: the points of `--param KEY=SPEC` flags. `sweep.csv` is written by
+//! [`crate::output::csv::sweep`], its columns are in [`crate::output::columns`].
 //!
 //! A spec is a range `a..b` (step 1) or `a..b:step`, inclusive of `b`, of integers (if `a`, `b`
 //! and the step are all integers) or decimals; or a comma-separated list of values
@@ -6,8 +7,8 @@
 //! as `--set KEY=VALUE` overrides; every point is validated like any scenario before anything
 //! runs.
 
-use crate::metrics::RunResult;
-use crate::output::csv::metric_cells;
+/// `sweep.csv` as bytes: [`crate::output::csv::sweep`], under the name the command line calls.
+pub use crate::output::csv::sweep as csv;
 
 /// Most values one `--param` may take, and most points a sweep may have.
 pub const MAX_POINTS: usize = 10_000;
@@ -113,37 +114,6 @@ pub fn points(params: &[Param]) -> Result<Vec<Vec<String>>, String> {
             .collect();
     }
     Ok(points)
-}
-
-/// `sweep.csv`: one row per point, variant and metric, with the mean over replications and the
-/// half-width of its 95 % interval. `results[p][v]` holds the replications of variant `v` at
-/// point `p`; `points[p]` its `KEY=VALUE` overrides (in the order of `params`).
-pub fn csv(params: &[Param], points: &[Vec<String>], results: &[Vec<Vec<RunResult>>]) -> Vec<u8> {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<&str> = params.iter().map(|p| p.key.as_str()).collect();
-    header.extend(["variant", "metric", "mean", "ci95", "replications"]);
-    w.write_record(&header)
-        .expect("writing to memory cannot fail");
-    for (point, variants) in points.iter().zip(results) {
-        let values: Vec<&str> = point
-            .iter()
-            .map(|kv| kv.split_once('=').map_or("", |(_, v)| v))
-            .collect();
-        for runs in variants {
-            for cell in metric_cells(runs) {
-                let mut row: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-                row.extend([
-                    runs[0].variant.clone(),
-                    cell.name.to_string(),
-                    cell.mean,
-                    cell.ci95,
-                    runs.len().to_string(),
-                ]);
-                w.write_record(&row).expect("writing to memory cannot fail");
-            }
-        }
-    }
-    w.into_inner().expect("flushing to memory cannot fail")
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! From a run's results to chart data: the only part of `charts` that knows the result rows.
+//! From a run's results to chart data: with `from_sweep`, the only parts of `charts` that know
+//! the result rows; the summary chart's panels are metrics of the catalogue.
 //!
 //! Rates are per second of the bucket they were counted in, drawn as steps over the bucket (a
 //! bucket's count belongs to all of it, not to its start); states measured at the end of a bucket
@@ -10,6 +11,8 @@ use super::model::{
     Bar, BarChart, Bars, Chart, LegendItem, Marker, Panel, Series, Stroke, TimeChart,
 };
 use super::palette::{self, INK};
+use crate::events::EventAction;
+use crate::metrics::catalogue::{Metric, Unit};
 use crate::metrics::{BucketRow, Counts, EventRow, RunResult};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -78,19 +81,24 @@ pub fn event_label(e: &EventRow) -> String {
     let n = e.target.unwrap_or(0);
     let servers = if n == 1 { "server" } else { "servers" };
     match e.action {
-        "crash" => format!("crash s{n}"),
-        "restart" => format!("restart s{n}"),
-        "add_servers" => format!("+{n} {servers}"),
-        "remove_servers" => format!("−{n} {servers}"),
-        "store_crash" => match e.target {
+        EventAction::Crash => format!("crash s{n}"),
+        EventAction::Restart => format!("restart s{n}"),
+        EventAction::AddServers => format!("+{n} {servers}"),
+        EventAction::RemoveServers => format!("−{n} {servers}"),
+        EventAction::StoreCrash => match e.target {
             Some(node) => format!("store node {node} down"),
             None => "store down".into(),
         },
-        "store_restart" => match e.target {
+        EventAction::StoreRestart => match e.target {
             Some(node) => format!("store node {node} up"),
             None => "store up".into(),
         },
-        other => other.replace('_', " "),
+        other @ (EventAction::ScaleOut
+        | EventAction::ScaleIn
+        | EventAction::Failure
+        | EventAction::Repair
+        | EventAction::StoreFailure
+        | EventAction::StoreRepair) => other.as_str().replace('_', " "),
     }
 }
 
@@ -159,36 +167,35 @@ fn time_chart(results: &[RunResult], name: &str, title: &str, main: Panel) -> Ti
 
 /// Failed authentications per second, one line per variant.
 pub fn failed_auth(results: &[RunResult]) -> TimeChart {
-    let series = per_variant(results, Stroke::Solid, |b| {
-        per_second(b.counts.failed_auth(), b.len_us)
-    });
-    let main = Panel {
-        y_label: "failed authentications / s".into(),
-        series,
-        whole_numbers: false,
-        stacked: false,
-    };
     let title = "Failed authentications per second (users forced to log in again)";
-    time_chart(results, "failed_auth", title, main)
+    let y_label = "failed authentications / s";
+    rate_chart(results, "failed_auth", title, y_label, Counts::failed_auth)
 }
 
 /// Errors per second, one line per variant.
 pub fn errors(results: &[RunResult]) -> TimeChart {
+    let title = "Errors per second (requests not served)";
+    rate_chart(results, "errors", title, "errors / s", Counts::errors)
+}
+
+/// A count per second of each bucket, one line per variant.
+fn rate_chart(
+    results: &[RunResult],
+    name: &str,
+    title: &str,
+    y_label: &str,
+    count: fn(&Counts) -> u64,
+) -> TimeChart {
     let series = per_variant(results, Stroke::Solid, |b| {
-        per_second(b.counts.errors(), b.len_us)
+        per_second(count(&b.counts), b.len_us)
     });
     let main = Panel {
-        y_label: "errors / s".into(),
+        y_label: y_label.into(),
         series,
         whole_numbers: false,
         stacked: false,
     };
-    time_chart(
-        results,
-        "errors",
-        "Errors per second (requests not served)",
-        main,
-    )
+    time_chart(results, name, title, main)
 }
 
 /// p50 (solid) and p99 (dashed) latency per variant, in milliseconds.
@@ -381,66 +388,79 @@ pub fn sessions(results: &[RunResult], index: usize) -> TimeChart {
     }
 }
 
-/// Failed authentications as a percentage of authenticated requests served (`None`: none served).
-pub fn failed_auth_pct(r: &RunResult) -> Option<f64> {
-    let c = &r.summary.counts;
-    let failed = c.failed_auth();
-    let served = c.authenticated + failed;
-    (served > 0).then(|| 100.0 * failed as f64 / served as f64)
+/// The panels of the summary chart, by catalogue key: titles are the catalogue's axis titles,
+/// bars start at the unit's floor.
+const SUMMARY_PANELS: [Metric; 5] = [
+    Metric::FailedAuthPct,
+    Metric::SessionsLost,
+    Metric::Errors,
+    Metric::LatencyP99Ms,
+    Metric::Imbalance,
+];
+
+/// Panels shown only when some variant has a value other than zero.
+const SUMMARY_IF_ANY: [Metric; 1] = [Metric::SessionsEvicted];
+
+/// A metric's value on a bar and its text: counts with thousands separators, the max-over-mean
+/// with two decimals, the others with about three significant digits.
+fn bar_value(m: Metric, r: &RunResult) -> (Option<f64>, String) {
+    let Some(x) = m.value(r) else {
+        return (None, "–".to_string());
+    };
+    let text = match m.def().unit {
+        Unit::Count => thousands(x as u64),
+        Unit::MaxOverMean => format!("{x:.2}"),
+        Unit::Percent | Unit::Milliseconds => number(x),
+    };
+    (Some(x), text)
+}
+
+/// One panel: a bar per variant.
+fn bars(
+    results: &[RunResult],
+    title: &str,
+    baseline: f64,
+    whole_numbers: bool,
+    value: impl Fn(&RunResult) -> (Option<f64>, String),
+) -> Bars {
+    Bars {
+        title: title.into(),
+        baseline,
+        whole_numbers,
+        bars: results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let (value, text) = value(r);
+                Bar {
+                    label: r.variant.clone(),
+                    colour: palette::variant(i),
+                    value,
+                    text,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The panel of one metric of the catalogue.
+fn metric_bars(results: &[RunResult], m: Metric) -> Bars {
+    let d = m.def();
+    let whole_numbers = d.unit == Unit::Count;
+    bars(results, d.axis, d.unit.floor(), whole_numbers, |r| {
+        bar_value(m, r)
+    })
 }
 
 /// The variants side by side: one panel per metric.
 pub fn summary(results: &[RunResult]) -> BarChart {
-    let panel = |title: &str,
-                 baseline: f64,
-                 whole_numbers: bool,
-                 value: &dyn Fn(&RunResult) -> (Option<f64>, String)| {
-        Bars {
-            title: title.into(),
-            baseline,
-            whole_numbers,
-            bars: results
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    let (value, text) = value(r);
-                    Bar {
-                        label: r.variant.clone(),
-                        colour: palette::variant(i),
-                        value,
-                        text,
-                    }
-                })
-                .collect(),
-        }
-    };
-    let count = |n: u64| (Some(n as f64), thousands(n));
-    let missing = || (None, "–".to_string());
     let mut chart = BarChart {
         name: "summary".into(),
         title: "Summary: the variants over the measured period".into(),
-        panels: vec![
-            panel("failed authentications (%)", 0.0, false, &|r| {
-                failed_auth_pct(r).map_or_else(missing, |p| (Some(p), number(p)))
-            }),
-            panel("sessions lost", 0.0, true, &|r| {
-                count(r.summary.sessions_lost)
-            }),
-            panel("errors (requests)", 0.0, true, &|r| {
-                count(r.summary.counts.errors())
-            }),
-            panel("p99 latency (ms)", 0.0, false, &|r| {
-                r.summary.latency.p99_us.map_or_else(missing, |us| {
-                    let ms = us as f64 / 1e3;
-                    (Some(ms), number(ms))
-                })
-            }),
-            panel("imbalance (max / mean)", 1.0, false, &|r| {
-                r.summary
-                    .imbalance
-                    .map_or_else(missing, |x| (Some(x), format!("{x:.2}")))
-            }),
-        ],
+        panels: SUMMARY_PANELS
+            .iter()
+            .map(|&m| metric_bars(results, m))
+            .collect(),
         legend: variant_legend(results),
     };
     // What keeping sessions cost, for the scenarios where some design pays it.
@@ -448,20 +468,17 @@ pub fn summary(results: &[RunResult]) -> BarChart {
         .iter()
         .any(|r| r.summary.store_reads + r.summary.store_writes > 0)
     {
-        chart
-            .panels
-            .push(panel("store operations per request", 0.0, false, &|r| {
-                let ops = r.summary.store_reads + r.summary.store_writes;
-                let per = ops as f64 / r.summary.sent.max(1) as f64;
-                (Some(per), format!("{per:.2}"))
-            }));
+        let title = "store operations per request";
+        chart.panels.push(bars(results, title, 0.0, false, |r| {
+            let ops = r.summary.store_reads + r.summary.store_writes;
+            let per = ops as f64 / r.summary.sent.max(1) as f64;
+            (Some(per), format!("{per:.2}"))
+        }));
     }
-    if results.iter().any(|r| r.summary.sessions_evicted > 0) {
-        chart
-            .panels
-            .push(panel("sessions evicted", 0.0, true, &|r| {
-                count(r.summary.sessions_evicted)
-            }));
+    for m in SUMMARY_IF_ANY {
+        if results.iter().any(|r| m.value(r).is_some_and(|x| x > 0.0)) {
+            chart.panels.push(metric_bars(results, m));
+        }
     }
     chart
 }

@@ -5,31 +5,27 @@ use super::from_results::nested_width;
 use super::model::{Chart, SweepChart, SweepSeries};
 use super::palette;
 use crate::metrics::RunResult;
-use crate::output::csv::METRICS;
+use crate::metrics::catalogue::Metric;
 use crate::stats;
 use crate::sweep::Param;
 
-/// The metrics drawn, each with its y axis's description.
-pub const SWEEP_METRICS: &[(&str, &str)] = &[
-    (
-        "failed_auth_pct",
-        "failed authentications (% of authenticated)",
-    ),
-    ("sessions_lost", "sessions lost"),
-    ("errors", "requests not served"),
-    ("latency_p99_ms", "p99 latency (ms)"),
-    ("remapped_pct", "logged-in users remapped (%)"),
+/// The metrics drawn, by catalogue key; each chart's y axis is the metric's axis title.
+pub const SWEEP_METRICS: [Metric; 5] = [
+    Metric::FailedAuthPct,
+    Metric::SessionsLost,
+    Metric::Errors,
+    Metric::LatencyP99Ms,
+    Metric::RemappedPct,
 ];
+
+/// The replications of each variant at one point: `[variant][replication]`.
+type Point = Vec<Vec<RunResult>>;
 
 /// One chart per metric of [`SWEEP_METRICS`] that has a value somewhere, named
 /// `sweep-<metric>`. `results[p][v]` holds the replications of variant `v` at point `p`;
 /// `points` are in the order of [`crate::sweep::points`] (first param slowest). With several
 /// params, only the points where the others take their first value are drawn.
-pub fn charts(
-    params: &[Param],
-    points: &[Vec<String>],
-    results: &[Vec<Vec<RunResult>>],
-) -> Vec<Chart> {
+pub fn charts(params: &[Param], points: &[Vec<String>], results: &[Point]) -> Vec<Chart> {
     let Some(first) = params.first() else {
         return Vec::new();
     };
@@ -38,81 +34,21 @@ pub fn charts(
         return Vec::new();
     }
     let stride = points.len() / n;
-    let chosen: Vec<&Vec<Vec<RunResult>>> =
-        (0..n).filter_map(|i| results.get(i * stride)).collect();
-    let numbers: Option<Vec<f64>> = first
-        .values
-        .iter()
-        .map(|v| v.parse::<f64>().ok().filter(|x| x.is_finite()))
-        .collect();
-    let (xs, x_ticks): (Vec<f64>, Vec<(f64, String)>) = match numbers {
-        Some(xs) => (xs, Vec::new()),
-        None => (
-            (0..n).map(|i| i as f64).collect(),
-            first
-                .values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (i as f64, v.clone()))
-                .collect(),
-        ),
-    };
+    let chosen: Vec<&Point> = (0..n).filter_map(|i| results.get(i * stride)).collect();
+    let (xs, x_ticks) = x_axis(first);
     let others: Vec<String> = params[1..]
         .iter()
         .filter_map(|p| Some(format!("{}={}", p.key, p.values.first()?)))
         .collect();
-    let replications = chosen
-        .iter()
-        .flat_map(|variants| variants.iter().map(Vec::len))
-        .max()
-        .unwrap_or(0);
-    let x_label = if replications > 1 {
-        format!(
-            "{} (lines: mean of {replications} replications; bands: 95 % confidence interval)",
-            first.key
-        )
-    } else {
-        first.key.clone()
-    };
-    let variant_count = chosen.first().map_or(0, |v| v.len());
-
+    let x_label = x_label(&first.key, &chosen);
     SWEEP_METRICS
         .iter()
-        .filter_map(|&(name, y_label)| {
-            let metric = METRICS.iter().find(|m| m.name == name)?;
-            let series: Vec<SweepSeries> = (0..variant_count)
-                .map(|v| SweepSeries {
-                    label: chosen
-                        .iter()
-                        .find_map(|variants| variants.get(v)?.first())
-                        .map_or_else(String::new, |r| r.variant.clone()),
-                    colour: palette::variant(v),
-                    width: nested_width(v, variant_count),
-                    points: chosen
-                        .iter()
-                        .zip(&xs)
-                        .filter_map(|(variants, &x)| {
-                            let values: Vec<f64> = variants
-                                .get(v)?
-                                .iter()
-                                .filter_map(|r| (metric.value)(r))
-                                .filter(|y| y.is_finite())
-                                .collect();
-                            let i = stats::interval(&values)?;
-                            Some((x, i.mean, i.half_width))
-                        })
-                        .collect(),
-                })
-                .collect();
-            // A variant without the metric (remapped_pct of a shared store) gets no line and no
-            // legend entry; the others keep their colours.
-            let series: Vec<SweepSeries> = series
-                .into_iter()
-                .filter(|s| !s.points.is_empty())
-                .collect();
+        .filter_map(|&metric| {
+            let series = series(metric, &chosen, &xs);
             if series.is_empty() {
                 return None;
             }
+            let name = metric.name();
             let mut title = format!("{name} vs {}", first.key);
             if !others.is_empty() {
                 title.push_str(&format!(", at {}", others.join(", ")));
@@ -121,11 +57,78 @@ pub fn charts(
                 name: format!("sweep-{name}"),
                 title,
                 x_label: x_label.clone(),
-                y_label: y_label.to_string(),
+                y_label: metric.def().axis.to_string(),
                 x_ticks: x_ticks.clone(),
                 series,
             }))
         })
+        .collect()
+}
+
+/// The x of each value of the first param: the value itself when all are numbers, else its
+/// position, with the values as tick labels.
+fn x_axis(first: &Param) -> (Vec<f64>, Vec<(f64, String)>) {
+    let numbers: Option<Vec<f64>> = first
+        .values
+        .iter()
+        .map(|v| v.parse::<f64>().ok().filter(|x| x.is_finite()))
+        .collect();
+    match numbers {
+        Some(xs) => (xs, Vec::new()),
+        None => first
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as f64, (i as f64, v.clone())))
+            .unzip(),
+    }
+}
+
+/// The x axis's description: the key, and how to read lines and bands with replications.
+fn x_label(key: &str, chosen: &[&Point]) -> String {
+    let replications = chosen
+        .iter()
+        .flat_map(|variants| variants.iter().map(Vec::len))
+        .max()
+        .unwrap_or(0);
+    if replications > 1 {
+        format!(
+            "{key} (lines: mean of {replications} replications; bands: 95 % confidence interval)"
+        )
+    } else {
+        key.to_string()
+    }
+}
+
+/// One line per variant through the means of `metric` at the `chosen` points. A variant without
+/// the metric (remapped_pct of a shared store) gets no line and no legend entry; the others keep
+/// their colours.
+fn series(metric: Metric, chosen: &[&Point], xs: &[f64]) -> Vec<SweepSeries> {
+    let variant_count = chosen.first().map_or(0, |v| v.len());
+    (0..variant_count)
+        .map(|v| SweepSeries {
+            label: chosen
+                .iter()
+                .find_map(|variants| variants.get(v)?.first())
+                .map_or_else(String::new, |r| r.variant.clone()),
+            colour: palette::variant(v),
+            width: nested_width(v, variant_count),
+            points: chosen
+                .iter()
+                .zip(xs)
+                .filter_map(|(variants, &x)| {
+                    let values: Vec<f64> = variants
+                        .get(v)?
+                        .iter()
+                        .filter_map(|r| metric.value(r))
+                        .filter(|y| y.is_finite())
+                        .collect();
+                    let i = stats::interval(&values)?;
+                    Some((x, i.mean, i.half_width))
+                })
+                .collect(),
+        })
+        .filter(|s| !s.points.is_empty())
         .collect()
 }
 

@@ -4,6 +4,7 @@
 use super::from_results::{self, charts, event_label, markers, rate_steps};
 use super::model::{Chart, Stroke};
 use super::{palette, png, render_all, svg};
+use crate::events::EventAction;
 use crate::metrics::{BucketRow, Counts, EventRow, Latency, RunResult, ServerRow, Summary};
 
 /// Two variants over six 10-second buckets from 60 s, two servers; server 1 crashes at 80 s
@@ -53,14 +54,14 @@ pub(crate) fn sample() -> Vec<RunResult> {
                     })
                 })
                 .collect();
-            let event = |at_s: u64, action: &'static str| EventRow {
+            let event = |at_s: u64, action: EventAction| EventRow {
                 at_us: at_s * 1_000_000,
                 action,
                 target: Some(1),
                 servers_before: 2,
                 servers_after: 2,
                 sessions_alive: 1_000,
-                sessions_lost: if action == "crash" && !in_store {
+                sessions_lost: if action == EventAction::Crash && !in_store {
                     500
                 } else {
                     0
@@ -89,7 +90,10 @@ pub(crate) fn sample() -> Vec<RunResult> {
                 },
                 buckets,
                 servers,
-                events: vec![event(80, "crash"), event(100, "restart")],
+                events: vec![
+                    event(80, EventAction::Crash),
+                    event(100, EventAction::Restart),
+                ],
                 ..RunResult::default()
             }
         })
@@ -202,18 +206,18 @@ fn the_summary_writes_each_value_on_its_bar() {
 
 #[test]
 fn events_have_short_labels() {
-    let label = |action: &'static str, target: Option<u32>| {
+    let label = |action: EventAction, target: Option<u32>| {
         event_label(&EventRow {
             action,
             target,
             ..EventRow::default()
         })
     };
-    assert_eq!(label("crash", Some(1)), "crash s1");
-    assert_eq!(label("add_servers", Some(1)), "+1 server");
-    assert_eq!(label("remove_servers", Some(2)), "−2 servers");
-    assert_eq!(label("store_crash", None), "store down");
-    assert_eq!(label("store_restart", None), "store up");
+    assert_eq!(label(EventAction::Crash, Some(1)), "crash s1");
+    assert_eq!(label(EventAction::AddServers, Some(1)), "+1 server");
+    assert_eq!(label(EventAction::RemoveServers, Some(2)), "−2 servers");
+    assert_eq!(label(EventAction::StoreCrash, None), "store down");
+    assert_eq!(label(EventAction::StoreRestart, None), "store up");
     assert_eq!(markers(&[]), vec![]);
 }
 

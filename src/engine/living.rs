@@ -19,10 +19,10 @@
 
 use super::Engine;
 use super::tier::Tier;
-use crate::events::Event;
+use crate::events::{Event, EventAction};
 use crate::model::ids::ServerId;
 use crate::rng::{self, SimRng, Stream};
-use crate::scenario::{Autoscale, Decided, Micros, ScaleIn, Scenario};
+use crate::scenario::{Autoscale, Micros, ScaleIn, Scenario};
 
 /// The random failures' streams and the autoscaler's memory.
 #[derive(Debug)]
@@ -188,7 +188,7 @@ impl Engine<'_> {
         if s.epoch != epoch || !s.up || !s.exists {
             return;
         }
-        let mut row = self.open_row(Decided::Failure.name(), Some(server.0));
+        let mut row = self.open_row(EventAction::Failure, Some(server.0));
         row.sessions_lost = self.crash(server);
         self.measure.await_detection(server);
         self.close_row(row);
@@ -208,7 +208,7 @@ impl Engine<'_> {
             // The autoscaler was removing it: it is not brought back.
             return self.end_drain(server);
         }
-        let row = self.open_row(Decided::Repair.name(), Some(server.0));
+        let row = self.open_row(EventAction::Repair, Some(server.0));
         self.restart(server);
         self.close_row(row);
     }
@@ -220,7 +220,7 @@ impl Engine<'_> {
             return;
         }
         let target = self.tier.machine_target(machine);
-        let mut row = self.open_row(Decided::StoreFailure.name(), target);
+        let mut row = self.open_row(EventAction::StoreFailure, target);
         row.sessions_lost = self.crash_machine(machine);
         self.close_row(row);
         let life = self.tier.new_life(machine);
@@ -235,7 +235,7 @@ impl Engine<'_> {
             return;
         }
         let target = self.tier.machine_target(machine);
-        let row = self.open_row(Decided::StoreRepair.name(), target);
+        let row = self.open_row(EventAction::StoreRepair, target);
         self.restart_machine(machine);
         self.close_row(row);
     }
@@ -267,7 +267,7 @@ impl Engine<'_> {
     /// A server the autoscaler asked for has booted: it joins the rotation.
     pub(super) fn boot(&mut self) {
         self.living.autoscaler.booted();
-        let row = self.open_row(Decided::ScaleOut.name(), Some(1));
+        let row = self.open_row(EventAction::ScaleOut, Some(1));
         let id = self.tier.new_server(self.now);
         self.tier.balancer.join(id);
         self.server_started(id);
@@ -286,7 +286,7 @@ impl Engine<'_> {
             .take(count as usize)
             .copied()
             .collect();
-        let mut row = self.open_row(Decided::ScaleIn.name(), Some(count));
+        let mut row = self.open_row(EventAction::ScaleIn, Some(count));
         for &server in &leaving {
             match mode {
                 ScaleIn::Abrupt => {

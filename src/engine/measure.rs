@@ -8,6 +8,7 @@
 
 use super::tier::Tier;
 use super::{Engine, RemapTarget};
+use crate::events::EventAction;
 use crate::metrics::{self, BucketRow, EventRow, Recorder, RunResult, ServerRow, summary};
 use crate::model::ids::ServerId;
 use crate::model::sessions::SessionTotals;
@@ -164,7 +165,7 @@ impl Measurement {
     /// Opens the row of a change of membership at `now`: the state just before it.
     pub fn open_row(
         &mut self,
-        action: &'static str,
+        action: EventAction,
         target: Option<u32>,
         now: Micros,
         tier: &mut Tier,
@@ -291,7 +292,7 @@ mod tests {
         let mut tier = Tier::new(&sc);
         let users = Users::new();
         let mut m = Measurement::new(&sc);
-        let row = m.open_row("crash", Some(1), 5, &mut tier, &users);
+        let row = m.open_row(EventAction::Crash, Some(1), 5, &mut tier, &users);
         m.await_detection(ServerId(1));
         let i = m.close_row(row, &tier, &users);
         assert_eq!(m.event_rows[i].users_remapped, Some(0));

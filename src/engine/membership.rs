@@ -7,14 +7,14 @@
 //! crash that is at its detection.
 
 use super::Engine;
-use crate::events::{ErrorCause, Event, Outcome};
+use crate::events::{ErrorCause, Event, EventAction, Outcome};
 use crate::metrics::EventRow;
 use crate::model::ids::ServerId;
 use crate::scenario::Action;
 
 impl Engine<'_> {
     /// Opens the row of a change of membership: the state just before it.
-    pub(super) fn open_row(&mut self, action: &'static str, target: Option<u32>) -> EventRow {
+    pub(super) fn open_row(&mut self, action: EventAction, target: Option<u32>) -> EventRow {
         self.measure
             .open_row(action, target, self.now, &mut self.tier, &self.users)
     }
@@ -34,7 +34,7 @@ impl Engine<'_> {
             Action::AddServers { count } | Action::RemoveServers { count } => Some(count),
             Action::StoreCrash { node } | Action::StoreRestart { node } => node,
         };
-        let mut row = self.open_row(action.name(), target);
+        let mut row = self.open_row(action.into(), target);
         match action {
             Action::Crash { server } if self.tier.is_up(ServerId(server)) => {
                 row.sessions_lost = self.crash(ServerId(server));

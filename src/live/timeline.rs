@@ -98,7 +98,7 @@ async fn timed(cluster: &Cluster, tier: &mut Tier, at: Micros, action: Action) -
     let (after, _) = alive(tier);
     Ok(EventRow {
         at_us: at,
-        action: action.name(),
+        action: action.into(),
         target,
         servers_before: before,
         servers_after: after,

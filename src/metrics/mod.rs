@@ -1,4 +1,6 @@
-//! What a run measured: the recorder the engine feeds, and the plain result rows it produces.
+//! What a run measured: the recorder the engine feeds, the plain result rows it produces, and
+//! the [`catalogue`] of the metrics reported about a run (each defined once, with its
+//! computation).
 //!
 //! Only requests sent at or after `warmup` count, in every table. Latency is from sending to the
 //! response, for requests that were served (ok or failed authentication); percentiles come from
@@ -7,10 +9,11 @@
 //! statistic; latencies above a day are clamped to a day). Result rows are plain data with times in microseconds: the serializers in
 //! `output` turn them into files.
 
+pub mod catalogue;
 mod recorder;
 pub mod summary;
 
-use crate::events::{AuthFailure, ErrorCause, Outcome};
+use crate::events::{AuthFailure, ErrorCause, EventAction, Outcome};
 use crate::scenario::Micros;
 
 pub use recorder::{ClosedBucket, MAX_LATENCY_US, Recorder};
@@ -62,6 +65,18 @@ impl Counts {
     /// Requests that ended.
     pub fn ended(&self) -> u64 {
         self.ok() + self.failed_auth() + self.errors()
+    }
+
+    /// Authenticated (non-login) requests that were served: ok or failed authentication.
+    pub fn auth_requests(&self) -> u64 {
+        self.authenticated + self.failed_auth()
+    }
+
+    /// Failed authentications as a percentage of [`Counts::auth_requests`] (`None` when no
+    /// authenticated request was served).
+    pub fn failed_auth_pct(&self) -> Option<f64> {
+        let auth = self.auth_requests();
+        (auth > 0).then(|| 100.0 * self.failed_auth() as f64 / auth as f64)
     }
 
     pub(crate) fn add(&mut self, outcome: Outcome, was_login: bool) {
@@ -176,8 +191,8 @@ pub struct ServerRow {
 pub struct EventRow {
     /// When it happened.
     pub at_us: Micros,
-    /// Its action, as spelled in scenario files.
-    pub action: &'static str,
+    /// What happened.
+    pub action: EventAction,
     /// The server (crash, restart) or the count (add, remove); `None` for store events.
     pub target: Option<u32>,
     /// Servers running just before.
@@ -215,6 +230,21 @@ pub struct RunResult {
     pub requests_simulated: u64,
     /// Invariants of the program that this run broke (empty unless tiersim has a bug).
     pub audit: Vec<String>,
+}
+
+impl RunResult {
+    /// The percentage of logged-in users that changes of membership moved to another server:
+    /// `100 * users_remapped / users_logged_in`, summed over the timed events (`None` for
+    /// policies that do not map users, and for runs without a user logged in at any event).
+    pub fn remapped_pct(&self) -> Option<f64> {
+        let remapped: u64 = self
+            .events
+            .iter()
+            .map(|e| e.users_remapped)
+            .sum::<Option<u64>>()?;
+        let logged_in: u64 = self.events.iter().map(|e| e.users_logged_in).sum();
+        (logged_in > 0).then(|| 100.0 * remapped as f64 / logged_in as f64)
+    }
 }
 
 /// A bucket whose imbalance is at or below this is balanced.

@@ -1,264 +1,32 @@
-//! The CSV files of a run, as bytes: tidy tables with one row per observation and a `variant`
-//! column in each.
+//! The CSV files of a run and of a sweep, as bytes: tidy tables with one row per observation and
+//! a `variant` column in each.
 //!
-//! Columns are only ever appended, never renamed or reordered: `docs/outputs.md` documents each
-//! one with its formula. Numbers are formatted with a fixed number of decimals so that the same
-//! results always give the same bytes; a value that does not exist (a percentile of nothing, the
-//! rebalance time of an imbalance that never settled) is an empty field.
+//! Only serialization lives here: the metrics and their computation are in
+//! [`crate::metrics::catalogue`], the column lists in [`super::columns`] (the public contract,
+//! documented in `docs/outputs.md`). Numbers are formatted with a fixed number of decimals so that
+//! the same results always give the same bytes; a value that does not exist (a percentile of
+//! nothing, the rebalance time of an imbalance that never settled) is an empty field.
 
+use super::columns::{
+    EVENTS_COLUMNS, SERVERS_COLUMNS, SUMMARY_COLUMNS, SWEEP_COLUMNS, SummaryColumn,
+    TIMESERIES_COLUMNS, replications_columns, summary_column,
+};
+use crate::metrics::catalogue::{CATALOGUE, Metric};
 use crate::metrics::{Latency, RunResult};
 use crate::scenario::Micros;
-use crate::{stats, warmup};
+use crate::sweep::Param;
 
-/// A numeric column of `summary.csv`: its name, how to read it from one run, and its decimals.
-pub struct Metric {
-    /// Column name.
-    pub name: &'static str,
-    /// The value of one run (`None`: it does not exist, e.g. a percentile of nothing).
-    pub value: fn(&RunResult) -> Option<f64>,
-    /// Decimals printed for one run (0: an integer).
-    pub decimals: usize,
-}
-
-const fn metric(
-    name: &'static str,
-    value: fn(&RunResult) -> Option<f64>,
-    decimals: usize,
-) -> Metric {
-    Metric {
-        name,
-        value,
-        decimals,
-    }
-}
-
-fn ms(us: Option<u64>) -> Option<f64> {
-    us.map(|us| us as f64 / 1e3)
-}
-
-/// The numeric columns of `summary.csv` that follow `variant`, in order.
-pub const METRICS: &[Metric] = &[
-    metric("requests", |r| Some(r.summary.sent as f64), 0),
-    metric("ok", |r| Some(r.summary.counts.ok() as f64), 0),
-    metric(
-        "failed_auth",
-        |r| Some(r.summary.counts.failed_auth() as f64),
-        0,
-    ),
-    metric("errors", |r| Some(r.summary.counts.errors() as f64), 0),
-    metric("unfinished", |r| Some(r.summary.unfinished as f64), 0),
-    metric("logins", |r| Some(r.summary.counts.logins as f64), 0),
-    metric("auth_requests", |r| Some(auth_requests(r) as f64), 0),
-    metric("failed_auth_pct", failed_auth_pct, 3),
-    metric(
-        "failed_auth_elsewhere",
-        |r| Some(r.summary.counts.failed_elsewhere as f64),
-        0,
-    ),
-    metric(
-        "failed_auth_lost",
-        |r| Some(r.summary.counts.failed_lost as f64),
-        0,
-    ),
-    metric(
-        "sessions_created",
-        |r| Some(r.summary.sessions_created as f64),
-        0,
-    ),
-    metric("sessions_lost", |r| Some(r.summary.sessions_lost as f64), 0),
-    metric(
-        "errors_server_down",
-        |r| Some(r.summary.counts.errors_server_down as f64),
-        0,
-    ),
-    metric(
-        "errors_queue_full",
-        |r| Some(r.summary.counts.errors_queue_full as f64),
-        0,
-    ),
-    metric(
-        "errors_store_down",
-        |r| Some(r.summary.counts.errors_store_down as f64),
-        0,
-    ),
-    metric(
-        "latency_mean_ms",
-        |r| r.summary.latency.mean_us.map(|us| us / 1e3),
-        3,
-    ),
-    metric("latency_p50_ms", |r| ms(r.summary.latency.p50_us), 3),
-    metric("latency_p95_ms", |r| ms(r.summary.latency.p95_us), 3),
-    metric("latency_p99_ms", |r| ms(r.summary.latency.p99_us), 3),
-    metric("imbalance", |r| r.summary.imbalance, 4),
-    metric("store_reads", |r| Some(r.summary.store_reads as f64), 0),
-    metric("store_writes", |r| Some(r.summary.store_writes as f64), 0),
-    metric(
-        "users_remapped",
-        |r| r.summary.users_remapped.map(|n| n as f64),
-        0,
-    ),
-    metric(
-        "failed_auth_expired",
-        |r| Some(r.summary.counts.failed_expired as f64),
-        0,
-    ),
-    metric(
-        "sessions_expired",
-        |r| Some(r.summary.sessions_expired as f64),
-        0,
-    ),
-    metric("warmup_drift_pct", |r| warmup::drift(r).map(|d| d.pct), 2),
-    metric("remapped_pct", remapped_pct, 3),
-    // Appended after `replications` and the intervals in `summary.csv` (see FIRST_METRICS).
-    metric(
-        "failed_auth_evicted",
-        |r| Some(r.summary.counts.failed_evicted as f64),
-        0,
-    ),
-    metric(
-        "sessions_evicted",
-        |r| Some(r.summary.sessions_evicted as f64),
-        0,
-    ),
-    metric(
-        "errors_store_busy",
-        |r| Some(r.summary.counts.errors_store_busy as f64),
-        0,
-    ),
-    metric("cache_hits", |r| Some(r.summary.cache_hits as f64), 0),
-    metric(
-        "session_copies",
-        |r| Some(r.summary.session_copies as f64),
-        0,
-    ),
-];
-
-/// How many of [`METRICS`] come before `replications` in `summary.csv`; the others were added
-/// later and follow the `_ci95` columns (columns are only ever appended).
-pub const FIRST_METRICS: usize = 27;
-
-/// The metrics whose 95 % confidence half-width `summary.csv` reports as `<name>_ci95`.
-pub const CI_METRICS: &[&str] = &[
-    "failed_auth_pct",
-    "sessions_lost",
-    "errors",
-    "latency_mean_ms",
-    "latency_p99_ms",
-    "imbalance",
-    "users_remapped",
-];
-
-/// Columns of `summary.csv`: `variant`, the first [`FIRST_METRICS`] of [`METRICS`],
-/// `replications`, the `_ci95` of [`CI_METRICS`], then the rest of [`METRICS`].
-pub const SUMMARY_COLUMNS: &[&str] = &[
-    "variant",
-    "requests",
-    "ok",
-    "failed_auth",
-    "errors",
-    "unfinished",
-    "logins",
-    "auth_requests",
-    "failed_auth_pct",
-    "failed_auth_elsewhere",
-    "failed_auth_lost",
-    "sessions_created",
-    "sessions_lost",
-    "errors_server_down",
-    "errors_queue_full",
-    "errors_store_down",
-    "latency_mean_ms",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "latency_p99_ms",
-    "imbalance",
-    "store_reads",
-    "store_writes",
-    "users_remapped",
-    "failed_auth_expired",
-    "sessions_expired",
-    "warmup_drift_pct",
-    "remapped_pct",
-    "replications",
-    "failed_auth_pct_ci95",
-    "sessions_lost_ci95",
-    "errors_ci95",
-    "latency_mean_ms_ci95",
-    "latency_p99_ms_ci95",
-    "imbalance_ci95",
-    "users_remapped_ci95",
-    "failed_auth_evicted",
-    "sessions_evicted",
-    "errors_store_busy",
-    "cache_hits",
-    "session_copies",
-];
-
-/// Columns of `timeseries.csv`.
-pub const TIMESERIES_COLUMNS: &[&str] = &[
-    "variant",
-    "time_s",
-    "requests",
-    "ok",
-    "failed_auth",
-    "errors",
-    "latency_p50_ms",
-    "latency_p99_ms",
-    "servers_in_rotation",
-    "sessions_alive",
-    "store_ops",
-    "imbalance",
-    "bucket_s",
-];
-
-/// Columns of `servers.csv`.
-pub const SERVERS_COLUMNS: &[&str] = &[
-    "variant",
-    "time_s",
-    "server",
-    "up",
-    "requests",
-    "busy_fraction",
-    "sessions",
-];
-
-/// Columns of `events.csv`.
-pub const EVENTS_COLUMNS: &[&str] = &[
-    "variant",
-    "time_s",
-    "action",
-    "target",
-    "servers_before",
-    "servers_after",
-    "sessions_alive",
-    "sessions_lost",
-    "users_remapped",
-    "rebalance_s",
-    "users_logged_in",
-];
-
-/// Authenticated requests that were served (ok or failed authentication).
+/// Authenticated requests that were served: [`crate::metrics::Counts::auth_requests`] (kept
+/// here for callers not yet reading the catalogue).
 pub fn auth_requests(r: &RunResult) -> u64 {
-    r.summary.counts.authenticated + r.summary.counts.failed_auth()
+    r.summary.counts.auth_requests()
 }
 
-/// The percentage of logged-in users that changes of membership moved to another server:
-/// `100 * users_remapped / users_logged_in`, summed over the timed events (`None` for policies
-/// that do not map users, and for runs without a user logged in at any event).
-pub fn remapped_pct(r: &RunResult) -> Option<f64> {
-    let remapped: u64 = r
-        .events
-        .iter()
-        .map(|e| e.users_remapped)
-        .sum::<Option<u64>>()?;
-    let logged_in: u64 = r.events.iter().map(|e| e.users_logged_in).sum();
-    (logged_in > 0).then(|| 100.0 * remapped as f64 / logged_in as f64)
-}
-
-/// The percentage of failed authentications among served authenticated requests.
+/// The percentage of failed authentications among served authenticated requests:
+/// [`crate::metrics::Counts::failed_auth_pct`] (kept here for callers not yet reading the
+/// catalogue).
 pub fn failed_auth_pct(r: &RunResult) -> Option<f64> {
-    let auth = auth_requests(r);
-    (auth > 0).then(|| 100.0 * r.summary.counts.failed_auth() as f64 / auth as f64)
+    r.summary.counts.failed_auth_pct()
 }
 
 /// `summary.csv`: one row per variant. Each element of `variants` holds one variant's runs, one
@@ -275,32 +43,25 @@ pub fn summary(variants: &[Vec<RunResult>]) -> Vec<u8> {
 /// decimals for one run, at least one decimal for several) and the 95 % half-width (empty with
 /// one run).
 pub struct MetricCells {
-    /// The metric's column name.
-    pub name: &'static str,
+    /// The metric.
+    pub metric: Metric,
     /// Mean over the runs where it exists (empty if none).
     pub mean: String,
     /// Half-width of the Student-t 95 % interval (empty with fewer than two values).
     pub ci95: String,
 }
 
-/// Every metric of [`METRICS`] over `runs` (the replications of one variant).
+/// Every metric of the catalogue over `runs` (the replications of one variant), in order.
 pub fn metric_cells(runs: &[RunResult]) -> Vec<MetricCells> {
     assert!(!runs.is_empty(), "a variant has at least one run");
-    let replicated = runs.len() > 1;
-    METRICS
+    CATALOGUE
         .iter()
-        .map(|m| {
-            let values: Vec<f64> = runs.iter().filter_map(|r| (m.value)(r)).collect();
-            let interval = stats::interval(&values);
-            let decimals = if replicated {
-                m.decimals.max(1)
-            } else {
-                m.decimals
-            };
+        .map(|d| {
+            let interval = d.metric.over(runs);
             MetricCells {
-                name: m.name,
-                mean: opt(interval.map(|i| i.mean), decimals),
-                ci95: opt(interval.and_then(|i| i.half_width), m.decimals.max(1)),
+                metric: d.metric,
+                mean: opt(interval.map(|i| i.mean), d.mean_decimals(runs.len())),
+                ci95: opt(interval.and_then(|i| i.half_width), d.ci95_decimals()),
             }
         })
         .collect()
@@ -308,26 +69,17 @@ pub fn metric_cells(runs: &[RunResult]) -> Vec<MetricCells> {
 
 fn summary_row(runs: &[RunResult]) -> Vec<String> {
     let cells = metric_cells(runs);
-    let mut row = vec![runs[0].variant.clone()];
-    let (first, later) = cells.split_at(FIRST_METRICS);
-    row.extend(first.iter().map(|c| c.mean.clone()));
-    row.push(runs.len().to_string());
-    for name in CI_METRICS {
-        let cell = cells
-            .iter()
-            .find(|c| c.name == *name)
-            .expect("a CI metric is a metric");
-        row.push(cell.ci95.clone());
-    }
-    row.extend(later.iter().map(|c| c.mean.clone()));
-    row
-}
-
-/// Columns of `replications.csv`.
-pub fn replications_columns() -> Vec<&'static str> {
-    let mut columns = vec!["variant", "replication", "seed"];
-    columns.extend(METRICS.iter().map(|m| m.name));
-    columns
+    let cell = |m: Metric| &cells[m as usize];
+    SUMMARY_COLUMNS
+        .iter()
+        .map(|name| match summary_column(name) {
+            Some(SummaryColumn::Variant) => runs[0].variant.clone(),
+            Some(SummaryColumn::Replications) => runs.len().to_string(),
+            Some(SummaryColumn::Mean(m)) => cell(m).mean.clone(),
+            Some(SummaryColumn::Ci95(m)) => cell(m).ci95.clone(),
+            None => unreachable!("{name}: every summary column is in the catalogue"),
+        })
+        .collect()
 }
 
 /// `replications.csv`: one row per variant and replication, with the seed that replication ran
@@ -340,7 +92,7 @@ pub fn replications(runs: &[Vec<RunResult>], seeds: &[u64]) -> Vec<u8> {
         .flat_map(|(i, (variants, seed))| {
             variants.iter().map(move |r| {
                 let mut row = vec![r.variant.clone(), i.to_string(), seed.to_string()];
-                row.extend(METRICS.iter().map(|m| opt((m.value)(r), m.decimals)));
+                row.extend(CATALOGUE.iter().map(|d| opt((d.value)(r), d.decimals)));
                 row
             })
         });
@@ -397,7 +149,7 @@ pub fn events(results: &[RunResult]) -> Vec<u8> {
             vec![
                 r.variant.clone(),
                 secs(e.at_us),
-                e.action.to_string(),
+                e.action.as_str().to_string(),
                 opt_int(e.target),
                 e.servers_before.to_string(),
                 e.servers_after.to_string(),
@@ -410,6 +162,35 @@ pub fn events(results: &[RunResult]) -> Vec<u8> {
         })
     });
     table(EVENTS_COLUMNS, rows)
+}
+
+/// `sweep.csv`: one row per point, variant and metric, with the mean over replications and the
+/// half-width of its 95 % interval. `results[p][v]` holds the replications of variant `v` at
+/// point `p`; `points[p]` its `KEY=VALUE` overrides (in the order of `params`).
+pub fn sweep(params: &[Param], points: &[Vec<String>], results: &[Vec<Vec<RunResult>>]) -> Vec<u8> {
+    let mut header: Vec<&str> = params.iter().map(|p| p.key.as_str()).collect();
+    header.extend(SWEEP_COLUMNS);
+    let rows = points.iter().zip(results).flat_map(|(point, variants)| {
+        let values: Vec<&str> = point
+            .iter()
+            .map(|kv| kv.split_once('=').map_or("", |(_, v)| v))
+            .collect();
+        variants.iter().flat_map(move |runs| {
+            let values = values.clone();
+            metric_cells(runs).into_iter().map(move |cell| {
+                let mut row: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                row.extend([
+                    runs[0].variant.clone(),
+                    cell.metric.name().to_string(),
+                    cell.mean,
+                    cell.ci95,
+                    runs.len().to_string(),
+                ]);
+                row
+            })
+        })
+    });
+    table(&header, rows)
 }
 
 fn table(columns: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
@@ -434,7 +215,7 @@ pub fn secs(us: Micros) -> String {
 }
 
 fn ms3(us: Option<u64>) -> String {
-    opt(ms(us), 3)
+    opt(us.map(|us| us as f64 / 1e3), 3)
 }
 
 fn opt(x: Option<f64>, decimals: usize) -> String {
@@ -448,19 +229,8 @@ fn opt_int<T: ToString>(x: Option<T>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::EventAction;
     use crate::metrics::{Counts, EventRow, Summary};
-
-    #[test]
-    fn the_summary_columns_are_the_metrics_then_the_intervals_then_later_metrics() {
-        let mut expected = vec!["variant"];
-        expected.extend(METRICS[..FIRST_METRICS].iter().map(|m| m.name));
-        expected.push("replications");
-        let ci: Vec<String> = CI_METRICS.iter().map(|m| format!("{m}_ci95")).collect();
-        expected.extend(ci.iter().map(String::as_str));
-        expected.extend(METRICS[FIRST_METRICS..].iter().map(|m| m.name));
-        assert_eq!(SUMMARY_COLUMNS, expected.as_slice());
-        assert_eq!(METRICS[FIRST_METRICS - 1].name, "remapped_pct");
-    }
 
     #[test]
     fn seconds_keep_only_the_decimals_they_need() {
@@ -506,12 +276,40 @@ mod tests {
     }
 
     #[test]
+    fn sweep_rows_are_points_by_variants_by_metrics() {
+        let run = |variant: &str, lost| RunResult {
+            variant: variant.into(),
+            summary: Summary {
+                sessions_lost: lost,
+                ..Summary::default()
+            },
+            ..RunResult::default()
+        };
+        let params = [crate::sweep::parse_param("servers.count=2,4").unwrap()];
+        let points = crate::sweep::points(&params).unwrap();
+        let results = vec![
+            vec![vec![run("a", 10), run("a", 14)]],
+            vec![vec![run("a", 0), run("a", 0)]],
+        ];
+        let text = String::from_utf8(sweep(&params, &points, &results)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "servers.count,variant,metric,mean,ci95,replications"
+        );
+        assert_eq!(lines.len(), 1 + 2 * CATALOGUE.len());
+        // 10 and 14: mean 12, s = 2.83, t(0.975, 1) = 12.706: half-width 12.706 * 2 = 25.4.
+        assert!(lines.contains(&"2,a,sessions_lost,12.0,25.4,2"), "{text}");
+        assert!(lines.contains(&"4,a,sessions_lost,0.0,0.0,2"), "{text}");
+    }
+
+    #[test]
     fn events_leave_unknown_values_empty() {
         let r = RunResult {
             variant: "v".into(),
             events: vec![EventRow {
                 at_us: 600_000_000,
-                action: "store_crash",
+                action: EventAction::StoreCrash,
                 ..EventRow::default()
             }],
             ..RunResult::default()

@@ -1,9 +1,11 @@
 //! Results to bytes, and bytes to files.
 //!
-//! `csv` holds pure serializers (results in, bytes out; the column lists are the public contract
-//! documented in `docs/outputs.md`); `files` is the one place that writes the output folder, all
-//! at once or not at all; `table` formats the terminal comparison table.
+//! `columns` holds the output contracts (the columns of every CSV file, documented in
+//! `docs/outputs.md`); `csv` the pure serializers (results in, bytes out), which read the metrics
+//! from [`crate::metrics::catalogue`]; `files` is the one place that writes the output folder,
+//! all at once or not at all; `table` formats the terminal comparison table.
 
+pub mod columns;
 pub mod csv;
 pub mod files;
 pub mod table;

@@ -1,57 +1,30 @@
 //! The tables printed after a run: the comparison (one row per variant, the numbers a class looks
 //! at, units in the headers, the best value of each column marked) and, with replications, the
-//! paired differences from the first variant with their confidence intervals.
+//! paired differences from the first variant with their confidence intervals. The columns after
+//! `requests` are the catalogue's [`COMPARED`] metrics: headers from their labels, decimals from
+//! their units, the best mark from their direction (lower is better in every one, as the note
+//! says: a test keeps it true).
 
 use crate::metrics::RunResult;
-use crate::output::csv::failed_auth_pct;
+use crate::metrics::catalogue::{Better, COMPARED, Metric};
 use crate::stats::{self, Interval};
 use comfy_table::{CellAlignment, Table, presets};
 
-/// A column of the tables: header, value of one run, decimals.
-struct Column {
-    header: &'static str,
-    value: fn(&RunResult) -> Option<f64>,
-    decimals: usize,
+/// Decimals of a column's values.
+fn decimals(m: Metric) -> usize {
+    m.def().unit.shown_decimals()
 }
 
-/// The numeric columns; lower is better in every one.
-const COLUMNS: [Column; 6] = [
-    Column {
-        header: "failed auth (%)",
-        value: failed_auth_pct,
-        decimals: 2,
-    },
-    Column {
-        header: "sessions lost",
-        value: |r| Some(r.summary.sessions_lost as f64),
-        decimals: 0,
-    },
-    Column {
-        header: "errors",
-        value: |r| Some(r.summary.counts.errors() as f64),
-        decimals: 0,
-    },
-    Column {
-        header: "p50 (ms)",
-        value: |r| r.summary.latency.p50_us.map(|us| us as f64 / 1e3),
-        decimals: 1,
-    },
-    Column {
-        header: "p99 (ms)",
-        value: |r| r.summary.latency.p99_us.map(|us| us as f64 / 1e3),
-        decimals: 1,
-    },
-    Column {
-        header: "imbalance (max/mean)",
-        value: |r| r.summary.imbalance,
-        decimals: 3,
-    },
-];
-
-/// The interval of one column over a variant's replications.
-fn interval(runs: &[RunResult], c: &Column) -> Option<Interval> {
-    let values: Vec<f64> = runs.iter().filter_map(|r| (c.value)(r)).collect();
-    stats::interval(&values)
+/// The best of `means` under `better` (`None`: no direction, or every variant has the same).
+fn best(means: &[f64], better: Better) -> Option<f64> {
+    let pick = match better {
+        Better::Lower => f64::min,
+        Better::Higher => f64::max,
+        Better::Neither => return None,
+    };
+    let first = *means.first()?;
+    let best = means.iter().copied().fold(first, pick);
+    means.iter().any(|&m| m != best).then_some(best)
 }
 
 fn format(i: Option<Interval>, decimals: usize) -> String {
@@ -76,31 +49,31 @@ fn format(i: Option<Interval>, decimals: usize) -> String {
 pub fn comparison(variants: &[Vec<RunResult>]) -> Vec<Vec<String>> {
     let cells: Vec<Vec<Option<Interval>>> = variants
         .iter()
-        .map(|runs| COLUMNS.iter().map(|c| interval(runs, c)).collect())
+        .map(|runs| COMPARED.iter().map(|m| m.over(runs)).collect())
         .collect();
-    let best: Vec<Option<f64>> = (0..COLUMNS.len())
-        .map(|c| {
+    let best: Vec<Option<f64>> = COMPARED
+        .iter()
+        .enumerate()
+        .map(|(c, m)| {
             let means: Vec<f64> = cells
                 .iter()
                 .filter_map(|row| row[c].map(|i| i.mean))
                 .collect();
-            let min = means.iter().copied().fold(f64::INFINITY, f64::min);
-            (means.iter().any(|&m| m != min)).then_some(min)
+            best(&means, m.def().better)
         })
         .collect();
     variants
         .iter()
         .zip(&cells)
         .map(|(runs, row)| {
-            let requests =
-                runs.iter().map(|r| r.summary.sent as f64).sum::<f64>() / runs.len() as f64;
+            let requests = Metric::Requests.over(runs).map_or(0.0, |i| i.mean);
             let mut out = vec![runs[0].variant.clone(), format!("{requests:.0}")];
             for (c, cell) in row.iter().enumerate() {
                 let mark = match (cell, best[c]) {
                     (Some(i), Some(b)) if i.mean == b => " *",
                     _ => "",
                 };
-                out.push(format(*cell, COLUMNS[c].decimals) + mark);
+                out.push(format(*cell, decimals(COMPARED[c])) + mark);
             }
             out
         })
@@ -122,8 +95,8 @@ fn new_table(headers: Vec<&str>) -> Table {
 
 /// The comparison table as text.
 pub fn render(variants: &[Vec<RunResult>]) -> String {
-    let mut headers = vec!["variant", "requests"];
-    headers.extend(COLUMNS.iter().map(|c| c.header));
+    let mut headers = vec!["variant", Metric::Requests.def().label];
+    headers.extend(COMPARED.iter().map(|m| m.def().label));
     let mut table = new_table(headers);
     for row in comparison(variants) {
         table.add_row(row);
@@ -149,26 +122,27 @@ pub fn differences(variants: &[Vec<RunResult>]) -> Vec<Vec<String>> {
         .iter()
         .map(|runs| {
             let mut row = vec![format!("{} − {}", runs[0].variant, base[0].variant)];
-            for c in &COLUMNS {
-                let a: Vec<Option<f64>> = runs.iter().map(|r| (c.value)(r)).collect();
-                let b: Vec<Option<f64>> = base.iter().map(|r| (c.value)(r)).collect();
-                let cell = match stats::paired(&a, &b) {
-                    None => "-".to_string(),
-                    Some(i) if i.excludes(0.0) => {
-                        format!("{:+.d$}", i.mean, d = c.decimals.max(1))
-                            + &format!(
-                                " ± {:.d$}",
-                                i.half_width.unwrap_or(0.0),
-                                d = c.decimals.max(1)
-                            )
-                    }
-                    Some(i) => format(Some(i), c.decimals) + " (n.s.)",
-                };
-                row.push(cell);
+            for &m in &COMPARED {
+                let a: Vec<Option<f64>> = runs.iter().map(|r| m.value(r)).collect();
+                let b: Vec<Option<f64>> = base.iter().map(|r| m.value(r)).collect();
+                row.push(difference(stats::paired(&a, &b), decimals(m)));
             }
             row
         })
         .collect()
+}
+
+/// One cell of the differences table: the mean difference ± its half-width, `(n.s.)` when the
+/// interval contains 0.
+fn difference(i: Option<Interval>, decimals: usize) -> String {
+    let d = decimals.max(1);
+    match i {
+        None => "-".to_string(),
+        Some(i) if i.excludes(0.0) => {
+            format!("{:+.d$} ± {:.d$}", i.mean, i.half_width.unwrap_or(0.0))
+        }
+        Some(i) => format(Some(i), decimals) + " (n.s.)",
+    }
 }
 
 /// The differences table as text (empty with fewer than two variants).
@@ -177,7 +151,7 @@ pub fn render_differences(variants: &[Vec<RunResult>]) -> String {
         return String::new();
     }
     let mut headers = vec!["difference"];
-    headers.extend(COLUMNS.iter().map(|c| c.header));
+    headers.extend(COMPARED.iter().map(|m| m.def().label));
     let mut table = new_table(headers);
     for row in differences(variants) {
         table.add_row(row);
@@ -208,6 +182,14 @@ mod tests {
             },
             ..RunResult::default()
         }
+    }
+
+    #[test]
+    fn lower_is_better_in_every_column_as_the_note_says() {
+        assert!(COMPARED.iter().all(|m| m.def().better == Better::Lower));
+        assert_eq!(best(&[3.0, 1.0, 2.0], Better::Higher), Some(3.0));
+        assert_eq!(best(&[3.0, 1.0], Better::Neither), None);
+        assert_eq!(best(&[1.0, 1.0], Better::Lower), None);
     }
 
     #[test]

@@ -7,61 +7,62 @@
 use super::escape::html as escape;
 use crate::charts::format::{number, thousands};
 use crate::metrics::RunResult;
+use crate::metrics::catalogue::Metric;
 use std::fmt::Write;
 
-/// A column: header, and the count of one run.
-type Column = (&'static str, fn(&RunResult) -> u64);
-
-/// Every column, in reading order.
-const COLUMNS: [Column; 13] = [
-    ("failed auth: on another server", |r| {
-        r.summary.counts.failed_elsewhere
-    }),
-    ("failed auth: session lost", |r| {
-        r.summary.counts.failed_lost
-    }),
-    ("failed auth: expired", |r| r.summary.counts.failed_expired),
-    ("failed auth: evicted", |r| r.summary.counts.failed_evicted),
-    ("errors: server down", |r| {
-        r.summary.counts.errors_server_down
-    }),
-    ("errors: server queue full", |r| {
-        r.summary.counts.errors_queue_full
-    }),
-    ("errors: store down", |r| r.summary.counts.errors_store_down),
-    ("errors: store busy", |r| r.summary.counts.errors_store_busy),
-    ("sessions expired", |r| r.summary.sessions_expired),
-    ("sessions evicted", |r| r.summary.sessions_evicted),
-    ("store reads", |r| r.summary.store_reads),
-    ("local cache hits", |r| r.summary.cache_hits),
-    ("copies to backups", |r| r.summary.session_copies),
+/// The counts, in reading order, by catalogue key (headers are the catalogue's labels).
+const COLUMNS: [Metric; 13] = [
+    Metric::FailedAuthElsewhere,
+    Metric::FailedAuthLost,
+    Metric::FailedAuthExpired,
+    Metric::FailedAuthEvicted,
+    Metric::ErrorsServerDown,
+    Metric::ErrorsQueueFull,
+    Metric::ErrorsStoreDown,
+    Metric::ErrorsStoreBusy,
+    Metric::SessionsExpired,
+    Metric::SessionsEvicted,
+    Metric::StoreReads,
+    Metric::CacheHits,
+    Metric::SessionCopies,
 ];
+
+/// The last column, shown for every variant.
+const LATENCY: Metric = Metric::LatencyMeanMs;
+
+/// A count of one run (every column is a count, which always exists).
+fn count(m: Metric, r: &RunResult) -> u64 {
+    m.value(r).map_or(0, |x| x as u64)
+}
 
 /// The section as HTML.
 pub fn section(results: &[RunResult]) -> String {
-    let shown: Vec<&Column> = COLUMNS
-        .iter()
-        .filter(|(_, value)| results.iter().any(|r| value(r) > 0))
+    let shown: Vec<Metric> = COLUMNS
+        .into_iter()
+        .filter(|&m| results.iter().any(|r| count(m, r) > 0))
         .collect();
     let mut out = String::from(
         "<section id=\"causes\">\n<h2>Where it came from</h2>\n<table id=\"causes-table\">\n\
          <thead><tr><th scope=\"col\">variant</th>",
     );
-    for (header, _) in &shown {
-        let _ = write!(out, "<th scope=\"col\">{}</th>", escape(header));
+    for m in &shown {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", escape(m.def().label));
     }
-    out += "<th scope=\"col\">mean latency ms</th></tr></thead>\n<tbody>\n";
+    let _ = writeln!(
+        out,
+        "<th scope=\"col\">{}</th></tr></thead>\n<tbody>",
+        escape(LATENCY.def().label)
+    );
     for (i, r) in results.iter().enumerate() {
         let _ = write!(
             out,
             "<tr><th scope=\"row\">{}</th>",
             super::variant_cell(i, &r.variant)
         );
-        for (_, value) in &shown {
-            let _ = write!(out, "<td>{}</td>", thousands(value(r)));
+        for &m in &shown {
+            let _ = write!(out, "<td>{}</td>", thousands(count(m, r)));
         }
-        let mean = r.summary.latency.mean_us;
-        let mean = mean.map_or_else(|| "–".to_string(), |us| number(us / 1e3));
+        let mean = LATENCY.value(r).map_or_else(|| "–".to_string(), number);
         let _ = writeln!(out, "<td>{}</td></tr>", escape(&mean));
     }
     out += "</tbody>\n</table>\n<p class=\"note\">Counts over the measured period; a column \

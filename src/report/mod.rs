@@ -18,9 +18,9 @@ pub use escape::html as escape;
 
 use crate::charts::ChartFile;
 use crate::charts::format::{clock, number, thousands};
-use crate::charts::from_results::failed_auth_pct;
 use crate::charts::palette;
 use crate::metrics::RunResult;
+use crate::metrics::catalogue::{COMPARED, Metric, Unit};
 use crate::scenario::Experiment;
 use std::fmt::Write;
 
@@ -128,39 +128,51 @@ pub(crate) fn variant_cell(index: usize, name: &str) -> String {
     )
 }
 
+/// The comparison's columns after the variant: requests, the catalogue's [`COMPARED`] metrics
+/// and the users remapped (headers are the catalogue's labels).
+fn compared() -> impl Iterator<Item = Metric> {
+    std::iter::once(Metric::Requests)
+        .chain(COMPARED)
+        .chain([Metric::UsersRemapped])
+}
+
+/// A metric of one run as the page writes it: counts with thousands separators, milliseconds
+/// with about three significant digits, percentages and imbalances with their unit's decimals;
+/// `–` where it does not exist.
+fn value_text(m: Metric, r: &RunResult) -> String {
+    let Some(x) = m.value(r) else {
+        return "–".to_string();
+    };
+    match m.def().unit {
+        Unit::Count => thousands(x as u64),
+        Unit::Milliseconds => number(x),
+        unit @ (Unit::Percent | Unit::MaxOverMean) => {
+            format!("{x:.d$}", d = unit.shown_decimals())
+        }
+    }
+}
+
 fn comparison(results: &[RunResult]) -> String {
     let mut out = String::from(
         "<section id=\"results\">\n<h2>Comparison</h2>\n<table id=\"comparison\">\n<thead><tr>\
-         <th scope=\"col\">variant</th><th scope=\"col\">requests</th>\
-         <th scope=\"col\">failed auth %</th><th scope=\"col\">sessions lost</th>\
-         <th scope=\"col\">errors</th><th scope=\"col\">p50 ms</th><th scope=\"col\">p99 ms</th>\
-         <th scope=\"col\">imbalance</th><th scope=\"col\">users remapped</th></tr></thead>\n<tbody>\n",
+         <th scope=\"col\">variant</th>",
     );
-    let dash = || "–".to_string();
+    for m in compared() {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", escape(m.def().label));
+    }
+    out += "</tr></thead>\n<tbody>\n";
     for (i, r) in results.iter().enumerate() {
-        let s = &r.summary;
-        let ms = |us: Option<u64>| us.map_or_else(dash, |us| number(us as f64 / 1e3));
-        let cells = [
-            thousands(s.sent),
-            failed_auth_pct(r).map_or_else(dash, |p| format!("{p:.2}")),
-            thousands(s.sessions_lost),
-            thousands(s.counts.errors()),
-            ms(s.latency.p50_us),
-            ms(s.latency.p99_us),
-            s.imbalance.map_or_else(dash, |x| format!("{x:.3}")),
-            s.users_remapped.map_or_else(dash, thousands),
-        ];
         let _ = write!(
             out,
             "<tr><th scope=\"row\">{}</th>",
             variant_cell(i, &r.variant)
         );
-        for cell in cells {
-            let _ = write!(out, "<td>{}</td>", escape(&cell));
+        for m in compared() {
+            let _ = write!(out, "<td>{}</td>", escape(&value_text(m, r)));
         }
         out += "</tr>\n";
     }
-    out += "</tbody>\n</table>\n<p class=\"note\">Requests sent after the warm-up. Failed auth %: \
+    out += "</tbody>\n</table>\n<p class=\"note\">Requests sent after the warm-up. Failed auth (%): \
             authenticated requests that found no valid session (a forced new login). Errors: \
             requests not served. Imbalance: requests of the busiest server over the mean, per \
             time bucket, averaged (1 is an even spread). Users remapped: users moved to another \
@@ -204,10 +216,7 @@ pub fn caption(stem: &str) -> String {
         );
     }
     if let Some(metric) = stem.strip_prefix("sweep-") {
-        let label = crate::charts::from_sweep::SWEEP_METRICS
-            .iter()
-            .find(|(name, _)| *name == metric)
-            .map_or(metric, |(_, label)| label);
+        let label = crate::metrics::catalogue::get(metric).map_or(metric, |d| d.axis);
         return format!(
             "{} against the swept parameter, one line per variant, with its 95 % \
              confidence band when there are replications: look at how each design's cost grows \

@@ -10,8 +10,9 @@ use super::{close_page, escape, figures, lesson, open_page, parameters_section, 
 use crate::charts::ChartFile;
 use crate::charts::from_sweep::SWEEP_METRICS;
 use crate::metrics::RunResult;
-use crate::output::csv::metric_cells;
+use crate::metrics::catalogue::Metric;
 use crate::scenario::{Experiment, Variant};
+use crate::stats::Interval;
 use crate::sweep::Param;
 use std::fmt::Write;
 
@@ -96,6 +97,27 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// A metric over the replications of one variant, written as in `sweep.csv`: the mean, ± the
+/// half-width of its 95 % interval when there are several; `–` where it does not exist.
+fn mean_text(m: Metric, runs: &[RunResult]) -> String {
+    let d = m.def();
+    match m.over(runs) {
+        None => "–".to_string(),
+        Some(Interval {
+            mean,
+            half_width: None,
+        }) => format!("{mean:.p$}", p = d.mean_decimals(runs.len())),
+        Some(Interval {
+            mean,
+            half_width: Some(h),
+        }) => format!(
+            "{mean:.p$} ± {h:.q$}",
+            p = d.mean_decimals(runs.len()),
+            q = d.ci95_decimals()
+        ),
+    }
+}
+
 /// One row per point and variant: the swept values, the variant, and each main metric.
 fn table(params: &[Param], points: &[Vec<String>], results: &[Vec<Vec<RunResult>>]) -> String {
     let mut out = String::from(
@@ -105,8 +127,8 @@ fn table(params: &[Param], points: &[Vec<String>], results: &[Vec<Vec<RunResult>
         let _ = write!(out, "<th scope=\"col\">{}</th>", escape(&p.key));
     }
     out += "<th scope=\"col\">variant</th>";
-    for (_, label) in SWEEP_METRICS {
-        let _ = write!(out, "<th scope=\"col\">{}</th>", escape(label));
+    for m in SWEEP_METRICS {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", escape(m.def().axis));
     }
     out += "</tr></thead>\n<tbody>\n";
     for (point, variants) in points.iter().zip(results) {
@@ -121,17 +143,8 @@ fn table(params: &[Param], points: &[Vec<String>], results: &[Vec<Vec<RunResult>
                 "<th scope=\"row\">{}</th>",
                 variant_cell(i, &runs[0].variant)
             );
-            let cells = metric_cells(runs);
-            for (name, _) in SWEEP_METRICS {
-                let text = cells.iter().find(|c| c.name == *name).map_or_else(
-                    || "–".to_string(),
-                    |c| match (c.mean.as_str(), c.ci95.as_str()) {
-                        ("", _) => "–".to_string(),
-                        (mean, "") => mean.to_string(),
-                        (mean, ci) => format!("{mean} ± {ci}"),
-                    },
-                );
-                let _ = write!(out, "<td>{}</td>", escape(&text));
+            for m in SWEEP_METRICS {
+                let _ = write!(out, "<td>{}</td>", escape(&mean_text(m, runs)));
             }
             out += "</tr>\n";
         }

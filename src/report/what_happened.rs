@@ -7,6 +7,7 @@
 
 use super::capitalised;
 use crate::charts::format::{clock, percent, span, thousands};
+use crate::events::EventAction;
 use crate::metrics::{EventRow, RunResult};
 use crate::scenario::Micros;
 use std::collections::BTreeMap;
@@ -85,7 +86,7 @@ pub fn paragraphs(results: &[RunResult]) -> Vec<Told> {
 /// order of the first variant's rows).
 fn group(results: &[RunResult]) -> Vec<Happening<'_>> {
     let mut by_key: BTreeMap<(Micros, usize), Happening<'_>> = BTreeMap::new();
-    let mut keys: Vec<(Micros, &str, Option<u32>)> = Vec::new();
+    let mut keys: Vec<(Micros, EventAction, Option<u32>)> = Vec::new();
     for r in results {
         for e in &r.events {
             let key = (e.at_us, e.action, e.target);
@@ -118,19 +119,22 @@ pub fn describe(e: &EventRow) -> String {
     };
     let change = format!("{} → {} running", e.servers_before, e.servers_after);
     match e.action {
-        "crash" => format!("server {n} crashed"),
-        "restart" => format!("server {n} came back, empty"),
-        "add_servers" => format!("{} joined the tier ({change})", servers(n)),
-        "remove_servers" => format!("{} left the tier ({change})", servers(n)),
-        "store_crash" | "store_failure" => match e.target {
+        EventAction::Crash => format!("server {n} crashed"),
+        EventAction::Restart => format!("server {n} came back, empty"),
+        EventAction::AddServers => format!("{} joined the tier ({change})", servers(n)),
+        EventAction::RemoveServers => format!("{} left the tier ({change})", servers(n)),
+        EventAction::StoreCrash | EventAction::StoreFailure => match e.target {
             Some(node) => format!("a machine of store node {node} went down"),
             None => "the session store went down".into(),
         },
-        "store_restart" | "store_repair" => match e.target {
+        EventAction::StoreRestart | EventAction::StoreRepair => match e.target {
             Some(node) => format!("a machine of store node {node} came back"),
             None => "the session store came back".into(),
         },
-        other => format!("event {}", other.replace('_', " ")),
+        other @ (EventAction::ScaleOut
+        | EventAction::ScaleIn
+        | EventAction::Failure
+        | EventAction::Repair) => format!("event {}", other.as_str().replace('_', " ")),
     }
 }
 
@@ -173,7 +177,10 @@ pub fn cost_in_window(r: &RunResult, from_us: Micros, until_us: Micros) -> (u64,
 fn cost(r: &RunResult, e: &EventRow, from_us: Micros, until_us: Micros, within: &str) -> String {
     let (relogins, errors) = cost_in_window(r, from_us, until_us);
     let mut text = format!("the {} variant", r.variant);
-    let membership = matches!(e.action, "add_servers" | "remove_servers");
+    let membership = matches!(
+        e.action,
+        EventAction::AddServers | EventAction::RemoveServers
+    );
     if let Some(moved) = e.users_remapped.filter(|&m| membership && m > 0) {
         text += &format!(" moved {} to another server and", users(moved));
     }
@@ -217,15 +224,13 @@ fn without_events(results: &[RunResult]) -> String {
         .iter()
         .map(|r| {
             let c = &r.summary.counts;
-            let failed = c.failed_auth();
-            let served = c.authenticated + failed;
-            match failed {
-                0 => format!("{}: none", r.variant),
-                n => format!(
+            match (c.failed_auth(), c.failed_auth_pct()) {
+                (0, _) | (_, None) => format!("{}: none", r.variant),
+                (n, Some(pct)) => format!(
                     "{}: {} ({} of authenticated requests)",
                     r.variant,
                     thousands(n),
-                    percent(100.0 * n as f64 / served.max(1) as f64)
+                    percent(pct)
                 ),
             }
         })
@@ -258,7 +263,7 @@ mod tests {
     fn crash(lost: u64) -> EventRow {
         EventRow {
             at_us: 600_000_000,
-            action: "crash",
+            action: EventAction::Crash,
             target: Some(1),
             servers_before: 4,
             servers_after: 3,
@@ -306,7 +311,7 @@ mod tests {
         let mut r = run("sticky", 10, 3);
         let mut restart = crash(0);
         restart.at_us = 620_000_000;
-        restart.action = "restart";
+        restart.action = EventAction::Restart;
         r.events.push(restart);
         let text: Vec<String> = paragraphs(&[r]).iter().map(Told::text).collect();
         assert!(text[0].contains("in the next 20 seconds"), "{}", text[0]);

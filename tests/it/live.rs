@@ -10,6 +10,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use tiersim::events::EventAction;
 use tiersim::live::{self, StoreChoice};
 use tiersim::metrics::RunResult;
 
@@ -152,7 +153,7 @@ fn check_crash(store: &StoreChoice) {
         shared.summary.counts.errors()
     );
     assert_eq!(sticky.events.len(), 2, "crash and restart rows");
-    assert_eq!(sticky.events[0].action, "crash");
+    assert_eq!(sticky.events[0].action, EventAction::Crash);
     assert_eq!(sticky.events[0].servers_after, 3);
     assert!(
         sticky.summary.sessions_lost >= 20,

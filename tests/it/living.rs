@@ -2,6 +2,7 @@
 //! an expectation worked out by hand.
 
 use crate::support::run;
+use tiersim::events::EventAction;
 
 #[test]
 fn a_step_profile_brings_the_visits_its_integral_says() {
@@ -82,7 +83,7 @@ fn the_autoscaler_holds_the_target_busy_fraction_at_steady_load() {
         (7.0..=11.0).contains(&mean_servers),
         "mean servers {mean_servers:.2}"
     );
-    assert!(r.events.iter().any(|e| e.action == "scale_out"));
+    assert!(r.events.iter().any(|e| e.action == EventAction::ScaleOut));
 }
 
 #[test]
@@ -91,7 +92,10 @@ fn draining_loses_no_session_when_the_timeout_exceeds_the_session_lifetime() {
     // an hour, so every session on a draining server expires before it stops.
     let drain = run(&autoscaled("drain", "5m"), None);
     assert!(
-        drain.events.iter().any(|e| e.action == "scale_in"),
+        drain
+            .events
+            .iter()
+            .any(|e| e.action == EventAction::ScaleIn),
         "it scaled in"
     );
     assert_eq!(drain.summary.sessions_lost, 0);
@@ -119,8 +123,16 @@ fn servers_fail_about_as_often_as_their_mtbf_says() {
         mttr = "10m"
     "#;
     let r = run(text, None);
-    let failures = r.events.iter().filter(|e| e.action == "failure").count() as f64;
-    let repairs = r.events.iter().filter(|e| e.action == "repair").count() as f64;
+    let failures = r
+        .events
+        .iter()
+        .filter(|e| e.action == EventAction::Failure)
+        .count() as f64;
+    let repairs = r
+        .events
+        .iter()
+        .filter(|e| e.action == EventAction::Repair)
+        .count() as f64;
     assert!((55.0..=110.0).contains(&failures), "{failures} failures");
     assert!(
         failures - repairs <= 6.0,

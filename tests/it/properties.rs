@@ -11,6 +11,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
 use std::fmt::Write;
 use tiersim::engine::simulate;
+use tiersim::events::EventAction;
 use tiersim::metrics::{EventRow, Latency, RunResult};
 use tiersim::scenario::{Action, ScaleIn, Scenario, Storage};
 
@@ -519,7 +520,7 @@ fn check_run(sc: &Scenario, r: &RunResult) -> Result<(), String> {
     )?;
     // A drained scale-in counts, on its row, the sessions its servers still hold when the drain
     // ends, which may include sessions created on them after the row was written.
-    let drained = |row: &EventRow| row.action == "scale_in" && drains(sc);
+    let drained = |row: &EventRow| row.action == EventAction::ScaleIn && drains(sc);
     if let Some(row) = r
         .events
         .iter()
@@ -603,7 +604,7 @@ fn check_event_rows(sc: &Scenario, r: &RunResult) -> Result<(), String> {
             }
             Action::StoreCrash { .. } | Action::StoreRestart { .. } => after == before,
         };
-        if row.at_us != event.at_us || row.action != event.action.name() || !fits {
+        if row.at_us != event.at_us || row.action != EventAction::from(event.action) || !fits {
             return Err(format!("event {event:?} has the row {row:?}"));
         }
     }
@@ -634,13 +635,13 @@ fn drains(sc: &Scenario) -> bool {
 
 /// The rows of the scenario's timed events (the others are the autoscaler's and the failures').
 fn timed_rows(r: &RunResult) -> impl Iterator<Item = &EventRow> {
-    const TIMED: [&str; 6] = [
-        "crash",
-        "restart",
-        "add_servers",
-        "remove_servers",
-        "store_crash",
-        "store_restart",
+    const TIMED: [EventAction; 6] = [
+        EventAction::Crash,
+        EventAction::Restart,
+        EventAction::AddServers,
+        EventAction::RemoveServers,
+        EventAction::StoreCrash,
+        EventAction::StoreRestart,
     ];
     r.events.iter().filter(|row| TIMED.contains(&row.action))
 }

@@ -3,6 +3,7 @@
 use crate::support::{Cli, run_file, scratch_dir, shipped_scenarios};
 use std::collections::BTreeMap;
 use std::path::Path;
+use tiersim::events::EventAction;
 use tiersim::metrics::{EventRow, RunResult};
 use tiersim::scenario::{Action, Experiment, Scenario};
 
@@ -54,19 +55,19 @@ fn experiment_of(path: &Path) -> Experiment {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The actions of timed events as `events.csv` spells them (the other rows are changes the
-/// simulator decides: failures, repairs, the autoscaler's).
-const TIMED: [&str; 6] = [
-    "crash",
-    "restart",
-    "add_servers",
-    "remove_servers",
-    "store_crash",
-    "store_restart",
+/// The actions of timed events (the other rows are changes the simulator decides: failures,
+/// repairs, the autoscaler's).
+const TIMED: [EventAction; 6] = [
+    EventAction::Crash,
+    EventAction::Restart,
+    EventAction::AddServers,
+    EventAction::RemoveServers,
+    EventAction::StoreCrash,
+    EventAction::StoreRestart,
 ];
 
 /// The rows of timed events: (time, action, target).
-fn timed_rows(rows: &[EventRow]) -> Vec<(u64, &'static str, Option<u32>)> {
+fn timed_rows(rows: &[EventRow]) -> Vec<(u64, EventAction, Option<u32>)> {
     rows.iter()
         .filter(|row| TIMED.contains(&row.action))
         .map(|row| (row.at_us, row.action, row.target))
@@ -75,7 +76,7 @@ fn timed_rows(rows: &[EventRow]) -> Vec<(u64, &'static str, Option<u32>)> {
 
 /// The row each of the scenario's timed events must have, as `docs/outputs.md` defines
 /// `target`: the server of a crash or restart, the count of an add or remove, the store node.
-fn expected_rows(sc: &Scenario) -> Vec<(u64, &'static str, Option<u32>)> {
+fn expected_rows(sc: &Scenario) -> Vec<(u64, EventAction, Option<u32>)> {
     let target = |action: Action| match action {
         Action::Crash { server } | Action::Restart { server } => Some(server),
         Action::AddServers { count } | Action::RemoveServers { count } => Some(count),
@@ -83,7 +84,7 @@ fn expected_rows(sc: &Scenario) -> Vec<(u64, &'static str, Option<u32>)> {
     };
     sc.events
         .iter()
-        .map(|e| (e.at_us, e.action.name(), target(e.action)))
+        .map(|e| (e.at_us, e.action.into(), target(e.action)))
         .collect()
 }
 
@@ -175,7 +176,7 @@ fn the_server_crash_scenario_shows_its_lesson() {
         variant(&results, "shared-store"),
     );
     let crash = &sticky.events[0];
-    assert_eq!(crash.action, "crash");
+    assert_eq!(crash.action, EventAction::Crash);
     // About a quarter of live sessions die with one of four servers.
     let share = crash.sessions_lost as f64 / crash.sessions_alive as f64;
     assert!(
@@ -292,7 +293,7 @@ fn the_store_choices_scenario_shows_copies_durability_and_memory() {
     let crash = redis
         .events
         .iter()
-        .find(|e| e.action == "store_crash")
+        .find(|e| e.action == EventAction::StoreCrash)
         .unwrap();
     let share = crash.sessions_lost as f64 / crash.sessions_alive as f64;
     assert!((share - 1.0 / 3.0).abs() < 0.04, "{share:.3}");

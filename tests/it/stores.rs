@@ -3,6 +3,7 @@
 //! expectation worked out by hand.
 
 use crate::support::{run, scenario};
+use tiersim::events::EventAction;
 use tiersim::metrics::RunResult;
 use tiersim::scenario::StoreKind;
 
@@ -38,11 +39,11 @@ fn tier(storage: &str, policy: &str, store: &str, events: &str) -> String {
 }
 
 /// The row of the first event named `action`.
-fn row<'r>(r: &'r RunResult, action: &str) -> &'r tiersim::metrics::EventRow {
+fn row(r: &RunResult, action: EventAction) -> &tiersim::metrics::EventRow {
     r.events
         .iter()
         .find(|e| e.action == action)
-        .unwrap_or_else(|| panic!("no {action} row in {:?}", r.events))
+        .unwrap_or_else(|| panic!("no {action:?} row in {:?}", r.events))
 }
 
 /// Store node 1 loses a machine at 5:00, which comes back (empty, if it was the last copy)
@@ -68,7 +69,7 @@ fn a_node_crash_loses_its_share_of_the_sessions_and_none_with_two_copies() {
         None,
     );
     assert!(one.audit.is_empty(), "{:?}", one.audit);
-    let crash = row(&one, "store_crash");
+    let crash = row(&one, EventAction::StoreCrash);
     let share = crash.sessions_lost as f64 / crash.sessions_alive as f64;
     assert!(
         (share - 0.25).abs() < 0.04,
@@ -89,8 +90,8 @@ fn a_node_crash_loses_its_share_of_the_sessions_and_none_with_two_copies() {
         None,
     );
     assert!(two.audit.is_empty(), "{:?}", two.audit);
-    assert!(row(&two, "store_crash").sessions_alive > 5_000);
-    assert_eq!(row(&two, "store_crash").sessions_lost, 0);
+    assert!(row(&two, EventAction::StoreCrash).sessions_alive > 5_000);
+    assert_eq!(row(&two, EventAction::StoreCrash).sessions_lost, 0);
     assert_eq!(two.summary.sessions_lost, 0);
     assert_eq!(two.summary.counts.failed_lost, 0);
     // Only the operations in progress at the crashed machine failed; the node kept answering.
@@ -112,7 +113,7 @@ fn two_copies_are_lost_only_when_both_machines_fail_together() {
     let rows: Vec<_> = r
         .events
         .iter()
-        .filter(|e| e.action == "store_crash")
+        .filter(|e| e.action == EventAction::StoreCrash)
         .collect();
     assert_eq!(rows[0].sessions_lost, 0, "the first copy leaves one behind");
     let share = rows[1].sessions_lost as f64 / rows[1].sessions_alive as f64;
@@ -299,7 +300,7 @@ fn a_replicated_session_survives_its_servers_crash() {
     // their backup servers without logging in again.
     let r = run(&tier("server_replicated", "sticky", "", SERVER_CRASH), None);
     assert!(r.audit.is_empty(), "{:?}", r.audit);
-    let crash = row(&r, "crash");
+    let crash = row(&r, EventAction::Crash);
     assert!(crash.sessions_alive > 5_000);
     assert_eq!(crash.sessions_lost, 0);
     assert_eq!(r.summary.sessions_lost, 0);
@@ -316,7 +317,7 @@ fn a_replicated_session_survives_its_servers_crash() {
 
     // The same crash over server memory loses the server's quarter of the sessions.
     let plain = run(&tier("server_memory", "sticky", "", SERVER_CRASH), None);
-    let lost = row(&plain, "crash");
+    let lost = row(&plain, EventAction::Crash);
     let share = lost.sessions_lost as f64 / lost.sessions_alive as f64;
     assert!((share - 0.25).abs() < 0.04, "{share:.3}");
 }
@@ -337,7 +338,11 @@ fn a_replicated_session_is_lost_when_its_server_and_its_backup_crash_together() 
     "#;
     let r = run(&tier("server_replicated", "sticky", "", both), None);
     assert!(r.audit.is_empty(), "{:?}", r.audit);
-    let rows: Vec<_> = r.events.iter().filter(|e| e.action == "crash").collect();
+    let rows: Vec<_> = r
+        .events
+        .iter()
+        .filter(|e| e.action == EventAction::Crash)
+        .collect();
     let alive = rows[0].sessions_alive as f64;
     let lost = (rows[0].sessions_lost + rows[1].sessions_lost) as f64;
     assert!((lost / alive - 0.25).abs() < 0.04, "{lost} of {alive}");
