@@ -7,9 +7,6 @@
 //! as `--set KEY=VALUE` overrides; every point is validated like any scenario before anything
 //! runs.
 
-/// `sweep.csv` as bytes: [`crate::output::csv::sweep`], under the name the command line calls.
-pub use crate::output::csv::sweep as csv;
-
 /// Most values one `--param` may take, and most points a sweep may have.
 pub const MAX_POINTS: usize = 10_000;
 

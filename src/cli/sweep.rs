@@ -6,7 +6,7 @@
 use super::simulate::{Bars, simulate};
 use super::{BadInput, SweepArgs, select};
 use crate::metrics::RunResult;
-use crate::output::files;
+use crate::output::{self, files};
 use crate::scenario::{Experiment, Variant};
 use crate::sweep::{self, Param};
 use anyhow::Result;
@@ -72,7 +72,7 @@ fn sweep_files(
 ) -> Result<Vec<files::OutputFile>> {
     let mut out_files = vec![files::OutputFile {
         name: "sweep.csv".into(),
-        bytes: sweep::csv(params, points, results),
+        bytes: output::csv::sweep(params, points, results),
     }];
     if args.no_charts {
         return Ok(out_files);

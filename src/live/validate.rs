@@ -10,8 +10,8 @@
 //! Leaves out: running anything (`cli` runs both sides and prints the verdicts).
 
 use super::{LiveRun, MAX_WALL_S, ON_TIME_REQUESTS_PER_S, wall_requests_per_s};
+use crate::metrics::catalogue::Metric as Catalogued;
 use crate::metrics::{Latency, RunResult};
-use crate::output::csv;
 use crate::scenario::Variant;
 
 /// One side of a comparison: the result rows, and the latency the model has. The model has no
@@ -42,10 +42,33 @@ impl<'a> Side<'a> {
     }
 }
 
-/// One compared metric: its name, how to read it, and its tolerance.
+/// What a compared metric reads: a metric of the catalogue (its label and value, as every
+/// other table shows it), or one of validate's own (a share of all requests, latency measured
+/// inside the servers).
+enum Reading {
+    Catalogue(Catalogued),
+    Own(&'static str, fn(&Side) -> Option<f64>),
+}
+
+impl Reading {
+    fn name(&self) -> &'static str {
+        match self {
+            Reading::Catalogue(m) => m.def().label,
+            Reading::Own(name, _) => name,
+        }
+    }
+
+    fn value(&self, side: &Side) -> Option<f64> {
+        match self {
+            Reading::Catalogue(m) => m.value(side.result),
+            Reading::Own(_, value) => value(side),
+        }
+    }
+}
+
+/// One compared metric: what it reads, and its tolerance.
 struct Metric {
-    name: &'static str,
-    value: fn(&Side) -> Option<f64>,
+    reading: Reading,
     /// Largest absolute difference that still agrees, given the simulated value, the time scale
     /// and the live run (whose measured delays of its own are allowed for); `None` for a metric
     /// shown beside the model's but not judged against it.
@@ -75,56 +98,48 @@ fn p99_tolerance(sim: f64, scale: f64, live: &LiveRun) -> f64 {
 
 const METRICS: [Metric; 7] = [
     Metric {
-        name: "failed auth %",
-        value: |s| {
-            pct(
-                s.result.summary.counts.failed_auth(),
-                csv::auth_requests(s.result),
-            )
-        },
+        reading: Reading::Catalogue(Catalogued::FailedAuthPct),
         tolerance: Some(|_, _, _| 3.0),
         why: "sampling noise and a few requests shifted across events by scheduling jitter",
     },
     Metric {
-        name: "errors %",
-        value: |s| {
+        reading: Reading::Own("errors (%)", |s| {
             pct(
                 s.result.summary.counts.errors(),
                 s.result.summary.counts.ended(),
             )
-        },
+        }),
         tolerance: Some(|_, _, _| 1.0),
         why: "the health checks detect a crash within 3/4..1 of detection_delay, not exactly at it",
     },
     Metric {
-        name: "sessions lost",
-        value: |s| Some(s.result.summary.sessions_lost as f64),
+        reading: Reading::Catalogue(Catalogued::SessionsLost),
         tolerance: Some(|sim, _, _| (0.25 * sim).max(20.0)),
         why: "the users in a visit at the crash differ by timing; sessions are counted live",
     },
     Metric {
-        name: "p50 at the server ms",
-        value: |s| ms(s.at_server.p50_us),
+        reading: Reading::Own("p50 at the server ms", |s| ms(s.at_server.p50_us)),
         tolerance: Some(p50_tolerance),
         why: "queueing that differs from the model's, or a machine too busy to run the cluster \
               on time (lower --time-scale)",
     },
     Metric {
-        name: "p99 at the server ms",
-        value: |s| ms(s.at_server.p99_us),
+        reading: Reading::Own("p99 at the server ms", |s| ms(s.at_server.p99_us)),
         tolerance: Some(p99_tolerance),
         why: "scheduling delays on a busy machine weigh most in the tail, times the time scale",
     },
     Metric {
-        name: "p50 seen by clients ms",
-        value: |s| ms(s.result.summary.latency.p50_us),
+        reading: Reading::Own("p50 seen by clients ms", |s| {
+            ms(s.result.summary.latency.p50_us)
+        }),
         tolerance: None,
         why: "the HTTP hops, which the model does not have (their measured spread is printed \
               below); not judged, since a median of a sum is not the sum of medians",
     },
     Metric {
-        name: "p99 seen by clients ms",
-        value: |s| ms(s.result.summary.latency.p99_us),
+        reading: Reading::Own("p99 seen by clients ms", |s| {
+            ms(s.result.summary.latency.p99_us)
+        }),
         tolerance: None,
         why: "the HTTP hops' tail, which the model does not have; not judged",
     },
@@ -155,7 +170,7 @@ pub fn compare(sim: &[RunResult], live: &[LiveRun], time_scale: f64) -> Vec<Comp
         let (s, run) = (Side::simulated(s), l);
         let l = Side::live(run);
         for m in &METRICS {
-            let (a, b) = ((m.value)(&s), (m.value)(&l));
+            let (a, b) = (m.reading.value(&s), m.reading.value(&l));
             let tolerance = m.tolerance.map(|t| t(a.unwrap_or(0.0), time_scale, run));
             let agrees = tolerance.map(|tolerance| match (a, b) {
                 (Some(a), Some(b)) => (a - b).abs() <= tolerance,
@@ -164,7 +179,7 @@ pub fn compare(sim: &[RunResult], live: &[LiveRun], time_scale: f64) -> Vec<Comp
             });
             rows.push(Comparison {
                 variant: s.result.variant.clone(),
-                metric: m.name,
+                metric: m.reading.name(),
                 sim: a,
                 live: b,
                 tolerance,
@@ -319,7 +334,7 @@ mod tests {
         // The clients' latency is shown beside the model's, not judged: the model has no hops.
         let client = row(&rows, "p50 seen by clients ms");
         assert_eq!((client.tolerance, client.agrees), (None, None));
-        assert_eq!(row(&rows, "failed auth %").agrees, Some(true));
+        assert_eq!(row(&rows, "failed auth (%)").agrees, Some(true));
         // A server that holds requests too long disagrees.
         let slow = live_run(latency(30.0, 150.0), latency(26.0, 125.0));
         let rows_slow = compare(&sim, &slow, 10.0);

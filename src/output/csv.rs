@@ -16,19 +16,6 @@ use crate::metrics::{Latency, RunResult};
 use crate::scenario::Micros;
 use crate::sweep::Param;
 
-/// Authenticated requests that were served: [`crate::metrics::Counts::auth_requests`] (kept
-/// here for callers not yet reading the catalogue).
-pub fn auth_requests(r: &RunResult) -> u64 {
-    r.summary.counts.auth_requests()
-}
-
-/// The percentage of failed authentications among served authenticated requests:
-/// [`crate::metrics::Counts::failed_auth_pct`] (kept here for callers not yet reading the
-/// catalogue).
-pub fn failed_auth_pct(r: &RunResult) -> Option<f64> {
-    r.summary.counts.failed_auth_pct()
-}
-
 /// `summary.csv`: one row per variant. Each element of `variants` holds one variant's runs, one
 /// per replication (all of the same variant); with several, every metric is their mean and the
 /// `_ci95` columns hold the half-width of its Student-t 95 % interval.

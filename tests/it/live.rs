@@ -35,7 +35,7 @@ fn run_live(text: &str, variant: &str, time_scale: f64, store: &StoreChoice) -> 
 
 fn failed_auth_pct(r: &RunResult) -> f64 {
     let c = &r.summary.counts;
-    100.0 * c.failed_auth() as f64 / tiersim::output::csv::auth_requests(r) as f64
+    100.0 * c.failed_auth() as f64 / r.summary.counts.auth_requests() as f64
 }
 
 const WHY_STICKY: &str = r#"
@@ -74,7 +74,7 @@ fn random_routing_over_server_memory_fails_n_minus_one_over_n_and_sticky_never()
     eprintln!(
         "live why-sticky: random failed auth {pct:.2} % of {} authenticated requests (expected \
          {expected}); sticky failed auth {} of {}",
-        tiersim::output::csv::auth_requests(&random),
+        random.summary.counts.auth_requests(),
         sticky.summary.counts.failed_auth(),
         sticky.summary.counts.ended()
     );

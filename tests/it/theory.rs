@@ -1,7 +1,6 @@
 //! The model against theory: where a closed formula exists, the simulator must agree with it.
 
 use crate::support::run;
-use tiersim::output::csv::failed_auth_pct;
 
 /// Erlang C: the probability that an arrival waits in an M/M/c queue with offered load `a`
 /// (in Erlangs) and `c` servers, a < c.
@@ -109,7 +108,7 @@ fn random_routing_over_server_memory_fails_n_minus_1_over_n_of_authentications()
         // Each authenticated request lands on the one server holding its session with
         // probability 1/N, wherever the previous request went.
         let expected = 100.0 * f64::from(n - 1) / f64::from(n);
-        let got = failed_auth_pct(&r).unwrap();
+        let got = r.summary.counts.failed_auth_pct().unwrap();
         assert!(
             (got - expected).abs() < 1.0,
             "N={n}: {got:.2} % vs {expected:.2} %"
@@ -292,7 +291,9 @@ fn confidence_intervals_cover_the_analytic_values_about_95_percent_of_the_time()
     let random = tier(4, "random", "server_memory", "")
         .replace("10m", "3m")
         .replace("1m", "30s");
-    let covered = coverage(&random, 75.0, |r| failed_auth_pct(r).unwrap());
+    let covered = coverage(&random, 75.0, |r| {
+        r.summary.counts.failed_auth_pct().unwrap()
+    });
     eprintln!("coverage: (N-1)/N {covered} of 50");
     assert!(
         (43..=50).contains(&covered),
