@@ -230,6 +230,25 @@ impl EventAction {
             EventAction::StoreRepair => "store_repair",
         }
     }
+
+    /// Whether the row records one of the scenario's timed events (the others are changes the
+    /// simulator decides: random failures and repairs, the autoscaler's actions).
+    pub fn is_timed(self) -> bool {
+        match self {
+            EventAction::Crash
+            | EventAction::Restart
+            | EventAction::AddServers
+            | EventAction::RemoveServers
+            | EventAction::StoreCrash
+            | EventAction::StoreRestart => true,
+            EventAction::ScaleOut
+            | EventAction::ScaleIn
+            | EventAction::Failure
+            | EventAction::Repair
+            | EventAction::StoreFailure
+            | EventAction::StoreRepair => false,
+        }
+    }
 }
 
 use crate::scenario::Action;

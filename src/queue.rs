@@ -300,6 +300,9 @@ mod tests {
         let mut q = EventQueue::new();
         let mut heap = BinaryHeap::new();
         let (mut now, mut seq) = (0u64, 0u32);
+        let send = |user: u32| Event::Send {
+            user: UserSlot(user),
+        };
         for step in 0..200_000u32 {
             let r = crate::rng::uniform(&mut rng);
             if r < 0.55 || heap.is_empty() {
@@ -307,41 +310,19 @@ mod tests {
                 let shift = (crate::rng::uniform(&mut rng) * 41.0) as u32;
                 let delay = (crate::rng::uniform(&mut rng) * (1u64 << shift) as f64) as u64;
                 let delay = if step % 7 == 0 { 0 } else { delay };
-                q.push(
-                    now + delay,
-                    Event::Send {
-                        user: UserSlot(seq),
-                    },
-                );
+                q.push(now + delay, send(seq));
                 heap.push(Reverse((now + delay, seq)));
                 seq += 1;
             } else {
                 assert_eq!(q.peek_time(), heap.peek().map(|r| r.0.0));
                 let Reverse((time, user)) = heap.pop().unwrap();
-                assert_eq!(
-                    q.pop(),
-                    Some((
-                        time,
-                        Event::Send {
-                            user: UserSlot(user)
-                        }
-                    )),
-                    "step {step}"
-                );
+                assert_eq!(q.pop(), Some((time, send(user))), "step {step}");
                 now = time;
             }
             assert_eq!(q.len(), heap.len());
         }
         while let Some(Reverse((time, user))) = heap.pop() {
-            assert_eq!(
-                q.pop(),
-                Some((
-                    time,
-                    Event::Send {
-                        user: UserSlot(user)
-                    }
-                ))
-            );
+            assert_eq!(q.pop(), Some((time, send(user))));
         }
         assert_eq!(q.pop(), None);
         assert_eq!(q.peek_time(), None);

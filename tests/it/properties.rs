@@ -635,15 +635,7 @@ fn drains(sc: &Scenario) -> bool {
 
 /// The rows of the scenario's timed events (the others are the autoscaler's and the failures').
 fn timed_rows(r: &RunResult) -> impl Iterator<Item = &EventRow> {
-    const TIMED: [EventAction; 6] = [
-        EventAction::Crash,
-        EventAction::Restart,
-        EventAction::AddServers,
-        EventAction::RemoveServers,
-        EventAction::StoreCrash,
-        EventAction::StoreRestart,
-    ];
-    r.events.iter().filter(|row| TIMED.contains(&row.action))
+    r.events.iter().filter(|row| row.action.is_timed())
 }
 
 /// Latencies exist exactly when something was served, and their percentiles are in order.

@@ -55,21 +55,10 @@ fn experiment_of(path: &Path) -> Experiment {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The actions of timed events (the other rows are changes the simulator decides: failures,
-/// repairs, the autoscaler's).
-const TIMED: [EventAction; 6] = [
-    EventAction::Crash,
-    EventAction::Restart,
-    EventAction::AddServers,
-    EventAction::RemoveServers,
-    EventAction::StoreCrash,
-    EventAction::StoreRestart,
-];
-
 /// The rows of timed events: (time, action, target).
 fn timed_rows(rows: &[EventRow]) -> Vec<(u64, EventAction, Option<u32>)> {
     rows.iter()
-        .filter(|row| TIMED.contains(&row.action))
+        .filter(|row| row.action.is_timed())
         .map(|row| (row.at_us, row.action, row.target))
         .collect()
 }
