@@ -9,12 +9,14 @@
 //! [`BadInput`] or `config::ConfigError`, which `main` turns into exit status 2; anything else is
 //! status 1. Standard output gets the results; standard error gets progress and diagnostics.
 
+mod input;
 mod live;
 mod progress;
 mod run;
 mod simulate;
 mod sweep;
 
+pub use input::MAX_SCENARIO_BYTES;
 pub use simulate::csv_files;
 
 use crate::config::{self, format_duration};
@@ -53,7 +55,7 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Validate scenario files and say what each would run; writes nothing.
     Check(CheckArgs),
-    /// List the scenarios of a folder with their titles.
+    /// List the scenarios of a folder (its regular `*.toml` files) with their titles.
     List(ListArgs),
     /// Run a scenario on a real cluster on this machine (HTTP servers, balancer, session store,
     /// load generator, all on 127.0.0.1) and write `<out>/<name>-live/`.
@@ -65,7 +67,7 @@ pub enum Command {
 /// What every subcommand that runs a scenario shares: the scenario and what to change in it.
 #[derive(Debug, Args)]
 pub struct ScenarioArgs {
-    /// The scenario file (TOML).
+    /// The scenario file (TOML, a regular file of at most 1 MiB), or `-` for standard input.
     pub scenario: PathBuf,
     /// Seed of every random stream (replaces the file's `seed`).
     #[arg(long)]
@@ -81,8 +83,19 @@ pub struct ScenarioArgs {
 impl ScenarioArgs {
     /// Reads and validates the scenario with the `--set`s, then `extra` sets, and `--seed`.
     pub fn load(&self, extra: &[String]) -> Result<Experiment> {
+        self.parse(&self.read()?, extra)
+    }
+
+    /// Reads the scenario's bytes (once: standard input cannot be read twice).
+    pub fn read(&self) -> Result<input::ScenarioText> {
+        input::read_scenario(&self.scenario)
+    }
+
+    /// Validates a scenario read by [`ScenarioArgs::read`] with the `--set`s, then `extra` sets,
+    /// and `--seed`.
+    pub fn parse(&self, scenario: &input::ScenarioText, extra: &[String]) -> Result<Experiment> {
         let sets: Vec<String> = self.sets.iter().chain(extra).cloned().collect();
-        load(&self.scenario, &sets, self.seed)
+        parse(scenario, &sets, self.seed)
     }
 }
 
@@ -147,7 +160,7 @@ pub struct SweepArgs {
 /// Flags of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Scenario files (TOML).
+    /// Scenario files (TOML, regular files of at most 1 MiB each), or `-` for standard input.
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
     /// Override a key by its dotted path (repeatable).
@@ -175,13 +188,15 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Reads and validates a scenario file.
+/// Reads and validates a scenario file (`-`: standard input); see [`input`] for what is read.
 pub fn load(path: &Path, sets: &[String], seed: Option<u64>) -> Result<Experiment> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| BadInput(format!("cannot read scenario {}: {e}", path.display())))?;
-    let source = path.display().to_string();
-    let text = config::decode(&source, &bytes)?;
-    Ok(config::parse(&source, text, sets, seed)?)
+    parse(&input::read_scenario(path)?, sets, seed)
+}
+
+/// Validates a scenario's bytes.
+fn parse(scenario: &input::ScenarioText, sets: &[String], seed: Option<u64>) -> Result<Experiment> {
+    let text = config::decode(&scenario.source, &scenario.bytes)?;
+    Ok(config::parse(&scenario.source, text, sets, seed)?)
 }
 
 /// The variants to run: all, or those named (in file order); an unknown name is bad input.
@@ -248,7 +263,12 @@ fn check(args: &CheckArgs) -> Result<()> {
 
 /// What `check` says about a valid scenario.
 fn describe(path: &Path, e: &Experiment) -> String {
-    let mut text = format!("{}: ok, `{}`: {}\n", path.display(), e.name, e.title);
+    let shown = if path.as_os_str() == "-" {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let mut text = format!("{shown}: ok, `{}`: {}\n", e.name, e.title);
     for v in &e.variants {
         let sc = &v.scenario;
         let visits = sc.users.visits_per_s * sc.duration_us as f64 / 1e6;
@@ -272,9 +292,10 @@ fn describe(path: &Path, e: &Experiment) -> String {
 fn list(args: &ListArgs) -> Result<()> {
     let entries = std::fs::read_dir(&args.dir)
         .map_err(|e| BadInput(format!("cannot list {}: {e}", args.dir.display())))?;
+    // A FIFO, device or folder named `*.toml` is skipped: reading it could hang.
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && input::is_regular_file(p))
         .collect();
     paths.sort();
     let mut out = std::io::stdout().lock();

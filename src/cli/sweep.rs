@@ -20,10 +20,11 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .map(|p| sweep::parse_param(p).map_err(BadInput))
         .collect::<Result<_, _>>()?;
     let points = sweep::points(&params).map_err(BadInput)?;
-    // Every point is validated before anything runs.
+    // Every point is validated before anything runs; the file is read once.
+    let scenario = args.common.read()?;
     let experiments: Vec<Experiment> = points
         .iter()
-        .map(|point| args.common.load(point))
+        .map(|point| args.common.parse(&scenario, point))
         .collect::<Result<_>>()?;
     let mut chosen: Vec<&Variant> = Vec::new();
     for experiment in &experiments {
