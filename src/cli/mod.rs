@@ -1,9 +1,10 @@
-//! The command line: the six subcommands, their flags, and what each prints. `run` and `sweep`
+//! The command line: the eight subcommands, their flags, and what each prints. `run` and `sweep`
 //! (`run.rs`, `sweep.rs`) simulate, through the orchestration they share (`simulate.rs`: the
 //! resource guard, Ctrl-C, progress bars, the books check, the files of a run); `live` and
 //! `validate` (`live.rs`) run the scenario on a real loopback cluster, and compare it with the
-//! simulation, with the judgement in `crate::live::validate`; `check` and `list` are here. Each
-//! parses, calls the use case and prints.
+//! simulation, with the judgement in `crate::live::validate`; `completions` and `man`
+//! (`shells.rs`) print what the shell and `man` read; `check` and `list` are here. Each parses,
+//! calls the use case and prints. What is read as a scenario, and how, is in `input.rs`.
 //!
 //! Mistakes a user can make (a bad scenario, an unknown variant, a missing file) are
 //! [`BadInput`] or `config::ConfigError`, which `main` turns into exit status 2; anything else is
@@ -13,6 +14,7 @@ mod input;
 mod live;
 mod progress;
 mod run;
+mod shells;
 mod simulate;
 mod sweep;
 
@@ -39,7 +41,7 @@ pub struct Interrupted;
 
 /// tiersim: what keeping sessions in web servers costs, compared with a shared session store.
 #[derive(Debug, Parser)]
-#[command(name = "tiersim", version, about, long_about = None)]
+#[command(name = "tiersim", version = env!("TIERSIM_VERSION"), long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -62,6 +64,10 @@ pub enum Command {
     Live(live::LiveArgs),
     /// Run a scenario in the simulator and on the live cluster and compare the key metrics.
     Validate(live::ValidateArgs),
+    /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
+    Completions(shells::CompletionsArgs),
+    /// Print the man page (roff): `tiersim man | man -l -`.
+    Man,
 }
 
 /// What every subcommand that runs a scenario shares: the scenario and what to change in it.
@@ -185,6 +191,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list(&args),
         Command::Live(args) => live::run(&args),
         Command::Validate(args) => live::validate(&args),
+        Command::Completions(args) => shells::completions(&args),
+        Command::Man => shells::man(),
     }
 }
 
