@@ -223,7 +223,8 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     write!(out, "{}", table::render(&runs.by_variant()))?;
     if !args.quiet {
         write!(out, "\n{}", latency_split(&live_runs))?;
-        writeln!(out, "\nwrote {}", folder.display())?;
+        out.flush()?;
+        eprintln!("\nwrote {}", folder.display());
     }
     Ok(())
 }

@@ -25,7 +25,7 @@ use crate::config::{self, format_duration};
 use crate::metrics::RunResult;
 use crate::scenario::{Experiment, Variant};
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -105,10 +105,21 @@ impl ScenarioArgs {
     }
 }
 
+/// What `run` and `sweep` print on standard output (status lines go to standard error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The comparison table (a sweep: one row per point and variant).
+    Table,
+    /// One JSON object: the scenario and every `summary.csv` column of every variant.
+    Json,
+    /// The text of `summary.csv` (a sweep: of `sweep.csv`).
+    Csv,
+}
+
 /// Where `run`, `sweep` and `live` write.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Folder under which `<name>/` is written.
+    /// Folder under which the results are written (`<name>/`; `live`: `<name>-live/`).
     #[arg(long, default_value = "output", display_order = 0)]
     pub out: PathBuf,
 }
@@ -132,6 +143,9 @@ pub struct RunArgs {
     /// Print one line of engine statistics per variant to standard error.
     #[arg(long)]
     pub stats: bool,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// No progress bars and no chatter: print only the comparison table.
     #[arg(long, short)]
     pub quiet: bool,
@@ -158,7 +172,10 @@ pub struct SweepArgs {
     /// Write only `sweep.csv`: no `sweep-<metric>.png/.svg` charts.
     #[arg(long)]
     pub no_charts: bool,
-    /// No progress bar.
+    /// What to print on standard output after writing.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// No progress bar and no status lines.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -306,15 +323,40 @@ fn list(args: &ListArgs) -> Result<()> {
         .filter(|p| p.extension().is_some_and(|x| x == "toml") && input::is_regular_file(p))
         .collect();
     paths.sort();
+    let rows: Vec<(String, String)> = paths
+        .iter()
+        .map(|path| {
+            let title = match load(path, &[], None) {
+                Ok(e) => e.title,
+                Err(_) => "(invalid: see `tiersim check`)".to_string(),
+            };
+            (path.display().to_string(), title)
+        })
+        .collect();
     let mut out = std::io::stdout().lock();
-    for path in paths {
-        let title = match load(&path, &[], None) {
-            Ok(e) => e.title,
-            Err(_) => "(invalid: see `tiersim check`)".to_string(),
-        };
-        writeln!(out, "{}  {title}", path.display()).context("writing the list")?;
-    }
+    write!(out, "{}", aligned(&rows)).context("writing the list")?;
     Ok(())
+}
+
+/// Two columns, the second starting two spaces after the longest first.
+fn aligned(rows: &[(String, String)]) -> String {
+    let width = rows
+        .iter()
+        .map(|(a, _)| a.chars().count())
+        .max()
+        .unwrap_or(0);
+    rows.iter()
+        .map(|(a, b)| format!("{a:<width$}  {b}\n"))
+        .collect()
+}
+
+/// `1 point`, `2 points`: a count and its noun.
+pub(crate) fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// The exit status for an error: 2 for the user's mistakes, 130 for an interruption, 1 for
@@ -337,5 +379,17 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn list_titles_start_in_one_column_and_counts_agree_with_their_nouns() {
+        let rows = [
+            ("a.toml".to_string(), "A".to_string()),
+            ("long.toml".into(), "B".into()),
+        ];
+        assert_eq!(aligned(&rows), "a.toml     A\nlong.toml  B\n");
+        assert_eq!(plural(1, "point"), "1 point");
+        assert_eq!(plural(0, "variant"), "0 variants");
+        assert_eq!(plural(3, "replication"), "3 replications");
     }
 }

@@ -3,11 +3,12 @@
 //! paired differences from the first variant with their confidence intervals. The columns after
 //! `requests` are the catalogue's [`COMPARED`] metrics: headers from their labels, decimals from
 //! their units, the best mark from their direction (lower is better in every one, as the note
-//! says: a test keeps it true).
+//! says: a test keeps it true). And the short table of a sweep: one row per point and variant.
 
 use crate::metrics::RunResult;
 use crate::metrics::catalogue::{Better, COMPARED, Metric};
 use crate::stats::{self, Interval};
+use crate::sweep::Param;
 use comfy_table::{CellAlignment, Table, presets};
 
 /// Decimals of a column's values.
@@ -93,22 +94,86 @@ fn new_table(headers: Vec<&str>) -> Table {
     table
 }
 
-/// The comparison table as text.
+/// The comparison table as text, with its note: the confidence intervals with replications, the
+/// `*` marks only when some column has one.
 pub fn render(variants: &[Vec<RunResult>]) -> String {
     let mut headers = vec!["variant", Metric::Requests.def().label];
     headers.extend(COMPARED.iter().map(|m| m.def().label));
     let mut table = new_table(headers);
-    for row in comparison(variants) {
+    let rows = comparison(variants);
+    let marked = rows.iter().flatten().any(|cell| cell.ends_with(" *"));
+    for row in rows {
         table.add_row(row);
     }
-    let replicated = variants.first().is_some_and(|runs| runs.len() > 1);
-    let note = if replicated {
-        let n = variants[0].len();
-        format!("mean ± half-width of the 95 % confidence interval over {n} replications; ")
-    } else {
+    let mut notes = Vec::new();
+    if let Some(n) = variants.first().map(Vec::len).filter(|&n| n > 1) {
+        notes.push(format!(
+            "mean ± half-width of the 95 % confidence interval over {n} replications"
+        ));
+    }
+    if marked {
+        notes.push("* best in its column (lower is better)".to_string());
+    }
+    format!("{table}\n{}", note_lines(&notes))
+}
+
+/// Notes under a table, joined by `; ` on one line (nothing without notes).
+fn note_lines(notes: &[String]) -> String {
+    if notes.is_empty() {
         String::new()
-    };
-    format!("{table}\n{note}* best in its column (lower is better)\n")
+    } else {
+        notes.join("; ") + "\n"
+    }
+}
+
+/// The short table `sweep` prints: one row per point and variant, the swept values, then
+/// `metrics` (the mean, ± its 95 % half-width with replications; `-` where none exists).
+/// `results[p][v]` holds the replications of variant `v` at point `p`.
+pub fn render_sweep(
+    params: &[Param],
+    points: &[Vec<String>],
+    results: &[Vec<Vec<RunResult>>],
+    metrics: &[Metric],
+) -> String {
+    let mut headers: Vec<&str> = params.iter().map(|p| p.key.as_str()).collect();
+    headers.push("variant");
+    let variant_column = headers.len() - 1;
+    headers.extend(metrics.iter().map(|m| m.def().label));
+    let mut table = new_table(headers);
+    for c in 0..=variant_column {
+        if let Some(column) = table.column_mut(c) {
+            // The swept values are numbers (right), the variant a name (left).
+            let left = c == variant_column;
+            column.set_cell_alignment(if left {
+                CellAlignment::Left
+            } else {
+                CellAlignment::Right
+            });
+        }
+    }
+    for (point, variants) in points.iter().zip(results) {
+        let values = point
+            .iter()
+            .map(|kv| kv.split_once('=').map_or("", |(_, v)| v).to_string());
+        for runs in variants {
+            let mut row: Vec<String> = values.clone().collect();
+            row.push(runs[0].variant.clone());
+            row.extend(metrics.iter().map(|&m| format(m.over(runs), decimals(m))));
+            table.add_row(row);
+        }
+    }
+    let mut notes = Vec::new();
+    if let Some(n) = results
+        .first()
+        .and_then(|v| v.first())
+        .map(Vec::len)
+        .filter(|&n| n > 1)
+    {
+        notes.push(format!(
+            "mean ± half-width of the 95 % confidence interval over {n} replications"
+        ));
+    }
+    format!("{table}\n{}", note_lines(&notes))
 }
 
 /// The cells of the differences table: for every variant after the first, per column, the mean

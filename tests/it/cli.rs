@@ -1,5 +1,6 @@
 //! The command line: exit statuses, messages that name the key and the line, files written or not.
 
+mod formats;
 mod reading;
 mod shells;
 
