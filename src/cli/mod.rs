@@ -350,6 +350,12 @@ fn aligned(rows: &[(String, String)]) -> String {
         .collect()
 }
 
+/// The width of the terminal that standard output is, if it is one: tables are wrapped to it
+/// there, and stay complete when piped.
+pub(crate) fn terminal_width() -> Option<u16> {
+    comfy_table::Table::new().width()
+}
+
 /// `1 point`, `2 points`: a count and its noun.
 pub(crate) fn plural(n: usize, noun: &str) -> String {
     if n == 1 {

@@ -6,7 +6,7 @@
 //! cleared, nothing is written, and the exit status is 130.
 
 use super::simulate::{Bars, run_files, simulate};
-use super::{Format, RunArgs, select, stats_line};
+use super::{Format, RunArgs, select, stats_line, terminal_width};
 use crate::metrics::RunResult;
 use crate::output::{csv, files, json, table};
 use crate::warmup;
@@ -40,9 +40,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
             if !args.quiet {
                 writeln!(out, "{}\n", experiment.title)?;
             }
-            write!(out, "{}", table::render(&by_variant))?;
+            let width = terminal_width();
+            write!(out, "{}", table::render(&by_variant, width))?;
             if replications > 1 {
-                write!(out, "\n{}", table::render_differences(&by_variant))?;
+                write!(out, "\n{}", table::render_differences(&by_variant, width))?;
             }
         }
         Format::Json => {

@@ -5,7 +5,7 @@
 //! `sweep.csv`) on standard output, and what it wrote on standard error.
 
 use super::simulate::{Bars, simulate};
-use super::{BadInput, Format, SweepArgs, plural, select};
+use super::{BadInput, Format, SweepArgs, plural, select, terminal_width};
 use crate::charts::from_sweep::SWEEP_METRICS;
 use crate::metrics::RunResult;
 use crate::output::{files, json, table};
@@ -49,7 +49,8 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {
-            let text = table::render_sweep(&params, &points, &results, &SWEEP_METRICS);
+            let width = terminal_width();
+            let text = table::render_sweep(&params, &points, &results, &SWEEP_METRICS, width);
             write!(out, "{text}")?;
         }
         Format::Json => {

@@ -9,7 +9,7 @@ use crate::metrics::RunResult;
 use crate::metrics::catalogue::{Better, COMPARED, Metric};
 use crate::stats::{self, Interval};
 use crate::sweep::Param;
-use comfy_table::{CellAlignment, Table, presets};
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 
 /// Decimals of a column's values.
 fn decimals(m: Metric) -> usize {
@@ -81,11 +81,19 @@ pub fn comparison(variants: &[Vec<RunResult>]) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn new_table(headers: Vec<&str>) -> Table {
+/// A table with `headers`, wrapped to fit `width` columns if given (a terminal's width), else
+/// as wide as its content (piped to a file, it stays complete).
+fn new_table(headers: Vec<&str>, width: Option<u16>) -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
+        .force_no_tty()
         .set_header(headers.clone());
+    if let Some(width) = width {
+        table
+            .set_width(width)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+    }
     for c in 1..headers.len() {
         if let Some(column) = table.column_mut(c) {
             column.set_cell_alignment(CellAlignment::Right);
@@ -96,10 +104,11 @@ fn new_table(headers: Vec<&str>) -> Table {
 
 /// The comparison table as text, with its note: the confidence intervals with replications, the
 /// `*` marks only when some column has one.
-pub fn render(variants: &[Vec<RunResult>]) -> String {
+/// `width`: the terminal's, to wrap the table to (see [`new_table`]).
+pub fn render(variants: &[Vec<RunResult>], width: Option<u16>) -> String {
     let mut headers = vec!["variant", Metric::Requests.def().label];
     headers.extend(COMPARED.iter().map(|m| m.def().label));
-    let mut table = new_table(headers);
+    let mut table = new_table(headers, width);
     let rows = comparison(variants);
     let marked = rows.iter().flatten().any(|cell| cell.ends_with(" *"));
     for row in rows {
@@ -134,12 +143,13 @@ pub fn render_sweep(
     points: &[Vec<String>],
     results: &[Vec<Vec<RunResult>>],
     metrics: &[Metric],
+    width: Option<u16>,
 ) -> String {
     let mut headers: Vec<&str> = params.iter().map(|p| p.key.as_str()).collect();
     headers.push("variant");
     let variant_column = headers.len() - 1;
     headers.extend(metrics.iter().map(|m| m.def().label));
-    let mut table = new_table(headers);
+    let mut table = new_table(headers, width);
     for c in 0..=variant_column {
         if let Some(column) = table.column_mut(c) {
             // The swept values are numbers (right), the variant a name (left).
@@ -211,13 +221,13 @@ fn difference(i: Option<Interval>, decimals: usize) -> String {
 }
 
 /// The differences table as text (empty with fewer than two variants).
-pub fn render_differences(variants: &[Vec<RunResult>]) -> String {
+pub fn render_differences(variants: &[Vec<RunResult>], width: Option<u16>) -> String {
     if variants.len() < 2 {
         return String::new();
     }
     let mut headers = vec!["difference"];
     headers.extend(COMPARED.iter().map(|m| m.def().label));
-    let mut table = new_table(headers);
+    let mut table = new_table(headers, width);
     for row in differences(variants) {
         table.add_row(row);
     }
@@ -247,6 +257,26 @@ mod tests {
             },
             ..RunResult::default()
         }
+    }
+
+    #[test]
+    fn a_table_fits_the_width_it_is_given_and_is_complete_without_one() {
+        let variants = [
+            vec![result("sticky", 3027, 277)],
+            vec![result("store", 0, 286)],
+        ];
+        let wide = render(&variants, None);
+        assert!(wide.lines().any(|l| l.chars().count() > 80), "{wide}");
+        assert!(wide.contains("imbalance (max/mean)"), "{wide}");
+        let narrow = render(&variants, Some(80));
+        assert!(
+            narrow.lines().all(|l| l.chars().count() <= 80),
+            "every line fits 80 columns:\n{narrow}"
+        );
+        assert!(
+            narrow.contains("3027") && narrow.contains("sticky"),
+            "{narrow}"
+        );
     }
 
     #[test]
