@@ -140,10 +140,10 @@ pub fn warn_long(experiment: &Experiment, replications: usize) -> Option<String>
     let events = one * replications as f64;
     let seconds = events / EVENTS_PER_S;
     (seconds > WARN_AFTER_S).then(|| {
+        let minutes = (seconds / 60.0).round();
+        let unit = if minutes == 1.0 { "minute" } else { "minutes" };
         format!(
-            "warning: about {:.1e} events to simulate; this may take {:.0} minutes or more of CPU time",
-            events,
-            seconds / 60.0
+            "warning: about {events:.1e} events to simulate; this may take {minutes:.0} {unit} or more of CPU time"
         )
     })
 }

@@ -220,10 +220,12 @@ pub fn run(args: &LiveArgs) -> Result<()> {
             choice.label()
         )?;
     }
-    write!(out, "{}", table::render(&runs.by_variant()))?;
+    let width = super::terminal_width();
+    write!(out, "{}", table::render(&runs.by_variant(), width))?;
     if !args.quiet {
         write!(out, "\n{}", latency_split(&live_runs))?;
-        writeln!(out, "\nwrote {}", folder.display())?;
+        out.flush()?;
+        eprintln!("\nwrote {}", folder.display());
     }
     Ok(())
 }

@@ -1,27 +1,31 @@
-//! The command line: the six subcommands, their flags, and what each prints. `run` and `sweep`
+//! The command line: the eight subcommands, their flags, and what each prints. `run` and `sweep`
 //! (`run.rs`, `sweep.rs`) simulate, through the orchestration they share (`simulate.rs`: the
 //! resource guard, Ctrl-C, progress bars, the books check, the files of a run); `live` and
 //! `validate` (`live.rs`) run the scenario on a real loopback cluster, and compare it with the
-//! simulation, with the judgement in `crate::live::validate`; `check` and `list` are here. Each
-//! parses, calls the use case and prints.
+//! simulation, with the judgement in `crate::live::validate`; `completions` and `man`
+//! (`shells.rs`) print what the shell and `man` read; `check` and `list` are here. Each parses,
+//! calls the use case and prints. What is read as a scenario, and how, is in `input.rs`.
 //!
 //! Mistakes a user can make (a bad scenario, an unknown variant, a missing file) are
 //! [`BadInput`] or `config::ConfigError`, which `main` turns into exit status 2; anything else is
 //! status 1. Standard output gets the results; standard error gets progress and diagnostics.
 
+mod input;
 mod live;
 mod progress;
 mod run;
+mod shells;
 mod simulate;
 mod sweep;
 
+pub use input::MAX_SCENARIO_BYTES;
 pub use simulate::csv_files;
 
 use crate::config::{self, format_duration};
 use crate::metrics::RunResult;
 use crate::scenario::{Experiment, Variant};
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -37,7 +41,7 @@ pub struct Interrupted;
 
 /// tiersim: what keeping sessions in web servers costs, compared with a shared session store.
 #[derive(Debug, Parser)]
-#[command(name = "tiersim", version, about, long_about = None)]
+#[command(name = "tiersim", version = env!("TIERSIM_VERSION"), long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -53,19 +57,23 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Validate scenario files and say what each would run; writes nothing.
     Check(CheckArgs),
-    /// List the scenarios of a folder with their titles.
+    /// List the scenarios of a folder (its regular `*.toml` files) with their titles.
     List(ListArgs),
     /// Run a scenario on a real cluster on this machine (HTTP servers, balancer, session store,
     /// load generator, all on 127.0.0.1) and write `<out>/<name>-live/`.
     Live(live::LiveArgs),
     /// Run a scenario in the simulator and on the live cluster and compare the key metrics.
     Validate(live::ValidateArgs),
+    /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
+    Completions(shells::CompletionsArgs),
+    /// Print the man page (roff): `tiersim man | man -l -`.
+    Man,
 }
 
 /// What every subcommand that runs a scenario shares: the scenario and what to change in it.
 #[derive(Debug, Args)]
 pub struct ScenarioArgs {
-    /// The scenario file (TOML).
+    /// The scenario file (TOML, a regular file of at most 1 MiB), or `-` for standard input.
     pub scenario: PathBuf,
     /// Seed of every random stream (replaces the file's `seed`).
     #[arg(long)]
@@ -81,15 +89,37 @@ pub struct ScenarioArgs {
 impl ScenarioArgs {
     /// Reads and validates the scenario with the `--set`s, then `extra` sets, and `--seed`.
     pub fn load(&self, extra: &[String]) -> Result<Experiment> {
-        let sets: Vec<String> = self.sets.iter().chain(extra).cloned().collect();
-        load(&self.scenario, &sets, self.seed)
+        self.parse(&self.read()?, extra)
     }
+
+    /// Reads the scenario's bytes (once: standard input cannot be read twice).
+    pub fn read(&self) -> Result<input::ScenarioText> {
+        input::read_scenario(&self.scenario)
+    }
+
+    /// Validates a scenario read by [`ScenarioArgs::read`] with the `--set`s, then `extra` sets,
+    /// and `--seed`.
+    pub fn parse(&self, scenario: &input::ScenarioText, extra: &[String]) -> Result<Experiment> {
+        let sets: Vec<String> = self.sets.iter().chain(extra).cloned().collect();
+        parse(scenario, &sets, self.seed)
+    }
+}
+
+/// What `run` and `sweep` print on standard output (status lines go to standard error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The comparison table (a sweep: one row per point and variant).
+    Table,
+    /// One JSON object: the scenario and every `summary.csv` column of every variant.
+    Json,
+    /// The text of `summary.csv` (a sweep: of `sweep.csv`).
+    Csv,
 }
 
 /// Where `run`, `sweep` and `live` write.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Folder under which `<name>/` is written.
+    /// Folder under which the results are written (`<name>/`; `live`: `<name>-live/`).
     #[arg(long, default_value = "output", display_order = 0)]
     pub out: PathBuf,
 }
@@ -113,6 +143,9 @@ pub struct RunArgs {
     /// Print one line of engine statistics per variant to standard error.
     #[arg(long)]
     pub stats: bool,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// No progress bars and no chatter: print only the comparison table.
     #[arg(long, short)]
     pub quiet: bool,
@@ -139,7 +172,10 @@ pub struct SweepArgs {
     /// Write only `sweep.csv`: no `sweep-<metric>.png/.svg` charts.
     #[arg(long)]
     pub no_charts: bool,
-    /// No progress bar.
+    /// What to print on standard output after writing.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// No progress bar and no status lines.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -147,7 +183,7 @@ pub struct SweepArgs {
 /// Flags of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Scenario files (TOML).
+    /// Scenario files (TOML, regular files of at most 1 MiB each), or `-` for standard input.
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
     /// Override a key by its dotted path (repeatable).
@@ -172,16 +208,20 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list(&args),
         Command::Live(args) => live::run(&args),
         Command::Validate(args) => live::validate(&args),
+        Command::Completions(args) => shells::completions(&args),
+        Command::Man => shells::man(),
     }
 }
 
-/// Reads and validates a scenario file.
+/// Reads and validates a scenario file (`-`: standard input); see [`input`] for what is read.
 pub fn load(path: &Path, sets: &[String], seed: Option<u64>) -> Result<Experiment> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| BadInput(format!("cannot read scenario {}: {e}", path.display())))?;
-    let source = path.display().to_string();
-    let text = config::decode(&source, &bytes)?;
-    Ok(config::parse(&source, text, sets, seed)?)
+    parse(&input::read_scenario(path)?, sets, seed)
+}
+
+/// Validates a scenario's bytes.
+fn parse(scenario: &input::ScenarioText, sets: &[String], seed: Option<u64>) -> Result<Experiment> {
+    let text = config::decode(&scenario.source, &scenario.bytes)?;
+    Ok(config::parse(&scenario.source, text, sets, seed)?)
 }
 
 /// The variants to run: all, or those named (in file order); an unknown name is bad input.
@@ -248,7 +288,12 @@ fn check(args: &CheckArgs) -> Result<()> {
 
 /// What `check` says about a valid scenario.
 fn describe(path: &Path, e: &Experiment) -> String {
-    let mut text = format!("{}: ok, `{}`: {}\n", path.display(), e.name, e.title);
+    let shown = if path.as_os_str() == "-" {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let mut text = format!("{shown}: ok, `{}`: {}\n", e.name, e.title);
     for v in &e.variants {
         let sc = &v.scenario;
         let visits = sc.users.visits_per_s * sc.duration_us as f64 / 1e6;
@@ -272,20 +317,52 @@ fn describe(path: &Path, e: &Experiment) -> String {
 fn list(args: &ListArgs) -> Result<()> {
     let entries = std::fs::read_dir(&args.dir)
         .map_err(|e| BadInput(format!("cannot list {}: {e}", args.dir.display())))?;
+    // A FIFO, device or folder named `*.toml` is skipped: reading it could hang.
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && input::is_regular_file(p))
         .collect();
     paths.sort();
+    let rows: Vec<(String, String)> = paths
+        .iter()
+        .map(|path| {
+            let title = match load(path, &[], None) {
+                Ok(e) => e.title,
+                Err(_) => "(invalid: see `tiersim check`)".to_string(),
+            };
+            (path.display().to_string(), title)
+        })
+        .collect();
     let mut out = std::io::stdout().lock();
-    for path in paths {
-        let title = match load(&path, &[], None) {
-            Ok(e) => e.title,
-            Err(_) => "(invalid: see `tiersim check`)".to_string(),
-        };
-        writeln!(out, "{}  {title}", path.display()).context("writing the list")?;
-    }
+    write!(out, "{}", aligned(&rows)).context("writing the list")?;
     Ok(())
+}
+
+/// Two columns, the second starting two spaces after the longest first.
+fn aligned(rows: &[(String, String)]) -> String {
+    let width = rows
+        .iter()
+        .map(|(a, _)| a.chars().count())
+        .max()
+        .unwrap_or(0);
+    rows.iter()
+        .map(|(a, b)| format!("{a:<width$}  {b}\n"))
+        .collect()
+}
+
+/// The width of the terminal that standard output is, if it is one: tables are wrapped to it
+/// there, and stay complete when piped.
+pub(crate) fn terminal_width() -> Option<u16> {
+    comfy_table::Table::new().width()
+}
+
+/// `1 point`, `2 points`: a count and its noun.
+pub(crate) fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// The exit status for an error: 2 for the user's mistakes, 130 for an interruption, 1 for
@@ -308,5 +385,17 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn list_titles_start_in_one_column_and_counts_agree_with_their_nouns() {
+        let rows = [
+            ("a.toml".to_string(), "A".to_string()),
+            ("long.toml".into(), "B".into()),
+        ];
+        assert_eq!(aligned(&rows), "a.toml     A\nlong.toml  B\n");
+        assert_eq!(plural(1, "point"), "1 point");
+        assert_eq!(plural(0, "variant"), "0 variants");
+        assert_eq!(plural(3, "replication"), "3 replications");
     }
 }

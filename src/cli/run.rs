@@ -1,13 +1,14 @@
 //! `tiersim run`: simulate every chosen variant and replication (in parallel, on all cores), then
-//! write the output folder and print the comparison.
+//! write the output folder and print the comparison (`--format`: a table, JSON or `summary.csv`)
+//! on standard output; what was written and the notes go to standard error.
 //!
 //! Ctrl-C (or SIGTERM) stops every run within a few milliseconds of simulation: the bars are
 //! cleared, nothing is written, and the exit status is 130.
 
 use super::simulate::{Bars, run_files, simulate};
-use super::{RunArgs, select, stats_line};
+use super::{Format, RunArgs, select, stats_line, terminal_width};
 use crate::metrics::RunResult;
-use crate::output::{files, table};
+use crate::output::{csv, files, json, table};
 use crate::warmup;
 use anyhow::Result;
 use std::io::Write;
@@ -34,18 +35,30 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let folder = files::write_folder(&args.output.out, &experiment.name, &out_files)?;
     let by_variant = runs.by_variant();
     let mut out = std::io::stdout().lock();
-    if !args.quiet {
-        writeln!(out, "{}\n", experiment.title)?;
+    match args.format {
+        Format::Table => {
+            if !args.quiet {
+                writeln!(out, "{}\n", experiment.title)?;
+            }
+            let width = terminal_width();
+            write!(out, "{}", table::render(&by_variant, width))?;
+            if replications > 1 {
+                write!(out, "\n{}", table::render_differences(&by_variant, width))?;
+            }
+        }
+        Format::Json => {
+            let text = json::run(&experiment.name, &experiment.title, &by_variant);
+            out.write_all(text.as_bytes())?;
+        }
+        Format::Csv => out.write_all(&csv::summary(&by_variant))?,
     }
-    write!(out, "{}", table::render(&by_variant))?;
-    if replications > 1 {
-        write!(out, "\n{}", table::render_differences(&by_variant))?;
-    }
+    out.flush()?;
+    // Status lines go to standard error, so that standard output holds the results alone.
     for note in warmup_notes(&by_variant) {
-        writeln!(out, "{note}")?;
+        eprintln!("{note}");
     }
     if !args.quiet {
-        write!(out, "{}", wrote(&folder, &out_files))?;
+        eprint!("{}", wrote(&folder, &out_files));
     }
     Ok(())
 }

@@ -1,16 +1,19 @@
 //! `tiersim sweep`: one scenario over a grid of parameter values, every point × variant ×
 //! replication in parallel; writes `sweep.csv`, one chart per main metric
 //! (`sweep-<metric>.png/.svg`) and `sweep-report.html` (unless `--no-charts`) into the scenario's
-//! output folder.
+//! output folder; then prints a short table of the results (`--format`: a table, JSON or
+//! `sweep.csv`) on standard output, and what it wrote on standard error.
 
 use super::simulate::{Bars, simulate};
-use super::{BadInput, SweepArgs, select};
+use super::{BadInput, Format, SweepArgs, plural, select, terminal_width};
+use crate::charts::from_sweep::SWEEP_METRICS;
 use crate::metrics::RunResult;
-use crate::output::{self, files};
+use crate::output::{self, files, json, table};
 use crate::scenario::{Experiment, Variant};
 use crate::sweep::{self, Param};
 use anyhow::Result;
 use std::io::Write;
+use std::path::Path;
 
 /// Runs `tiersim sweep`.
 pub fn run(args: &SweepArgs) -> Result<()> {
@@ -20,10 +23,11 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .map(|p| sweep::parse_param(p).map_err(BadInput))
         .collect::<Result<_, _>>()?;
     let points = sweep::points(&params).map_err(BadInput)?;
-    // Every point is validated before anything runs.
+    // Every point is validated before anything runs; the file is read once.
+    let scenario = args.common.read()?;
     let experiments: Vec<Experiment> = points
         .iter()
-        .map(|point| args.common.load(point))
+        .map(|point| args.common.parse(&scenario, point))
         .collect::<Result<_>>()?;
     let mut chosen: Vec<&Variant> = Vec::new();
     for experiment in &experiments {
@@ -41,25 +45,62 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .collect();
     let out_files = sweep_files(args, &experiments[0], &params, &points, &results)?;
     let folder = files::write_into(&args.output.out, &experiments[0].name, &out_files)?;
-    if !args.quiet {
-        let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "{}: {} points x {per_point} variants x {replications} replications\nwrote {}",
-            experiments[0].title,
-            points.len(),
-            folder.join("sweep.csv").display()
-        )?;
-        if out_files.len() > 1 {
-            writeln!(
-                out,
-                "wrote {} charts (sweep-<metric>.png/.svg) and sweep-report.html into {}",
-                (out_files.len() - 2) / 2,
-                folder.display()
-            )?;
+    let first = &experiments[0];
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Table => {
+            let width = terminal_width();
+            let text = table::render_sweep(&params, &points, &results, &SWEEP_METRICS, width);
+            write!(out, "{text}")?;
         }
+        Format::Json => {
+            let text = json::sweep(&first.name, &first.title, &params, &points, &results);
+            out.write_all(text.as_bytes())?;
+        }
+        Format::Csv => out.write_all(&out_files[0].bytes)?,
+    }
+    out.flush()?;
+    if !args.quiet {
+        eprint!(
+            "{}",
+            wrote(
+                first,
+                &folder,
+                &out_files,
+                points.len(),
+                per_point,
+                replications
+            )
+        );
     }
     Ok(())
+}
+
+/// What `sweep` says it ran and wrote (on standard error).
+fn wrote(
+    first: &Experiment,
+    folder: &Path,
+    out_files: &[files::OutputFile],
+    points: usize,
+    variants: usize,
+    replications: usize,
+) -> String {
+    let mut text = format!(
+        "{}: {} x {} x {}\nwrote {}\n",
+        first.title,
+        plural(points, "point"),
+        plural(variants, "variant"),
+        plural(replications, "replication"),
+        folder.join("sweep.csv").display()
+    );
+    if out_files.len() > 1 {
+        text += &format!(
+            "wrote {} (sweep-<metric>.png/.svg) and sweep-report.html into {}\n",
+            plural((out_files.len() - 2) / 2, "chart"),
+            folder.display()
+        );
+    }
+    text
 }
 
 /// `sweep.csv` and, unless `--no-charts`, the charts and the page of the sweep.

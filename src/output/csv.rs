@@ -22,7 +22,7 @@ use crate::sweep::Param;
 pub fn summary(variants: &[Vec<RunResult>]) -> Vec<u8> {
     table(
         SUMMARY_COLUMNS,
-        variants.iter().map(|runs| summary_row(runs)),
+        variants.iter().map(|runs| summary_cells(runs)),
     )
 }
 
@@ -54,7 +54,9 @@ pub fn metric_cells(runs: &[RunResult]) -> Vec<MetricCells> {
         .collect()
 }
 
-fn summary_row(runs: &[RunResult]) -> Vec<String> {
+/// One variant's `summary.csv` row: a field per column of [`SUMMARY_COLUMNS`], in order
+/// (empty where a value does not exist).
+pub fn summary_cells(runs: &[RunResult]) -> Vec<String> {
     let cells = metric_cells(runs);
     let cell = |m: Metric| &cells[m as usize];
     SUMMARY_COLUMNS

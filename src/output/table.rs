@@ -3,12 +3,13 @@
 //! paired differences from the first variant with their confidence intervals. The columns after
 //! `requests` are the catalogue's [`COMPARED`] metrics: headers from their labels, decimals from
 //! their units, the best mark from their direction (lower is better in every one, as the note
-//! says: a test keeps it true).
+//! says: a test keeps it true). And the short table of a sweep: one row per point and variant.
 
 use crate::metrics::RunResult;
 use crate::metrics::catalogue::{Better, COMPARED, Metric};
 use crate::stats::{self, Interval};
-use comfy_table::{CellAlignment, Table, presets};
+use crate::sweep::Param;
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 
 /// Decimals of a column's values.
 fn decimals(m: Metric) -> usize {
@@ -80,11 +81,19 @@ pub fn comparison(variants: &[Vec<RunResult>]) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn new_table(headers: Vec<&str>) -> Table {
+/// A table with `headers`, wrapped to fit `width` columns if given (a terminal's width), else
+/// as wide as its content (piped to a file, it stays complete).
+fn new_table(headers: Vec<&str>, width: Option<u16>) -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
+        .force_no_tty()
         .set_header(headers.clone());
+    if let Some(width) = width {
+        table
+            .set_width(width)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+    }
     for c in 1..headers.len() {
         if let Some(column) = table.column_mut(c) {
             column.set_cell_alignment(CellAlignment::Right);
@@ -93,22 +102,88 @@ fn new_table(headers: Vec<&str>) -> Table {
     table
 }
 
-/// The comparison table as text.
-pub fn render(variants: &[Vec<RunResult>]) -> String {
+/// The comparison table as text, with its note: the confidence intervals with replications, the
+/// `*` marks only when some column has one.
+/// `width`: the terminal's, to wrap the table to (see [`new_table`]).
+pub fn render(variants: &[Vec<RunResult>], width: Option<u16>) -> String {
     let mut headers = vec!["variant", Metric::Requests.def().label];
     headers.extend(COMPARED.iter().map(|m| m.def().label));
-    let mut table = new_table(headers);
-    for row in comparison(variants) {
+    let mut table = new_table(headers, width);
+    let rows = comparison(variants);
+    let marked = rows.iter().flatten().any(|cell| cell.ends_with(" *"));
+    for row in rows {
         table.add_row(row);
     }
-    let replicated = variants.first().is_some_and(|runs| runs.len() > 1);
-    let note = if replicated {
-        let n = variants[0].len();
-        format!("mean ± half-width of the 95 % confidence interval over {n} replications; ")
-    } else {
+    let mut notes = Vec::new();
+    if let Some(n) = variants.first().map(Vec::len).filter(|&n| n > 1) {
+        notes.push(format!(
+            "mean ± half-width of the 95 % confidence interval over {n} replications"
+        ));
+    }
+    if marked {
+        notes.push("* best in its column (lower is better)".to_string());
+    }
+    format!("{table}\n{}", note_lines(&notes))
+}
+
+/// Notes under a table, joined by `; ` on one line (nothing without notes).
+fn note_lines(notes: &[String]) -> String {
+    if notes.is_empty() {
         String::new()
-    };
-    format!("{table}\n{note}* best in its column (lower is better)\n")
+    } else {
+        notes.join("; ") + "\n"
+    }
+}
+
+/// The short table `sweep` prints: one row per point and variant, the swept values, then
+/// `metrics` (the mean, ± its 95 % half-width with replications; `-` where none exists).
+/// `results[p][v]` holds the replications of variant `v` at point `p`.
+pub fn render_sweep(
+    params: &[Param],
+    points: &[Vec<String>],
+    results: &[Vec<Vec<RunResult>>],
+    metrics: &[Metric],
+    width: Option<u16>,
+) -> String {
+    let mut headers: Vec<&str> = params.iter().map(|p| p.key.as_str()).collect();
+    headers.push("variant");
+    let variant_column = headers.len() - 1;
+    headers.extend(metrics.iter().map(|m| m.def().label));
+    let mut table = new_table(headers, width);
+    for c in 0..=variant_column {
+        if let Some(column) = table.column_mut(c) {
+            // The swept values are numbers (right), the variant a name (left).
+            let left = c == variant_column;
+            column.set_cell_alignment(if left {
+                CellAlignment::Left
+            } else {
+                CellAlignment::Right
+            });
+        }
+    }
+    for (point, variants) in points.iter().zip(results) {
+        let values = point
+            .iter()
+            .map(|kv| kv.split_once('=').map_or("", |(_, v)| v).to_string());
+        for runs in variants {
+            let mut row: Vec<String> = values.clone().collect();
+            row.push(runs[0].variant.clone());
+            row.extend(metrics.iter().map(|&m| format(m.over(runs), decimals(m))));
+            table.add_row(row);
+        }
+    }
+    let mut notes = Vec::new();
+    if let Some(n) = results
+        .first()
+        .and_then(|v| v.first())
+        .map(Vec::len)
+        .filter(|&n| n > 1)
+    {
+        notes.push(format!(
+            "mean ± half-width of the 95 % confidence interval over {n} replications"
+        ));
+    }
+    format!("{table}\n{}", note_lines(&notes))
 }
 
 /// The cells of the differences table: for every variant after the first, per column, the mean
@@ -146,13 +221,13 @@ fn difference(i: Option<Interval>, decimals: usize) -> String {
 }
 
 /// The differences table as text (empty with fewer than two variants).
-pub fn render_differences(variants: &[Vec<RunResult>]) -> String {
+pub fn render_differences(variants: &[Vec<RunResult>], width: Option<u16>) -> String {
     if variants.len() < 2 {
         return String::new();
     }
     let mut headers = vec!["difference"];
     headers.extend(COMPARED.iter().map(|m| m.def().label));
-    let mut table = new_table(headers);
+    let mut table = new_table(headers, width);
     for row in differences(variants) {
         table.add_row(row);
     }
@@ -182,6 +257,26 @@ mod tests {
             },
             ..RunResult::default()
         }
+    }
+
+    #[test]
+    fn a_table_fits_the_width_it_is_given_and_is_complete_without_one() {
+        let variants = [
+            vec![result("sticky", 3027, 277)],
+            vec![result("store", 0, 286)],
+        ];
+        let wide = render(&variants, None);
+        assert!(wide.lines().any(|l| l.chars().count() > 80), "{wide}");
+        assert!(wide.contains("imbalance (max/mean)"), "{wide}");
+        let narrow = render(&variants, Some(80));
+        assert!(
+            narrow.lines().all(|l| l.chars().count() <= 80),
+            "every line fits 80 columns:\n{narrow}"
+        );
+        assert!(
+            narrow.contains("3027") && narrow.contains("sticky"),
+            "{narrow}"
+        );
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! The command line: exit statuses, messages that name the key and the line, files written or not.
 
+mod formats;
+mod reading;
+mod shells;
+
 use crate::support::{Cli, scratch_dir, wait_at_most};
 use std::path::Path;
 

@@ -1,6 +1,7 @@
 //! The documentation's own links: every Markdown link to a local file of README.md,
 //! ARCHITECTURE.md, CONTRIBUTING.md and `docs/*.md` names a file that exists, and every
-//! `#anchor` a heading of its target (as GitHub spells heading anchors).
+//! `#anchor` a heading of its target (as GitHub spells heading anchors); and the README's sample
+//! outputs are what the binary prints.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -140,4 +141,54 @@ fn every_local_link_of_the_docs_resolves() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(checked >= 30, "links checked: {checked}");
+}
+
+/// The README's sample outputs: each ```text block right after a line
+/// `<!-- sample: tiersim ARGS -->`, with its command.
+fn readme_samples() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut samples = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some(command) = line
+            .strip_prefix("<!-- sample: tiersim ")
+            .and_then(|rest| rest.strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        assert_eq!(lines.next(), Some("```text"), "a text block after {line}");
+        let block: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
+        samples.push((command.to_string(), block.join("\n")));
+    }
+    samples
+}
+
+/// `text` with every run of whitespace made one space.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_readme_samples_are_what_the_binary_prints() {
+    let samples = readme_samples();
+    let commands: Vec<&str> = samples.iter().map(|(c, _)| c.as_str()).collect();
+    assert!(
+        commands.iter().any(|c| c.starts_with("run "))
+            && commands.iter().any(|c| c.starts_with("sweep ")),
+        "the README shows a run and a sweep: {commands:?}"
+    );
+    let out = crate::support::scratch_dir("readme_samples");
+    for (command, shown) in &samples {
+        let mut args: Vec<&str> = command.split_whitespace().collect();
+        // Where it writes and whether it draws change nothing on standard output.
+        args.extend(["--out", out.to_str().unwrap(), "--no-charts"]);
+        let ran = crate::support::Cli::new(&args).expect_code(0);
+        assert_eq!(
+            words(&ran.stdout),
+            words(shown),
+            "the README's sample of `tiersim {command}` is stale; it prints:\n{}",
+            ran.stdout
+        );
+    }
 }
