@@ -122,7 +122,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     /// The scenario and what to change in it (`--set` applies at every point; `sweep.csv` and
-    /// the charts join the files already in `<out>/<name>/`).
+    /// the charts go to `<out>/<name>-sweep/`).
     #[command(flatten)]
     pub common: ScenarioArgs,
     /// Where to write.

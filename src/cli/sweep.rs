@@ -40,7 +40,8 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .map(<[Vec<RunResult>]>::to_vec)
         .collect();
     let out_files = sweep_files(args, &experiments[0], &params, &points, &results)?;
-    let folder = files::write_into(&args.output.out, &experiments[0].name, &out_files)?;
+    let name = format!("{}-sweep", experiments[0].name);
+    let folder = files::write_folder(&args.output.out, &name, &out_files)?;
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         writeln!(

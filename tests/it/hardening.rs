@@ -45,3 +45,90 @@ fn a_key_swept_by_two_params_is_refused() {
     .stderr_has(&["--param servers.count", "swept twice"]);
     assert!(!dir.join("output").exists(), "nothing is written");
 }
+
+/// `tiersim sweep tiny.toml --param SPEC` in `dir`, run by `sh` with its file size limit at
+/// `max_file_blocks` blocks of 512 bytes (a full disk without filling one); returns whether it
+/// succeeded.
+fn sweep_with_file_limit(dir: &std::path::Path, spec: &str, max_file_blocks: u32) -> bool {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f {max_file_blocks} && exec \"$0\" sweep tiny.toml --param '{spec}' --quiet"
+        ))
+        .arg(env!("CARGO_BIN_EXE_tiersim"))
+        .current_dir(dir)
+        .status()
+        .expect("sh runs")
+        .success()
+}
+
+#[test]
+fn a_run_after_a_sweep_leaves_the_sweep_in_place() {
+    let dir = scratch_dir("run_after_sweep");
+    std::fs::write(dir.join("tiny.toml"), TINY).unwrap();
+    Cli::new(&[
+        "sweep",
+        "tiny.toml",
+        "--param",
+        "servers.count=1..2",
+        "--no-charts",
+        "-q",
+    ])
+    .in_dir(&dir)
+    .expect_code(0);
+    let swept = std::fs::read_to_string(dir.join("output/tiny-sweep/sweep.csv")).unwrap();
+    Cli::new(&["run", "tiny.toml", "-q"])
+        .in_dir(&dir)
+        .expect_code(0);
+    assert!(dir.join("output/tiny/summary.csv").is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("output/tiny-sweep/sweep.csv")).unwrap(),
+        swept,
+        "the run kept the sweep"
+    );
+    Cli::new(&[
+        "sweep",
+        "tiny.toml",
+        "--param",
+        "servers.count=1..2",
+        "--no-charts",
+        "-q",
+    ])
+    .in_dir(&dir)
+    .expect_code(0);
+    assert!(
+        dir.join("output/tiny/summary.csv").is_file(),
+        "the sweep kept the run"
+    );
+}
+
+#[test]
+fn a_sweep_that_fails_to_write_leaves_the_previous_sweep_whole() {
+    let dir = scratch_dir("sweep_half_written");
+    std::fs::write(dir.join("tiny.toml"), TINY).unwrap();
+    assert!(sweep_with_file_limit(&dir, "servers.count=1..2", 1 << 20));
+    let folder = dir.join("output/tiny-sweep");
+    let before: Vec<(String, Vec<u8>)> = folder_contents(&folder);
+    assert!(before.iter().any(|(name, _)| name == "sweep-report.html"));
+    // 40 blocks (20 KiB) hold the new sweep.csv but not its first chart: the write fails.
+    assert!(!sweep_with_file_limit(&dir, "servers.count=3..4", 40));
+    assert_eq!(
+        folder_contents(&folder),
+        before,
+        "the previous sweep is intact"
+    );
+}
+
+/// The names and bytes of a folder's files, sorted by name.
+fn folder_contents(folder: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
