@@ -56,7 +56,8 @@ pub struct ValidateArgs {
     pub store: String,
 }
 
-/// Checks the time scale, the store and every variant before anything starts.
+/// Checks the time scale, the store and every variant before anything starts; raises the limit
+/// of open files to the hard limit and refuses a variant whose users would exceed it.
 fn prepare(
     experiment: &Experiment,
     variants: &[&Variant],
@@ -70,9 +71,12 @@ fn prepare(
         .into());
     }
     let choice = StoreChoice::parse(store).map_err(BadInput)?;
+    let open_files = live::raise_open_files_limit();
     let mut wall_s = 0.0;
     for v in variants {
-        if let Some(why) = live::refuse(&v.name, &v.scenario, time_scale) {
+        let too_many_files =
+            || open_files.and_then(|limit| live::too_many_files(&v.name, &v.scenario, limit));
+        if let Some(why) = live::refuse(&v.name, &v.scenario, time_scale).or_else(too_many_files) {
             return Err(BadInput(format!("{}: {why}", experiment.name)).into());
         }
         wall_s += v.scenario.duration_us as f64 / 1e6 / time_scale;

@@ -30,7 +30,7 @@ pub mod validate;
 
 pub use limits::{
     MAX_CONCURRENT_USERS, MAX_SERVERS, MAX_WALL_REQUESTS_PER_S, MAX_WALL_S, ON_TIME_REQUESTS_PER_S,
-    refuse, wall_requests_per_s,
+    open_files_needed, raise_open_files_limit, refuse, too_many_files, wall_requests_per_s,
 };
 pub use store_choice::StoreChoice;
 

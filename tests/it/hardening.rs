@@ -132,3 +132,74 @@ fn folder_contents(folder: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// `tiersim ARGS...` in `dir`, run by `sh` with at most `open_files` open files (soft and hard
+/// limit): what a machine with a low `ulimit -n` gives the live mode.
+fn with_open_files(dir: &std::path::Path, open_files: u32, args: &str) -> std::process::Output {
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -n {open_files} && exec \"$0\" {args}"))
+        .arg(env!("CARGO_BIN_EXE_tiersim"))
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    crate::support::wait_at_most(&mut child, std::time::Duration::from_secs(60), "tiersim");
+    child.wait_with_output().unwrap()
+}
+
+const LIVE_FEW_USERS: &str = r#"name = "few"
+duration = "1m"
+warmup = "10s"
+[users]
+visits_per_s = 0.5
+requests_per_visit = 3
+think_time = "1s"
+[servers]
+count = 2
+"#;
+
+#[test]
+fn live_refuses_users_beyond_the_limit_of_open_files_with_the_numbers() {
+    let dir = scratch_dir("live_few_files");
+    // 5 visits a second × 11 requests × (2 s of thought + the service time) ≈ 111.4 users at
+    // once; twice that, 223 users, × 6 files + 256 = 1,594 files, above 300.
+    let many = LIVE_FEW_USERS
+        .replace("visits_per_s = 0.5", "visits_per_s = 5")
+        .replace("requests_per_visit = 3", "requests_per_visit = 10")
+        .replace("think_time = \"1s\"", "think_time = \"2s\"");
+    std::fs::write(dir.join("many.toml"), many).unwrap();
+    let out = with_open_files(&dir, 300, "live many.toml --time-scale 60 --no-charts -q");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for needle in [
+        "about 111 users at once",
+        "1594 open files",
+        "limit of 300",
+        "`ulimit -n`",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} in {stderr}");
+    }
+    assert!(!dir.join("output").exists(), "nothing is written");
+}
+
+#[test]
+fn live_within_a_low_limit_of_open_files_runs_without_harness_errors() {
+    let dir = scratch_dir("live_low_files");
+    std::fs::write(dir.join("few.toml"), LIVE_FEW_USERS).unwrap();
+    let out = with_open_files(&dir, 400, "live few.toml --time-scale 20 --no-charts -q");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let summary = std::fs::read_to_string(dir.join("output/few-live/summary.csv")).unwrap();
+    let mut lines = summary.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert!(column("requests").parse::<u64>().unwrap() > 50, "{summary}");
+    assert_eq!(
+        column("errors"),
+        "0",
+        "no request failed for want of a file: {summary}"
+    );
+}
