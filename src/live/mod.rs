@@ -43,6 +43,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use store_choice::SessionStore;
 
+/// The shortest wait for a request head ([`Cluster::header_timeout`]).
+pub const MIN_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest wait for a request head ([`Cluster::header_timeout`]).
+pub const MAX_HEADER_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The state every live component shares.
 pub struct Cluster {
     /// The scenario the cluster runs.
@@ -85,6 +90,14 @@ impl Cluster {
     /// The wall duration of `us` simulated microseconds.
     pub fn wall(&self, us: Micros) -> Duration {
         Duration::from_secs_f64(us as f64 / 1e6 / self.time_scale)
+    }
+
+    /// How long the balancer and the servers wait for a request head on a connection, idle
+    /// ones included: 20 mean think times in wall time (a user thinks longer with probability
+    /// e^-20), at least [`MIN_HEADER_TIMEOUT`] and at most [`MAX_HEADER_TIMEOUT`]. A client
+    /// that sends its head slowly, or holds a connection open without a request, is cut then.
+    pub fn header_timeout(&self) -> Duration {
+        (20 * self.wall(self.sc.users.think_time_us)).clamp(MIN_HEADER_TIMEOUT, MAX_HEADER_TIMEOUT)
     }
 
     /// The simulated microseconds of `wall_us` wall microseconds.

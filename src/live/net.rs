@@ -12,7 +12,7 @@ use http_body_util::{Empty, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -71,7 +71,11 @@ where
 }
 
 /// Serves HTTP/1 on every connection `listener` accepts, answering each request with `handle`.
-pub(crate) async fn serve_http<H, Fut>(listener: TcpListener, handle: H)
+///
+/// A connection that does not send a whole request head within `header_timeout` of the server
+/// waiting for one is closed: that bounds a slow client's head (slowloris) and an idle
+/// keep-alive connection alike (hyper starts the timer whenever it waits for a head).
+pub(crate) async fn serve_http<H, Fut>(listener: TcpListener, header_timeout: Duration, handle: H)
 where
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
@@ -84,6 +88,8 @@ where
                 async move { Ok::<_, std::convert::Infallible>(answer.await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         }

@@ -8,7 +8,8 @@
 //! the user (header `x-draw`, a standard exponential sample) and scaled by the time scale; a
 //! request that finds every permit taken and `queue_limit` requests already waiting gets 503
 //! (`x-cause: queue_full`). A store that cannot be reached gives 503 (`x-cause: store_down`).
-//! `GET /health` answers the balancer's probes. Every answer names the server (`x-server`), how
+//! A request whose `x-draw` is not a draw the model could make (above `protocol::MAX_DRAW`)
+//! gets 400 before it takes a worker. `GET /health` answers the balancer's probes. Every answer names the server (`x-server`), how
 //! long the request was inside it (`x-inside-us`: queue, store round trip and service, what the
 //! model calls latency) and how much longer than the model's times its service sleep and store
 //! calls took (`x-late-us`: the store's modelled time is the user's draw × `read_time` or
@@ -119,7 +120,8 @@ impl Server {
         });
         self.state = Some(state.clone());
         let mut tasks = JoinSet::new();
-        tasks.spawn(net::serve_http(listener, move |req| {
+        let header_timeout = self.cluster.header_timeout();
+        tasks.spawn(net::serve_http(listener, header_timeout, move |req| {
             let state = state.clone();
             async move { handle(&state, req).await }
         }));
@@ -230,7 +232,10 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     if !login && path != protocol::APP {
         return reply(StatusCode::NOT_FOUND, state, None, None, &timing);
     }
-    let draws = protocol::parse_draws(protocol::header(req.headers(), protocol::DRAW));
+    let Ok(draws) = protocol::parse_draws(protocol::header(req.headers(), protocol::DRAW)) else {
+        // Refused before it takes a worker: no client decides how long one is held.
+        return reply(StatusCode::BAD_REQUEST, state, None, None, &timing);
+    };
     let sid = protocol::cookie(req.headers(), protocol::SID);
     match serve(state, login, draws, sid.as_deref(), &mut timing).await {
         Ok((status, new_sid)) => reply(status, state, None, new_sid.as_deref(), &timing),
@@ -362,5 +367,76 @@ async fn new_session(
             written.map_err(|_| ErrorCause::StoreDown)?;
             Ok(sid)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::Empty;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    /// One server of a one-worker cluster whose users think 10 ms (so connections wait at most
+    /// `MIN_HEADER_TIMEOUT` for a request head), at time scale 1.
+    async fn one_worker() -> Server {
+        let text = "name = \"t\"\nduration = \"1m\"\nwarmup = \"10s\"\n[users]\n\
+                    think_time = \"10ms\"\n[servers]\ncount = 1\nworkers = 1\n\
+                    login_time = \"10ms\"\n";
+        let experiment = crate::config::parse("t.toml", text, &[], None).unwrap();
+        let sc = &experiment.variants[0].scenario;
+        let cluster = Arc::new(Cluster::new(sc, 1.0).unwrap());
+        assert_eq!(cluster.header_timeout(), super::super::MIN_HEADER_TIMEOUT);
+        Server::start(0, Sessions::Memory, cluster).await.unwrap()
+    }
+
+    async fn login(addr: SocketAddr, draw: &str) -> StatusCode {
+        let mut sender = net::connect_http(addr).await.unwrap();
+        let req = Request::builder()
+            .method("POST")
+            .uri(protocol::LOGIN)
+            .header("host", protocol::HOST)
+            .header(protocol::DRAW, draw)
+            .body(Empty::new())
+            .unwrap();
+        sender.send_request(req).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn a_huge_draw_is_refused_without_holding_the_worker() {
+        let server = one_worker().await;
+        let within = |f| tokio::time::timeout(Duration::from_secs(2), f);
+        let refused = within(login(server.addr(), "1e300,1,1")).await;
+        assert_eq!(refused.ok(), Some(StatusCode::BAD_REQUEST));
+        // The one worker is free: a login at the mean draw (10 ms) is served at once.
+        let served = within(login(server.addr(), "1,1,1")).await;
+        assert_eq!(served.ok(), Some(StatusCode::OK));
+    }
+
+    #[tokio::test]
+    async fn a_slow_request_head_is_cut_at_the_header_timeout() {
+        let server = one_worker().await;
+        let mut slow = TcpStream::connect(server.addr()).await.unwrap();
+        slow.write_all(b"GET /app HTTP/1.1\r\nhost: 127.0.0.1\r\n")
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let mut buf = [0u8; 256];
+        // The server closes the connection (a read of 0 bytes, perhaps after a 408) within the
+        // 2 s timeout plus scheduling; without a timeout this read would wait forever.
+        let closed = tokio::time::timeout(Duration::from_secs(4), async {
+            loop {
+                match slow.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        assert!(
+            closed.is_ok(),
+            "the slow connection is still open after 4 s"
+        );
+        assert!(started.elapsed() >= Duration::from_millis(1900));
     }
 }
