@@ -203,3 +203,30 @@ fn live_within_a_low_limit_of_open_files_runs_without_harness_errors() {
         "no request failed for want of a file: {summary}"
     );
 }
+
+#[test]
+fn the_longest_name_allowed_is_written_by_run_and_sweep() {
+    let dir = scratch_dir("longest_name");
+    let name = "n".repeat(tiersim::config::MAX_NAME_BYTES);
+    std::fs::write(
+        dir.join("long.toml"),
+        TINY.replace("name = \"tiny\"", &format!("name = \"{name}\"")),
+    )
+    .unwrap();
+    Cli::new(&["run", "long.toml", "-q", "--no-charts"])
+        .in_dir(&dir)
+        .expect_code(0);
+    Cli::new(&[
+        "sweep",
+        "long.toml",
+        "--param",
+        "servers.count=1,2",
+        "-q",
+        "--no-charts",
+    ])
+    .in_dir(&dir)
+    .expect_code(0);
+    assert!(dir.join("output").join(&name).join("summary.csv").is_file());
+    let sweep = dir.join("output").join(format!("{name}-sweep"));
+    assert!(sweep.join("sweep.csv").is_file());
+}
