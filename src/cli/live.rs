@@ -133,7 +133,12 @@ fn run_live(
         if INTERRUPTED.load(Ordering::SeqCst) {
             break;
         }
-        results.push(outcome?);
+        let run = outcome?;
+        for warning in &run.warnings {
+            // A closed standard error must not end the run (`eprintln!` would panic).
+            let _ = writeln!(std::io::stderr(), "warning: variant {}: {warning}", v.name);
+        }
+        results.push(run);
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     if INTERRUPTED.load(Ordering::SeqCst) {

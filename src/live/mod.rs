@@ -141,6 +141,9 @@ pub struct LiveRun {
     /// by request: the machine's own delay inside the servers (timer precision, the loopback
     /// round trip, waiting for the thread), which the model does not have.
     pub late: Latency,
+    /// What went wrong around the run without touching its measurements (a clean-up that
+    /// failed), for the command to print as warnings.
+    pub warnings: Vec<String>,
 }
 
 /// Simulated time of a live run: wall time since the start times the scale.
@@ -247,8 +250,9 @@ impl Tier {
     }
 
     /// Stops the balancer and the servers (dropping them aborts their tasks), so that no request
-    /// writes a session after the store's clean-up, then cleans the store up.
-    async fn stop(self, timer: &timer::Timer) -> Result<()> {
+    /// writes a session after the store's clean-up, then cleans the store up; returns a warning
+    /// if the clean-up failed.
+    async fn stop(self, timer: &timer::Timer) -> Option<String> {
         let Tier {
             servers,
             balancer,
@@ -258,7 +262,7 @@ impl Tier {
         drop(servers);
         match store {
             Some(mut s) => s.finish(timer).await,
-            None => Ok(()),
+            None => None,
         }
     }
 }
@@ -296,7 +300,7 @@ pub async fn run_variant(
     load.abort();
     let _ = load.await;
     drop(clients);
-    tier.stop(&cluster.timer).await?;
+    let warnings = tier.stop(&cluster.timer).await.into_iter().collect();
     let (snapshots, events) = observed?;
     let result = result::build(name, &cluster, &snapshots, events);
     let (at_server, hops, late) = result::split_latency(&cluster);
@@ -305,5 +309,6 @@ pub async fn run_variant(
         at_server,
         hops,
         late,
+        warnings,
     })
 }

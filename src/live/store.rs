@@ -169,6 +169,11 @@ impl Client {
         self.addr
     }
 
+    /// The prefix of the run's keys (empty: the store is the run's own).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// Sends one command and reads its reply; an error means the store is unreachable.
     pub async fn call(&self, args: &[&[u8]]) -> Result<Reply> {
         let pooled = self.idle.lock().expect("pool lock").pop();

@@ -297,6 +297,7 @@ mod tests {
             at_server,
             hops: latency(4.0, 20.0),
             late: latency(0.25, 2.5),
+            warnings: Vec::new(),
         }]
     }
 
@@ -392,6 +393,7 @@ mod tests {
             at_server,
             hops: Latency::default(),
             late: Latency::default(),
+            warnings: Vec::new(),
         }
     }
 }

@@ -230,3 +230,60 @@ fn the_longest_name_allowed_is_written_by_run_and_sweep() {
     let sweep = dir.join("output").join(format!("{name}-sweep"));
     assert!(sweep.join("sweep.csv").is_file());
 }
+
+#[test]
+#[ignore = "needs redis-server"]
+fn live_keeps_its_results_when_someone_elses_redis_dies_mid_run() {
+    crate::support::require_tool(&["redis-server"], "redis-server");
+    let dir = scratch_dir("live_redis_dies");
+    let text = LIVE_FEW_USERS.replace("name = \"few\"", "name = \"dies\"")
+        + "[sessions]\nstorage = \"shared_store\"\n";
+    std::fs::write(dir.join("dies.toml"), text).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut redis = std::process::Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server starts");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let store = format!("redis://127.0.0.1:{port}");
+    let mut live = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args([
+            "live",
+            "dies.toml",
+            "--time-scale",
+            "20",
+            "--no-charts",
+            "-q",
+        ])
+        .args(["--store", &store])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The run takes 3 s of wall time: Redis dies in its middle.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    let status =
+        crate::support::wait_at_most(&mut live, std::time::Duration::from_secs(60), "live");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut live.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: variant base: cannot remove the run's sessions"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the results are kept"), "{stderr}");
+    assert!(
+        dir.join("output/dies-live/summary.csv").is_file(),
+        "the results are written"
+    );
+}
