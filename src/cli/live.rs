@@ -118,7 +118,7 @@ fn run_live(
             break;
         }
         if !quiet {
-            eprint!("{}", notices(v, time_scale, choice));
+            let _ = write!(std::io::stderr(), "{}", notices(v, time_scale, choice));
         }
         // On Ctrl-C the run stops its timeline and cleans up as at its end (a managed Redis is
         // stopped and waited for, keys in someone else's Redis are removed).

@@ -234,7 +234,8 @@ fn check(args: &CheckArgs) -> Result<()> {
         match load(path, &args.sets, None) {
             Ok(experiment) => write!(out, "{}", describe(path, &experiment))?,
             Err(e) => {
-                eprintln!("{e:#}");
+                // `eprintln!` would panic on a standard error that cannot be written.
+                let _ = writeln!(std::io::stderr(), "{e:#}");
                 failed.push(path.display().to_string());
             }
         }

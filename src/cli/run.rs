@@ -27,7 +27,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     )?;
     if args.stats {
         for result in runs.by_replication.iter().flatten() {
-            eprintln!("{}", stats_line(result, wall_s));
+            let _ = writeln!(std::io::stderr(), "{}", stats_line(result, wall_s));
         }
     }
     let out_files = run_files(&experiment, &runs, args.no_charts)?;

@@ -38,6 +38,7 @@ use crate::events::Outcome;
 use crate::metrics::{Latency, RunResult};
 use crate::scenario::{Micros, Scenario, SessionHome};
 use anyhow::{Context, Result};
+use std::io::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -279,7 +280,8 @@ pub async fn run_variant(
     let cluster = Arc::new(Cluster::new(sc, time_scale)?);
     let mut tier = Tier::start(&cluster, choice, name).await?;
     if announce {
-        eprintln!("{}", tier.endpoints());
+        // `eprintln!` would panic on a standard error that cannot be written.
+        let _ = writeln!(std::io::stderr(), "{}", tier.endpoints());
     }
     let clock = Clock {
         start: std::time::Instant::now(),

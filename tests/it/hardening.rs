@@ -287,3 +287,83 @@ fn live_keeps_its_results_when_someone_elses_redis_dies_mid_run() {
         "the results are written"
     );
 }
+
+/// `tiersim ARGS...` with its standard error on `/dev/full` (every write to it fails): its exit
+/// status, which must be the command's own, not a panic's (101).
+fn with_stderr_full(args: &[&str]) -> Option<i32> {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists");
+    std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(full)
+        .status()
+        .unwrap()
+        .code()
+}
+
+#[test]
+fn a_standard_error_that_cannot_be_written_does_not_panic() {
+    // A refused scenario: the messages are lost, the status is still 2.
+    assert_eq!(
+        with_stderr_full(&["check", "tests/malformed/count-zero.toml"]),
+        Some(2)
+    );
+    assert_eq!(with_stderr_full(&["check", "--no-such-flag"]), Some(2));
+    assert_eq!(
+        with_stderr_full(&["check", "scenarios/02-server-crash.toml"]),
+        Some(0)
+    );
+}
+
+#[test]
+#[ignore = "needs redis-server"]
+fn a_managed_redis_dies_with_a_killed_tiersim() {
+    use std::io::BufRead;
+    crate::support::require_tool(&["redis-server"], "redis-server");
+    crate::support::require_tool(&["setpriv"], "util-linux");
+    let dir = scratch_dir("managed_redis_orphan");
+    let text = LIVE_FEW_USERS.replace("duration = \"1m\"", "duration = \"10m\"")
+        + "[sessions]\nstorage = \"shared_store\"\n";
+    std::fs::write(dir.join("few.toml"), text).unwrap();
+    let mut live = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args(["live", "few.toml", "--time-scale", "20", "--no-charts"])
+        .args(["--store", "redis-managed"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The announcement names the managed Redis's process: `... redis-server pid N`.
+    let stderr = std::io::BufReader::new(live.stderr.take().unwrap());
+    let pid: u32 = stderr
+        .lines()
+        .take(50)
+        .find_map(|line| {
+            let line = line.ok()?;
+            let (_, pid) = line.split_once("redis-server pid ")?;
+            pid.split_whitespace().next()?.parse().ok()
+        })
+        .expect("live announces the redis-server pid");
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    live.kill().unwrap(); // SIGKILL: no handler of tiersim's runs.
+    live.wait().unwrap();
+    let gone = |pid: u32| match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // A zombie waiting for its new parent to reap it is dead too.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z')),
+    };
+    let started = std::time::Instant::now();
+    while !gone(pid) && started.elapsed() < std::time::Duration::from_secs(3) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        gone(pid),
+        "redis-server {pid} outlived a SIGKILL of tiersim by 3 s"
+    );
+}
