@@ -278,6 +278,7 @@ pub async fn run_variant(
     stop: &tokio::sync::Notify,
 ) -> Result<LiveRun> {
     let cluster = Arc::new(Cluster::new(sc, time_scale)?);
+    let failed_accepts = net::FAILED_ACCEPTS.load(std::sync::atomic::Ordering::Relaxed);
     let mut tier = Tier::start(&cluster, choice, name).await?;
     if announce {
         // `eprintln!` would panic on a standard error that cannot be written.
@@ -302,7 +303,15 @@ pub async fn run_variant(
     load.abort();
     let _ = load.await;
     drop(clients);
-    let warnings = tier.stop(&cluster.timer).await.into_iter().collect();
+    let mut warnings: Vec<String> = tier.stop(&cluster.timer).await.into_iter().collect();
+    let failed = net::FAILED_ACCEPTS.load(std::sync::atomic::Ordering::Relaxed) - failed_accepts;
+    if failed > 0 {
+        warnings.push(format!(
+            "the cluster failed to accept a connection {failed} times (out of file descriptors?); \
+             it waited and accepted again, but some errors and latency may be the harness's, \
+             not the scenario's"
+        ));
+    }
     let (snapshots, events) = observed?;
     let result = result::build(name, &cluster, &snapshots, events);
     let (at_server, hops, late) = result::split_latency(&cluster);

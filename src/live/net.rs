@@ -15,6 +15,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
@@ -25,6 +26,10 @@ pub(crate) fn no_delay(stream: &TcpStream) {
     // A socket that refuses the option still works, only slower.
     let _ = stream.set_nodelay(true);
 }
+
+/// Accepts that failed in this process (each followed by [`ACCEPT_BACKOFF`]): a live run reads
+/// how many happened while it ran, to say that some of its errors may be the harness's.
+pub(crate) static FAILED_ACCEPTS: AtomicU64 = AtomicU64::new(0);
 
 /// How long the accept loop waits after a failed accept before trying again.
 pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
@@ -63,6 +68,7 @@ where
                 conns.spawn(serve(stream));
             }
             Err(_) => {
+                FAILED_ACCEPTS.fetch_add(1, Ordering::Relaxed);
                 while conns.try_join_next().is_some() {}
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
             }
@@ -148,6 +154,10 @@ mod tests {
             "the connection after 5 failed accepts is served"
         );
         assert_eq!(&answer, b"ok");
+        assert!(
+            FAILED_ACCEPTS.load(Ordering::Relaxed) >= 5,
+            "the failures are counted"
+        );
         server.abort();
     }
 }

@@ -367,3 +367,46 @@ fn a_managed_redis_dies_with_a_killed_tiersim() {
         "redis-server {pid} outlived a SIGKILL of tiersim by 3 s"
     );
 }
+
+#[test]
+fn live_survives_idle_connections_that_exhaust_its_file_descriptors_and_says_so() {
+    use std::io::{BufRead, Read};
+    let dir = scratch_dir("live_flooded");
+    std::fs::write(dir.join("few.toml"), LIVE_FEW_USERS).unwrap();
+    let mut live = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 300 && exec \"$0\" live few.toml --time-scale 20 --no-charts")
+        .arg(env!("CARGO_BIN_EXE_tiersim"))
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(live.stderr.take().unwrap());
+    // The announcement names the balancer: `live: balancer 127.0.0.1:PORT servers ...`.
+    let balancer: std::net::SocketAddr = (&mut stderr)
+        .lines()
+        .take(50)
+        .find_map(|line| {
+            let line = line.ok()?;
+            let (_, rest) = line.split_once("balancer ")?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .expect("live announces its balancer");
+    // 400 idle connections from another program: more than the 300 files tiersim may open.
+    let idle: Vec<std::net::TcpStream> = (0..400)
+        .map_while(|_| std::net::TcpStream::connect(balancer).ok())
+        .collect();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    drop(idle);
+    let status =
+        crate::support::wait_at_most(&mut live, std::time::Duration::from_secs(60), "live");
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert_eq!(status.code(), Some(0), "{rest}");
+    assert!(
+        rest.contains("warning: variant base: the cluster failed to accept a connection"),
+        "the harness's errors are named as such: {rest}"
+    );
+    assert!(dir.join("output/few-live/summary.csv").is_file());
+}
