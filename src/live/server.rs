@@ -413,6 +413,23 @@ mod tests {
         assert_eq!(served.ok(), Some(StatusCode::OK));
     }
 
+    /// Reads until the server closes `stream` (a read of 0 bytes, perhaps after a 408), for at
+    /// most 4 s; returns how long that took, `None` if it stayed open.
+    async fn closed_within_4_s(stream: &mut TcpStream) -> Option<Duration> {
+        let started = Instant::now();
+        let mut buf = [0u8; 256];
+        let closed = tokio::time::timeout(Duration::from_secs(4), async {
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        closed.ok().map(|()| started.elapsed())
+    }
+
     #[tokio::test]
     async fn a_slow_request_head_is_cut_at_the_header_timeout() {
         let server = one_worker().await;
@@ -420,23 +437,16 @@ mod tests {
         slow.write_all(b"GET /app HTTP/1.1\r\nhost: 127.0.0.1\r\n")
             .await
             .unwrap();
-        let started = Instant::now();
-        let mut buf = [0u8; 256];
-        // The server closes the connection (a read of 0 bytes, perhaps after a 408) within the
-        // 2 s timeout plus scheduling; without a timeout this read would wait forever.
-        let closed = tokio::time::timeout(Duration::from_secs(4), async {
-            loop {
-                match slow.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-            }
-        })
-        .await;
-        assert!(
-            closed.is_ok(),
-            "the slow connection is still open after 4 s"
-        );
-        assert!(started.elapsed() >= Duration::from_millis(1900));
+        let mut idle = TcpStream::connect(server.addr()).await.unwrap();
+        // Both are closed at the 2 s timeout plus scheduling; without a timeout, never.
+        let (slow, idle) = tokio::join!(closed_within_4_s(&mut slow), closed_within_4_s(&mut idle));
+        for (what, took) in [("half a head", slow), ("nothing", idle)] {
+            let took =
+                took.unwrap_or_else(|| panic!("a connection sending {what} is open after 4 s"));
+            assert!(
+                took >= Duration::from_millis(1900),
+                "{what}: closed after {took:?}"
+            );
+        }
     }
 }
