@@ -9,12 +9,13 @@
 //! request that finds every permit taken and `queue_limit` requests already waiting gets 503
 //! (`x-cause: queue_full`). A store that cannot be reached gives 503 (`x-cause: store_down`).
 //! A request whose `x-draw` is not a draw the model could make (above `protocol::MAX_DRAW`)
-//! gets 400 before it takes a worker. `GET /health` answers the balancer's probes. Every answer names the server (`x-server`), how
-//! long the request was inside it (`x-inside-us`: queue, store round trip and service, what the
-//! model calls latency) and how much longer than the model's times its service sleep and store
-//! calls took (`x-late-us`: the store's modelled time is the user's draw × `read_time` or
-//! `write_time`). Every name and format on the wire is `super::protocol`'s; connections are
-//! accepted by `super::net`'s one accept loop.
+//! gets 400 before it takes a worker; a connection that sends no request head within the
+//! cluster's header timeout is closed. `GET /health` answers the balancer's probes. Every answer
+//! names the server (`x-server`), how long the request was inside it (`x-inside-us`: queue,
+//! store round trip and service, what the model calls latency) and how much longer than the
+//! model's times its service sleep and store calls took (`x-late-us`: the store's modelled time
+//! is the user's draw × `read_time` or `write_time`). Every name and format on the wire is
+//! `super::protocol`'s; connections are accepted by `super::net`'s one accept loop.
 //!
 //! A crash aborts the server's tasks (its listener closes: connection refused; requests in
 //! service are cut) and drops its memory; a restart binds a fresh, empty server to the same port.
