@@ -2,6 +2,7 @@
 //! exit status (0 success, 2 bad input, 130 interrupted by Ctrl-C or SIGTERM, 1 anything else).
 
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 use tiersim::cli;
 
@@ -11,7 +12,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // A standard error that cannot be written (`2>/dev/full`) must not turn the exit
+            // status into a panic's: the message is dropped, the status stays.
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
             ExitCode::from(cli::exit_code(&error) as u8)
         }
     }

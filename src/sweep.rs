@@ -61,10 +61,12 @@ fn range(a: &str, b: &str, step: &str) -> Result<Vec<String>, String> {
         if step <= 0 || b < a {
             return Err("a range needs A <= B and a step above 0".into());
         }
-        let n = (b - a) / step + 1;
-        if n as usize > MAX_POINTS {
+        // In i128 the width of any two i64s fits: `b - a` cannot wrap.
+        let n = (i128::from(b) - i128::from(a)) / i128::from(step) + 1;
+        if n > MAX_POINTS as i128 {
             return Err(format!("more than {MAX_POINTS} values"));
         }
+        let (a, step) = (i128::from(a), i128::from(step));
         return Ok((0..n).map(|i| (a + i * step).to_string()).collect());
     }
     let (Ok(a), Ok(b), Ok(step)) = (a.parse::<f64>(), b.parse::<f64>(), step.parse::<f64>()) else {
@@ -88,8 +90,18 @@ fn round12(x: f64) -> f64 {
 }
 
 /// Every combination of the params' values, first param slowest; each point is a list of
-/// `KEY=VALUE` overrides.
+/// `KEY=VALUE` overrides. A key swept twice is refused: its column would be written twice and
+/// only one of its values would apply.
 pub fn points(params: &[Param]) -> Result<Vec<Vec<String>>, String> {
+    for (i, p) in params.iter().enumerate() {
+        if params[..i].iter().any(|q| q.key == p.key) {
+            return Err(format!(
+                "--param {}: the key is swept twice; give each key one --param \
+                 (e.g. {}=1,2,3 for several values)",
+                p.key, p.key
+            ));
+        }
+    }
     let total = params
         .iter()
         .try_fold(1usize, |n, p| n.checked_mul(p.values.len()));
@@ -151,10 +163,36 @@ mod tests {
             "k=1..5:0",
             "k=1,,2",
             "k=0..1e9",
+            "k=-9223372036854775808..9223372036854775807",
+            "k=-1e308..1e308",
         ] {
             let why = parse_param(bad).unwrap_err();
             assert!(why.contains("KEY=A..B"), "{bad}: {why}");
         }
+    }
+
+    #[test]
+    fn a_range_as_wide_as_i64_is_refused_not_wrapped() {
+        let why =
+            parse_param("servers.count=-9223372036854775808..9223372036854775807").unwrap_err();
+        assert!(why.contains("more than 10000 values"), "{why}");
+        assert_eq!(
+            values("k=9223372036854775806..9223372036854775807"),
+            ["9223372036854775806", "9223372036854775807"]
+        );
+    }
+
+    #[test]
+    fn a_key_swept_twice_is_refused() {
+        let p = [
+            parse_param("servers.count=1..2").unwrap(),
+            parse_param("servers.count=3,4").unwrap(),
+        ];
+        let why = points(&p).unwrap_err();
+        assert!(
+            why.contains("--param servers.count: the key is swept twice"),
+            "{why}"
+        );
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub struct ValidateArgs {
     pub store: String,
 }
 
-/// Checks the time scale, the store and every variant before anything starts.
+/// Checks the time scale, the store and every variant before anything starts; raises the limit
+/// of open files to the hard limit and refuses a variant whose users would exceed it.
 fn prepare(
     experiment: &Experiment,
     variants: &[&Variant],
@@ -70,9 +71,12 @@ fn prepare(
         .into());
     }
     let choice = StoreChoice::parse(store).map_err(BadInput)?;
+    let open_files = live::raise_open_files_limit();
     let mut wall_s = 0.0;
     for v in variants {
-        if let Some(why) = live::refuse(&v.name, &v.scenario, time_scale) {
+        let too_many_files =
+            || open_files.and_then(|limit| live::too_many_files(&v.name, &v.scenario, limit));
+        if let Some(why) = live::refuse(&v.name, &v.scenario, time_scale).or_else(too_many_files) {
             return Err(BadInput(format!("{}: {why}", experiment.name)).into());
         }
         wall_s += v.scenario.duration_us as f64 / 1e6 / time_scale;
@@ -114,7 +118,7 @@ fn run_live(
             break;
         }
         if !quiet {
-            eprint!("{}", notices(v, time_scale, choice));
+            let _ = write!(std::io::stderr(), "{}", notices(v, time_scale, choice));
         }
         // On Ctrl-C the run stops its timeline and cleans up as at its end (a managed Redis is
         // stopped and waited for, keys in someone else's Redis are removed).
@@ -129,7 +133,12 @@ fn run_live(
         if INTERRUPTED.load(Ordering::SeqCst) {
             break;
         }
-        results.push(outcome?);
+        let run = outcome?;
+        for warning in &run.warnings {
+            // A closed standard error must not end the run (`eprintln!` would panic).
+            let _ = writeln!(std::io::stderr(), "warning: variant {}: {warning}", v.name);
+        }
+        results.push(run);
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     if INTERRUPTED.load(Ordering::SeqCst) {
@@ -225,7 +234,7 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     if !args.quiet {
         write!(out, "\n{}", latency_split(&live_runs))?;
         out.flush()?;
-        eprintln!("\nwrote {}", folder.display());
+        super::status(&format!("\nwrote {}\n", folder.display()));
     }
     Ok(())
 }

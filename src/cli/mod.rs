@@ -155,7 +155,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     /// The scenario and what to change in it (`--set` applies at every point; `sweep.csv` and
-    /// the charts join the files already in `<out>/<name>/`).
+    /// the charts go to `<out>/<name>-sweep/`).
     #[command(flatten)]
     pub common: ScenarioArgs,
     /// Where to write.
@@ -274,7 +274,8 @@ fn check(args: &CheckArgs) -> Result<()> {
         match load(path, &args.sets, None) {
             Ok(experiment) => write!(out, "{}", describe(path, &experiment))?,
             Err(e) => {
-                eprintln!("{e:#}");
+                // `eprintln!` would panic on a standard error that cannot be written.
+                let _ = writeln!(std::io::stderr(), "{e:#}");
                 failed.push(path.display().to_string());
             }
         }
@@ -348,6 +349,13 @@ fn aligned(rows: &[(String, String)]) -> String {
     rows.iter()
         .map(|(a, b)| format!("{a:<width$}  {b}\n"))
         .collect()
+}
+
+/// Writes a status line (what was written, a note, a warning) to standard error. A standard
+/// error that cannot be written is not a failure of the command (`eprint!` would panic).
+pub(crate) fn status(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// The width of the terminal that standard output is, if it is one: tables are wrapped to it

@@ -28,7 +28,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     )?;
     if args.stats {
         for result in runs.by_replication.iter().flatten() {
-            eprintln!("{}", stats_line(result, wall_s));
+            let _ = writeln!(std::io::stderr(), "{}", stats_line(result, wall_s));
         }
     }
     let out_files = run_files(&experiment, &runs, args.no_charts)?;
@@ -55,10 +55,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
     out.flush()?;
     // Status lines go to standard error, so that standard output holds the results alone.
     for note in warmup_notes(&by_variant) {
-        eprintln!("{note}");
+        super::status(&format!("{note}\n"));
     }
     if !args.quiet {
-        eprint!("{}", wrote(&folder, &out_files));
+        super::status(&wrote(&folder, &out_files));
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use crate::output::{csv, files};
 use crate::runner::{self, Runs};
 use crate::scenario::{Experiment, Variant};
 use anyhow::Result;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -144,7 +145,8 @@ fn guard(experiment: &Experiment, replications: usize, quiet: bool) -> Result<()
         return Err(BadInput(why).into());
     }
     if let Some(warning) = crate::guard::warn_long(experiment, replications).filter(|_| !quiet) {
-        eprintln!("{warning}");
+        // `eprintln!` would panic on a standard error that cannot be written.
+        let _ = writeln!(std::io::stderr(), "{warning}");
     }
     Ok(())
 }

@@ -44,7 +44,8 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .map(<[Vec<RunResult>]>::to_vec)
         .collect();
     let out_files = sweep_files(args, &experiments[0], &params, &points, &results)?;
-    let folder = files::write_into(&args.output.out, &experiments[0].name, &out_files)?;
+    let name = format!("{}-sweep", experiments[0].name);
+    let folder = files::write_folder(&args.output.out, &name, &out_files)?;
     let first = &experiments[0];
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -61,17 +62,14 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     }
     out.flush()?;
     if !args.quiet {
-        eprint!(
-            "{}",
-            wrote(
-                first,
-                &folder,
-                &out_files,
-                points.len(),
-                per_point,
-                replications
-            )
-        );
+        super::status(&wrote(
+            first,
+            &folder,
+            &out_files,
+            points.len(),
+            per_point,
+            replications,
+        ));
     }
     Ok(())
 }

@@ -14,6 +14,11 @@ use super::raw::{Field, RawValue, approximate};
 use super::schema::suggest;
 use crate::scenario::Micros;
 
+/// Longest name (of a scenario or a variant), in bytes: the scenario's names a folder, and the
+/// output writer's temporary name for it, `.<name>-sweep.tmp-<pid>` (12 bytes beside the name
+/// and a process id of up to 10 digits), must fit the 255 bytes of a file name.
+pub const MAX_NAME_BYTES: usize = 255 - ".-sweep.tmp-".len() - 10;
+
 /// The least value a number or duration may take.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Least {
@@ -206,6 +211,14 @@ impl<'r, 'a> Checker<'r, 'a> {
         if text.is_empty() || !text.chars().all(allowed) {
             let message = format!(
                 "must be lowercase letters, digits and `-` ([a-z0-9-]+, it names a folder), got \"{text}\""
+            );
+            return self.out_of_range(path, value, message);
+        }
+        if text.len() > MAX_NAME_BYTES {
+            let message = format!(
+                "is {} bytes long; at most {MAX_NAME_BYTES} (it names a folder, and the folder's \
+                 temporary name `.<name>-sweep.tmp-<pid>` must fit a file name's 255 bytes)",
+                text.len()
             );
             return self.out_of_range(path, value, message);
         }

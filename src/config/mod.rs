@@ -32,6 +32,7 @@ mod timeline;
 use toml::Spanned;
 use toml::de::DeTable;
 
+pub use check::MAX_NAME_BYTES;
 pub use duration::{MAX_DURATION, format_duration, parse_duration};
 pub use error::{ConfigError, Origin, Problem};
 

@@ -66,10 +66,14 @@ impl Balancer {
         let addr = listener.local_addr()?;
         let mut tasks = JoinSet::new();
         let s = state.clone();
-        tasks.spawn(net::serve_http(listener, move |req| {
-            let s = s.clone();
-            async move { proxy(&s, req).await }
-        }));
+        tasks.spawn(net::serve_http(
+            listener,
+            cluster.header_timeout(),
+            move |req| {
+                let s = s.clone();
+                async move { proxy(&s, req).await }
+            },
+        ));
         let interval = cluster
             .wall(sc.balancer.detection_delay_us / 4)
             .max(Duration::from_millis(5));
@@ -143,8 +147,19 @@ fn server_down() -> Response<Full<Bytes>> {
         .expect("a valid response")
 }
 
+/// A 400: the request carries draws the model could not make (`x-draw`); it is not forwarded.
+fn bad_draws() -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(StatusCode::BAD_REQUEST)
+        .body(Full::new(Bytes::new()))
+        .expect("a valid response")
+}
+
 async fn proxy(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let headers = req.headers();
+    if protocol::parse_draws(protocol::header(headers, protocol::DRAW)).is_err() {
+        return bad_draws();
+    }
     let user: u64 = protocol::header(headers, protocol::USER)
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);

@@ -3,7 +3,8 @@
 //! The live cluster implements crashes and restarts of servers and of one store node, with
 //! sessions in server memory or in a shared store; it runs for at most [`MAX_WALL_S`] of wall
 //! time, carries at most [`MAX_WALL_REQUESTS_PER_S`] and [`MAX_CONCURRENT_USERS`], with at most
-//! [`MAX_SERVERS`] servers.
+//! [`MAX_SERVERS`] servers, and within the process's limit of open files (raised to the hard
+//! limit at start-up: [`raise_open_files_limit`], [`too_many_files`]).
 //!
 //! Leaves out: measuring the machine; the limits are those of a 2-core machine.
 
@@ -129,15 +130,71 @@ fn over_limits(sc: &Scenario, time_scale: f64) -> Option<String> {
              {MAX_WALL_REQUESTS_PER_S:.0}; lower --time-scale or `users.visits_per_s`"
         ));
     }
-    let u = &sc.users;
-    let visit_s = (1.0 + u.requests_per_visit)
-        * (u.think_time_us as f64 + sc.servers.service_time_us as f64)
-        / 1e6;
-    let concurrent = u.peak_rate() * visit_s;
+    let concurrent = users_at_once(sc);
     (concurrent > MAX_CONCURRENT_USERS).then(|| {
         format!(
             "about {concurrent:.0} users at once (`users.visits_per_s` × visit length) is above \
              the live mode's limit of {MAX_CONCURRENT_USERS:.0}"
         )
     })
+}
+
+/// About how many users are in a visit at once at the peak rate (the rate × a visit's length).
+fn users_at_once(sc: &Scenario) -> f64 {
+    let u = &sc.users;
+    let visit_s = (1.0 + u.requests_per_visit)
+        * (u.think_time_us as f64 + sc.servers.service_time_us as f64)
+        / 1e6;
+    u.peak_rate() * visit_s
+}
+
+/// Open files one user in a visit can hold in the live mode's process: both ends of its
+/// connection to the balancer, of the balancer's connection to a server, and of the server's
+/// connection to the store.
+pub const FILES_PER_USER: u64 = 6;
+/// Open files of the live mode's process whatever its users: standard streams, listeners, the
+/// runtimes' polls and timers, health checks, a managed Redis's pipes.
+pub const FILES_BASE: u64 = 256;
+
+/// About how many files the live cluster of `sc` opens at its peak: [`FILES_BASE`] and
+/// [`FILES_PER_USER`] per user at once, with room for twice the expected users.
+pub fn open_files_needed(sc: &Scenario) -> u64 {
+    FILES_BASE + FILES_PER_USER * (2.0 * users_at_once(sc)).ceil() as u64
+}
+
+/// Why the live cluster of `sc` would run out of file descriptors under a limit of `limit` open
+/// files (or `None`): a run that did would measure the harness's errors, not the scenario's.
+pub fn too_many_files(name: &str, sc: &Scenario, limit: u64) -> Option<String> {
+    let needed = open_files_needed(sc);
+    (needed > limit).then(|| {
+        format!(
+            "variant {name}: about {users:.0} users at once (`users.visits_per_s` × visit \
+             length) need about {needed} open files ({FILES_BASE} + {FILES_PER_USER} per user, \
+             twice the expected users), above this process's limit of {limit} (`ulimit -n`, \
+             already raised to the hard limit); raise the hard limit or lower \
+             `users.visits_per_s`",
+            users = users_at_once(sc)
+        )
+    })
+}
+
+/// Raises this process's soft limit of open files to its hard limit, and returns the limit now
+/// in force (`None`: unlimited, or not known on this system).
+pub fn raise_open_files_limit() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        // Refused (a hard limit above what the kernel allows): the soft limit stays.
+        let _ = setrlimit(Resource::Nofile, raised);
+        getrlimit(Resource::Nofile).current
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
 }

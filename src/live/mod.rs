@@ -30,7 +30,7 @@ pub mod validate;
 
 pub use limits::{
     MAX_CONCURRENT_USERS, MAX_SERVERS, MAX_WALL_REQUESTS_PER_S, MAX_WALL_S, ON_TIME_REQUESTS_PER_S,
-    refuse, wall_requests_per_s,
+    open_files_needed, raise_open_files_limit, refuse, too_many_files, wall_requests_per_s,
 };
 pub use store_choice::StoreChoice;
 
@@ -38,10 +38,16 @@ use crate::events::Outcome;
 use crate::metrics::{Latency, RunResult};
 use crate::scenario::{Micros, Scenario, SessionHome};
 use anyhow::{Context, Result};
+use std::io::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use store_choice::SessionStore;
+
+/// The shortest wait for a request head ([`Cluster::header_timeout`]).
+pub const MIN_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest wait for a request head ([`Cluster::header_timeout`]).
+pub const MAX_HEADER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The state every live component shares.
 pub struct Cluster {
@@ -87,6 +93,14 @@ impl Cluster {
         Duration::from_secs_f64(us as f64 / 1e6 / self.time_scale)
     }
 
+    /// How long the balancer and the servers wait for a request head on a connection, idle
+    /// ones included: 20 mean think times in wall time (a user thinks longer with probability
+    /// e^-20), at least [`MIN_HEADER_TIMEOUT`] and at most [`MAX_HEADER_TIMEOUT`]. A client
+    /// that sends its head slowly, or holds a connection open without a request, is cut then.
+    pub fn header_timeout(&self) -> Duration {
+        (20 * self.wall(self.sc.users.think_time_us)).clamp(MIN_HEADER_TIMEOUT, MAX_HEADER_TIMEOUT)
+    }
+
     /// The simulated microseconds of `wall_us` wall microseconds.
     pub fn simulated(&self, wall_us: f64) -> Micros {
         (wall_us * self.time_scale).round() as Micros
@@ -128,6 +142,9 @@ pub struct LiveRun {
     /// by request: the machine's own delay inside the servers (timer precision, the loopback
     /// round trip, waiting for the thread), which the model does not have.
     pub late: Latency,
+    /// What went wrong around the run without touching its measurements (a clean-up that
+    /// failed), for the command to print as warnings.
+    pub warnings: Vec<String>,
 }
 
 /// Simulated time of a live run: wall time since the start times the scale.
@@ -234,8 +251,9 @@ impl Tier {
     }
 
     /// Stops the balancer and the servers (dropping them aborts their tasks), so that no request
-    /// writes a session after the store's clean-up, then cleans the store up.
-    async fn stop(self, timer: &timer::Timer) -> Result<()> {
+    /// writes a session after the store's clean-up, then cleans the store up; returns a warning
+    /// if the clean-up failed.
+    async fn stop(self, timer: &timer::Timer) -> Option<String> {
         let Tier {
             servers,
             balancer,
@@ -245,7 +263,7 @@ impl Tier {
         drop(servers);
         match store {
             Some(mut s) => s.finish(timer).await,
-            None => Ok(()),
+            None => None,
         }
     }
 }
@@ -260,9 +278,11 @@ pub async fn run_variant(
     stop: &tokio::sync::Notify,
 ) -> Result<LiveRun> {
     let cluster = Arc::new(Cluster::new(sc, time_scale)?);
+    let failed_accepts = net::FAILED_ACCEPTS.load(std::sync::atomic::Ordering::Relaxed);
     let mut tier = Tier::start(&cluster, choice, name).await?;
     if announce {
-        eprintln!("{}", tier.endpoints());
+        // `eprintln!` would panic on a standard error that cannot be written.
+        let _ = writeln!(std::io::stderr(), "{}", tier.endpoints());
     }
     let clock = Clock {
         start: std::time::Instant::now(),
@@ -283,7 +303,15 @@ pub async fn run_variant(
     load.abort();
     let _ = load.await;
     drop(clients);
-    tier.stop(&cluster.timer).await?;
+    let mut warnings: Vec<String> = tier.stop(&cluster.timer).await.into_iter().collect();
+    let failed = net::FAILED_ACCEPTS.load(std::sync::atomic::Ordering::Relaxed) - failed_accepts;
+    if failed > 0 {
+        warnings.push(format!(
+            "the cluster failed to accept a connection {failed} times (out of file descriptors?); \
+             it waited and accepted again, but some errors and latency may be the harness's, \
+             not the scenario's"
+        ));
+    }
     let (snapshots, events) = observed?;
     let result = result::build(name, &cluster, &snapshots, events);
     let (at_server, hops, late) = result::split_latency(&cluster);
@@ -292,5 +320,6 @@ pub async fn run_variant(
         at_server,
         hops,
         late,
+        warnings,
     })
 }

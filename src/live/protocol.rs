@@ -85,17 +85,36 @@ pub fn format_draws(d: &crate::model::users::Draws) -> String {
     format!("{},{},{}", d.service, d.read, d.write)
 }
 
-/// The draws of an `x-draw` value; a missing one is 1 (the mean).
-pub fn parse_draws(value: Option<&str>) -> Draws {
-    let draws: Vec<f64> = value
-        .map(|v| v.split(',').filter_map(|d| d.parse().ok()).collect())
-        .unwrap_or_default();
+/// The largest draw a request may carry. A standard exponential sample exceeds 64 with
+/// probability e^-64 (about 1.6·10^-28), so no user of the model ever draws one; a larger value
+/// (or one not a number from 0 to this) comes from a client that is not the load generator, and
+/// would hold a worker for as long as it likes.
+pub const MAX_DRAW: f64 = 64.0;
+
+/// The draws of an `x-draw` value; a missing one is 1 (the mean). A value that is not a number
+/// from 0 to [`MAX_DRAW`], or more than three, is refused with what was wrong.
+pub fn parse_draws(value: Option<&str>) -> Result<Draws, String> {
+    let draws: Vec<f64> = match value {
+        Some(v) => v
+            .split(',')
+            .map(|d| match d.trim().parse::<f64>() {
+                Ok(x) if (0.0..=MAX_DRAW).contains(&x) => Ok(x),
+                _ => Err(format!(
+                    "{DRAW}: {d:?} is not a number from 0 to {MAX_DRAW}"
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
+    if draws.len() > 3 {
+        return Err(format!("{DRAW}: at most 3 draws (service, read, write)"));
+    }
     let at = |i: usize| draws.get(i).copied().unwrap_or(1.0);
-    Draws {
+    Ok(Draws {
         service: at(0),
         read: at(1),
         write: at(2),
-    }
+    })
 }
 
 /// A session id: which incarnation of its holder created it.
@@ -249,6 +268,15 @@ mod tests {
     }
 
     #[test]
+    fn a_draw_beyond_what_the_model_draws_is_refused() {
+        for bad in ["1e300", "65", "-1", "NaN", "inf", "x", "1,,2", "1,1,1,1"] {
+            let why = parse_draws(Some(bad)).unwrap_err();
+            assert!(why.starts_with("x-draw: "), "{bad}: {why}");
+        }
+        assert_eq!(parse_draws(Some("64,0,1")).unwrap().service, MAX_DRAW);
+    }
+
+    #[test]
     fn draws_and_cookies_read_back_as_written() {
         let d = crate::model::users::Draws {
             think: 9.0,
@@ -260,13 +288,13 @@ mod tests {
         assert_eq!(text, "0.5,1.25,2");
         assert_eq!(
             parse_draws(Some(&text)),
-            Draws {
+            Ok(Draws {
                 service: 0.5,
                 read: 1.25,
                 write: 2.0
-            }
+            })
         );
-        assert_eq!(parse_draws(None).service, 1.0);
+        assert_eq!(parse_draws(None).unwrap().service, 1.0);
         let set = set_cookie(SID, "m0-0-1");
         assert_eq!(set, "sid=m0-0-1; HttpOnly; Path=/");
         assert_eq!(parse_set_cookie(&set), Some((SID, "m0-0-1")));

@@ -8,12 +8,14 @@
 //! the user (header `x-draw`, a standard exponential sample) and scaled by the time scale; a
 //! request that finds every permit taken and `queue_limit` requests already waiting gets 503
 //! (`x-cause: queue_full`). A store that cannot be reached gives 503 (`x-cause: store_down`).
-//! `GET /health` answers the balancer's probes. Every answer names the server (`x-server`), how
-//! long the request was inside it (`x-inside-us`: queue, store round trip and service, what the
-//! model calls latency) and how much longer than the model's times its service sleep and store
-//! calls took (`x-late-us`: the store's modelled time is the user's draw × `read_time` or
-//! `write_time`). Every name and format on the wire is `super::protocol`'s; connections are
-//! accepted by `super::net`'s one accept loop.
+//! A request whose `x-draw` is not a draw the model could make (above `protocol::MAX_DRAW`)
+//! gets 400 before it takes a worker; a connection that sends no request head within the
+//! cluster's header timeout is closed. `GET /health` answers the balancer's probes. Every answer
+//! names the server (`x-server`), how long the request was inside it (`x-inside-us`: queue,
+//! store round trip and service, what the model calls latency) and how much longer than the
+//! model's times its service sleep and store calls took (`x-late-us`: the store's modelled time
+//! is the user's draw × `read_time` or `write_time`). Every name and format on the wire is
+//! `super::protocol`'s; connections are accepted by `super::net`'s one accept loop.
 //!
 //! A crash aborts the server's tasks (its listener closes: connection refused; requests in
 //! service are cut) and drops its memory; a restart binds a fresh, empty server to the same port.
@@ -119,7 +121,8 @@ impl Server {
         });
         self.state = Some(state.clone());
         let mut tasks = JoinSet::new();
-        tasks.spawn(net::serve_http(listener, move |req| {
+        let header_timeout = self.cluster.header_timeout();
+        tasks.spawn(net::serve_http(listener, header_timeout, move |req| {
             let state = state.clone();
             async move { handle(&state, req).await }
         }));
@@ -230,7 +233,10 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     if !login && path != protocol::APP {
         return reply(StatusCode::NOT_FOUND, state, None, None, &timing);
     }
-    let draws = protocol::parse_draws(protocol::header(req.headers(), protocol::DRAW));
+    let Ok(draws) = protocol::parse_draws(protocol::header(req.headers(), protocol::DRAW)) else {
+        // Refused before it takes a worker: no client decides how long one is held.
+        return reply(StatusCode::BAD_REQUEST, state, None, None, &timing);
+    };
     let sid = protocol::cookie(req.headers(), protocol::SID);
     match serve(state, login, draws, sid.as_deref(), &mut timing).await {
         Ok((status, new_sid)) => reply(status, state, None, new_sid.as_deref(), &timing),
@@ -361,6 +367,87 @@ async fn new_session(
             let written = timing.store_call(c, write_us, write_draw, put).await;
             written.map_err(|_| ErrorCause::StoreDown)?;
             Ok(sid)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::Empty;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    /// One server of a one-worker cluster whose users think 10 ms (so connections wait at most
+    /// `MIN_HEADER_TIMEOUT` for a request head), at time scale 1.
+    async fn one_worker() -> Server {
+        let text = "name = \"t\"\nduration = \"1m\"\nwarmup = \"10s\"\n[users]\n\
+                    think_time = \"10ms\"\n[servers]\ncount = 1\nworkers = 1\n\
+                    login_time = \"10ms\"\n";
+        let experiment = crate::config::parse("t.toml", text, &[], None).unwrap();
+        let sc = &experiment.variants[0].scenario;
+        let cluster = Arc::new(Cluster::new(sc, 1.0).unwrap());
+        assert_eq!(cluster.header_timeout(), super::super::MIN_HEADER_TIMEOUT);
+        Server::start(0, Sessions::Memory, cluster).await.unwrap()
+    }
+
+    async fn login(addr: SocketAddr, draw: &str) -> StatusCode {
+        let mut sender = net::connect_http(addr).await.unwrap();
+        let req = Request::builder()
+            .method("POST")
+            .uri(protocol::LOGIN)
+            .header("host", protocol::HOST)
+            .header(protocol::DRAW, draw)
+            .body(Empty::new())
+            .unwrap();
+        sender.send_request(req).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn a_huge_draw_is_refused_without_holding_the_worker() {
+        let server = one_worker().await;
+        let within = |f| tokio::time::timeout(Duration::from_secs(2), f);
+        let refused = within(login(server.addr(), "1e300,1,1")).await;
+        assert_eq!(refused.ok(), Some(StatusCode::BAD_REQUEST));
+        // The one worker is free: a login at the mean draw (10 ms) is served at once.
+        let served = within(login(server.addr(), "1,1,1")).await;
+        assert_eq!(served.ok(), Some(StatusCode::OK));
+    }
+
+    /// Reads until the server closes `stream` (a read of 0 bytes, perhaps after a 408), for at
+    /// most 4 s; returns how long that took, `None` if it stayed open.
+    async fn closed_within_4_s(stream: &mut TcpStream) -> Option<Duration> {
+        let started = Instant::now();
+        let mut buf = [0u8; 256];
+        let closed = tokio::time::timeout(Duration::from_secs(4), async {
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        closed.ok().map(|()| started.elapsed())
+    }
+
+    #[tokio::test]
+    async fn a_slow_request_head_is_cut_at_the_header_timeout() {
+        let server = one_worker().await;
+        let mut slow = TcpStream::connect(server.addr()).await.unwrap();
+        slow.write_all(b"GET /app HTTP/1.1\r\nhost: 127.0.0.1\r\n")
+            .await
+            .unwrap();
+        let mut idle = TcpStream::connect(server.addr()).await.unwrap();
+        // Both are closed at the 2 s timeout plus scheduling; without a timeout, never.
+        let (slow, idle) = tokio::join!(closed_within_4_s(&mut slow), closed_within_4_s(&mut idle));
+        for (what, took) in [("half a head", slow), ("nothing", idle)] {
+            let took =
+                took.unwrap_or_else(|| panic!("a connection sending {what} is open after 4 s"));
+            assert!(
+                took >= Duration::from_millis(1900),
+                "{what}: closed after {took:?}"
+            );
         }
     }
 }

@@ -169,6 +169,11 @@ impl Client {
         self.addr
     }
 
+    /// The prefix of the run's keys (empty: the store is the run's own).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// Sends one command and reads its reply; an error means the store is unreachable.
     pub async fn call(&self, args: &[&[u8]]) -> Result<Reply> {
         let pooled = self.idle.lock().expect("pool lock").pop();
@@ -412,6 +417,30 @@ fn execute(args: &[Vec<u8>], map: &Map) -> Vec<u8> {
     }
 }
 
+/// The command that starts `redis-server` so that it dies with tiersim: through util-linux's
+/// `setpriv --pdeathsig KILL` where it is installed (the kernel then kills it when the thread
+/// that started it ends, even if tiersim itself is killed with SIGKILL), else directly. Setting
+/// the parent-death signal from tiersim itself would need `pre_exec`, which is `unsafe` (and
+/// this crate forbids unsafe code); `kill_on_drop` covers every ending of tiersim but SIGKILL.
+fn redis_server_command() -> tokio::process::Command {
+    let on_path = |program: &str| {
+        let paths = std::env::var_os("PATH")?;
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|path| path.is_file())
+    };
+    // Without redis-server, spawning it directly gives the message that says to install it.
+    let setpriv = on_path("redis-server").and_then(|_| on_path("setpriv"));
+    match setpriv.filter(|_| cfg!(target_os = "linux")) {
+        Some(setpriv) => {
+            let mut command = tokio::process::Command::new(setpriv);
+            command.args(["--pdeathsig", "KILL", "--", "redis-server"]);
+            command
+        }
+        None => tokio::process::Command::new("redis-server"),
+    }
+}
+
 /// A `redis-server` process that tiersim started on a free loopback port.
 pub struct ManagedRedis {
     port: u16,
@@ -441,7 +470,7 @@ impl ManagedRedis {
     }
 
     async fn spawn(&mut self) -> Result<()> {
-        let child = tokio::process::Command::new("redis-server")
+        let child = redis_server_command()
             .args(["--bind", "127.0.0.1", "--port"])
             .arg(self.port.to_string())
             .args([

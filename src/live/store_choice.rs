@@ -119,19 +119,24 @@ impl SessionStore {
     }
 
     /// After the servers have stopped: removes the run's keys from someone else's Redis and
-    /// stops a managed one.
-    pub async fn finish(&mut self, timer: &super::timer::Timer) -> Result<()> {
+    /// stops a managed one. Returns a warning when the keys could not be removed (that Redis
+    /// died or stopped answering during the run): the run's measurements stand all the same.
+    pub async fn finish(&mut self, timer: &super::timer::Timer) -> Option<String> {
         // A command already on its way to the store lands within this pause.
         timer.sleep(std::time::Duration::from_millis(50)).await;
         // A key left behind in someone else's Redis would be counted by the next run.
-        self.client
-            .remove_own()
-            .await
-            .context("cannot remove the run's sessions from the store")?;
+        let removed = self.client.remove_own().await;
         if let Running::Managed(m) = &mut self.running {
             m.stop().await;
         }
-        Ok(())
+        removed.err().map(|e| {
+            format!(
+                "cannot remove the run's sessions from the store at {} ({e:#}): keys named \
+                 {}* may be left there; the results are kept",
+                self.client.addr(),
+                self.client.prefix()
+            )
+        })
     }
 
     /// Where it listens, as `tiersim live` announces it.
@@ -153,6 +158,24 @@ impl SessionStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_store_that_died_during_the_run_is_a_warning_at_the_clean_up() {
+        // The embedded store speaks enough of Redis (PING, SCAN, DEL) to stand in for someone
+        // else's Redis; it crashes (its listener closes) before the clean-up.
+        let mut redis = store::Embedded::start().await.unwrap();
+        let choice = StoreChoice::Redis(redis.addr());
+        let mut session_store = SessionStore::start(&choice, "base").await.unwrap();
+        let timer = super::super::timer::Timer::start().unwrap();
+        redis.crash(false);
+        let warning = session_store.finish(&timer).await.expect("a warning");
+        assert!(
+            warning.starts_with("cannot remove the run's sessions from the store at 127.0.0.1:"),
+            "{warning}"
+        );
+        assert!(warning.contains("the results are kept"), "{warning}");
+        assert!(warning.contains(&format!("tiersim:{}:base:*", std::process::id())));
+    }
 
     #[test]
     fn store_choices_are_loopback_only_and_spelled_back_as_given() {

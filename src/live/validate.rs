@@ -312,6 +312,7 @@ mod tests {
             at_server,
             hops: latency(4.0, 20.0),
             late: latency(0.25, 2.5),
+            warnings: Vec::new(),
         }]
     }
 
@@ -407,6 +408,7 @@ mod tests {
             at_server,
             hops: Latency::default(),
             late: Latency::default(),
+            warnings: Vec::new(),
         }
     }
 }

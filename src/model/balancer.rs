@@ -32,22 +32,25 @@ pub struct Balancer {
 }
 
 impl Balancer {
-    /// A balancer with servers `0..servers` in rotation.
+    /// A balancer with servers `0..servers` in rotation. The ring (consistent hashing) is built
+    /// with one sort of its N·V points, O(N·V log(N·V)), not N merges.
     pub fn new(policy: Policy, virtual_nodes: u32, servers: u32, rng: SimRng) -> Self {
-        let mut balancer = Balancer {
+        let rotation: Vec<ServerId> = (0..servers).map(ServerId).collect();
+        let ring = if policy == Policy::ConsistentHash {
+            ring_of(&rotation, virtual_nodes)
+        } else {
+            Vec::new()
+        };
+        Balancer {
             policy,
             virtual_nodes,
-            rotation: Vec::new(),
-            member: Vec::new(),
+            member: vec![true; rotation.len()],
+            rotation,
             draining: Vec::new(),
             next: 0,
-            ring: Vec::new(),
+            ring,
             rng,
-        };
-        for s in 0..servers {
-            balancer.join(ServerId(s));
         }
-        balancer
     }
 
     /// The routing policy.
@@ -78,10 +81,7 @@ impl Balancer {
         self.rotation.insert(at, s);
         if self.policy == Policy::ConsistentHash {
             // Merge the new server's sorted points into the sorted ring: linear, not a re-sort.
-            let mut points: Vec<(u64, ServerId)> = (0..self.virtual_nodes)
-                .map(|v| (ring_point(s, v), s))
-                .collect();
-            points.sort_unstable();
+            let points = ring_of(&[s], self.virtual_nodes);
             let old = std::mem::take(&mut self.ring);
             self.ring.reserve(old.len() + points.len());
             let (mut a, mut b) = (old.into_iter().peekable(), points.into_iter().peekable());
@@ -215,6 +215,18 @@ fn user_hash(user_id: u64) -> u64 {
     rng::mix64(user_id ^ 0x5EED_F00D_5E55_10B5)
 }
 
+/// The ring of `servers`, `virtual_nodes` points each, sorted by (point, server). The points
+/// are distinct (`ring_point` is a bijection of (server, node)), so the order is the same
+/// however the ring was put together.
+fn ring_of(servers: &[ServerId], virtual_nodes: u32) -> Vec<(u64, ServerId)> {
+    let mut ring: Vec<(u64, ServerId)> = servers
+        .iter()
+        .flat_map(|&s| (0..virtual_nodes).map(move |v| (ring_point(s, v), s)))
+        .collect();
+    ring.sort_unstable();
+    ring
+}
+
 /// The ring position of virtual node `v` of server `s`.
 fn ring_point(s: ServerId, v: u32) -> u64 {
     rng::mix64((u64::from(s.0) << 32) | u64::from(v))
@@ -223,6 +235,51 @@ fn ring_point(s: ServerId, v: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ring_of_ten_thousand_servers_is_sorted_and_whole() {
+        let (n, v) = (10_000u32, 128u32);
+        let b = Balancer::new(
+            Policy::ConsistentHash,
+            v,
+            n,
+            rng::stream(1, rng::Stream::Routing),
+        );
+        assert_eq!(b.ring.len(), (n * v) as usize);
+        assert!(
+            b.ring.windows(2).all(|w| w[0].0 < w[1].0),
+            "points strictly ascending"
+        );
+        let mut per_server = vec![0u32; n as usize];
+        for &(_, s) in &b.ring {
+            per_server[s.index()] += 1;
+        }
+        assert!(per_server.iter().all(|&c| c == v), "V points per server");
+        assert_eq!(b.rotation.len(), n as usize);
+        assert!(b.contains(ServerId(n - 1)) && !b.contains(ServerId(n)));
+    }
+
+    #[test]
+    fn the_ring_built_at_once_is_the_ring_built_by_joins() {
+        let at_once = Balancer::new(
+            Policy::ConsistentHash,
+            16,
+            40,
+            rng::stream(1, rng::Stream::Routing),
+        );
+        let mut joined = Balancer::new(
+            Policy::ConsistentHash,
+            16,
+            0,
+            rng::stream(1, rng::Stream::Routing),
+        );
+        for s in 0..40 {
+            joined.join(ServerId(s));
+        }
+        assert_eq!(at_once.ring, joined.ring);
+        assert_eq!(at_once.rotation, joined.rotation);
+        assert_eq!(at_once.member, joined.member);
+    }
 
     #[test]
     fn the_successor_is_the_next_server_in_rotation_wrapping() {

@@ -1,4 +1,5 @@
-//! The only code that writes results to disk: a run's output folder appears complete or not at all.
+//! The only code that writes results to disk: the output folder of a run, a sweep or a live run
+//! appears complete or not at all.
 //!
 //! Files are written into a temporary folder beside the target (`.<name>.tmp-<pid>`), which then
 //! takes the target's place; a previous folder of the same name is moved aside first and removed
@@ -33,30 +34,6 @@ pub fn write_folder(root: &Path, name: &str, files: &[OutputFile]) -> Result<Pat
     Ok(target)
 }
 
-/// Writes `files` into the folder `root/name`, keeping what else it holds (a sweep beside the
-/// results of `run`). Each file appears complete or not at all (written beside, then renamed).
-pub fn write_into(root: &Path, name: &str, files: &[OutputFile]) -> Result<PathBuf> {
-    let folder = root.join(name);
-    fs::create_dir_all(&folder)
-        .with_context(|| format!("cannot create the output folder {}", folder.display()))?;
-    let pid = std::process::id();
-    for file in files {
-        let target = folder.join(&file.name);
-        let tmp = folder.join(format!(".{}.tmp-{pid}", file.name));
-        let written = fs::write(&tmp, &file.bytes)
-            .with_context(|| format!("cannot write {}", tmp.display()))
-            .and_then(|()| {
-                fs::rename(&tmp, &target)
-                    .with_context(|| format!("cannot move results into {}", target.display()))
-            });
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        written?;
-    }
-    Ok(folder)
-}
-
 fn write_files(dir: &Path, files: &[OutputFile]) -> Result<()> {
     if dir.exists() {
         fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
@@ -84,8 +61,13 @@ fn swap_in(tmp: &Path, target: &Path, old: &Path) -> Result<()> {
         return Err(e).with_context(|| format!("cannot move results into {}", target.display()));
     }
     if had_previous {
-        fs::remove_dir_all(old)
-            .with_context(|| format!("cannot remove the previous results {}", old.display()))?;
+        // What stood in the way may have been a file rather than a folder.
+        let removed = if old.is_dir() {
+            fs::remove_dir_all(old)
+        } else {
+            fs::remove_file(old)
+        };
+        removed.with_context(|| format!("cannot remove the previous results {}", old.display()))?;
     }
     Ok(())
 }
@@ -125,6 +107,37 @@ mod tests {
             names,
             vec!["demo".to_string()],
             "no temporary folder is left"
+        );
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_previous_folder_whole() {
+        let root = scratch("failed");
+        write_folder(&root, "demo", &[file("a.csv", "1")]).unwrap();
+        // A name that cannot be created inside the temporary folder fails the second file.
+        let failed = write_folder(&root, "demo", &[file("a.csv", "2"), file("no/b.csv", "3")]);
+        assert!(failed.is_err());
+        assert_eq!(fs::read_to_string(root.join("demo/a.csv")).unwrap(), "1");
+        assert_eq!(
+            fs::read_dir(&root).unwrap().count(),
+            1,
+            "no temporary folder is left"
+        );
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_file_where_the_folder_goes_is_replaced() {
+        let root = scratch("file_in_the_way");
+        fs::create_dir_all(&root).unwrap();
+        fs::write(root.join("demo"), "not a folder").unwrap();
+        let out = write_folder(&root, "demo", &[file("a.csv", "1")]).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.csv")).unwrap(), "1");
+        assert_eq!(
+            fs::read_dir(&root).unwrap().count(),
+            1,
+            "nothing is left beside it"
         );
         fs::remove_dir_all(root).unwrap();
     }

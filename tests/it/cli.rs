@@ -283,10 +283,10 @@ fn a_sweep_row_matches_a_single_run_at_the_same_point() {
     ])
     .in_dir(&dir)
     .expect_code(0);
-    let swept = std::fs::read_to_string(dir.join("output/tiny/sweep.csv")).unwrap();
+    let swept = std::fs::read_to_string(dir.join("output/tiny-sweep/sweep.csv")).unwrap();
     // With charts on, the sweep also hands out its page, which embeds every chart it drew.
-    let page = std::fs::read_to_string(dir.join("output/tiny/sweep-report.html")).unwrap();
-    let charts = std::fs::read_dir(dir.join("output/tiny"))
+    let page = std::fs::read_to_string(dir.join("output/tiny-sweep/sweep-report.html")).unwrap();
+    let charts = std::fs::read_dir(dir.join("output/tiny-sweep"))
         .unwrap()
         .filter(|e| {
             let name = e.as_ref().unwrap().file_name();

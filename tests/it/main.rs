@@ -4,6 +4,8 @@
 //!   remapping, Little's law, what a crash costs);
 //! - `scenarios`: every shipped scenario runs, keeps its books and is deterministic;
 //! - `cli`: the command line's exit codes, messages and files;
+//! - `hardening`: what a hostile user tried (huge sweep ranges, failed writes, long names,
+//!   hostile HTTP, few file descriptors) and what the program now answers;
 //! - `docs`: every local link of the documentation resolves, anchors included;
 //! - `live`: the live cluster on loopback (why-sticky, a crash with the embedded store and Redis);
 //! - `report`: charts and the report of every shipped scenario, and the page in headless Chromium;
@@ -14,6 +16,7 @@
 
 mod cli;
 mod docs;
+mod hardening;
 mod live;
 mod living;
 mod malformed;

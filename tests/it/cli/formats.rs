@@ -133,7 +133,7 @@ fn sweep_prints_its_results_as_a_table_or_json() {
     let ran = Cli::new(&[&sweep[..], &["--format", "csv"]].concat())
         .in_dir(&dir)
         .expect_code(0);
-    let written = std::fs::read_to_string(dir.join("output/tiny/sweep.csv")).unwrap();
+    let written = std::fs::read_to_string(dir.join("output/tiny-sweep/sweep.csv")).unwrap();
     assert_eq!(ran.stdout, written);
 }
 
