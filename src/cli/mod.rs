@@ -268,11 +268,18 @@ pub(crate) fn stats_line(result: &RunResult, wall_s: f64) -> String {
 }
 
 fn check(args: &CheckArgs) -> Result<()> {
-    let mut failed = Vec::new();
+    let (mut failed, mut refused) = (Vec::new(), Vec::new());
     let mut out = std::io::stdout().lock();
     for path in &args.scenarios {
         match load(path, &args.sets, None) {
-            Ok(experiment) => write!(out, "{}", describe(path, &experiment))?,
+            // The same guard as `run`: a valid scenario that `run` would refuse is not ok.
+            Ok(experiment) => match simulate::refusal(&experiment, 1) {
+                None => write!(out, "{}", describe(path, &experiment))?,
+                Some(why) => {
+                    status(&format!("{}: {why}\n", path.display()));
+                    refused.push(path.display().to_string());
+                }
+            },
             Err(e) => {
                 // `eprintln!` would panic on a standard error that cannot be written.
                 let _ = writeln!(std::io::stderr(), "{e:#}");
@@ -280,10 +287,17 @@ fn check(args: &CheckArgs) -> Result<()> {
             }
         }
     }
-    if failed.is_empty() {
+    let mut problems = Vec::new();
+    if !failed.is_empty() {
+        problems.push(format!("invalid scenario: {}", failed.join(", ")));
+    }
+    if !refused.is_empty() {
+        problems.push(format!("`run` would refuse: {}", refused.join(", ")));
+    }
+    if problems.is_empty() {
         Ok(())
     } else {
-        Err(BadInput(format!("invalid scenario: {}", failed.join(", "))).into())
+        Err(BadInput(problems.join("; ")).into())
     }
 }
 

@@ -139,9 +139,7 @@ fn teaching_files(
 /// Refuses a run that would not fit (exit status 2, naming the key to change); warns about a long
 /// one.
 fn guard(experiment: &Experiment, replications: usize, quiet: bool) -> Result<()> {
-    let threads = rayon::current_num_threads();
-    let memory = available_memory();
-    if let Some(why) = crate::guard::refuse(experiment, replications, threads, memory) {
+    if let Some(why) = refusal(experiment, replications) {
         return Err(BadInput(why).into());
     }
     if let Some(warning) = crate::guard::warn_long(experiment, replications).filter(|_| !quiet) {
@@ -149,6 +147,13 @@ fn guard(experiment: &Experiment, replications: usize, quiet: bool) -> Result<()
         let _ = writeln!(std::io::stderr(), "{warning}");
     }
     Ok(())
+}
+
+/// Why the resource guard refuses `replications` of `experiment` on this machine, if it does
+/// (`run` and `sweep` refuse it, `check` reports it).
+pub(super) fn refusal(experiment: &Experiment, replications: usize) -> Option<String> {
+    let threads = rayon::current_num_threads();
+    crate::guard::refuse(experiment, replications, threads, available_memory())
 }
 
 /// Memory available on this machine, in bytes (`MemAvailable` of /proc/meminfo), if known.

@@ -431,3 +431,21 @@ fn live_survives_idle_connections_that_exhaust_its_file_descriptors_and_says_so(
     );
     assert!(dir.join("output/few-live/summary.csv").is_file());
 }
+
+/// `check` applies `run`'s resource guard: 1 µs buckets over 10 minutes pass every check of the
+/// file, but no run could keep their rows, so `check` must not say ok.
+#[test]
+fn check_refuses_what_run_would_refuse() {
+    let args = ["scenarios/01-why-sticky.toml", "--set", "bucket=1us"];
+    let refused = "more than the limit of";
+    Cli::new(&[&["run"][..], &args[..], &["--out", "/nonexistent-out"][..]].concat())
+        .expect_code(2)
+        .stderr_has(&[refused]);
+    let ran = Cli::new(&[&["check"][..], &args[..]].concat()).expect_code(2);
+    ran.stderr_has(&[refused, "`run` would refuse: scenarios/01-why-sticky.toml"]);
+    assert!(
+        !ran.stdout.contains(": ok"),
+        "check said ok: {}",
+        ran.stdout
+    );
+}
