@@ -51,6 +51,50 @@ fn extra(s: &Scenario, kind: ExtraWork) -> String {
 /// A row of the table: its name and how to read it from a scenario.
 type Row = (&'static str, fn(&Scenario) -> String);
 
+/// The rows of the session store, shown when some variant keeps sessions in it.
+fn store_rows() -> Vec<Row> {
+    vec![
+        (
+            "store kind",
+            (|s| store(s, s.store.kind.as_str().into())) as fn(&Scenario) -> String,
+        ),
+        ("store nodes × copies", |s| {
+            store(s, format!("{} × {}", s.store.nodes, s.store.replicas))
+        }),
+        ("store workers per node", |s| {
+            store(s, s.store.workers.to_string())
+        }),
+        ("store read time (mean)", |s| {
+            store(s, duration(s.store.read_time_us))
+        }),
+        ("store write time (mean)", |s| {
+            store(s, duration(s.store.write_time_us))
+        }),
+        ("store network round trip", |s| {
+            store(s, duration(s.store.network_time_us))
+        }),
+        ("store durable", |s| {
+            store(s, if s.store.durable { "yes" } else { "no" }.into())
+        }),
+        ("store sessions per node", |s| {
+            store(
+                s,
+                s.store
+                    .max_sessions
+                    .map_or("no limit".into(), |n| n.to_string()),
+            )
+        }),
+        ("store queue per node", |s| {
+            store(
+                s,
+                s.store
+                    .queue_limit
+                    .map_or("no limit".into(), |n| n.to_string()),
+            )
+        }),
+    ]
+}
+
 /// The rows, grouped as a reader looks for them.
 fn rows(variants: &[&Variant]) -> Vec<Row> {
     let uses = |p: fn(&Scenario) -> bool| variants.iter().any(|v| p(&v.scenario));
@@ -92,46 +136,7 @@ fn rows(variants: &[&Variant]) -> Vec<Row> {
         }));
     }
     if uses(|s| s.storage.uses_store()) {
-        rows.extend([
-            (
-                "store kind",
-                (|s| store(s, s.store.kind.as_str().into())) as fn(&Scenario) -> String,
-            ),
-            ("store nodes × copies", |s| {
-                store(s, format!("{} × {}", s.store.nodes, s.store.replicas))
-            }),
-            ("store workers per node", |s| {
-                store(s, s.store.workers.to_string())
-            }),
-            ("store read time (mean)", |s| {
-                store(s, duration(s.store.read_time_us))
-            }),
-            ("store write time (mean)", |s| {
-                store(s, duration(s.store.write_time_us))
-            }),
-            ("store network round trip", |s| {
-                store(s, duration(s.store.network_time_us))
-            }),
-            ("store durable", |s| {
-                store(s, if s.store.durable { "yes" } else { "no" }.into())
-            }),
-            ("store sessions per node", |s| {
-                store(
-                    s,
-                    s.store
-                        .max_sessions
-                        .map_or("no limit".into(), |n| n.to_string()),
-                )
-            }),
-            ("store queue per node", |s| {
-                store(
-                    s,
-                    s.store
-                        .queue_limit
-                        .map_or("no limit".into(), |n| n.to_string()),
-                )
-            }),
-        ]);
+        rows.extend(store_rows());
     }
     rows.extend([
         (

@@ -66,16 +66,19 @@ fn sweep_with_file_limit(dir: &std::path::Path, spec: &str, max_file_blocks: u32
 fn a_run_after_a_sweep_leaves_the_sweep_in_place() {
     let dir = scratch_dir("run_after_sweep");
     std::fs::write(dir.join("tiny.toml"), TINY).unwrap();
-    Cli::new(&[
-        "sweep",
-        "tiny.toml",
-        "--param",
-        "servers.count=1..2",
-        "--no-charts",
-        "-q",
-    ])
-    .in_dir(&dir)
-    .expect_code(0);
+    let sweep = || {
+        Cli::new(&[
+            "sweep",
+            "tiny.toml",
+            "--param",
+            "servers.count=1..2",
+            "--no-charts",
+            "-q",
+        ])
+        .in_dir(&dir)
+        .expect_code(0)
+    };
+    sweep();
     let swept = std::fs::read_to_string(dir.join("output/tiny-sweep/sweep.csv")).unwrap();
     Cli::new(&["run", "tiny.toml", "-q"])
         .in_dir(&dir)
@@ -86,16 +89,7 @@ fn a_run_after_a_sweep_leaves_the_sweep_in_place() {
         swept,
         "the run kept the sweep"
     );
-    Cli::new(&[
-        "sweep",
-        "tiny.toml",
-        "--param",
-        "servers.count=1..2",
-        "--no-charts",
-        "-q",
-    ])
-    .in_dir(&dir)
-    .expect_code(0);
+    sweep();
     assert!(
         dir.join("output/tiny/summary.csv").is_file(),
         "the sweep kept the run"
