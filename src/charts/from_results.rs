@@ -390,12 +390,13 @@ pub fn sessions(results: &[RunResult], index: usize) -> TimeChart {
 
 /// The panels of the summary chart, by catalogue key: titles are the catalogue's axis titles,
 /// bars start at the unit's floor.
-const SUMMARY_PANELS: [Metric; 5] = [
+const SUMMARY_PANELS: [Metric; 6] = [
     Metric::FailedAuthPct,
     Metric::SessionsLost,
     Metric::Errors,
     Metric::LatencyP99Ms,
     Metric::Imbalance,
+    Metric::Cost,
 ];
 
 /// Panels shown only when some variant has a value other than zero.
@@ -410,7 +411,7 @@ fn bar_value(m: Metric, r: &RunResult) -> (Option<f64>, String) {
     let text = match m.def().unit {
         Unit::Count => thousands(x as u64),
         Unit::MaxOverMean => format!("{x:.2}"),
-        Unit::Percent | Unit::Milliseconds => number(x),
+        Unit::Percent | Unit::Milliseconds | Unit::Hours | Unit::Money => number(x),
     };
     (Some(x), text)
 }

@@ -86,6 +86,7 @@ pub(crate) fn sample() -> Vec<RunResult> {
                     },
                     imbalance: Some(if in_store { 1.0 } else { 1.2 }),
                     users_remapped: (!in_store).then_some(40),
+                    cost: if in_store { 0.1234 } else { 0.25 },
                     ..Summary::default()
                 },
                 buckets,
@@ -195,13 +196,17 @@ fn the_summary_writes_each_value_on_its_bar() {
     let results = sample();
     let summary = from_results::summary(&results);
     let titles: Vec<&str> = summary.panels.iter().map(|p| p.title.as_str()).collect();
-    assert_eq!(titles.len(), 5, "{titles:?}");
+    assert_eq!(titles.len(), 6, "{titles:?}");
     // failed auth % = 100 * 40 / (615 + 40) = 6.106...
     assert_eq!(summary.panels[0].bars[0].text, "6.11");
     assert_eq!(summary.panels[1].bars[0].text, "500");
     assert_eq!(summary.panels[3].bars[1].text, "110");
     assert_eq!(summary.panels[4].baseline, 1.0);
     assert_eq!(summary.panels[4].bars[0].text, "1.20");
+    // Cost: about three significant digits, from 0.
+    assert_eq!(summary.panels[5].title, "cost of the machines");
+    assert_eq!(summary.panels[5].baseline, 0.0);
+    assert_eq!(summary.panels[5].bars[1].text, "0.123");
 }
 
 #[test]

@@ -9,6 +9,7 @@
 use super::tier::Tier;
 use super::{Engine, RemapTarget};
 use crate::events::EventAction;
+use crate::metrics::hours::MachineHours;
 use crate::metrics::{self, BucketRow, EventRow, Recorder, RunResult, ServerRow, summary};
 use crate::model::ids::ServerId;
 use crate::model::sessions::SessionTotals;
@@ -34,6 +35,8 @@ pub(super) struct Measurement {
     result: RunResult,
     /// (user slot, user id, server it would be routed to) of logged-in users before a change.
     targets: Vec<RemapTarget>,
+    /// Web servers rented, from the start of their boot until their removal.
+    pub servers_rented: MachineHours,
 }
 
 impl Measurement {
@@ -49,6 +52,7 @@ impl Measurement {
             detect_row: vec![None; sc.servers.count as usize],
             result: RunResult::default(),
             targets: Vec::new(),
+            servers_rented: MachineHours::new(sc.servers.count, sc.warmup_us),
         }
     }
 

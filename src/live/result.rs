@@ -142,6 +142,11 @@ fn counted(cluster: &Cluster, rows: &Rows, records: &[Record], events: &[EventRo
         mean_in_tier: rows.latency_sum_us as f64 / 1e6 / measured_s.max(1e-9),
         ..Summary::default()
     }
+    .with_cost(
+        f64::from(sc.servers.count) * measured_s / 3600.0,
+        f64::from(sc.storage.store_machines(&sc.store)) * measured_s / 3600.0,
+        &sc.cost,
+    )
 }
 
 /// Nearest-rank percentiles of latencies in simulated microseconds (sorted in place).

@@ -10,11 +10,12 @@
 //! `output` turn them into files.
 
 pub mod catalogue;
+pub mod hours;
 mod recorder;
 pub mod summary;
 
 use crate::events::{AuthFailure, ErrorCause, EventAction, Outcome};
-use crate::scenario::Micros;
+use crate::scenario::{Cost, Micros};
 
 pub use recorder::{ClosedBucket, MAX_LATENCY_US, Recorder};
 
@@ -146,6 +147,25 @@ pub struct Summary {
     pub mean_in_tier: f64,
     /// Length of the measured period in seconds.
     pub measured_s: f64,
+    /// Web servers rented over the measured period, in machine-hours (see [`hours`]).
+    pub server_hours: f64,
+    /// Store machines rented over the measured period, in machine-hours.
+    pub store_hours: f64,
+    /// What the machines cost: `server_hours` and `store_hours` at the scenario's prices.
+    pub cost: f64,
+}
+
+impl Summary {
+    /// The summary with `server_hours` and `store_hours` of machines, and what they cost at
+    /// `prices`.
+    pub fn with_cost(self, server_hours: f64, store_hours: f64, prices: &Cost) -> Summary {
+        Summary {
+            server_hours,
+            store_hours,
+            cost: prices.of(server_hours, store_hours),
+            ..self
+        }
+    }
 }
 
 /// One time bucket of a variant.

@@ -51,6 +51,9 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "errors_store_busy",
     "cache_hits",
     "session_copies",
+    "server_hours",
+    "store_hours",
+    "cost",
 ];
 
 /// Suffix of the column holding a metric's 95 % half-width in `summary.csv`.
