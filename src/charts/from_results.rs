@@ -410,7 +410,7 @@ fn bar_value(m: Metric, r: &RunResult) -> (Option<f64>, String) {
     };
     let text = match m.def().unit {
         Unit::Count => thousands(x as u64),
-        Unit::MaxOverMean => format!("{x:.2}"),
+        Unit::MaxOverMean | Unit::MinOverMean => format!("{x:.2}"),
         Unit::Percent | Unit::Milliseconds | Unit::Hours | Unit::Money => number(x),
     };
     (Some(x), text)

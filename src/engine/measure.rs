@@ -116,7 +116,7 @@ impl Measurement {
             });
         }
         let rotation = tier.balancer.rotation();
-        let imbalance = metrics::imbalance(rotation.iter().map(|&s| served[s.index()]));
+        let spread = metrics::spread(rotation.iter().map(|&s| served[s.index()]));
         let closed = self.rec.close_bucket();
         let row = BucketRow {
             start_us: start,
@@ -126,7 +126,8 @@ impl Measurement {
             servers_in_rotation: rotation.len() as u32,
             sessions_alive: tier.sessions.alive(),
             store_ops: closed.store_ops,
-            imbalance,
+            imbalance: spread.map(|s| s.max_over_mean),
+            least_loaded_share: spread.map(|s| s.min_over_mean),
         };
         self.result.buckets.push(row);
     }

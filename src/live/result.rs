@@ -89,6 +89,7 @@ impl Rows {
             });
         }
         let closed = rec.close_bucket();
+        let spread = metrics::spread(end.rotation.iter().map(|&s| served[s as usize]));
         self.buckets.push(BucketRow {
             start_us: start.at_us,
             len_us,
@@ -97,7 +98,8 @@ impl Rows {
             servers_in_rotation: end.rotation.len() as u32,
             sessions_alive: end.sessions.iter().sum::<u64>() + end.store_sessions,
             store_ops: 0,
-            imbalance: metrics::imbalance(end.rotation.iter().map(|&s| served[s as usize])),
+            imbalance: spread.map(|s| s.max_over_mean),
+            least_loaded_share: spread.map(|s| s.min_over_mean),
         });
     }
 }

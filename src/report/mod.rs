@@ -146,7 +146,11 @@ fn value_text(m: Metric, r: &RunResult) -> String {
     match m.def().unit {
         Unit::Count => thousands(x as u64),
         Unit::Milliseconds => number(x),
-        unit @ (Unit::Percent | Unit::MaxOverMean | Unit::Hours | Unit::Money) => {
+        unit @ (Unit::Percent
+        | Unit::MaxOverMean
+        | Unit::MinOverMean
+        | Unit::Hours
+        | Unit::Money) => {
             format!("{x:.d$}", d = unit.shown_decimals())
         }
     }

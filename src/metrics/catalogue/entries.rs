@@ -5,7 +5,7 @@ use crate::metrics::RunResult;
 use crate::warmup;
 
 /// Every metric, in the order of the metric columns of `summary.csv` (and of [`Metric`]).
-pub const CATALOGUE: [Definition; 35] = [
+pub const CATALOGUE: [Definition; 36] = [
     Definition {
         metric: Metric::Requests,
         name: "requests",
@@ -460,5 +460,18 @@ pub const CATALOGUE: [Definition; 35] = [
         ci95_column: false,
         decimals: 4,
         value: |r| Some(r.summary.cost),
+    },
+    Definition {
+        metric: Metric::LeastLoadedShare,
+        name: "least_loaded_share",
+        label: "least loaded (min/mean)",
+        axis: "least loaded server (min / mean)",
+        unit: Unit::MinOverMean,
+        meaning: "How much the least busy server in rotation served, over the mean: 1 for an even spread, 0 for a server doing nothing.",
+        formula: "mean over buckets of the bucket's `least_loaded_share` (see `timeseries.csv`), over the buckets where it exists",
+        better: Better::Higher,
+        ci95_column: false,
+        decimals: 4,
+        value: |r| r.summary.least_loaded_share,
     },
 ];

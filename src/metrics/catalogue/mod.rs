@@ -92,6 +92,8 @@ pub enum Metric {
     StoreHours,
     /// `cost`.
     Cost,
+    /// `least_loaded_share`.
+    LeastLoadedShare,
 }
 
 /// What a metric's number counts or measures.
@@ -110,6 +112,9 @@ pub enum Unit {
     Hours,
     /// Money, in the currency of the scenario's `[cost]`.
     Money,
+    /// The least busy server's share over the mean share: 1 for an even spread, 0 for a server
+    /// doing nothing.
+    MinOverMean,
 }
 
 impl Unit {
@@ -117,7 +122,12 @@ impl Unit {
     pub fn floor(self) -> f64 {
         match self {
             Unit::MaxOverMean => 1.0,
-            Unit::Count | Unit::Percent | Unit::Milliseconds | Unit::Hours | Unit::Money => 0.0,
+            Unit::Count
+            | Unit::Percent
+            | Unit::Milliseconds
+            | Unit::Hours
+            | Unit::Money
+            | Unit::MinOverMean => 0.0,
         }
     }
 
@@ -127,7 +137,7 @@ impl Unit {
             Unit::Count => 0,
             Unit::Milliseconds => 1,
             Unit::Percent | Unit::Hours => 2,
-            Unit::MaxOverMean | Unit::Money => 3,
+            Unit::MaxOverMean | Unit::MinOverMean | Unit::Money => 3,
         }
     }
 }
