@@ -36,6 +36,7 @@ pub(crate) fn sample() -> Vec<RunResult> {
                         (false, true) => 500 + 5 * i,
                         (false, false) => 1_000 + 10 * i,
                     },
+                    users_in_visit: Some(300 + i),
                     ..BucketRow::default()
                 })
                 .collect();
@@ -189,6 +190,37 @@ fn sessions_are_counted_where_they_live() {
     assert_eq!(labels, vec!["session store"]);
     // sessions_alive 1000 + 10 i, none in servers.
     assert_eq!(store.main.series[0].points[1], (80.0, Some(1010.0)));
+}
+
+#[test]
+fn the_sessions_charts_draw_the_users_in_a_visit_over_the_bands() {
+    let results = sample();
+    for name in ["sessions-sticky", "sessions-shared-store"] {
+        let chart = time_chart(&results, name);
+        let [line] = &chart.main.overlay[..] else {
+            panic!(
+                "{name}: one line over the bands, got {:?}",
+                chart.main.overlay
+            );
+        };
+        assert_eq!(line.label, "users in a visit");
+        assert_eq!(line.stroke, Stroke::Dashed);
+        // 300 + i users at the end of bucket i (which starts at 60 + 10 i s).
+        assert_eq!(line.points[0], (70.0, Some(300.0)));
+        assert_eq!(line.points[4], (110.0, Some(304.0)));
+        let last = chart.legend.last().unwrap();
+        assert_eq!(
+            (last.label.as_str(), last.stroke),
+            ("users in a visit", Stroke::Dashed)
+        );
+    }
+    // A run that did not count them (live mode) draws no line.
+    let mut live = sample();
+    live[0]
+        .buckets
+        .iter_mut()
+        .for_each(|b| b.users_in_visit = None);
+    assert!(time_chart(&live, "sessions-sticky").main.overlay.is_empty());
 }
 
 #[test]

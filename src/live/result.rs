@@ -100,6 +100,7 @@ impl Rows {
             store_ops: 0,
             imbalance: spread.map(|s| s.max_over_mean),
             least_loaded_share: spread.map(|s| s.min_over_mean),
+            users_in_visit: None,
         });
     }
 }

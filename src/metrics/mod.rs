@@ -192,6 +192,9 @@ pub struct BucketRow {
     pub imbalance: Option<f64>,
     /// Requests served by the least busy server in rotation / mean over the servers in rotation.
     pub least_loaded_share: Option<f64>,
+    /// Users in a visit at the end of the bucket, logged in or not (`None`: not measured, as in
+    /// the live mode). Drawn over the sessions charts, not written to `timeseries.csv`.
+    pub users_in_visit: Option<u64>,
 }
 
 /// One server in one time bucket.

@@ -219,7 +219,9 @@ pub fn caption(stem: &str) -> String {
         return format!(
             "Live sessions of the {variant} variant, stacked by where they are kept: a band that \
              vanishes at an event line is sessions destroyed, and each of their users has to log \
-             in again."
+             in again. The dashed line is the users in a visit: sessions outlive their visits, \
+             so the bands are not the users online, and a session lost may belong to a user who \
+             has left."
         );
     }
     if let Some(metric) = stem.strip_prefix("sweep-") {
