@@ -62,6 +62,26 @@ pub struct Scenario {
     pub autoscale: Option<Autoscale>,
     /// Random failures, if any.
     pub failures: Failures,
+    /// What a machine costs per hour (`[cost]`).
+    pub cost: Cost,
+}
+
+/// The prices of the machines a run rents, per hour each (`[cost]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cost {
+    /// Price of one web server for one hour.
+    pub server_per_hour: f64,
+    /// Price of one store machine (a replica counts as one) for one hour.
+    pub store_per_hour: f64,
+    /// What the prices are counted in, as the report and docs show it (`USD`).
+    pub currency: String,
+}
+
+impl Cost {
+    /// What `server_hours` of web servers and `store_hours` of store machines cost.
+    pub fn of(&self, server_hours: f64, store_hours: f64) -> f64 {
+        server_hours * self.server_per_hour + store_hours * self.store_per_hour
+    }
 }
 
 /// An autoscaler that tracks a target busy fraction of the workers.
@@ -380,6 +400,15 @@ impl Storage {
             | Storage::ServerReplicated
             | Storage::CachedStore
             | Storage::SignedCookie => false,
+        }
+    }
+
+    /// The store machines the design rents: every machine of every node (`store.nodes` ×
+    /// `store.replicas`) for a design that keeps sessions in the store, none for the others.
+    pub fn store_machines(self, store: &Store) -> u32 {
+        match self.home() {
+            SessionHome::Store => store.nodes * store.replicas,
+            SessionHome::Server | SessionHome::Cookie => 0,
         }
     }
 

@@ -194,6 +194,7 @@ fn rate_chart(
         series,
         whole_numbers: false,
         stacked: false,
+        overlay: Vec::new(),
     };
     time_chart(results, name, title, main)
 }
@@ -213,6 +214,7 @@ pub fn latency(results: &[RunResult]) -> TimeChart {
         series,
         whole_numbers: false,
         stacked: false,
+        overlay: Vec::new(),
     };
     let mut chart = time_chart(
         results,
@@ -315,12 +317,14 @@ pub fn servers(results: &[RunResult], index: usize) -> TimeChart {
             series,
             whole_numbers: false,
             stacked: false,
+            overlay: Vec::new(),
         },
         lower: Some(Panel {
             y_label: "in rotation".into(),
             series: vec![rotation],
             whole_numbers: true,
             stacked: false,
+            overlay: Vec::new(),
         }),
         markers: markers([r]),
     }
@@ -372,30 +376,53 @@ pub fn sessions(results: &[RunResult], index: usize) -> TimeChart {
         (false, true) => "in the shared session store",
         _ => "in each server's memory",
     };
+    let overlay: Vec<Series> = users_in_visit(r).into_iter().collect();
+    let mut legend = legend_of(&series);
+    legend.extend(legend_of(&overlay));
     TimeChart {
         name: format!("sessions-{}", r.variant),
         title: format!("Live sessions {place}: {}", r.variant),
         x_range_s: time_range_s(results),
-        legend: legend_of(&series),
+        legend,
         main: Panel {
-            y_label: "live sessions".into(),
+            y_label: "live sessions, users in a visit".into(),
             series,
             whole_numbers: false,
             stacked: true,
+            overlay,
         },
         lower: None,
         markers: markers([r]),
     }
 }
 
+/// Users in a visit at the end of each bucket, a dashed line over the session bands: live
+/// sessions include those of users who have left (until they expire), so the bands are not the
+/// users online. `None` when the run did not measure it (live mode).
+fn users_in_visit(r: &RunResult) -> Option<Series> {
+    let points: Vec<(f64, Option<f64>)> = r
+        .buckets
+        .iter()
+        .map(|b| Some((bounds_s(b).1, Some(b.users_in_visit? as f64))))
+        .collect::<Option<_>>()?;
+    (!points.is_empty()).then(|| Series {
+        label: "users in a visit".into(),
+        colour: palette::INK,
+        stroke: Stroke::Dashed,
+        width: 4,
+        points,
+    })
+}
+
 /// The panels of the summary chart, by catalogue key: titles are the catalogue's axis titles,
 /// bars start at the unit's floor.
-const SUMMARY_PANELS: [Metric; 5] = [
+const SUMMARY_PANELS: [Metric; 6] = [
     Metric::FailedAuthPct,
     Metric::SessionsLost,
     Metric::Errors,
     Metric::LatencyP99Ms,
     Metric::Imbalance,
+    Metric::Cost,
 ];
 
 /// Panels shown only when some variant has a value other than zero.
@@ -409,8 +436,8 @@ fn bar_value(m: Metric, r: &RunResult) -> (Option<f64>, String) {
     };
     let text = match m.def().unit {
         Unit::Count => thousands(x as u64),
-        Unit::MaxOverMean => format!("{x:.2}"),
-        Unit::Percent | Unit::Milliseconds => number(x),
+        Unit::MaxOverMean | Unit::MinOverMean => format!("{x:.2}"),
+        Unit::Percent | Unit::Milliseconds | Unit::Hours | Unit::Money => number(x),
     };
     (Some(x), text)
 }

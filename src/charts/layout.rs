@@ -60,7 +60,8 @@ pub fn title<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, text: &str) -> D
 pub enum Swatch {
     /// A short line, solid or dashed, for line charts.
     Line,
-    /// A filled square, for bar charts.
+    /// A filled square, for bar charts and stacked bands; a dashed item among them is a line
+    /// drawn over the bands and shows as two short dashes.
     Square,
 }
 
@@ -107,10 +108,19 @@ fn draw_swatch<DB: DrawingBackend>(
 ) -> DrawResult<(), DB> {
     let colour = rgb(item.colour);
     match (swatch, item.stroke) {
-        (Swatch::Square, _) => root.draw(&Rectangle::new(
+        (Swatch::Square, Stroke::Solid) => root.draw(&Rectangle::new(
             [(x, mid - w / 2), (x + w, mid + w / 2)],
             colour.filled(),
         )),
+        (Swatch::Square, Stroke::Dashed) => {
+            for x0 in [x, x + w - 10] {
+                root.draw(&PathElement::new(
+                    vec![(x0, mid), (x0 + 10, mid)],
+                    colour.stroke_width(5),
+                ))?;
+            }
+            Ok(())
+        }
         (Swatch::Line, Stroke::Solid) => root.draw(&PathElement::new(
             vec![(x, mid), (x + w, mid)],
             colour.stroke_width(6),

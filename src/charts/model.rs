@@ -70,6 +70,8 @@ pub struct Panel {
     /// Whether the series are parts of a whole, drawn as filled bands stacked in order (the
     /// first at the bottom); values missing at a time count as zero there.
     pub stacked: bool,
+    /// Lines drawn over the series, never stacked (a total to compare the bands with).
+    pub overlay: Vec<Series>,
 }
 
 /// A chart with simulated time across: one main panel and an optional small one below it.

@@ -36,6 +36,7 @@ pub(crate) fn sample() -> Vec<RunResult> {
                         (false, true) => 500 + 5 * i,
                         (false, false) => 1_000 + 10 * i,
                     },
+                    users_in_visit: Some(300 + i),
                     ..BucketRow::default()
                 })
                 .collect();
@@ -86,6 +87,7 @@ pub(crate) fn sample() -> Vec<RunResult> {
                     },
                     imbalance: Some(if in_store { 1.0 } else { 1.2 }),
                     users_remapped: (!in_store).then_some(40),
+                    cost: if in_store { 0.1234 } else { 0.25 },
                     ..Summary::default()
                 },
                 buckets,
@@ -191,17 +193,52 @@ fn sessions_are_counted_where_they_live() {
 }
 
 #[test]
+fn the_sessions_charts_draw_the_users_in_a_visit_over_the_bands() {
+    let results = sample();
+    for name in ["sessions-sticky", "sessions-shared-store"] {
+        let chart = time_chart(&results, name);
+        let [line] = &chart.main.overlay[..] else {
+            panic!(
+                "{name}: one line over the bands, got {:?}",
+                chart.main.overlay
+            );
+        };
+        assert_eq!(line.label, "users in a visit");
+        assert_eq!(line.stroke, Stroke::Dashed);
+        // 300 + i users at the end of bucket i (which starts at 60 + 10 i s).
+        assert_eq!(line.points[0], (70.0, Some(300.0)));
+        assert_eq!(line.points[4], (110.0, Some(304.0)));
+        let last = chart.legend.last().unwrap();
+        assert_eq!(
+            (last.label.as_str(), last.stroke),
+            ("users in a visit", Stroke::Dashed)
+        );
+    }
+    // A run that did not count them (live mode) draws no line.
+    let mut live = sample();
+    live[0]
+        .buckets
+        .iter_mut()
+        .for_each(|b| b.users_in_visit = None);
+    assert!(time_chart(&live, "sessions-sticky").main.overlay.is_empty());
+}
+
+#[test]
 fn the_summary_writes_each_value_on_its_bar() {
     let results = sample();
     let summary = from_results::summary(&results);
     let titles: Vec<&str> = summary.panels.iter().map(|p| p.title.as_str()).collect();
-    assert_eq!(titles.len(), 5, "{titles:?}");
+    assert_eq!(titles.len(), 6, "{titles:?}");
     // failed auth % = 100 * 40 / (615 + 40) = 6.106...
     assert_eq!(summary.panels[0].bars[0].text, "6.11");
     assert_eq!(summary.panels[1].bars[0].text, "500");
     assert_eq!(summary.panels[3].bars[1].text, "110");
     assert_eq!(summary.panels[4].baseline, 1.0);
     assert_eq!(summary.panels[4].bars[0].text, "1.20");
+    // Cost: about three significant digits, from 0.
+    assert_eq!(summary.panels[5].title, "cost of the machines");
+    assert_eq!(summary.panels[5].baseline, 0.0);
+    assert_eq!(summary.panels[5].bars[1].text, "0.123");
 }
 
 #[test]

@@ -60,18 +60,21 @@ pub fn draw<DB: DrawingBackend>(
 
 /// The vertical extent of a panel's value axis: bottom, top and tick step.
 fn value_range(panel: &Panel, plot_h: i32, band_px: i32) -> (f64, f64, f64) {
-    let max = if panel.stacked {
-        stack(&panel.series)
-            .last()
-            .map_or(0.0, |band| band.iter().map(|p| p.2).fold(0.0, f64::max))
-    } else {
-        panel
-            .series
+    let highest = |series: &[Series]| {
+        series
             .iter()
             .flat_map(|s| s.points.iter().filter_map(|p| p.1))
             .filter(|v| v.is_finite())
             .fold(0.0f64, f64::max)
     };
+    let max = if panel.stacked {
+        stack(&panel.series)
+            .last()
+            .map_or(0.0, |band| band.iter().map(|p| p.2).fold(0.0, f64::max))
+    } else {
+        highest(&panel.series)
+    };
+    let max = max.max(highest(&panel.overlay));
     // Keep the data below the band of event labels at the top.
     let free = (1.0 - f64::from(band_px) / f64::from(plot_h.max(1))).max(0.3);
     if panel.whole_numbers {
@@ -151,6 +154,9 @@ fn panel<DB: DrawingBackend>(
         for s in &panel.series {
             line(&mut cc, s)?;
         }
+    }
+    for s in &panel.overlay {
+        line(&mut cc, s)?;
     }
     // Event lines over the data, so that filled bands cannot hide them.
     for m in &chart.markers {

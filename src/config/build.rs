@@ -128,6 +128,7 @@ pub(super) fn scenario(
         living::check_events_with_autoscaler(&mut c, &raw.events, a.min);
     }
     let failures = living::failures(&mut c, &raw.failures);
+    let cost = super::cost::cost(&mut c, &raw.cost);
     let mut users = users;
     if let (Some(u), Some(duration_us)) = (users.as_mut(), duration) {
         u.profile = living::profile(&mut c, &raw.users.profile, u.visits_per_s, duration_us)?;
@@ -147,6 +148,7 @@ pub(super) fn scenario(
         events: events?,
         autoscale: autoscale?,
         failures: failures?,
+        cost: cost?,
     })
 }
 

@@ -17,6 +17,7 @@
 
 mod build;
 mod check;
+mod cost;
 mod duration;
 mod error;
 mod living;

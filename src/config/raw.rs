@@ -62,6 +62,9 @@ pub(super) struct RawFile {
     /// `[failures]`.
     #[serde(default)]
     pub failures: RawFailures,
+    /// `[cost]`.
+    #[serde(default)]
+    pub cost: RawCost,
     /// `[[events]]`, in file order.
     #[serde(default)]
     pub events: Vec<Spanned<RawEvent>>,
@@ -186,6 +189,18 @@ pub(super) struct RawFailures {
     pub store_mtbf: Field,
     /// Duration string.
     pub store_mttr: Field,
+}
+
+/// `[cost]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCost {
+    /// Number.
+    pub server_per_hour: Field,
+    /// Number.
+    pub store_per_hour: Field,
+    /// String.
+    pub currency: Field,
 }
 
 /// One `[[events]]` table.

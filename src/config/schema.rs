@@ -28,6 +28,7 @@ pub(super) const TOP: &[&str] = &[
     "store",
     "autoscale",
     "failures",
+    "cost",
     "events",
     "variants",
 ];
@@ -91,6 +92,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
         ],
     ),
     ("failures", &["mtbf", "mttr", "store_mtbf", "store_mttr"]),
+    ("cost", &["server_per_hour", "store_per_hour", "currency"]),
 ];
 
 /// The keys of one `[[events]]` table.

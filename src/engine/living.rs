@@ -255,6 +255,7 @@ impl Engine<'_> {
         let in_rotation = self.tier.balancer.rotation().len() as u32;
         match autoscaler.decide(a, self.now, in_rotation, busy) {
             Some(Scale::Out(count)) => {
+                self.measure.servers_rented.rent(self.now, count);
                 for _ in 0..count {
                     self.queue.push(self.now + a.boot_time_us, Event::Boot);
                 }
@@ -294,7 +295,7 @@ impl Engine<'_> {
                     if self.tier.servers[server.index()].up {
                         row.sessions_lost += self.stop_server(server);
                     }
-                    self.tier.servers[server.index()].retire();
+                    self.retire(server);
                 }
                 ScaleIn::Drain => {
                     self.tier.balancer.drain(server);
@@ -354,7 +355,7 @@ impl Engine<'_> {
         } else {
             0
         };
-        self.tier.servers[server.index()].retire();
+        self.retire(server);
         self.measure.add_lost(row, lost);
     }
 }

@@ -9,6 +9,7 @@
 use super::tier::Tier;
 use super::{Engine, RemapTarget};
 use crate::events::EventAction;
+use crate::metrics::hours::MachineHours;
 use crate::metrics::{self, BucketRow, EventRow, Recorder, RunResult, ServerRow, summary};
 use crate::model::ids::ServerId;
 use crate::model::sessions::SessionTotals;
@@ -34,6 +35,8 @@ pub(super) struct Measurement {
     result: RunResult,
     /// (user slot, user id, server it would be routed to) of logged-in users before a change.
     targets: Vec<RemapTarget>,
+    /// Web servers rented, from the start of their boot until their removal.
+    pub servers_rented: MachineHours,
 }
 
 impl Measurement {
@@ -49,6 +52,7 @@ impl Measurement {
             detect_row: vec![None; sc.servers.count as usize],
             result: RunResult::default(),
             targets: Vec::new(),
+            servers_rented: MachineHours::new(sc.servers.count, sc.warmup_us),
         }
     }
 
@@ -68,12 +72,18 @@ impl Measurement {
         std::mem::take(&mut self.result)
     }
 
-    /// The bucket boundary at `now`: starts the measured period, or closes a bucket into its
-    /// rows. Returns true when it is the end of the run.
-    pub fn boundary(&mut self, now: Micros, sc: &Scenario, tier: &mut Tier) -> bool {
+    /// The bucket boundary at `now`, with `users_in_visit` users in a visit: starts the measured
+    /// period, or closes a bucket into its rows. Returns true when it is the end of the run.
+    pub fn boundary(
+        &mut self,
+        now: Micros,
+        sc: &Scenario,
+        tier: &mut Tier,
+        users_in_visit: u64,
+    ) -> bool {
         match self.bucket_start_us {
             None => self.start_measuring(now, tier),
-            Some(start) => self.close_bucket(start, now, tier),
+            Some(start) => self.close_bucket(start, now, tier, users_in_visit),
         }
         self.bucket_start_us = Some(now);
         if now >= sc.duration_us {
@@ -93,7 +103,7 @@ impl Measurement {
         self.sessions_at_warmup = tier.sessions.totals();
     }
 
-    fn close_bucket(&mut self, start: u64, now: Micros, tier: &mut Tier) {
+    fn close_bucket(&mut self, start: u64, now: Micros, tier: &mut Tier, users_in_visit: u64) {
         let len_us = now - start;
         let served = self.rec.served_in_bucket(tier.servers.len());
         for (id, server) in tier.servers.iter_mut().enumerate() {
@@ -112,7 +122,7 @@ impl Measurement {
             });
         }
         let rotation = tier.balancer.rotation();
-        let imbalance = metrics::imbalance(rotation.iter().map(|&s| served[s.index()]));
+        let spread = metrics::spread(rotation.iter().map(|&s| served[s.index()]));
         let closed = self.rec.close_bucket();
         let row = BucketRow {
             start_us: start,
@@ -122,7 +132,9 @@ impl Measurement {
             servers_in_rotation: rotation.len() as u32,
             sessions_alive: tier.sessions.alive(),
             store_ops: closed.store_ops,
-            imbalance,
+            imbalance: spread.map(|s| s.max_over_mean),
+            least_loaded_share: spread.map(|s| s.min_over_mean),
+            users_in_visit: Some(users_in_visit),
         };
         self.result.buckets.push(row);
     }
@@ -232,7 +244,9 @@ impl Engine<'_> {
     pub(super) fn tick(&mut self) -> bool {
         self.tier.sessions.advance(self.now);
         self.finish_drains();
-        self.measure.boundary(self.now, self.sc, &mut self.tier)
+        let in_visit = self.users.active() as u64;
+        self.measure
+            .boundary(self.now, self.sc, &mut self.tier, in_visit)
     }
 }
 
@@ -254,7 +268,7 @@ mod tests {
         let mut tier = Tier::new(&sc);
         let mut m = Measurement::new(&sc);
         assert_eq!(m.next_tick_us(), 10 * S);
-        assert!(!m.boundary(10 * S, &sc, &mut tier));
+        assert!(!m.boundary(10 * S, &sc, &mut tier, 3));
         assert_eq!(m.next_tick_us(), 20 * S);
         tier.servers[0].admit(Occupant::User(UserSlot(1)), 12 * S);
         tier.servers[0].release(0, 17 * S);
@@ -264,7 +278,7 @@ mod tests {
             .request_ended(12 * S, 12 * S + 1_000, Outcome::Ok, true, Some(0));
         let error = Outcome::Error(ErrorCause::QueueFull);
         m.rec.request_ended(15 * S, 16 * S, error, false, None);
-        assert!(!m.boundary(20 * S, &sc, &mut tier));
+        assert!(!m.boundary(20 * S, &sc, &mut tier, 7));
         let r = m.take_result();
         assert_eq!(r.buckets.len(), 1);
         let b = &r.buckets[0];
@@ -275,12 +289,13 @@ mod tests {
         assert_eq!((b.counts.logins, b.counts.errors_queue_full), (1, 1));
         assert_eq!(b.counts.ended(), 2);
         assert_eq!(b.latency.p50_us, Some(1_000));
+        assert_eq!(b.users_in_visit, Some(7));
         let requests: Vec<u64> = r.servers.iter().map(|s| s.requests).collect();
         assert_eq!(requests, vec![1, 0, 0]);
         let busy: Vec<f64> = r.servers.iter().map(|s| s.busy_fraction).collect();
         assert_eq!(busy, vec![0.25, 0.0, 0.0]);
         // The last boundary, at `duration` (60 s), ends the run.
-        assert!(m.boundary(sc.duration_us, &sc, &mut tier));
+        assert!(m.boundary(sc.duration_us, &sc, &mut tier, 0));
     }
 
     /// Sticky routing (`tiny`) maps users, so a crash's row closes with 0 users remapped; its

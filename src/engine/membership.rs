@@ -103,6 +103,7 @@ impl Engine<'_> {
 
     fn add_servers(&mut self, count: u32) {
         let (first, last) = (self.tier.server_count, self.tier.server_count + count);
+        self.measure.servers_rented.rent(self.now, count);
         for id in (first..last).map(ServerId) {
             match self.tier.servers.get_mut(id.index()) {
                 Some(s) => s.start(self.now),
@@ -126,11 +127,21 @@ impl Engine<'_> {
             if self.tier.servers[id.index()].up {
                 lost += self.stop_server(id);
             }
-            self.tier.servers[id.index()].retire();
+            self.retire(id);
             self.measure.forget_detection(id);
         }
         self.tier.server_count = first;
         lost
+    }
+
+    /// Server `server`, stopped, is removed from the cluster: its machine is given back.
+    pub(super) fn retire(&mut self, server: ServerId) {
+        let s = &mut self.tier.servers[server.index()];
+        let existed = s.exists;
+        s.retire();
+        if existed {
+            self.measure.servers_rented.release(self.now);
+        }
     }
 
     /// Store machine `m` crashes. If it was serving its node, the node's operations fail (errors

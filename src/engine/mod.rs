@@ -23,6 +23,7 @@ mod requests;
 mod tier;
 
 use crate::events::Event;
+use crate::metrics::hours::MachineHours;
 use crate::metrics::{RunResult, Summary, summary};
 use crate::model::ids::{ServerId, UserSlot};
 use crate::model::store::Op;
@@ -218,7 +219,12 @@ impl<'a> Engine<'a> {
             session_copies: rec.session_copies(),
             mean_in_tier: rec.mean_in_tier(sc.duration_us),
             ..Summary::default()
-        };
+        }
+        .with_cost(
+            self.measure.servers_rented.hours(sc.duration_us),
+            store_hours(sc),
+            &sc.cost,
+        );
         result.summary = summary::assemble(
             counted,
             &result.buckets,
@@ -233,6 +239,13 @@ impl<'a> Engine<'a> {
         result.audit = self.audit(&result);
         result
     }
+}
+
+/// Store machines rented over the measured period: the design's machines, every one for the
+/// whole period (a crashed one is still rented).
+fn store_hours(sc: &Scenario) -> f64 {
+    let machines = sc.storage.store_machines(&sc.store);
+    MachineHours::new(machines, sc.warmup_us).hours(sc.duration_us)
 }
 
 #[cfg(test)]

@@ -71,8 +71,8 @@ fn unsupported_feature(sc: &Scenario) -> Option<String> {
     ))
 }
 
-/// More than one plain store node, a store event naming a node, or a storage design the live
-/// mode does not build.
+/// More than one plain store node, a store event naming a node other than 0 (the one node the
+/// live store is), or a storage design the live mode does not build.
 fn unsupported_store(sc: &Scenario) -> Option<String> {
     let st = &sc.store;
     let limited =
@@ -89,12 +89,12 @@ fn unsupported_store(sc: &Scenario) -> Option<String> {
     if let Some(e) = sc.events.iter().find(|e| {
         matches!(
             e.action,
-            Action::StoreCrash { node: Some(_) } | Action::StoreRestart { node: Some(_) }
+            Action::StoreCrash { node: Some(1..) } | Action::StoreRestart { node: Some(1..) }
         )
     }) {
         return Some(format!(
-            "`events` action `{}` with a `node` is not supported by the live mode (it runs one \
-             store node: leave `node` out)",
+            "`events` action `{}` with a `node` other than 0 is not supported by the live mode \
+             (it runs one store node: leave `node` out, or name node 0)",
             e.action.name()
         ));
     }

@@ -89,6 +89,7 @@ impl Rows {
             });
         }
         let closed = rec.close_bucket();
+        let spread = metrics::spread(end.rotation.iter().map(|&s| served[s as usize]));
         self.buckets.push(BucketRow {
             start_us: start.at_us,
             len_us,
@@ -97,7 +98,9 @@ impl Rows {
             servers_in_rotation: end.rotation.len() as u32,
             sessions_alive: end.sessions.iter().sum::<u64>() + end.store_sessions,
             store_ops: 0,
-            imbalance: metrics::imbalance(end.rotation.iter().map(|&s| served[s as usize])),
+            imbalance: spread.map(|s| s.max_over_mean),
+            least_loaded_share: spread.map(|s| s.min_over_mean),
+            users_in_visit: None,
         });
     }
 }
@@ -142,6 +145,11 @@ fn counted(cluster: &Cluster, rows: &Rows, records: &[Record], events: &[EventRo
         mean_in_tier: rows.latency_sum_us as f64 / 1e6 / measured_s.max(1e-9),
         ..Summary::default()
     }
+    .with_cost(
+        f64::from(sc.servers.count) * measured_s / 3600.0,
+        f64::from(sc.storage.store_machines(&sc.store)) * measured_s / 3600.0,
+        &sc.cost,
+    )
 }
 
 /// Nearest-rank percentiles of latencies in simulated microseconds (sorted in place).

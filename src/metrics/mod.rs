@@ -10,11 +10,12 @@
 //! `output` turn them into files.
 
 pub mod catalogue;
+pub mod hours;
 mod recorder;
 pub mod summary;
 
 use crate::events::{AuthFailure, ErrorCause, EventAction, Outcome};
-use crate::scenario::Micros;
+use crate::scenario::{Cost, Micros};
 
 pub use recorder::{ClosedBucket, MAX_LATENCY_US, Recorder};
 
@@ -129,6 +130,9 @@ pub struct Summary {
     /// Mean over buckets of the busiest server's share relative to the mean (`None`: no bucket
     /// had any request).
     pub imbalance: Option<f64>,
+    /// Mean over buckets of the least busy server's share relative to the mean (`None`: no
+    /// bucket had any request).
+    pub least_loaded_share: Option<f64>,
     /// Store reads completed at or after warm-up.
     pub store_reads: u64,
     /// Store writes completed at or after warm-up.
@@ -146,6 +150,25 @@ pub struct Summary {
     pub mean_in_tier: f64,
     /// Length of the measured period in seconds.
     pub measured_s: f64,
+    /// Web servers rented over the measured period, in machine-hours (see [`hours`]).
+    pub server_hours: f64,
+    /// Store machines rented over the measured period, in machine-hours.
+    pub store_hours: f64,
+    /// What the machines cost: `server_hours` and `store_hours` at the scenario's prices.
+    pub cost: f64,
+}
+
+impl Summary {
+    /// The summary with `server_hours` and `store_hours` of machines, and what they cost at
+    /// `prices`.
+    pub fn with_cost(self, server_hours: f64, store_hours: f64, prices: &Cost) -> Summary {
+        Summary {
+            server_hours,
+            store_hours,
+            cost: prices.of(server_hours, store_hours),
+            ..self
+        }
+    }
 }
 
 /// One time bucket of a variant.
@@ -167,6 +190,11 @@ pub struct BucketRow {
     pub store_ops: u64,
     /// Requests served by the busiest server in rotation / mean over the servers in rotation.
     pub imbalance: Option<f64>,
+    /// Requests served by the least busy server in rotation / mean over the servers in rotation.
+    pub least_loaded_share: Option<f64>,
+    /// Users in a visit at the end of the bucket, logged in or not (`None`: not measured, as in
+    /// the live mode). Drawn over the sessions charts, not written to `timeseries.csv`.
+    pub users_in_visit: Option<u64>,
 }
 
 /// One server in one time bucket.
@@ -205,7 +233,8 @@ pub struct EventRow {
     pub sessions_lost: u64,
     /// Users whose server under the policy changed (`None` when the policy does not map users).
     pub users_remapped: Option<u64>,
-    /// Seconds until the imbalance settled at or below [`SETTLED_IMBALANCE`] (`None`: never).
+    /// Seconds until the spread settled: [`SETTLED_IMBALANCE`] and [`SETTLED_LEAST_SHARE`] met
+    /// for [`SETTLED_BUCKETS`] buckets (`None`: never).
     pub rebalance_s: Option<f64>,
     /// Users in a visit who had logged in, just before.
     pub users_logged_in: u64,
@@ -247,29 +276,60 @@ impl RunResult {
     }
 }
 
-/// A bucket whose imbalance is at or below this is balanced.
+/// A bucket whose imbalance is at or below this (and whose least loaded share is at or above
+/// [`SETTLED_LEAST_SHARE`]) is balanced.
 pub const SETTLED_IMBALANCE: f64 = 1.25;
+/// A bucket whose least loaded share is at or above this (and whose imbalance is at or below
+/// [`SETTLED_IMBALANCE`]) is balanced.
+pub const SETTLED_LEAST_SHARE: f64 = 0.75;
 /// Consecutive balanced buckets that mean the imbalance has settled.
 pub const SETTLED_BUCKETS: usize = 3;
 
 /// The busiest server's count over the mean count (`None` if nothing was served).
 pub fn imbalance(served: impl Iterator<Item = u64>) -> Option<f64> {
-    let (mut n, mut sum, mut max) = (0u64, 0u64, 0u64);
+    spread(served).map(|s| s.max_over_mean)
+}
+
+/// How requests spread over servers: the busiest and the least busy one's count, each over the
+/// mean count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    /// The busiest server's count over the mean: 1 for an even spread, N for all on one of N.
+    pub max_over_mean: f64,
+    /// The least busy server's count over the mean: 1 for an even spread, 0 for a server that
+    /// served nothing.
+    pub min_over_mean: f64,
+}
+
+/// The spread of the counts `served` (`None` if nothing was served).
+pub fn spread(served: impl Iterator<Item = u64>) -> Option<Spread> {
+    let (mut n, mut sum, mut max, mut min) = (0u64, 0u64, 0u64, u64::MAX);
     for x in served {
         n += 1;
         sum += x;
         max = max.max(x);
+        min = min.min(x);
     }
-    (sum > 0).then(|| max as f64 / (sum as f64 / n as f64))
+    let mean = sum as f64 / n as f64;
+    (sum > 0).then(|| Spread {
+        max_over_mean: max as f64 / mean,
+        min_over_mean: min as f64 / mean,
+    })
 }
 
 /// Seconds from `at_us` until the start of the first bucket (starting at or after it) that
-/// begins [`SETTLED_BUCKETS`] consecutive buckets with imbalance at or below
-/// [`SETTLED_IMBALANCE`]; buckets without traffic do not break a run. `None` if that never happens.
+/// begins [`SETTLED_BUCKETS`] consecutive balanced buckets: imbalance at or below
+/// [`SETTLED_IMBALANCE`] and least loaded share at or above [`SETTLED_LEAST_SHARE`], so that
+/// neither an overloaded nor an idle server is left; buckets without traffic do not break a run.
+/// `None` if that never happens.
 pub fn rebalance_s(at_us: Micros, buckets: &[BucketRow]) -> Option<f64> {
     let first = buckets.partition_point(|b| b.start_us < at_us);
     let later = &buckets[first..];
-    let balanced = |b: &BucketRow| b.imbalance.is_none_or(|x| x <= SETTLED_IMBALANCE);
+    let balanced = |b: &BucketRow| {
+        b.imbalance.is_none_or(|x| x <= SETTLED_IMBALANCE)
+            && b.least_loaded_share
+                .is_none_or(|x| x >= SETTLED_LEAST_SHARE)
+    };
     (0..later.len())
         .find(|&i| {
             later.len() - i >= SETTLED_BUCKETS && later[i..i + SETTLED_BUCKETS].iter().all(balanced)
@@ -295,6 +355,34 @@ mod tests {
         // mean 10, max 25
         assert_eq!(imbalance([25, 5, 5, 5].into_iter()), Some(2.5));
         assert_eq!(imbalance([0, 0].into_iter()), None);
+    }
+
+    #[test]
+    fn the_least_loaded_share_sees_an_idle_server() {
+        // 3-scale-out's bucket: four servers at about 1,170, the new one at 111. Mean 958.2:
+        // max/mean 1.221 (balanced by the old rule), min/mean 0.116.
+        let s = spread([1170, 1170, 1170, 1170, 111].into_iter()).unwrap();
+        assert!((s.max_over_mean - 1170.0 / 958.2).abs() < 1e-12);
+        assert!((s.min_over_mean - 111.0 / 958.2).abs() < 1e-12);
+        let even = spread([7, 7, 7].into_iter()).unwrap();
+        assert_eq!((even.max_over_mean, even.min_over_mean), (1.0, 1.0));
+        assert_eq!(spread([0, 5].into_iter()).unwrap().min_over_mean, 0.0);
+        assert_eq!(spread(std::iter::empty()), None);
+    }
+
+    #[test]
+    fn rebalance_waits_for_the_least_loaded_server_too() {
+        // Imbalance 1.2 throughout; least loaded share 0.1, 0.5, 0.8, 0.9, 0.95, 1.0 from 0 s:
+        // the first three balanced buckets in a row start at 20 s.
+        let b: Vec<BucketRow> = [0.1, 0.5, 0.8, 0.9, 0.95, 1.0]
+            .iter()
+            .enumerate()
+            .map(|(i, &least)| BucketRow {
+                least_loaded_share: Some(least),
+                ..bucket(10 * i as u64, 1.2)
+            })
+            .collect();
+        assert_eq!(rebalance_s(0, &b), Some(20.0));
     }
 
     #[test]

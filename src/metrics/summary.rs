@@ -30,6 +30,7 @@ pub fn assemble(
     }
     Summary {
         imbalance: mean_imbalance(buckets),
+        least_loaded_share: mean_of(buckets, |b| b.least_loaded_share),
         users_remapped: maps_users.then(|| events.iter().filter_map(|r| r.users_remapped).sum()),
         measured_s: measured_us as f64 / 1e6,
         ..counted
@@ -38,8 +39,13 @@ pub fn assemble(
 
 /// The mean over buckets of their imbalance (`None` when no bucket had any request).
 pub fn mean_imbalance(buckets: &[BucketRow]) -> Option<f64> {
-    let imbalances: Vec<f64> = buckets.iter().filter_map(|b| b.imbalance).collect();
-    (!imbalances.is_empty()).then(|| imbalances.iter().sum::<f64>() / imbalances.len() as f64)
+    mean_of(buckets, |b| b.imbalance)
+}
+
+/// The mean over buckets of `value`, over the buckets where it exists (`None` in none).
+fn mean_of(buckets: &[BucketRow], value: impl Fn(&BucketRow) -> Option<f64>) -> Option<f64> {
+    let values: Vec<f64> = buckets.iter().filter_map(value).collect();
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
 /// Busy worker-time over capacity (`workers` × `len_us`) of a server in a bucket; 0 for a bucket

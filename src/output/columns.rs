@@ -51,6 +51,10 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "errors_store_busy",
     "cache_hits",
     "session_copies",
+    "server_hours",
+    "store_hours",
+    "cost",
+    "least_loaded_share",
 ];
 
 /// Suffix of the column holding a metric's 95 % half-width in `summary.csv`.
@@ -105,6 +109,7 @@ pub const TIMESERIES_COLUMNS: &[&str] = &[
     "store_ops",
     "imbalance",
     "bucket_s",
+    "least_loaded_share",
 ];
 
 /// Columns of `servers.csv`.

@@ -107,6 +107,7 @@ pub fn timeseries(results: &[RunResult]) -> Vec<u8> {
                 b.store_ops.to_string(),
                 opt(b.imbalance, 4),
                 secs(b.len_us),
+                opt(b.least_loaded_share, 4),
             ]
         })
     });

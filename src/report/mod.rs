@@ -146,7 +146,11 @@ fn value_text(m: Metric, r: &RunResult) -> String {
     match m.def().unit {
         Unit::Count => thousands(x as u64),
         Unit::Milliseconds => number(x),
-        unit @ (Unit::Percent | Unit::MaxOverMean) => {
+        unit @ (Unit::Percent
+        | Unit::MaxOverMean
+        | Unit::MinOverMean
+        | Unit::Hours
+        | Unit::Money) => {
             format!("{x:.d$}", d = unit.shown_decimals())
         }
     }
@@ -176,7 +180,10 @@ fn comparison(results: &[RunResult]) -> String {
             authenticated requests that found no valid session (a forced new login). Errors: \
             requests not served. Imbalance: requests of the busiest server over the mean, per \
             time bucket, averaged (1 is an even spread). Users remapped: users moved to another \
-            server by changes of membership (– for policies that do not pin users).</p>\n</section>\n";
+            server by changes of membership (– for policies that do not pin users). Cost: the web \
+            servers (each from the start of its boot until its removal, crashed or not) and the \
+            store machines rented over the measured period, at the prices of the parameters below \
+            (price of a server-hour, of a store machine-hour).</p>\n</section>\n";
     out
 }
 
@@ -212,7 +219,9 @@ pub fn caption(stem: &str) -> String {
         return format!(
             "Live sessions of the {variant} variant, stacked by where they are kept: a band that \
              vanishes at an event line is sessions destroyed, and each of their users has to log \
-             in again."
+             in again. The dashed line is the users in a visit: sessions outlive their visits, \
+             so the bands are not the users online, and a session lost may belong to a user who \
+             has left."
         );
     }
     if let Some(metric) = stem.strip_prefix("sweep-") {

@@ -153,6 +153,12 @@ fn rows(variants: &[&Variant]) -> Vec<Row> {
                 s.events.iter().map(event).collect::<Vec<_>>().join("; ")
             }
         }),
+        ("price of a server-hour", |s| {
+            price(s.cost.server_per_hour, &s.cost.currency)
+        }),
+        ("price of a store machine-hour", |s| {
+            store(s, price(s.cost.store_per_hour, &s.cost.currency))
+        }),
     ]);
     rows
 }
@@ -164,6 +170,11 @@ fn store(s: &Scenario, value: String) -> String {
     } else {
         "–".into()
     }
+}
+
+/// A price with its currency: `0.0416 USD`.
+fn price(x: f64, currency: &str) -> String {
+    format!("{} {currency}", fmt_f64(x))
 }
 
 fn fmt_f64(x: f64) -> String {

@@ -206,6 +206,19 @@ fn the_live_mode_refuses_what_it_cannot_run_naming_the_key() {
     shared.store.nodes = 3;
     let why = live::refuse("shared-store", &shared, 10.0).expect("several store nodes");
     assert!(why.contains("store.nodes"), "{why}");
+    // The one live store node may be named (node 0); another node may not.
+    let node = |n| tiersim::scenario::TimedEvent {
+        at_us: 1_000_000,
+        action: tiersim::scenario::Action::StoreCrash { node: Some(n) },
+    };
+    let mut named = scenario(CRASH, Some("shared-store"));
+    named.events.push(node(0));
+    assert_eq!(live::refuse("shared-store", &named, 10.0), None);
+    let mut sticky = scenario(CRASH, Some("sticky"));
+    sticky.store.nodes = 2;
+    sticky.events.push(node(1));
+    let why = live::refuse("sticky", &sticky, 10.0).expect("store node 1");
+    assert!(why.contains("other than 0"), "{why}");
     let mut cookie = sc.clone();
     cookie.storage = tiersim::scenario::Storage::SignedCookie;
     let why = live::refuse("random", &cookie, 10.0).expect("signed cookies");

@@ -11,10 +11,12 @@
 //! - `report`: charts and the report of every shipped scenario, and the page in headless Chromium;
 //! - `malformed`: every file of `tests/malformed/` is refused with its key and line;
 //! - `properties`: random valid scenarios keep the program's invariants and are deterministic.
+//! - `cost`: machine-hours and the least loaded server's share against arithmetic;
 //! - `living`, `stores`: living clusters, session stores and the other ways to keep state, each
 //!   against a number worked out by hand.
 
 mod cli;
+mod cost;
 mod docs;
 mod hardening;
 mod live;

@@ -134,9 +134,9 @@ fn every_shipped_scenario_keeps_its_books() {
             }
         }
     }
-    // Events × variants: 2 × 2 (02), 3 × 4 (03), 2 × 3 (04), 2 × 6 (07), 2 × 5 (08), 1 × 4
+    // Events × variants: 2 × 2 (02), 3 × 4 (03), 2 × 4 (04), 2 × 6 (07), 2 × 5 (08), 1 × 4
     // (rebalance).
-    assert_eq!(timed_events, 48, "timed events checked against their rows");
+    assert_eq!(timed_events, 50, "timed events checked against their rows");
     let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIGESTS);
     let text = digests.join("\n") + "\n";
     if std::env::var_os("TIERSIM_UPDATE_DIGESTS").is_some() {
@@ -220,6 +220,13 @@ fn the_store_outage_scenario_hurts_only_the_stateless_tier() {
         0,
         "a durable store remembers"
     );
+    // Three copies: another machine takes over at once, losing at most the operations in flight
+    // on the crashed one, and the copies are paid for (3 store machines for 10 minutes).
+    let replicated = variant(&results, "store-replicated");
+    assert!(replicated.summary.counts.errors() <= 5);
+    assert_eq!(replicated.summary.sessions_lost, 0);
+    assert_eq!(replicated.summary.store_hours, 0.5);
+    assert!(replicated.summary.cost > cache.summary.cost);
 }
 
 /// Every file of a run's output folder, by name.

@@ -138,7 +138,7 @@ fn unknown_keys_at_every_level() {
         "name='x'\nsed = 3",
         &[],
         &[
-            "t.toml:2:1: sed: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, users, servers, balancer, sessions, store, autoscale, failures, events, variants (did you mean `seed`?)",
+            "t.toml:2:1: sed: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, users, servers, balancer, sessions, store, autoscale, failures, cost, events, variants (did you mean `seed`?)",
         ],
     );
     check_exact(
@@ -340,4 +340,33 @@ fn names() {
     );
     check_err("name = ''", &["name: must be lowercase letters"]);
     assert_eq!(check_ok_with("name = 'a-1'", &[], None).name, "a-1");
+}
+
+#[test]
+fn cost_prices_are_finite_and_not_negative_and_the_currency_is_short() {
+    check_exact(
+        "name='x'\n[cost]\nserver_per_hour = -1\nstore_per_hour = 'a'\ncurrency = 'US dollars'",
+        &[],
+        &[
+            "t.toml:3:19: cost.server_per_hour: must be at least 0, got -1",
+            "t.toml:4:18: cost.store_per_hour: expected a number, got a string",
+            "t.toml:5:12: cost.currency: must be 1 to 8 characters without spaces (a code such as \"USD\" or a symbol such as \"€\"), got \"US dollars\"",
+        ],
+    );
+    check_err(
+        "name='x'\n[cost]\nserver_per_hour = inf",
+        &["cost.server_per_hour: must be a finite number, got inf"],
+    );
+    check_err(
+        "name='x'\n[cost]\ncurrency = ''",
+        &["cost.currency: must be 1 to 8 characters"],
+    );
+    check_err(
+        "name='x'\n[cost]\nserver_per_hr = 1",
+        &[
+            "cost.server_per_hr: unknown key; allowed: server_per_hour, store_per_hour, currency (did you mean `server_per_hour`?)",
+        ],
+    );
+    let euros = check_ok("name='x'\n[cost]\nserver_per_hour = 2\ncurrency = '€'").cost;
+    assert_eq!((euros.server_per_hour, euros.currency.as_str()), (2.0, "€"));
 }

@@ -121,6 +121,11 @@ fn defaults() {
             store_mtbf_us: None,
             store_mttr_us: MIN,
         },
+        cost: crate::scenario::Cost {
+            server_per_hour: 0.0416,
+            store_per_hour: 0.068,
+            currency: "USD".into(),
+        },
     };
     assert_eq!(experiment.variants[0].scenario, expected);
 }
@@ -155,6 +160,10 @@ workers = 2
 read_time = "250us"
 write_time = "2ms"
 durable = true
+[cost]
+server_per_hour = 0.1
+store_per_hour = 0
+currency = "EUR"
 [[events]]
 at = "10m"
 action = "crash"
@@ -257,6 +266,14 @@ fn every_key() {
         event(16 * MIN, Action::StoreRestart { node: None }),
     ];
     assert_eq!(ring.events, in_time_order);
+    assert_eq!(
+        ring.cost,
+        crate::scenario::Cost {
+            server_per_hour: 0.1,
+            store_per_hour: 0.0,
+            currency: "EUR".into(),
+        }
+    );
     let random = &experiment.variants[1].scenario;
     assert_eq!(
         (random.balancer.policy, random.servers.count),
@@ -447,7 +464,7 @@ fn a_transposed_letter_still_gets_a_suggestion() {
     check_err(
         "name='x'\nsede = 3\n[servers]\nwokrers = 3",
         &[
-            "t.toml:2:1: sede: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, users, servers, balancer, sessions, store, autoscale, failures, events, variants (did you mean `seed`?)",
+            "t.toml:2:1: sede: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, users, servers, balancer, sessions, store, autoscale, failures, cost, events, variants (did you mean `seed`?)",
             "t.toml:4:1: servers.wokrers: unknown key; allowed: count, workers, service_time, login_time, queue_limit (did you mean `workers`?)",
         ],
     );

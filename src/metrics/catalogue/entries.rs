@@ -5,7 +5,7 @@ use crate::metrics::RunResult;
 use crate::warmup;
 
 /// Every metric, in the order of the metric columns of `summary.csv` (and of [`Metric`]).
-pub const CATALOGUE: [Definition; 32] = [
+pub const CATALOGUE: [Definition; 36] = [
     Definition {
         metric: Metric::Requests,
         name: "requests",
@@ -421,5 +421,57 @@ pub const CATALOGUE: [Definition; 32] = [
         ci95_column: false,
         decimals: 0,
         value: |r| count(r.summary.session_copies),
+    },
+    Definition {
+        metric: Metric::ServerHours,
+        name: "server_hours",
+        label: "server-hours",
+        axis: "web servers rented (server-hours)",
+        unit: Unit::Hours,
+        meaning: "Web servers rented over the measured period: each from the start of its boot until it is removed, crashed or not.",
+        formula: "sum over servers of the hours between `warmup` and `duration` during which the server was rented (from the start of its boot until its removal; a crashed server is still rented)",
+        better: Better::Lower,
+        ci95_column: false,
+        decimals: 4,
+        value: |r| Some(r.summary.server_hours),
+    },
+    Definition {
+        metric: Metric::StoreHours,
+        name: "store_hours",
+        label: "store machine-hours",
+        axis: "store machines rented (machine-hours)",
+        unit: Unit::Hours,
+        meaning: "Session store machines rented over the measured period, replicas included (none for designs without a store).",
+        formula: "`store.nodes * store.replicas * (duration - warmup)` in hours for `shared_store` and `cached_store`, 0 for the other designs",
+        better: Better::Lower,
+        ci95_column: false,
+        decimals: 4,
+        value: |r| Some(r.summary.store_hours),
+    },
+    Definition {
+        metric: Metric::Cost,
+        name: "cost",
+        label: "cost",
+        axis: "cost of the machines",
+        unit: Unit::Money,
+        meaning: "What the machines rented over the measured period cost, at the prices of `[cost]`.",
+        formula: "`server_hours * cost.server_per_hour + store_hours * cost.store_per_hour`",
+        better: Better::Lower,
+        ci95_column: false,
+        decimals: 4,
+        value: |r| Some(r.summary.cost),
+    },
+    Definition {
+        metric: Metric::LeastLoadedShare,
+        name: "least_loaded_share",
+        label: "least loaded (min/mean)",
+        axis: "least loaded server (min / mean)",
+        unit: Unit::MinOverMean,
+        meaning: "How much the least busy server in rotation served, over the mean: 1 for an even spread, 0 for a server doing nothing.",
+        formula: "mean over buckets of the bucket's `least_loaded_share` (see `timeseries.csv`), over the buckets where it exists",
+        better: Better::Higher,
+        ci95_column: false,
+        decimals: 4,
+        value: |r| r.summary.least_loaded_share,
     },
 ];

@@ -86,6 +86,14 @@ pub enum Metric {
     CacheHits,
     /// `session_copies`.
     SessionCopies,
+    /// `server_hours`.
+    ServerHours,
+    /// `store_hours`.
+    StoreHours,
+    /// `cost`.
+    Cost,
+    /// `least_loaded_share`.
+    LeastLoadedShare,
 }
 
 /// What a metric's number counts or measures.
@@ -100,6 +108,13 @@ pub enum Unit {
     /// The busiest server's share over the mean share: 1 for an even spread, N for all traffic on
     /// one of N servers.
     MaxOverMean,
+    /// Machine-hours: machines rented times hours.
+    Hours,
+    /// Money, in the currency of the scenario's `[cost]`.
+    Money,
+    /// The least busy server's share over the mean share: 1 for an even spread, 0 for a server
+    /// doing nothing.
+    MinOverMean,
 }
 
 impl Unit {
@@ -107,7 +122,12 @@ impl Unit {
     pub fn floor(self) -> f64 {
         match self {
             Unit::MaxOverMean => 1.0,
-            Unit::Count | Unit::Percent | Unit::Milliseconds => 0.0,
+            Unit::Count
+            | Unit::Percent
+            | Unit::Milliseconds
+            | Unit::Hours
+            | Unit::Money
+            | Unit::MinOverMean => 0.0,
         }
     }
 
@@ -116,8 +136,8 @@ impl Unit {
         match self {
             Unit::Count => 0,
             Unit::Milliseconds => 1,
-            Unit::Percent => 2,
-            Unit::MaxOverMean => 3,
+            Unit::Percent | Unit::Hours => 2,
+            Unit::MaxOverMean | Unit::MinOverMean | Unit::Money => 3,
         }
     }
 }
@@ -213,13 +233,14 @@ impl Definition {
 
 /// The metrics a comparison of variants shows first, in reading order: what each design cost
 /// its users (the terminal table's columns, the core of the report's comparison).
-pub const COMPARED: [Metric; 6] = [
+pub const COMPARED: [Metric; 7] = [
     Metric::FailedAuthPct,
     Metric::SessionsLost,
     Metric::Errors,
     Metric::LatencyP50Ms,
     Metric::LatencyP99Ms,
     Metric::Imbalance,
+    Metric::Cost,
 ];
 
 /// The entry whose `summary.csv` column is `name` (`None` if there is none).
