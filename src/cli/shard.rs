@@ -258,8 +258,8 @@ pub(super) fn print_plan(job: &Job, shards: usize) -> Result<()> {
     let loads = shard::loads(&costs, &shard::assign(&costs, shards), shards);
     let total: f64 = costs.iter().sum();
     let mut text = format!(
-        "{} ({}): {} in {}; cost: the events the resource guard expects, and CPU time at {:.0e} \
-         events/s\n",
+        "{} ({}): {} in {}\n(events: what the resource guard expects the shard to simulate; \
+         cpu_s: at {:.0e} events/s)\n",
         job.folder,
         job.shape,
         plural(all.len(), "run"),
@@ -267,7 +267,7 @@ pub(super) fn print_plan(job: &Job, shards: usize) -> Result<()> {
         guard::EVENTS_PER_S
     );
     text += &format!(
-        "{:>12}  {:>6}  {:>9}  {:>8}  {:>6}\n",
+        "{:>7}  {:>6}  {:>9}  {:>8}  {:>6}\n",
         "shard", "runs", "events", "cpu_s", "share"
     );
     for (i, &(runs, events)) in loads.iter().enumerate() {
@@ -277,7 +277,7 @@ pub(super) fn print_plan(job: &Job, shards: usize) -> Result<()> {
             0.0
         };
         text += &format!(
-            "{:>12}  {runs:>6}  {events:>9.2e}  {:>8.1}  {share:>5.1}%\n",
+            "{:>7}  {runs:>6}  {events:>9.2e}  {:>8.1}  {share:>5.1}%\n",
             format!("{}/{shards}", i + 1),
             events / guard::EVENTS_PER_S
         );
