@@ -210,7 +210,7 @@ fn print_shards_lists_every_shard_with_its_runs_and_expected_cost() {
     // Rates 3, 6, 9 visits/s cost 1 : 2 : 3 (events grow with the rate). Longest first, the
     // runs of cost 3, 3, 2, 2 go to shards 1, 2, 3, 4, then the two of cost 1 to shards 3 and 4
     // (the least loaded, the lower first): 3, 3, 3, 3, an even split.
-    let rows: Vec<Vec<&str>> = lines[2..]
+    let rows: Vec<Vec<&str>> = lines[3..]
         .iter()
         .map(|l| l.split_whitespace().collect())
         .collect();
