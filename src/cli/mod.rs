@@ -157,7 +157,7 @@ pub struct RunArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Run only shard I of N of the runs and write `<out>/<folder>-shard-I-of-N/` for `tiersim
-    /// merge` (see docs/scaling.md for the rule that splits the runs).
+    /// merge`, which writes the results (see docs/scaling.md for the rule that splits the runs).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// Print how the runs split into N shards, and each shard's expected cost; run nothing.
@@ -194,7 +194,7 @@ pub struct SweepArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Run only shard I of N of the runs and write `<out>/<folder>-shard-I-of-N/` for `tiersim
-    /// merge` (see docs/scaling.md for the rule that splits the runs).
+    /// merge`, which writes the results (see docs/scaling.md for the rule that splits the runs).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// Print how the runs split into N shards, and each shard's expected cost; run nothing.
