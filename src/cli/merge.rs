@@ -208,6 +208,15 @@ fn together(shards: &[Shard]) -> Result<Work> {
         ))
         .into());
     }
+    let listed: usize = shards.iter().map(|s| s.header.runs.len()).sum();
+    if listed != work.runs {
+        return Err(BadInput(format!(
+            "merge: the shards of `{}` list {listed} runs, but the job has {}: the shards were \
+             not split by one rule",
+            work.scenario, work.runs
+        ))
+        .into());
+    }
     Ok(work.clone())
 }
 

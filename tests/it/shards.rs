@@ -172,6 +172,26 @@ fn shards_that_do_not_belong_together_are_refused_naming_the_shard() {
         "merge: other/tiny-sweep-shard-3-of-3 is not a shard of the same job as \
          output/tiny-sweep-shard-1-of-3: they differ in scenario_sha256 (",
     ]);
+    // A shard cut short (one run of its two) is refused, naming its file.
+    let cut = dir.join("cut");
+    std::fs::create_dir(&cut).unwrap();
+    for i in 1..=3 {
+        let to = cut.join(format!("tiny-sweep-shard-{i}-of-3"));
+        std::fs::create_dir(&to).unwrap();
+        for (name, bytes) in files(&dir.join(shard(i))) {
+            let bytes = if i == 3 && name == "runs.jsonl" {
+                let first = bytes.iter().position(|&b| b == b'\n').unwrap();
+                bytes[..=first].to_vec()
+            } else {
+                bytes
+            };
+            std::fs::write(to.join(name), bytes).unwrap();
+        }
+    }
+    merge(&["cut"]).stderr_has(&[
+        "merge: cut/tiny-sweep-shard-3-of-3/runs.jsonl does not hold the runs its shard.json \
+         lists (1 of 2): the shard is incomplete; run it again",
+    ]);
     merge(&["nowhere"]).stderr_has(&["merge: cannot read nowhere: "]);
     merge(&["."]).stderr_has(&["merge: . holds no shard (no shard.json in it or in the folders"]);
     assert!(!dir.join("output/tiny-sweep").exists(), "nothing merged");
