@@ -156,18 +156,8 @@ pub(super) fn run(job: &Job, spec: Spec, out: &Path, quiet: bool) -> Result<()> 
     let mine: Vec<usize> = (0..all.len())
         .filter(|&k| assigned[k] == spec.index - 1)
         .collect();
-    let cost: f64 = mine.iter().map(|&k| costs[k]).sum();
     if !quiet {
-        super::status(&format!(
-            "shard {}/{} of {} ({}): runs {} of {}, about {cost:.2e} of {:.2e} events\n",
-            spec.index,
-            spec.count,
-            job.folder,
-            job.shape,
-            run_list(&mine),
-            all.len(),
-            costs.iter().sum::<f64>()
-        ));
+        super::status(&announce(job, spec, &mine, &costs));
     }
     let jobs: Vec<runner::Job> = mine.iter().map(|&k| all[k]).collect();
     let label = format!("shard {}/{}", spec.index, spec.count);
@@ -202,11 +192,8 @@ pub(super) fn run(job: &Job, spec: Spec, out: &Path, quiet: bool) -> Result<()> 
         source: job.scenario.source.clone(),
         runs: mine,
     };
-    let folder = files::write_folder(
-        out,
-        &shard::folder_name(&job.folder, spec),
-        &folder_files(job, &header, &records),
-    )?;
+    let name = shard::folder_name(&job.folder, spec);
+    let folder = files::write_folder(out, &name, &folder_files(job, &header, &records))?;
     if !quiet {
         super::status(&format!(
             "wrote {} ({}); when every shard is done: tiersim merge {}\n",
@@ -216,6 +203,21 @@ pub(super) fn run(job: &Job, spec: Spec, out: &Path, quiet: bool) -> Result<()> 
         ));
     }
     Ok(())
+}
+
+/// What a shard says it runs: its runs and their expected cost, of the job's.
+fn announce(job: &Job, spec: Spec, mine: &[usize], costs: &[f64]) -> String {
+    let cost: f64 = mine.iter().map(|&k| costs[k]).sum();
+    format!(
+        "shard {}/{} of {} ({}): runs {} of {}, about {cost:.2e} of {:.2e} events\n",
+        spec.index,
+        spec.count,
+        job.folder,
+        job.shape,
+        run_list(mine),
+        costs.len(),
+        costs.iter().sum::<f64>()
+    )
 }
 
 /// `shard.json`, `scenario.toml` and `runs.jsonl`.
