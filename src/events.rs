@@ -7,6 +7,7 @@
 //! events always run in the same order.
 
 use crate::model::ids::{ServerId, StoreNodeId, UserSlot};
+use serde::{Deserialize, Serialize};
 
 /// A scheduled event: what the engine must do at some future simulated time.
 ///
@@ -183,7 +184,10 @@ pub enum SessionState {
 
 /// What a row of `events.csv` records: a timed event of the scenario, or a change the simulator
 /// decided (the autoscaler, random failures and repairs).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum EventAction {
     /// A timed crash of a server (the default only fills a row being built).
     #[default]

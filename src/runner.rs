@@ -47,30 +47,65 @@ impl Runs {
 /// One run's progress callback: `progress(v, now)` for variant `v`; false stops everything.
 pub type Progress<'a> = dyn Fn(usize, Micros, Micros) -> bool + Sync + 'a;
 
+/// One run of an experiment: replication `replication` of the variant at index `variant`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Job {
+    /// Its replication (0: the scenario's own seed).
+    pub replication: usize,
+    /// Its variant, as an index into the variants run.
+    pub variant: usize,
+}
+
+/// Every run of `variants` × `replications`, in the order of their index: replication-major,
+/// so `jobs(v, r)[i * v + j]` is replication `i` of variant `j` (the index a shard plan uses).
+pub fn jobs(variants: usize, replications: usize) -> Vec<Job> {
+    (0..replications)
+        .flat_map(|replication| {
+            (0..variants).map(move |variant| Job {
+                replication,
+                variant,
+            })
+        })
+        .collect()
+}
+
 /// Runs `replications` replications of every variant. `progress(v, before, now)` is called as
 /// simulated time of a run of variant `v` moves from `before` to `now`; when it returns false the
 /// runs stop and the result is `None`.
 pub fn run(variants: &[&Variant], replications: usize, progress: &Progress<'_>) -> Option<Runs> {
     assert!(replications >= 1, "at least one replication");
-    let seeds: Vec<u64> = match variants.first() {
-        Some(v) => (0..replications)
-            .map(|i| replication_seed(v.scenario.seed, i))
-            .collect(),
-        None => {
-            return Some(Runs {
-                seeds: Vec::new(),
-                by_replication: Vec::new(),
-            });
-        }
+    let Some(first) = variants.first() else {
+        return Some(Runs {
+            seeds: Vec::new(),
+            by_replication: Vec::new(),
+        });
     };
-    let jobs: Vec<(usize, usize)> = (0..replications)
-        .flat_map(|i| (0..variants.len()).map(move |v| (i, v)))
+    let seeds: Vec<u64> = (0..replications)
+        .map(|i| replication_seed(first.scenario.seed, i))
         .collect();
-    let results: Vec<Option<RunResult>> = jobs
-        .par_iter()
-        .map(|&(i, v)| {
+    let mut results =
+        run_jobs(variants, &jobs(variants.len(), replications), progress)?.into_iter();
+    let by_replication = (0..replications)
+        .map(|_| results.by_ref().take(variants.len()).collect())
+        .collect();
+    Some(Runs {
+        seeds,
+        by_replication,
+    })
+}
+
+/// Runs the `jobs` (of `variants`), in parallel; their results in the order of `jobs`. The
+/// progress callback is that of [`run`]; `None` if it stopped the runs.
+pub fn run_jobs(
+    variants: &[&Variant],
+    jobs: &[Job],
+    progress: &Progress<'_>,
+) -> Option<Vec<RunResult>> {
+    jobs.par_iter()
+        .map(|job| {
+            let v = job.variant;
             let mut scenario = variants[v].scenario.clone();
-            scenario.seed = replication_seed(scenario.seed, i);
+            scenario.seed = replication_seed(scenario.seed, job.replication);
             let mut last = 0;
             let mut callback = |now| {
                 let go_on = progress(v, last, now);
@@ -79,18 +114,5 @@ pub fn run(variants: &[&Variant], replications: usize, progress: &Progress<'_>) 
             };
             engine::simulate_with_progress(&variants[v].name, &scenario, &mut callback)
         })
-        .collect();
-    let mut results = results.into_iter();
-    let by_replication = (0..replications)
-        .map(|_| {
-            results
-                .by_ref()
-                .take(variants.len())
-                .collect::<Option<Vec<_>>>()
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(Runs {
-        seeds,
-        by_replication,
-    })
+        .collect()
 }

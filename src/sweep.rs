@@ -11,7 +11,7 @@
 pub const MAX_POINTS: usize = 10_000;
 
 /// One swept key and its values, as text ready for `--set`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Param {
     /// Dotted key, e.g. `servers.count`.
     pub key: String,

@@ -1,6 +1,8 @@
-//! The command line: the eight subcommands, their flags, and what each prints. `run` and `sweep`
+//! The command line: the nine subcommands, their flags, and what each prints. `run` and `sweep`
 //! (`run.rs`, `sweep.rs`) simulate, through the orchestration they share (`simulate.rs`: the
-//! resource guard, Ctrl-C, progress bars, the books check, the files of a run); `live` and
+//! resource guard, Ctrl-C, progress bars, the books check, the files of a run); with `--shard`
+//! they run one shard of their runs (`shard.rs`), and `merge` (`merge.rs`) joins the shards
+//! through the same writers (`run::write`, `sweep::write`); `live` and
 //! `validate` (`live.rs`) run the scenario on a real loopback cluster, and compare it with the
 //! simulation, with the judgement in `crate::live::validate`; `completions` and `man`
 //! (`shells.rs`) print what the shell and `man` read; `check` and `list` are here. Each parses,
@@ -12,8 +14,10 @@
 
 mod input;
 mod live;
+mod merge;
 mod progress;
 mod run;
+mod shard;
 mod shells;
 mod simulate;
 mod sweep;
@@ -55,6 +59,9 @@ pub enum Command {
     Run(RunArgs),
     /// Run a scenario over a grid of parameter values and write `sweep.csv`.
     Sweep(SweepArgs),
+    /// Join the shard folders of a `run --shard` or `sweep --shard` job into the files the
+    /// whole job writes.
+    Merge(merge::MergeArgs),
     /// Validate scenario files and say what each would run; writes nothing.
     Check(CheckArgs),
     /// List the scenarios of a folder (its regular `*.toml` files) with their titles.
@@ -149,6 +156,14 @@ pub struct RunArgs {
     /// No progress bars and no chatter: print only the comparison table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run only shard I of N of the runs and write `<out>/<folder>-shard-I-of-N/` for `tiersim
+    /// merge`, which writes the results (see docs/scaling.md for the rule that splits the runs).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Print how the runs split into N shards, and each shard's expected cost; run nothing.
+    #[arg(long, value_name = "N", conflicts_with = "shard",
+          value_parser = clap::value_parser!(u32).range(1..=crate::shard::MAX_SHARDS as i64))]
+    pub print_shards: Option<u32>,
 }
 
 /// Flags of `sweep`.
@@ -178,6 +193,26 @@ pub struct SweepArgs {
     /// No progress bar and no status lines.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run only shard I of N of the runs and write `<out>/<folder>-shard-I-of-N/` for `tiersim
+    /// merge`, which writes the results (see docs/scaling.md for the rule that splits the runs).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Print how the runs split into N shards, and each shard's expected cost; run nothing.
+    #[arg(long, value_name = "N", conflicts_with = "shard",
+          value_parser = clap::value_parser!(u32).range(1..=crate::shard::MAX_SHARDS as i64))]
+    pub print_shards: Option<u32>,
+}
+
+/// What `run`, `sweep` and `merge` do with the results once the runs are done.
+pub(crate) struct Finish<'a> {
+    /// Folder under which the results are written.
+    pub out: &'a Path,
+    /// What to print on standard output.
+    pub format: Format,
+    /// Whether to leave out the charts and the report.
+    pub no_charts: bool,
+    /// Whether to leave out the status lines.
+    pub quiet: bool,
 }
 
 /// Flags of `check`.
@@ -204,6 +239,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Sweep(args) => sweep::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Check(args) => check(&args),
         Command::List(args) => list(&args),
         Command::Live(args) => live::run(&args),

@@ -5,10 +5,13 @@
 //! Ctrl-C (or SIGTERM) stops every run within a few milliseconds of simulation: the bars are
 //! cleared, nothing is written, and the exit status is 130.
 
+use super::shard::{self, Job};
 use super::simulate::{Bars, run_files, simulate};
-use super::{Format, RunArgs, select, stats_line, terminal_width};
+use super::{Finish, Format, RunArgs, select, stats_line, terminal_width};
 use crate::metrics::RunResult;
 use crate::output::{csv, files, json, table};
+use crate::runner::Runs;
+use crate::scenario::Experiment;
 use crate::warmup;
 use anyhow::Result;
 use std::io::Write;
@@ -16,9 +19,26 @@ use std::path::Path;
 
 /// Runs `tiersim run`.
 pub fn run(args: &RunArgs) -> Result<()> {
-    let experiment = args.common.load(&[])?;
+    let spec = shard::spec(args.shard.as_deref())?;
+    let scenario = args.common.read()?;
+    let experiment = args.common.parse(&scenario, &[])?;
     let variants = select(&experiment, &args.common.variants)?;
     let replications = args.replications.map_or(1, |r| r as usize);
+    let job = || {
+        Job::single(
+            &args.common,
+            &scenario,
+            &experiment,
+            &variants,
+            replications,
+        )
+    };
+    if let Some(shards) = args.print_shards {
+        return shard::print_plan(&job(), shards as usize);
+    }
+    if let Some(spec) = spec {
+        return shard::run(&job(), spec, &args.output.out, args.quiet);
+    }
     let (runs, wall_s) = simulate(
         &[&experiment],
         &variants,
@@ -31,18 +51,30 @@ pub fn run(args: &RunArgs) -> Result<()> {
             let _ = writeln!(std::io::stderr(), "{}", stats_line(result, wall_s));
         }
     }
-    let out_files = run_files(&experiment, &runs, args.no_charts)?;
-    let folder = files::write_folder(&args.output.out, &experiment.name, &out_files)?;
+    let finish = Finish {
+        out: &args.output.out,
+        format: args.format,
+        no_charts: args.no_charts,
+        quiet: args.quiet,
+    };
+    write(&experiment, &runs, &finish)
+}
+
+/// Writes the run's folder from its runs and prints the comparison, the notes and what was
+/// written: what `run` and `merge` both do once the runs are done.
+pub(super) fn write(experiment: &Experiment, runs: &Runs, finish: &Finish) -> Result<()> {
+    let out_files = run_files(experiment, runs, finish.no_charts)?;
+    let folder = files::write_folder(finish.out, &experiment.name, &out_files)?;
     let by_variant = runs.by_variant();
     let mut out = std::io::stdout().lock();
-    match args.format {
+    match finish.format {
         Format::Table => {
-            if !args.quiet {
+            if !finish.quiet {
                 writeln!(out, "{}\n", experiment.title)?;
             }
             let width = terminal_width();
             write!(out, "{}", table::render(&by_variant, width))?;
-            if replications > 1 {
+            if runs.by_replication.len() > 1 {
                 write!(out, "\n{}", table::render_differences(&by_variant, width))?;
             }
         }
@@ -57,7 +89,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     for note in warmup_notes(&by_variant) {
         super::status(&format!("{note}\n"));
     }
-    if !args.quiet {
+    if !finish.quiet {
         super::status(&wrote(&folder, &out_files));
     }
     Ok(())

@@ -8,7 +8,7 @@ use super::progress::Progress;
 use super::{BadInput, Interrupted};
 use crate::metrics::RunResult;
 use crate::output::{csv, files};
-use crate::runner::{self, Runs};
+use crate::runner::{self, Job, Runs};
 use crate::scenario::{Experiment, Variant};
 use anyhow::Result;
 use std::io::Write;
@@ -36,11 +36,7 @@ pub(super) fn simulate(
     quiet: bool,
     bars: Bars,
 ) -> Result<(Runs, f64)> {
-    for experiment in experiments {
-        guard(experiment, replications, quiet)?;
-    }
-    // Installing twice (a second run in the same process) is harmless to ignore.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    prepare(experiments, replications, quiet)?;
     let (progress, one_bar) = match bars {
         Bars::PerVariant => (Progress::new(variants, replications, quiet), false),
         Bars::One(label) => {
@@ -64,21 +60,68 @@ pub(super) fn simulate(
     Ok((runs, wall_s))
 }
 
+/// What [`simulate`] does for only some runs (`jobs`, of `variants` × `replications`): a shard.
+/// One bar with `label`; the results in the order of `jobs`.
+pub(super) fn simulate_jobs(
+    experiments: &[&Experiment],
+    variants: &[&Variant],
+    replications: usize,
+    jobs: &[Job],
+    quiet: bool,
+    label: String,
+) -> Result<Vec<RunResult>> {
+    prepare(experiments, replications, quiet)?;
+    let seconds = jobs
+        .iter()
+        .map(|j| variants[j.variant].scenario.duration_us / 1_000_000)
+        .sum();
+    let progress = Progress::with_bars(vec![(label, seconds)], quiet);
+    let results = runner::run_jobs(variants, jobs, &|_, before, now| {
+        progress.advance(0, before, now);
+        !INTERRUPTED.load(Ordering::SeqCst)
+    });
+    progress.clear();
+    let results = results.ok_or(Interrupted)?;
+    for (job, result) in jobs.iter().zip(&results) {
+        let seed = runner::replication_seed(variants[job.variant].scenario.seed, job.replication);
+        unbalanced(result, seed)?;
+    }
+    Ok(results)
+}
+
+/// The resource guard for each experiment, then the Ctrl-C handler.
+fn prepare(experiments: &[&Experiment], replications: usize, quiet: bool) -> Result<()> {
+    for experiment in experiments {
+        guard(experiment, replications, quiet)?;
+    }
+    // Installing twice (a second run in the same process) is harmless to ignore.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    Ok(())
+}
+
 /// Fails (exit status 1) if any run broke an invariant of the program: a bug, reported with what
 /// reproduces it.
 pub(super) fn check_books(runs: &Runs) -> Result<()> {
-    for (seed, results) in runs.seeds.iter().zip(&runs.by_replication) {
-        if let Some(r) = results.iter().find(|r| !r.audit.is_empty()) {
-            anyhow::bail!(
-                "the books of variant {} did not balance (seed {seed}): {}. This is a bug in \
-                 tiersim; `--variant {} --seed {seed}` reproduces it",
-                r.variant,
-                r.audit.join("; "),
-                r.variant
-            );
+    for (&seed, results) in runs.seeds.iter().zip(&runs.by_replication) {
+        for result in results {
+            unbalanced(result, seed)?;
         }
     }
     Ok(())
+}
+
+/// Fails if the run on `seed` broke an invariant of the program, saying what reproduces it.
+fn unbalanced(r: &RunResult, seed: u64) -> Result<()> {
+    if r.audit.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the books of variant {} did not balance (seed {seed}): {}. This is a bug in \
+         tiersim; `--variant {} --seed {seed}` reproduces it",
+        r.variant,
+        r.audit.join("; "),
+        r.variant
+    )
 }
 
 /// The files of a run's folder: its CSV files and, unless `no_charts`, the charts and the report

@@ -16,11 +16,12 @@ pub mod summary;
 
 use crate::events::{AuthFailure, ErrorCause, EventAction, Outcome};
 use crate::scenario::{Cost, Micros};
+use serde::{Deserialize, Serialize};
 
 pub use recorder::{ClosedBucket, MAX_LATENCY_US, Recorder};
 
 /// Outcome counts of requests sent at or after warm-up.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Logins served normally.
     pub logins: u64,
@@ -98,7 +99,7 @@ impl Counts {
 }
 
 /// Latency percentiles in microseconds (`None` when nothing was served).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
     /// Mean, exact.
     pub mean_us: Option<f64>,
@@ -111,7 +112,7 @@ pub struct Latency {
 }
 
 /// One variant's totals over the measured period.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Outcomes of requests sent at or after warm-up.
     pub counts: Counts,
@@ -172,7 +173,7 @@ impl Summary {
 }
 
 /// One time bucket of a variant.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BucketRow {
     /// Start of the bucket.
     pub start_us: Micros,
@@ -198,7 +199,7 @@ pub struct BucketRow {
 }
 
 /// One server in one time bucket.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerRow {
     /// Start of the bucket.
     pub start_us: Micros,
@@ -215,7 +216,7 @@ pub struct ServerRow {
 }
 
 /// One timed event of a variant and what it cost.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventRow {
     /// When it happened.
     pub at_us: Micros,
@@ -241,7 +242,7 @@ pub struct EventRow {
 }
 
 /// Everything one variant's run produced.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     /// Variant name.
     pub variant: String,

@@ -4,6 +4,8 @@
 //!   remapping, Little's law, what a crash costs);
 //! - `scenarios`: every shipped scenario runs, keeps its books and is deterministic;
 //! - `cli`: the command line's exit codes, messages and files;
+//! - `shards`: sweeps and runs split into shards and merged back into the same bytes;
+//! - `recipes`: the GNU parallel and Slurm recipes of docs/scaling.md, run for real;
 //! - `hardening`: what a hostile user tried (huge sweep ranges, failed writes, long names,
 //!   hostile HTTP, few file descriptors) and what the program now answers;
 //! - `docs`: every local link of the documentation resolves, anchors included;
@@ -23,8 +25,10 @@ mod live;
 mod living;
 mod malformed;
 mod properties;
+mod recipes;
 mod report;
 mod scenarios;
+mod shards;
 mod stores;
 mod support;
 mod theory;

@@ -3,9 +3,10 @@
 use crate::support::{Cli, scratch_dir};
 
 /// Every subcommand, as the completions and the man page must name them.
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 9] = [
     "run",
     "sweep",
+    "merge",
     "check",
     "list",
     "live",
