@@ -4,9 +4,10 @@
 //! output folder; then prints a short table of the results (`--format`: a table, JSON or
 //! `sweep.csv`) on standard output, and what it wrote on standard error.
 
-use super::simulate::{Bars, simulate};
+use super::simulate::{Bars, chart_error, simulate};
 use super::{BadInput, Format, SweepArgs, plural, select, terminal_width};
 use crate::charts::from_sweep::SWEEP_METRICS;
+use crate::interrupt::{self, phase};
 use crate::metrics::RunResult;
 use crate::output::{self, files, json, table};
 use crate::scenario::{Experiment, Variant};
@@ -36,7 +37,15 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     let replications = args.replications as usize;
     let label = format!("{} points", points.len());
     let all: Vec<&Experiment> = experiments.iter().collect();
-    let (runs, _) = simulate(&all, &chosen, replications, args.quiet, Bars::One(label))?;
+    let name = format!("{}-sweep", experiments[0].name);
+    let (runs, _) = simulate(
+        (&args.output.out, &name),
+        &all,
+        &chosen,
+        replications,
+        args.quiet,
+        Bars::One(label),
+    )?;
     let per_point = chosen.len() / points.len();
     let results: Vec<Vec<Vec<RunResult>>> = runs
         .by_variant()
@@ -44,7 +53,6 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         .map(<[Vec<RunResult>]>::to_vec)
         .collect();
     let out_files = sweep_files(args, &experiments[0], &params, &points, &results)?;
-    let name = format!("{}-sweep", experiments[0].name);
     let folder = files::write_folder(&args.output.out, &name, &out_files)?;
     let first = &experiments[0];
     let mut out = std::io::stdout().lock();
@@ -109,18 +117,23 @@ fn sweep_files(
     points: &[Vec<String>],
     results: &[Vec<Vec<RunResult>>],
 ) -> Result<Vec<files::OutputFile>> {
+    phase("csv");
     let mut out_files = vec![files::OutputFile {
         name: "sweep.csv".into(),
         bytes: output::csv::sweep(params, points, results),
     }];
+    interrupt::check()?;
     if args.no_charts {
         return Ok(out_files);
     }
+    phase("charts");
     let mut charts = Vec::new();
     for chart in crate::charts::from_sweep::charts(params, points, results) {
-        charts.extend(crate::charts::render(&chart)?);
+        charts.extend(crate::charts::render(&chart).map_err(chart_error)?);
     }
+    phase("report");
     let page = crate::report::sweep::html(experiment, params, points, results, &charts);
+    interrupt::check()?;
     out_files.extend(charts.into_iter().map(|file| files::OutputFile {
         name: file.name,
         bytes: file.bytes,

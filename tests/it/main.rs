@@ -6,6 +6,10 @@
 //! - `cli`: the command line's exit codes, messages and files;
 //! - `hardening`: what a hostile user tried (huge sweep ranges, failed writes, long names,
 //!   hostile HTTP, few file descriptors) and what the program now answers;
+//! - `interrupt`: Ctrl-C and SIGTERM while simulating, drawing and writing: exit 130 at once,
+//!   the previous results kept;
+//! - `refusals`: what is refused before anything runs (event storms, sweeps priced whole, an
+//!   unreachable store, an output folder that cannot be written, a `--set` deep in a list);
 //! - `docs`: every local link of the documentation resolves, anchors included;
 //! - `live`: the live cluster on loopback (why-sticky, a crash with the embedded store and Redis);
 //! - `report`: charts and the report of every shipped scenario, and the page in headless Chromium;
@@ -17,10 +21,12 @@
 mod cli;
 mod docs;
 mod hardening;
+mod interrupt;
 mod live;
 mod living;
 mod malformed;
 mod properties;
+mod refusals;
 mod report;
 mod scenarios;
 mod stores;
