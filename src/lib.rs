@@ -14,6 +14,7 @@ pub mod config;
 pub mod engine;
 pub mod events;
 pub mod guard;
+pub mod interrupt;
 pub mod live;
 pub mod metrics;
 pub mod model;

@@ -87,7 +87,6 @@ fn check_scenario(sc: &Scenario) {
     assert!(f.store_mtbf_us.is_none_or(|us| us > 0) && f.store_mttr_us > 0);
     // Replay the membership: every event fits the world of its time.
     let mut up: Vec<bool> = vec![true; sc.servers.count as usize];
-    let mut store_up = true;
     for event in &sc.events {
         assert!(event.at_us < sc.duration_us);
         match event.action {
@@ -107,13 +106,8 @@ fn check_scenario(sc: &Scenario) {
                 assert!((count as usize) < up.len());
                 up.truncate(up.len() - count as usize);
             }
-            Action::StoreCrash => {
-                assert!(store_up);
-                store_up = false;
-            }
-            Action::StoreRestart => {
-                assert!(!store_up);
-                store_up = true;
+            Action::StoreCrash { node } | Action::StoreRestart { node } => {
+                assert!(node.is_none_or(|n| n < sc.store.nodes));
             }
         }
     }

@@ -21,15 +21,26 @@ const US_PER_S: f64 = 1e6;
 /// Every chart of a run, in the order a report shows them: failed authentications, errors,
 /// latency, then per variant its servers and its sessions, then the summary.
 pub fn charts(results: &[RunResult]) -> Vec<Chart> {
-    let mut out = vec![
-        Chart::Time(failed_auth(results)),
-        Chart::Time(errors(results)),
-        Chart::Time(latency(results)),
-    ];
-    out.extend((0..results.len()).map(|i| Chart::Time(servers(results, i))));
-    out.extend((0..results.len()).map(|i| Chart::Time(sessions(results, i))));
-    out.push(Chart::Bars(summary(results)));
-    out
+    (0..count(results)).map(|i| nth(results, i)).collect()
+}
+
+/// How many charts [`charts`] gives.
+pub fn count(results: &[RunResult]) -> usize {
+    4 + 2 * results.len()
+}
+
+/// Chart `i` of [`charts`], built alone: a caller that draws them in turn holds one chart's data
+/// at a time and can stop between two (Ctrl-C).
+pub fn nth(results: &[RunResult], i: usize) -> Chart {
+    let variants = results.len();
+    match i {
+        0 => Chart::Time(failed_auth(results)),
+        1 => Chart::Time(errors(results)),
+        2 => Chart::Time(latency(results)),
+        i if i < 3 + variants => Chart::Time(servers(results, i - 3)),
+        i if i < 3 + 2 * variants => Chart::Time(sessions(results, i - 3 - variants)),
+        _ => Chart::Bars(summary(results)),
+    }
 }
 
 /// Start and end of a bucket, in seconds.
@@ -242,11 +253,13 @@ fn lengths(r: &RunResult) -> BTreeMap<u64, u64> {
     r.buckets.iter().map(|b| (b.start_us, b.len_us)).collect()
 }
 
-/// Per-server rows of a variant, by server id, with each row's bucket bounds in seconds.
+/// Per-server rows of a variant, by server id, with each row's bucket bounds in seconds. Stops
+/// early on Ctrl-C (the chart is then discarded by `render`).
 fn by_server(r: &RunResult) -> BTreeMap<u32, Vec<(f64, f64, &crate::metrics::ServerRow)>> {
     let lengths = lengths(r);
     let mut map: BTreeMap<u32, Vec<_>> = BTreeMap::new();
-    for row in &r.servers {
+    let go_on = |_: &_| !crate::interrupt::requested();
+    for row in r.servers.iter().take_while(go_on) {
         let Some(&len_us) = lengths.get(&row.start_us) else {
             continue;
         };

@@ -8,6 +8,11 @@
 //! an RGB buffer, encoded by the pure-Rust `png` crate). Text uses the bundled DejaVu Sans ([`font`]), so no system font library is needed.
 //!
 //! The charts and what each is for are described in `docs/charts.md`.
+//!
+//! The one thing read from outside is Ctrl-C's flag (`crate::interrupt`): a drawing stops between
+//! two series (or pieces of a long series) when it is set, and so does the gathering of a chart's
+//! per-server rows; [`render`] then answers [`ChartError::Interrupted`] instead of a half-drawn
+//! chart.
 
 mod axis;
 mod bars;
@@ -52,6 +57,9 @@ pub enum ChartError {
         /// What plotters said.
         message: String,
     },
+    /// The user interrupted the command (Ctrl-C or SIGTERM) while charts were drawn.
+    #[error("interrupted while drawing the charts")]
+    Interrupted,
     /// The PNG encoder failed.
     #[error("cannot encode the chart {chart} as PNG: {message}")]
     Png {
@@ -66,6 +74,7 @@ pub enum ChartError {
 pub fn render_all(results: &[RunResult]) -> Result<Vec<ChartFile>, ChartError> {
     let mut files = Vec::new();
     for chart in from_results::charts(results) {
+        interrupted()?;
         files.extend(render(&chart)?);
     }
     Ok(files)
@@ -73,16 +82,25 @@ pub fn render_all(results: &[RunResult]) -> Result<Vec<ChartFile>, ChartError> {
 
 /// One chart as `[<name>.png, <name>.svg]`.
 pub fn render(chart: &Chart) -> Result<[ChartFile; 2], ChartError> {
+    let png = png(chart)?;
+    interrupted()?;
+    let svg = svg(chart)?;
+    interrupted()?;
     Ok([
         ChartFile {
             name: format!("{}.png", chart.name()),
-            bytes: png(chart)?,
+            bytes: png,
         },
         ChartFile {
             name: format!("{}.svg", chart.name()),
-            bytes: svg(chart)?.into_bytes(),
+            bytes: svg.into_bytes(),
         },
     ])
+}
+
+/// `Err(Interrupted)` once the user asked to stop.
+fn interrupted() -> Result<(), ChartError> {
+    crate::interrupt::check().map_err(|_| ChartError::Interrupted)
 }
 
 /// One chart as SVG text (1600 × 900 user units, with a `viewBox` so that it scales).

@@ -151,7 +151,12 @@ fn panel<DB: DrawingBackend>(
     if panel.stacked {
         bands(&mut cc, &panel.series)?;
     } else {
-        for s in &panel.series {
+        // Ctrl-C stops the drawing between two series (`render` then discards it).
+        for s in panel
+            .series
+            .iter()
+            .take_while(|_| !crate::interrupt::requested())
+        {
             line(&mut cc, s)?;
         }
     }
@@ -191,7 +196,10 @@ fn line<DB: DrawingBackend>(
     s: &Series,
 ) -> DrawResult<(), DB> {
     let style = rgb(s.colour).stroke_width(s.width);
-    for run in runs(&s.points) {
+    for run in runs(&s.points).iter().flat_map(|run| pieces(run)) {
+        if crate::interrupt::requested() {
+            break;
+        }
         match (run.len(), s.stroke) {
             (1, _) => {
                 cc.draw_series(std::iter::once(Circle::new(
@@ -201,14 +209,25 @@ fn line<DB: DrawingBackend>(
                 )))?;
             }
             (_, Stroke::Solid) => {
-                cc.draw_series(LineSeries::new(run, style))?;
+                cc.draw_series(LineSeries::new(run.iter().copied(), style))?;
             }
             (_, Stroke::Dashed) => {
-                cc.draw_series(DashedLineSeries::new(run, 14, 9, style))?;
+                cc.draw_series(DashedLineSeries::new(run.iter().copied(), 14, 9, style))?;
             }
         }
     }
     Ok(())
+}
+
+/// Most points drawn between two checks of Ctrl-C: a longer run of points is drawn in pieces
+/// that share their end points (charts of up to this many buckets are drawn in one piece, as
+/// before).
+pub const PIECE: usize = 1 << 16;
+
+/// `run` in overlapping pieces of at most [`PIECE`] points.
+fn pieces(run: &[(f64, f64)]) -> impl Iterator<Item = &[(f64, f64)]> {
+    let starts = (0..run.len().saturating_sub(1).max(1)).step_by(PIECE - 1);
+    starts.map(move |start| &run[start..(start + PIECE).min(run.len())])
 }
 
 /// Draws `series` as filled bands stacked in order, each edged with a white line on top.
@@ -216,7 +235,8 @@ fn bands<DB: DrawingBackend>(
     cc: &mut ChartContext<'_, DB, impl CoordTranslate<From = (f64, f64)>>,
     series: &[Series],
 ) -> DrawResult<(), DB> {
-    for (s, band) in series.iter().zip(stack(series)) {
+    let go_on = |_: &_| !crate::interrupt::requested();
+    for (s, band) in series.iter().zip(stack(series)).take_while(go_on) {
         let upper = band.iter().map(|&(x, _, hi)| (x, hi));
         let lower = band.iter().rev().map(|&(x, lo, _)| (x, lo));
         let outline: Vec<(f64, f64)> = upper.clone().chain(lower).collect();
@@ -305,6 +325,21 @@ mod tests {
         let bands = stack(&[a, b]);
         assert_eq!(bands[0], vec![(1.0, 0.0, 10.0), (2.0, 0.0, 20.0)]);
         assert_eq!(bands[1], vec![(1.0, 10.0, 10.0), (2.0, 20.0, 25.0)]);
+    }
+
+    #[test]
+    fn a_long_line_is_drawn_in_pieces_that_share_their_ends() {
+        let run: Vec<(f64, f64)> = (0..2 * PIECE).map(|i| (i as f64, 0.0)).collect();
+        let all: Vec<&[(f64, f64)]> = pieces(&run).collect();
+        // 2 PIECE points: PIECE, then PIECE - 1 more after the shared one, then the last 2.
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[0].len(), PIECE);
+        assert_eq!(all[1][0], all[0][PIECE - 1]);
+        assert_eq!(all[2], &run[2 * PIECE - 2..]);
+        let short = [(0.0, 1.0)];
+        assert_eq!(pieces(&short).collect::<Vec<_>>(), vec![&short[..]]);
+        let two = [(0.0, 1.0), (1.0, 2.0)];
+        assert_eq!(pieces(&two).collect::<Vec<_>>(), vec![&two[..]]);
     }
 
     #[test]

@@ -15,7 +15,6 @@ use crate::scenario::{Action, Experiment, Variant};
 use anyhow::Result;
 use clap::Args;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Flags of `live`.
 #[derive(Debug, Args)]
@@ -71,6 +70,13 @@ fn prepare(
         .into());
     }
     let choice = StoreChoice::parse(store).map_err(BadInput)?;
+    if variants.iter().any(|v| v.scenario.storage.uses_store()) {
+        choice.probe().map_err(BadInput)?;
+    }
+    // The rows and memory of the results, as `run` prices them.
+    if let Some(why) = super::simulate::refusal(experiment, 1) {
+        return Err(BadInput(why).into());
+    }
     let open_files = live::raise_open_files_limit();
     let mut wall_s = 0.0;
     for v in variants {
@@ -94,10 +100,6 @@ fn prepare(
     Ok(choice)
 }
 
-/// Set by Ctrl-C; the notification stops the variant running (or the next one to start).
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-static INTERRUPT: tokio::sync::Notify = tokio::sync::Notify::const_new();
-
 /// Runs every variant on a live cluster, in turn. Ctrl-C, during a variant or between two, stops
 /// the cluster and returns `Interrupted`.
 fn run_live(
@@ -106,15 +108,12 @@ fn run_live(
     choice: &StoreChoice,
     quiet: bool,
 ) -> Result<Vec<LiveRun>> {
-    let _ = ctrlc::set_handler(|| {
-        INTERRUPTED.store(true, Ordering::SeqCst);
-        // Keeps a permit when no variant is waiting, so a Ctrl-C between variants is not lost.
-        INTERRUPT.notify_one();
-    });
+    // Ctrl-C sets the flag and wakes the variant running (or the next one to start).
+    crate::interrupt::install();
     let runtime = live::cluster_runtime()?;
     let mut results = Vec::new();
     for v in variants {
-        if INTERRUPTED.load(Ordering::SeqCst) {
+        if crate::interrupt::requested() {
             break;
         }
         if !quiet {
@@ -128,9 +127,9 @@ fn run_live(
             time_scale,
             choice,
             !quiet,
-            &INTERRUPT,
+            crate::interrupt::notified(),
         ));
-        if INTERRUPTED.load(Ordering::SeqCst) {
+        if crate::interrupt::requested() {
             break;
         }
         let run = outcome?;
@@ -141,7 +140,7 @@ fn run_live(
         results.push(run);
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
-    if INTERRUPTED.load(Ordering::SeqCst) {
+    if crate::interrupt::requested() {
         return Err(Interrupted.into());
     }
     Ok(results)
@@ -208,6 +207,8 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
     let variants = select(&experiment, &args.common.variants)?;
     let choice = prepare(&experiment, &variants, args.time_scale, &args.store)?;
+    let name = format!("{}-live", experiment.name);
+    files::check_root(&args.output.out, &name)?;
     let live_runs = run_live(&variants, args.time_scale, &choice, args.quiet)?;
     let results: Vec<RunResult> = live_runs.iter().map(|r| r.result.clone()).collect();
     let seed = variants.first().map_or(0, |v| v.scenario.seed);
@@ -217,7 +218,6 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     };
     let shown = as_measured(&experiment, args.time_scale, &choice, &live_runs);
     let out_files = run_files(&shown, &runs, args.no_charts)?;
-    let name = format!("{}-live", experiment.name);
     let folder = files::write_folder(&args.output.out, &name, &out_files)?;
     let mut out = std::io::stdout().lock();
     if !args.quiet {
@@ -280,8 +280,9 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
         .time_scale
         .unwrap_or_else(|| validate::time_scale(&variants));
     let choice = prepare(&experiment, &variants, time_scale, &args.store)?;
-    let sim = runner::run(&variants, 1, &|_, _, _| true)
-        .ok_or_else(|| anyhow::anyhow!("the simulation stopped"))?;
+    crate::interrupt::install();
+    let sim =
+        runner::run(&variants, 1, &|_, _, _| !crate::interrupt::requested()).ok_or(Interrupted)?;
     check_books(&sim)?;
     let load_before = load_average();
     let live = run_live(&variants, time_scale, &choice, false)?;

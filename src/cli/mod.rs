@@ -38,10 +38,7 @@ use std::path::{Path, PathBuf};
 #[error("{0}")]
 pub struct BadInput(pub String);
 
-/// The user interrupted the run (Ctrl-C or a termination signal): exit status 130.
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted: nothing was written")]
-pub struct Interrupted;
+pub use crate::interrupt::Interrupted;
 
 /// tiersim: what keeping sessions in web servers costs, compared with a shared session store.
 #[derive(Debug, Parser)]

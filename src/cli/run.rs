@@ -2,8 +2,9 @@
 //! write the output folder and print the comparison (`--format`: a table, JSON or `summary.csv`)
 //! on standard output; what was written and the notes go to standard error.
 //!
-//! Ctrl-C (or SIGTERM) stops every run within a few milliseconds of simulation: the bars are
-//! cleared, nothing is written, and the exit status is 130.
+//! Ctrl-C (or SIGTERM) is answered within about 100 ms in every phase (simulation, charts,
+//! writing; `crate::interrupt`): the bars are cleared, nothing is written, and the exit status
+//! is 130.
 
 use super::shard::{self, Job};
 use super::simulate::{Bars, run_files, simulate};
@@ -40,6 +41,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         return shard::run(&job(), spec, &args.output.out, args.quiet);
     }
     let (runs, wall_s) = simulate(
+        (&args.output.out, &experiment.name),
         &[&experiment],
         &variants,
         replications,

@@ -22,8 +22,6 @@ pub(super) struct Job<'a> {
     pub work: Work,
     /// The scenario's bytes and the path it was read from.
     pub scenario: &'a ScenarioText,
-    /// The scenario at each point (one for `run`).
-    pub experiments: Vec<&'a Experiment>,
     /// Every variant run, point after point.
     pub variants: &'a [&'a Variant],
     /// The job's output folder (`<name>` or `<name>-sweep`).
@@ -55,7 +53,6 @@ impl<'a> Job<'a> {
                 runs,
             ),
             scenario,
-            experiments: grid.experiments.iter().collect(),
             variants,
             folder: format!("{}-sweep", first.name),
             shape: format!(
@@ -87,7 +84,6 @@ impl<'a> Job<'a> {
                 runs,
             ),
             scenario,
-            experiments: vec![experiment],
             variants,
             folder: experiment.name.clone(),
             shape: format!(
@@ -161,15 +157,7 @@ pub(super) fn run(job: &Job, spec: Spec, out: &Path, quiet: bool) -> Result<()> 
     }
     let jobs: Vec<runner::Job> = mine.iter().map(|&k| all[k]).collect();
     let label = format!("shard {}/{}", spec.index, spec.count);
-    let replications = job.work.replications;
-    let results = simulate_jobs(
-        &job.experiments,
-        job.variants,
-        replications,
-        &jobs,
-        quiet,
-        label,
-    )?;
+    let results = simulate_jobs(job.variants, &jobs, quiet, label)?;
     let records: Vec<RunRecord> = mine
         .iter()
         .zip(jobs.iter().zip(results))

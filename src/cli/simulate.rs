@@ -1,22 +1,22 @@
 //! What `run` and `sweep` (and, for its files, `live`) share: the resource guard, Ctrl-C, the
 //! progress bars, the runs themselves, the books check, and the files of a run's folder.
 //!
-//! Ctrl-C (or SIGTERM) stops every run within a few milliseconds of simulation: the bars are
+//! Ctrl-C (or SIGTERM) is answered in every phase (see `crate::interrupt`): within a few
+//! milliseconds of simulation, between the series of a chart, between two files; the bars are
 //! cleared, nothing is written, and the exit status is 130.
 
 use super::progress::Progress;
 use super::{BadInput, Interrupted};
+use crate::charts::{ChartError, from_results};
+use crate::interrupt::{self, phase};
 use crate::metrics::RunResult;
 use crate::output::{csv, files};
 use crate::runner::{self, Job, Runs};
-use crate::scenario::{Experiment, Variant};
+use crate::scenario::{Experiment, Scenario, Variant};
 use anyhow::Result;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
 use std::time::Instant;
-
-/// Set by the signal handler; read by every running simulation.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// How the progress shows.
 pub(super) enum Bars {
@@ -26,17 +26,22 @@ pub(super) enum Bars {
     One(String),
 }
 
-/// Refuses runs that would not fit (each experiment, exit status 2), then runs every variant ×
+/// Refuses a command that would not fit (all its experiments at once, exit status 2), checks
+/// that the output folder `out.1` can be written under `out.0`, then runs every variant ×
 /// replication with progress bars until done or Ctrl-C (`Interrupted`), and checks the books.
 /// Returns the runs and the wall seconds they took.
 pub(super) fn simulate(
+    out: (&Path, &str),
     experiments: &[&Experiment],
     variants: &[&Variant],
     replications: usize,
     quiet: bool,
     bars: Bars,
 ) -> Result<(Runs, f64)> {
-    prepare(experiments, replications, quiet)?;
+    guard(experiments, replications, quiet)?;
+    files::check_root(out.0, out.1)?;
+    interrupt::install();
+    phase("simulation");
     let (progress, one_bar) = match bars {
         Bars::PerVariant => (Progress::new(variants, replications, quiet), false),
         Bars::One(label) => {
@@ -51,52 +56,43 @@ pub(super) fn simulate(
     let started = Instant::now();
     let runs = runner::run(variants, replications, &|v, before, now| {
         progress.advance(if one_bar { 0 } else { v }, before, now);
-        !INTERRUPTED.load(Ordering::SeqCst)
+        !interrupt::requested()
     });
     let wall_s = started.elapsed().as_secs_f64();
     progress.clear();
     let runs = runs.ok_or(Interrupted)?;
+    interrupt::check()?;
     check_books(&runs)?;
     Ok((runs, wall_s))
 }
 
 /// What [`simulate`] does for only some runs (`jobs`, of `variants` × `replications`): a shard.
-/// One bar with `label`; the results in the order of `jobs`.
+/// The guard prices these runs alone (a shard of a command too large for one machine runs);
+/// one bar with `label`; the results in the order of `jobs`.
 pub(super) fn simulate_jobs(
-    experiments: &[&Experiment],
     variants: &[&Variant],
-    replications: usize,
     jobs: &[Job],
     quiet: bool,
     label: String,
 ) -> Result<Vec<RunResult>> {
-    prepare(experiments, replications, quiet)?;
-    let seconds = jobs
-        .iter()
-        .map(|j| variants[j.variant].scenario.duration_us / 1_000_000)
-        .sum();
+    let runs: Vec<&Scenario> = jobs.iter().map(|j| &variants[j.variant].scenario).collect();
+    guard_runs(&runs, quiet)?;
+    interrupt::install();
+    phase("simulation");
+    let seconds = runs.iter().map(|sc| sc.duration_us / 1_000_000).sum();
     let progress = Progress::with_bars(vec![(label, seconds)], quiet);
     let results = runner::run_jobs(variants, jobs, &|_, before, now| {
         progress.advance(0, before, now);
-        !INTERRUPTED.load(Ordering::SeqCst)
+        !interrupt::requested()
     });
     progress.clear();
     let results = results.ok_or(Interrupted)?;
+    interrupt::check()?;
     for (job, result) in jobs.iter().zip(&results) {
         let seed = runner::replication_seed(variants[job.variant].scenario.seed, job.replication);
         unbalanced(result, seed)?;
     }
     Ok(results)
-}
-
-/// The resource guard for each experiment, then the Ctrl-C handler.
-fn prepare(experiments: &[&Experiment], replications: usize, quiet: bool) -> Result<()> {
-    for experiment in experiments {
-        guard(experiment, replications, quiet)?;
-    }
-    // Installing twice (a second run in the same process) is harmless to ignore.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-    Ok(())
 }
 
 /// Fails (exit status 1) if any run broke an invariant of the program: a bug, reported with what
@@ -131,7 +127,9 @@ pub(super) fn run_files(
     runs: &Runs,
     no_charts: bool,
 ) -> Result<Vec<files::OutputFile>> {
+    phase("csv");
     let mut out = csv_files(runs);
+    interrupt::check()?;
     if !no_charts {
         out.extend(teaching_files(shown, &runs.by_replication[0])?);
     }
@@ -163,8 +161,18 @@ fn teaching_files(
     experiment: &Experiment,
     results: &[RunResult],
 ) -> Result<Vec<files::OutputFile>> {
-    let charts = crate::charts::render_all(results)?;
+    phase("charts");
+    let mut charts = Vec::new();
+    // One chart at a time, built and drawn: Ctrl-C is checked between two and inside each.
+    for i in 0..from_results::count(results) {
+        let chart = from_results::nth(results, i);
+        interrupt::check()?;
+        phase(&format!("chart {}", chart.name()));
+        charts.extend(crate::charts::render(&chart).map_err(chart_error)?);
+    }
+    phase("report");
     let page = crate::report::html(experiment, results, &charts);
+    interrupt::check()?;
     let mut out: Vec<files::OutputFile> = charts
         .into_iter()
         .map(|c| files::OutputFile {
@@ -179,13 +187,36 @@ fn teaching_files(
     Ok(out)
 }
 
-/// Refuses a run that would not fit (exit status 2, naming the key to change); warns about a long
-/// one.
-fn guard(experiment: &Experiment, replications: usize, quiet: bool) -> Result<()> {
-    if let Some(why) = refusal(experiment, replications) {
+/// A chart error as the command reports it: an interrupted drawing is [`Interrupted`].
+pub(super) fn chart_error(error: ChartError) -> anyhow::Error {
+    match error {
+        ChartError::Interrupted => Interrupted.into(),
+        other => other.into(),
+    }
+}
+
+/// Refuses a command that would not fit (exit status 2, naming the key to change), pricing every
+/// run of every experiment together; warns once about a long one.
+fn guard(experiments: &[&Experiment], replications: usize, quiet: bool) -> Result<()> {
+    let threads = rayon::current_num_threads();
+    let refused = crate::guard::refuse_all(experiments, replications, threads, available_memory());
+    let warning = crate::guard::warn_long_all(experiments, replications);
+    verdict(refused, warning, quiet)
+}
+
+/// The resource guard for exactly these runs (a shard's), as [`guard`] does for a command.
+fn guard_runs(runs: &[&Scenario], quiet: bool) -> Result<()> {
+    let threads = rayon::current_num_threads();
+    let refused = crate::guard::refuse_runs(runs, threads, available_memory());
+    verdict(refused, crate::guard::warn_long_runs(runs), quiet)
+}
+
+/// A refusal as bad input (exit status 2), else the warning on standard error unless `quiet`.
+fn verdict(refused: Option<String>, warning: Option<String>, quiet: bool) -> Result<()> {
+    if let Some(why) = refused {
         return Err(BadInput(why).into());
     }
-    if let Some(warning) = crate::guard::warn_long(experiment, replications).filter(|_| !quiet) {
+    if let Some(warning) = warning.filter(|_| !quiet) {
         // `eprintln!` would panic on a standard error that cannot be written.
         let _ = writeln!(std::io::stderr(), "{warning}");
     }

@@ -6,9 +6,10 @@
 
 use super::input::ScenarioText;
 use super::shard::{self, Job};
-use super::simulate::{Bars, simulate};
+use super::simulate::{Bars, chart_error, simulate};
 use super::{BadInput, Finish, Format, ScenarioArgs, SweepArgs, plural, select, terminal_width};
 use crate::charts::from_sweep::SWEEP_METRICS;
+use crate::interrupt::{self, phase};
 use crate::metrics::RunResult;
 use crate::output::{self, files, json, table};
 use crate::runner::Runs;
@@ -39,7 +40,15 @@ pub fn run(args: &SweepArgs) -> Result<()> {
     }
     let label = format!("{} points", grid.points.len());
     let all: Vec<&Experiment> = grid.experiments.iter().collect();
-    let (runs, _) = simulate(&all, &chosen, replications, args.quiet, Bars::One(label))?;
+    let name = format!("{}-sweep", grid.experiments[0].name);
+    let (runs, _) = simulate(
+        (&args.output.out, &name),
+        &all,
+        &chosen,
+        replications,
+        args.quiet,
+        Bars::One(label),
+    )?;
     let finish = Finish {
         out: &args.output.out,
         format: args.format,
@@ -158,18 +167,23 @@ fn sweep_files(
     points: &[Vec<String>],
     results: &[Vec<Vec<RunResult>>],
 ) -> Result<Vec<files::OutputFile>> {
+    phase("csv");
     let mut out_files = vec![files::OutputFile {
         name: "sweep.csv".into(),
         bytes: output::csv::sweep(params, points, results),
     }];
+    interrupt::check()?;
     if no_charts {
         return Ok(out_files);
     }
+    phase("charts");
     let mut charts = Vec::new();
     for chart in crate::charts::from_sweep::charts(params, points, results) {
-        charts.extend(crate::charts::render(&chart)?);
+        charts.extend(crate::charts::render(&chart).map_err(chart_error)?);
     }
+    phase("report");
     let page = crate::report::sweep::html(experiment, params, points, results, &charts);
+    interrupt::check()?;
     out_files.extend(charts.into_iter().map(|file| files::OutputFile {
         name: file.name,
         bytes: file.bytes,

@@ -36,19 +36,25 @@ pub(super) fn from_set<'i>(
     let Some(set) = variant_set(doc, index) else {
         return Vec::new();
     };
-    let mut entries = Vec::new();
-    flatten(set, "", &mut entries);
-    entries.retain(|entry| match check_override(&entry.path) {
-        Ok(()) => true,
-        Err(message) => {
-            report.add(
-                entry.key_span.clone(),
-                format!("variants[{index}].set"),
-                message,
+    let mut spelled = Vec::new();
+    flatten(set, "", "", &mut spelled);
+    let place = format!("variants[{index}].set");
+    let mut entries: Vec<Override<'i>> = Vec::new();
+    let mut spellings: Vec<String> = Vec::new();
+    for (entry, spelling) in spelled {
+        if let Err(message) = check_override(&entry.path) {
+            report.add(entry.key_span.clone(), place.as_str(), message);
+        } else if let Some(first) = entries.iter().position(|e| e.path == entry.path) {
+            let message = format!(
+                "`{}` is given twice, as {} and as {}; give it once",
+                entry.path, spellings[first], spelling
             );
-            false
+            report.add(entry.key_span.clone(), place.as_str(), message);
+        } else {
+            entries.push(entry);
+            spellings.push(spelling);
         }
-    });
+    }
     entries
 }
 
@@ -66,17 +72,35 @@ fn variant_set<'d, 'i>(doc: &'d DeTable<'i>, index: usize) -> Option<&'d DeTable
     }
 }
 
-/// Appends the leaves of `table` under `prefix` as overrides.
-fn flatten<'i>(table: &DeTable<'i>, prefix: &str, out: &mut Vec<Override<'i>>) {
+/// Appends the leaves of `table` under `prefix` as overrides, each with its key as written
+/// under `spelled` (`"servers.count"` as a quoted key, `servers.count` through tables).
+fn flatten<'i>(
+    table: &DeTable<'i>,
+    prefix: &str,
+    spelled: &str,
+    out: &mut Vec<(Override<'i>, String)>,
+) {
     for (key, value) in table.iter() {
         let path = join(prefix, key.get_ref());
+        let part = match key.get_ref().contains('.') {
+            true => format!("\"{}\"", key.get_ref()),
+            false => key.get_ref().to_string(),
+        };
+        let spelling = join(spelled, &part);
         match value.get_ref() {
-            DeValue::Table(inner) => flatten(inner, &path, out),
-            _ => out.push(Override {
-                path,
-                key_span: key.span(),
-                value: value.clone(),
-            }),
+            DeValue::Table(inner) => flatten(inner, &path, &spelling, out),
+            _ => {
+                let entry = Override {
+                    path,
+                    key_span: key.span(),
+                    value: value.clone(),
+                };
+                let kind = match spelling.contains('"') {
+                    true => "the quoted key",
+                    false => "the nested key",
+                };
+                out.push((entry, format!("{kind} `{spelling}`")));
+            }
         }
     }
 }
@@ -110,9 +134,11 @@ fn from_flag<'f>(flag: &'f str, start: usize, report: &mut Report<'_>) -> Option
         report.add(whole, "", message);
         return None;
     }
+    // Spans inside the parsed value count from the start of the trimmed text.
+    let offset = start + key.len() + 1 + (text.len() - text.trim_start().len());
     let text = text.trim();
     let mut value = match DeValue::parse(text) {
-        Ok(value) => value.into_inner(),
+        Ok(value) => shifted(value.into_inner(), offset),
         Err(_) => DeValue::String(Cow::Borrowed(text)),
     };
     raw::tag_too_large(&mut value);
@@ -122,6 +148,34 @@ fn from_flag<'f>(flag: &'f str, start: usize, report: &mut Report<'_>) -> Option
         key_span: start..start + key.len(),
         value: Spanned::new(value_span, value),
     })
+}
+
+/// `value` with every span inside it (the items of an array, the keys and values of a table)
+/// moved by `offset`, so that a problem deep inside a `--set` value (`users.profile=[1]`) is
+/// placed on that argument, not at the same offset of the file.
+fn shifted(value: DeValue<'_>, offset: usize) -> DeValue<'_> {
+    let moved = |span: Range<usize>| span.start + offset..span.end + offset;
+    match value {
+        DeValue::Array(items) => {
+            DeValue::Array(items.into_iter().map(|item| shift(item, offset)).collect())
+        }
+        DeValue::Table(table) => DeValue::Table(
+            table
+                .into_iter()
+                .map(|(key, item)| {
+                    let key = Spanned::new(moved(key.span()), key.into_inner());
+                    (key, shift(item, offset))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// `item` and everything inside it moved by `offset`.
+fn shift(item: Spanned<DeValue<'_>>, offset: usize) -> Spanned<DeValue<'_>> {
+    let span = item.span().start + offset..item.span().end + offset;
+    Spanned::new(span, shifted(item.into_inner(), offset))
 }
 
 /// Writes the overrides into `doc`, in order (a later one wins), creating sections as needed.

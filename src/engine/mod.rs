@@ -35,8 +35,9 @@ use living::Living;
 use measure::Measurement;
 use tier::Tier;
 
-/// How often (in processed events) the progress callback is called.
-pub const PROGRESS_EVERY: u64 = 1 << 16;
+/// How often (in processed events) the progress callback is called: 16,384 events, a few
+/// milliseconds of wall time, and under 0.1 s with 10,000 servers (Ctrl-C is read there).
+pub const PROGRESS_EVERY: u64 = 1 << 14;
 
 /// Runs one variant's scenario and returns what it measured.
 pub fn simulate(variant: &str, scenario: &Scenario) -> RunResult {
@@ -44,15 +45,19 @@ pub fn simulate(variant: &str, scenario: &Scenario) -> RunResult {
         .expect("a run without a stop request runs to the end")
 }
 
-/// Like [`simulate`], calling `progress(now)` every few tens of thousands of events (a few
-/// milliseconds of wall time) and once at the end. The run stops early, returning `None`, if
-/// `progress` returns false.
+/// Like [`simulate`], calling `progress(now)` once the cluster is built (after the
+/// consistent-hash ring, the one long step before the first event), every few tens of thousands
+/// of events (a few milliseconds of wall time) and once at the end. The run stops early,
+/// returning `None`, if `progress` returns false.
 pub fn simulate_with_progress(
     variant: &str,
     scenario: &Scenario,
     progress: &mut dyn FnMut(Micros) -> bool,
 ) -> Option<RunResult> {
     let mut engine = Engine::new(scenario);
+    if !progress(0) {
+        return None;
+    }
     engine.run(progress).then(|| engine.finish(variant))
 }
 

@@ -43,6 +43,21 @@ impl StoreChoice {
         Ok(StoreChoice::Redis(addr))
     }
 
+    /// Before any variant runs: whether someone else's Redis answers `PING` (within a second),
+    /// so that an unreachable store is reported at once rather than after the variants before
+    /// the first that needs it. The other choices are started by tiersim itself.
+    pub fn probe(&self) -> std::result::Result<(), String> {
+        let StoreChoice::Redis(addr) = self else {
+            return Ok(());
+        };
+        ping(*addr).map_err(|why| {
+            format!(
+                "--store redis://{addr}: the store does not answer PING ({why}); start Redis \
+                 there, or use --store embedded or --store redis-managed"
+            )
+        })
+    }
+
     /// How it is spelled in messages.
     pub fn label(&self) -> String {
         match self {
@@ -50,6 +65,25 @@ impl StoreChoice {
             StoreChoice::Redis(a) => format!("redis://{a}"),
             StoreChoice::RedisManaged => "redis-managed".into(),
         }
+    }
+}
+
+/// Sends `PING` to `addr` and expects `+PONG` (one second for each step).
+fn ping(addr: SocketAddr) -> std::io::Result<()> {
+    use std::io::{Error, Read, Write};
+    let limit = std::time::Duration::from_secs(1);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, limit)?;
+    stream.set_read_timeout(Some(limit))?;
+    stream.set_write_timeout(Some(limit))?;
+    stream.write_all(b"*1\r\n$4\r\nPING\r\n")?;
+    let mut reply = [0u8; 7];
+    stream.read_exact(&mut reply)?;
+    match &reply {
+        b"+PONG\r\n" => Ok(()),
+        _ => Err(Error::other(format!(
+            "it answered {:?}",
+            String::from_utf8_lossy(&reply)
+        ))),
     }
 }
 
@@ -175,6 +209,29 @@ mod tests {
         );
         assert!(warning.contains("the results are kept"), "{warning}");
         assert!(warning.contains(&format!("tiersim:{}:base:*", std::process::id())));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_unreachable_redis_is_found_by_the_probe_and_a_live_one_answers() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let free = listener.local_addr().unwrap();
+        drop(listener);
+        let why = StoreChoice::Redis(free).probe().unwrap_err();
+        assert!(
+            why.starts_with(&format!(
+                "--store redis://{free}: the store does not answer PING"
+            )),
+            "{why}"
+        );
+        assert!(why.contains("--store embedded"), "{why}");
+        // The embedded store answers PING as Redis does.
+        let redis = store::Embedded::start().await.unwrap();
+        let choice = StoreChoice::Redis(redis.addr());
+        let probed = tokio::task::spawn_blocking(move || choice.probe())
+            .await
+            .unwrap();
+        assert_eq!(probed, Ok(()));
+        assert_eq!(StoreChoice::Embedded.probe(), Ok(()));
     }
 
     #[test]

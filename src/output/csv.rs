@@ -91,7 +91,7 @@ pub fn replications(runs: &[Vec<RunResult>], seeds: &[u64]) -> Vec<u8> {
 /// `timeseries.csv`: one row per variant and bucket.
 pub fn timeseries(results: &[RunResult]) -> Vec<u8> {
     let rows = results.iter().flat_map(|r| {
-        r.buckets.iter().map(|b| {
+        until_interrupted(&r.buckets).map(|b| {
             let Latency { p50_us, p99_us, .. } = b.latency;
             vec![
                 r.variant.clone(),
@@ -117,7 +117,7 @@ pub fn timeseries(results: &[RunResult]) -> Vec<u8> {
 /// `servers.csv`: one row per variant, bucket and server.
 pub fn servers(results: &[RunResult]) -> Vec<u8> {
     let rows = results.iter().flat_map(|r| {
-        r.servers.iter().map(|s| {
+        until_interrupted(&r.servers).map(|s| {
             vec![
                 r.variant.clone(),
                 secs(s.start_us),
@@ -181,6 +181,13 @@ pub fn sweep(params: &[Param], points: &[Vec<String>], results: &[Vec<Vec<RunRes
         })
     });
     table(&header, rows)
+}
+
+/// The items of `items` until Ctrl-C (`crate::interrupt`): the two long tables (`servers.csv`,
+/// `timeseries.csv`) stop early then, and the command, which checks the flag after them, writes
+/// nothing.
+fn until_interrupted<T>(items: &[T]) -> impl Iterator<Item = &T> {
+    items.iter().take_while(|_| !crate::interrupt::requested())
 }
 
 fn table(columns: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {

@@ -3,10 +3,14 @@
 //!
 //! Files are written into a temporary folder beside the target (`.<name>.tmp-<pid>`), which then
 //! takes the target's place; a previous folder of the same name is moved aside first and removed
-//! last, so an interrupted or failed write leaves the previous results in place.
+//! last, so an interrupted or failed write leaves the previous results in place. Ctrl-C is
+//! checked between two pieces of [`CHUNK`] bytes and before the swap (`crate::interrupt`): an
+//! interrupted write removes the temporary folder and fails with `Interrupted`.
 
+use crate::interrupt::{self, phase};
 use anyhow::{Context, Result};
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One file of a run's output: its name in the folder and its bytes.
@@ -26,12 +30,30 @@ pub fn write_folder(root: &Path, name: &str, files: &[OutputFile]) -> Result<Pat
     let target = root.join(name);
     let tmp = root.join(format!(".{name}.tmp-{pid}"));
     let old = root.join(format!(".{name}.old-{pid}"));
-    let written = write_files(&tmp, files).and_then(|()| swap_in(&tmp, &target, &old));
+    phase("writing");
+    let written = write_files(&tmp, files)
+        .and_then(|()| Ok(interrupt::check()?))
+        .and_then(|()| swap_in(&tmp, &target, &old));
     if written.is_err() {
         let _ = fs::remove_dir_all(&tmp);
     }
     written?;
     Ok(target)
+}
+
+/// Before anything runs: creates `root` if needed and checks that a folder can be made in it
+/// (the temporary `.<name>.tmp-<pid>`, removed at once), so that a file where the folder should
+/// be, or a parent that cannot be written, is reported before the simulation rather than after.
+pub fn check_root(root: &Path, name: &str) -> Result<()> {
+    fs::create_dir_all(root)
+        .with_context(|| format!("cannot create the output folder {}", root.display()))?;
+    let probe = root.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&probe);
+    fs::create_dir(&probe)
+        .with_context(|| format!("cannot write into the output folder {}", root.display()))?;
+    fs::remove_dir(&probe)
+        .with_context(|| format!("cannot write into the output folder {}", root.display()))?;
+    Ok(())
 }
 
 fn write_files(dir: &Path, files: &[OutputFile]) -> Result<()> {
@@ -41,8 +63,22 @@ fn write_files(dir: &Path, files: &[OutputFile]) -> Result<()> {
     fs::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for file in files {
         let path = dir.join(&file.name);
-        fs::write(&path, &file.bytes)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_file(&path, &file.bytes)?;
+    }
+    Ok(())
+}
+
+/// Most bytes written between two checks of Ctrl-C (a few milliseconds of a slow disk).
+pub const CHUNK: usize = 4 << 20;
+
+/// Writes `bytes` as the file `path`, in pieces of at most [`CHUNK`] bytes, stopping with
+/// `Interrupted` between two pieces if the user asked to.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let cannot = || format!("cannot write {}", path.display());
+    let mut file = fs::File::create(path).with_context(cannot)?;
+    for piece in bytes.chunks(CHUNK) {
+        interrupt::check()?;
+        file.write_all(piece).with_context(cannot)?;
     }
     Ok(())
 }

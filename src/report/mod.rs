@@ -270,15 +270,23 @@ pub(crate) fn figures(charts: &[ChartFile]) -> String {
         .iter()
         .filter(|(stem, _)| *stem == "summary")
         .chain(svgs.iter().filter(|(stem, _)| *stem != "summary"));
-    let mut out = String::from("<section id=\"charts\">\n<h2>Charts</h2>\n");
-    for (stem, chart) in ordered {
+    // Each SVG is copied once, into a page allocated once (a run's charts can weigh 100 MB).
+    let size: usize = svgs.iter().map(|(_, c)| c.bytes.len() + 512).sum();
+    let mut out = String::with_capacity(64 + size);
+    out += "<section id=\"charts\">\n<h2>Charts</h2>\n";
+    // Ctrl-C stops the page between two figures; the command then writes nothing.
+    for (stem, chart) in ordered.take_while(|_| !crate::interrupt::requested()) {
         let caption = caption(stem);
         let svg = String::from_utf8_lossy(&chart.bytes);
         let _ = writeln!(
             out,
-            "<figure class=\"chart\" id=\"chart-{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
-            escape(stem),
-            labelled(&svg, &caption),
+            "<figure class=\"chart\" id=\"chart-{}\">",
+            escape(stem)
+        );
+        push_labelled(&mut out, &svg, &caption);
+        let _ = writeln!(
+            out,
+            "\n<figcaption>{}</figcaption>\n</figure>",
             escape(&caption)
         );
     }
@@ -286,17 +294,13 @@ pub(crate) fn figures(charts: &[ChartFile]) -> String {
     out
 }
 
-/// The SVG text without an XML declaration, its root labelled for screen readers.
-fn labelled(svg: &str, label: &str) -> String {
-    let body = match svg.find("<svg") {
-        Some(i) => &svg[i..],
-        None => return String::new(),
-    };
-    format!(
-        "<svg role=\"img\" aria-label=\"{}\"{}",
-        escape(label),
-        &body["<svg".len()..]
-    )
+/// Appends the SVG text without an XML declaration, its root labelled for screen readers
+/// (nothing for a text that is not SVG).
+fn push_labelled(out: &mut String, svg: &str, label: &str) {
+    if let Some(i) = svg.find("<svg") {
+        let _ = write!(out, "<svg role=\"img\" aria-label=\"{}\"", escape(label));
+        out.push_str(&svg[i + "<svg".len()..]);
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,10 @@
 //! - `recipes`: the GNU parallel and Slurm recipes of docs/scaling.md, run for real;
 //! - `hardening`: what a hostile user tried (huge sweep ranges, failed writes, long names,
 //!   hostile HTTP, few file descriptors) and what the program now answers;
+//! - `interrupt`: Ctrl-C and SIGTERM while simulating, drawing and writing: exit 130 at once,
+//!   the previous results kept;
+//! - `refusals`: what is refused before anything runs (event storms, sweeps priced whole, an
+//!   unreachable store, an output folder that cannot be written, a `--set` deep in a list);
 //! - `docs`: every local link of the documentation resolves, anchors included;
 //! - `live`: the live cluster on loopback (why-sticky, a crash with the embedded store and Redis);
 //! - `report`: charts and the report of every shipped scenario, and the page in headless Chromium;
@@ -21,11 +25,13 @@ mod cli;
 mod cost;
 mod docs;
 mod hardening;
+mod interrupt;
 mod live;
 mod living;
 mod malformed;
 mod properties;
 mod recipes;
+mod refusals;
 mod report;
 mod scenarios;
 mod shards;

@@ -242,3 +242,45 @@ fn set_flag_mistakes_are_reported_even_when_the_file_is_not_toml() {
         ],
     );
 }
+
+#[test]
+fn a_bad_value_deep_inside_a_set_flag_is_reported_at_the_flag() {
+    // Issue 18: the items of `[1]` kept their offsets in the flag's text and were placed at
+    // line 1 of the file.
+    check_exact(
+        "name='x'\n[users]\nvisits_per_s = 2",
+        &["users.profile=[1]"],
+        &[
+            "--set users.profile=[1]: users.profile[0]: invalid type: integer `1`, expected a point like { at = \"30m\", visits_per_s = 50 }",
+        ],
+    );
+    // A dotted key three deep inside the value: placed at its flag too.
+    let flag =
+        "users.profile=[{ at = \"0s\", visits_per_s = 1 }, { at.x.y = 1, visits_per_s = 2 }]";
+    check_exact(
+        "name='x'",
+        &["servers.count=2", flag],
+        &[&format!(
+            "--set {flag}: users.profile[1].at: expected a duration string such as \"5s\" (units: us, ms, s, m, h), got a table"
+        )],
+    );
+}
+
+#[test]
+fn a_key_given_in_two_spellings_in_one_set_is_refused_naming_both() {
+    // `"servers.count"` and `servers = { count = 3 }` are the same key: one of them silently
+    // won. Keys are compared in the table's (sorted) order; the second is the one reported.
+    check_exact(
+        "name='x'\n[[variants]]\nname='a'\nset = { \"servers.count\" = 2, servers = { count = 3 } }",
+        &[],
+        &[
+            "t.toml:4:9: variants[0].set: `servers.count` is given twice, as the nested key `servers.count` and as the quoted key `\"servers.count\"`; give it once",
+        ],
+    );
+    check_err(
+        "name='x'\n[[variants]]\nname='a'\nset.servers.count = 2\nset.\"servers.count\" = 3",
+        &[
+            "t.toml:5:5: variants[0].set: `servers.count` is given twice, as the nested key `servers.count` and as the quoted key `\"servers.count\"`",
+        ],
+    );
+}
