@@ -6,7 +6,7 @@
 //! managed Redis is killed) and nothing is written (exit status 130).
 
 use super::simulate::{check_books, run_files};
-use super::{BadInput, Interrupted, OutputArgs, ScenarioArgs, select};
+use super::{BadInput, Disagrees, Interrupted, OutputArgs, ScenarioArgs, select};
 use crate::live::{self, LiveRun, StoreChoice, validate};
 use crate::metrics::RunResult;
 use crate::output::{files, table};
@@ -302,5 +302,9 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
         writeln!(out, "{}", validate::machine_note(cores, &before, &after))?;
     }
     write!(out, "{}", validate::verdict(&rows))?;
-    Ok(())
+    out.flush()?;
+    match validate::disagreements(&rows) {
+        0 => Ok(()),
+        n => Err(Disagrees(n).into()),
+    }
 }

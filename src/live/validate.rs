@@ -256,6 +256,11 @@ pub fn machine_note(cores: usize, before: &str, after: &str) -> String {
     )
 }
 
+/// How many judged metrics disagree (`validate` exits with status 1 when any does).
+pub fn disagreements(rows: &[Comparison]) -> usize {
+    rows.iter().filter(|r| r.agrees == Some(false)).count()
+}
+
 /// The verdict under the table: every judged metric agrees, or one line per disagreement with
 /// what it may be.
 pub fn verdict(rows: &[Comparison]) -> String {
@@ -379,6 +384,11 @@ mod tests {
         let sim = [result(latency(15.0, 110.0))];
         let slow = live_run(latency(30.0, 150.0), latency(26.0, 125.0));
         // p50 inside the servers: 26 - 15 = 11 ms beyond ±2.5 (see above); the rest agrees.
+        assert_eq!(disagreements(&compare(&sim, &slow, 10.0)), 1);
+        assert_eq!(
+            disagreements(&compare(&sim, &sim.clone().map(live_of), 10.0)),
+            0
+        );
         assert_eq!(
             verdict(&compare(&sim, &slow, 10.0)),
             "\ndisagrees: v p50 at the server ms: beyond ±2.5; this may be: queueing that differs \

@@ -402,3 +402,49 @@ fn a_live_run_with_redis_leaves_no_port_process_or_key_behind() {
         live::store::Reply::Bulk(Some(b"1".to_vec()))
     );
 }
+
+/// `tiersim validate` of `short.toml`'s shared-store variant at `time_scale`, with `sets`.
+fn validate_short(dir: &Path, time_scale: &str, sets: &[&str], code: i32) -> super::support::Ran {
+    std::fs::write(dir.join("short.toml"), SHORT).unwrap();
+    let mut args = vec!["validate", "short.toml", "--variant", "shared-store"];
+    args.extend(["--time-scale", time_scale]);
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    super::support::Cli::new(&args)
+        .in_dir(dir)
+        .expect_code(code)
+}
+
+#[test]
+fn validate_exits_0_when_every_judged_metric_agrees_and_1_when_one_disagrees() {
+    let dir = scratch_dir("validate-exit-status");
+    super::support::Cli::new(&["validate", "--help"])
+        .expect_code(0)
+        .stdout_has(&["Exit status: 0 when every judged metric agrees, 1 when any disagrees"]);
+    // A light load (4 visits/s × 10 requests × 20 ms = 0.8 of 8 workers busy) at --time-scale 1
+    // (20 s of wall time): a wall millisecond the busy machine adds is one simulated
+    // millisecond, within the median's 2 ms (15 %) tolerance even at a load average of 9, where
+    // --time-scale 10 measured 5 ms more than the model. Both sides draw the same users, so
+    // sampling noise does not separate them.
+    let sets = ["duration=20s", "warmup=5s"];
+    validate_short(&dir, "1", &sets, 0).stdout_has(&["every judged metric agrees"]);
+    // The live store has no service time of its own (its cost is the real round trip), while
+    // the model's store reads take 300 ms on average: the model's median inside the servers is
+    // above 200 ms (read draw + service), the cluster's about 15 ms. That is a disagreement
+    // however busy the machine is.
+    let ran = validate_short(&dir, "10", &["store.read_time=300ms"], 1);
+    ran.stdout_has(&[
+        "| shared-store | p50 at the server ms |",
+        "disagrees: shared-store p50 at the server ms",
+    ])
+    .stderr_has(&[
+        "judged metric",
+        "between the simulation and the live cluster",
+    ]);
+    assert!(
+        !ran.stdout.contains("every judged metric agrees"),
+        "{}",
+        ran.stdout
+    );
+}
