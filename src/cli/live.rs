@@ -7,15 +7,69 @@
 
 use super::simulate::{check_books, run_files};
 use super::{BadInput, Disagrees, Interrupted, OutputArgs, ScenarioArgs, select};
-use crate::live::{self, LiveRun, StoreChoice, validate};
+use crate::live::{self, BalancerChoice, LiveRun, StoreChoice, validate};
 use crate::metrics::RunResult;
 use crate::output::{files, table};
 use crate::runner::{self, Runs};
 use crate::scenario::{Action, Experiment, Variant};
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `--balancer`: what stands in front of the servers.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum BalancerArg {
+    /// The built-in reverse proxy, routing with the model's own balancer.
+    Builtin,
+    /// Debian's HAProxy (package `haproxy`), configured from the scenario.
+    Haproxy,
+}
+
+impl BalancerArg {
+    fn choice(self) -> BalancerChoice {
+        match self {
+            BalancerArg::Builtin => BalancerChoice::Builtin,
+            BalancerArg::Haproxy => BalancerChoice::Haproxy,
+        }
+    }
+}
+
+/// Flags of `live` and `validate` that choose the balancer.
+#[derive(Debug, Args)]
+pub struct BalancerArgs {
+    /// Balancer in front of the servers: `builtin` (the model's routing in a reverse proxy) or
+    /// `haproxy` (tiersim writes an `haproxy.cfg` from the scenario and runs `haproxy` on
+    /// 127.0.0.1; `live` keeps each variant's configuration in its output folder).
+    #[arg(long, value_enum, value_name = "BALANCER", default_value = "builtin")]
+    pub balancer: BalancerArg,
+    /// Print the `haproxy.cfg` of each chosen variant (with `--balancer haproxy`) and exit
+    /// without running anything.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+impl BalancerArgs {
+    /// Prints the configurations when `--print-config` asks for them; returns whether it did.
+    fn print_config(&self, variants: &[&Variant], time_scale: f64) -> Result<bool> {
+        if !self.print_config {
+            return Ok(false);
+        }
+        if !matches!(self.balancer, BalancerArg::Haproxy) {
+            return Err(BadInput(
+                "--print-config shows HAProxy's configuration: use it with --balancer haproxy"
+                    .into(),
+            )
+            .into());
+        }
+        let mut out = std::io::stdout().lock();
+        for v in variants {
+            writeln!(out, "# variant {}", v.name)?;
+            writeln!(out, "{}", live::haproxy_config(&v.scenario, time_scale))?;
+        }
+        Ok(true)
+    }
+}
 
 /// Flags of `live`.
 #[derive(Debug, Args)]
@@ -33,6 +87,9 @@ pub struct LiveArgs {
     /// `redis-server` on a free loopback port) or `redis://HOST:PORT` (loopback only).
     #[arg(long, value_name = "STORE", default_value = "embedded")]
     pub store: String,
+    /// The balancer.
+    #[command(flatten)]
+    pub front: BalancerArgs,
     /// Write only the CSV files: no charts and no `report.html`.
     #[arg(long)]
     pub no_charts: bool,
@@ -54,6 +111,9 @@ pub struct ValidateArgs {
     /// Session store of the live run (as for `live`).
     #[arg(long, value_name = "STORE", default_value = "embedded")]
     pub store: String,
+    /// The balancer of the live run (as for `live`).
+    #[command(flatten)]
+    pub front: BalancerArgs,
 }
 
 /// Checks the time scale, the store and every variant before anything starts; raises the limit
@@ -63,6 +123,7 @@ fn prepare(
     variants: &[&Variant],
     time_scale: f64,
     store: &str,
+    front: BalancerChoice,
 ) -> Result<StoreChoice> {
     if !(time_scale.is_finite() && (0.1..=1000.0).contains(&time_scale)) {
         return Err(BadInput(format!(
@@ -71,6 +132,10 @@ fn prepare(
         .into());
     }
     let choice = StoreChoice::parse(store).map_err(BadInput)?;
+    if front == BalancerChoice::Haproxy {
+        // Before anything runs (the simulation of `validate` included).
+        live::haproxy::program()?;
+    }
     let open_files = live::raise_open_files_limit();
     let mut wall_s = 0.0;
     for v in variants {
@@ -104,6 +169,7 @@ fn run_live(
     variants: &[&Variant],
     time_scale: f64,
     choice: &StoreChoice,
+    front: BalancerChoice,
     quiet: bool,
 ) -> Result<Vec<LiveRun>> {
     let _ = ctrlc::set_handler(|| {
@@ -127,6 +193,7 @@ fn run_live(
             &v.scenario,
             time_scale,
             choice,
+            front,
             !quiet,
             &INTERRUPT,
         ));
@@ -207,26 +274,38 @@ fn latency_split(runs: &[LiveRun]) -> String {
 pub fn run(args: &LiveArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
     let variants = select(&experiment, &args.common.variants)?;
-    let choice = prepare(&experiment, &variants, args.time_scale, &args.store)?;
-    let live_runs = run_live(&variants, args.time_scale, &choice, args.quiet)?;
+    if args.front.print_config(&variants, args.time_scale)? {
+        return Ok(());
+    }
+    let front = args.front.balancer.choice();
+    let choice = prepare(&experiment, &variants, args.time_scale, &args.store, front)?;
+    let live_runs = run_live(&variants, args.time_scale, &choice, front, args.quiet)?;
     let results: Vec<RunResult> = live_runs.iter().map(|r| r.result.clone()).collect();
     let seed = variants.first().map_or(0, |v| v.scenario.seed);
     let runs = Runs {
         seeds: vec![seed],
         by_replication: vec![results],
     };
-    let shown = as_measured(&experiment, args.time_scale, &choice, &live_runs);
-    let out_files = run_files(&shown, &runs, args.no_charts)?;
+    let shown = as_measured(&experiment, args.time_scale, &choice, front, &live_runs);
+    let mut out_files = run_files(&shown, &runs, args.no_charts)?;
+    out_files.extend(live_runs.iter().filter_map(|r| {
+        let config = r.haproxy_config.clone()?;
+        Some(files::OutputFile {
+            name: format!("haproxy-{}.cfg", r.result.variant),
+            bytes: config.into_bytes(),
+        })
+    }));
     let name = format!("{}-live", experiment.name);
     let folder = files::write_folder(&args.output.out, &name, &out_files)?;
     let mut out = std::io::stdout().lock();
     if !args.quiet {
         writeln!(
             out,
-            "{} (live, --time-scale {}, store {})\n",
+            "{} (live, --time-scale {}, store {}{})\n",
             experiment.title,
             args.time_scale,
-            choice.label()
+            choice.label(),
+            balancer_label(front)
         )?;
     }
     let width = super::terminal_width();
@@ -245,14 +324,16 @@ fn as_measured(
     experiment: &Experiment,
     time_scale: f64,
     choice: &StoreChoice,
+    front: BalancerChoice,
     live_runs: &[LiveRun],
 ) -> Experiment {
     let mut shown = experiment.clone();
     shown.title = format!(
-        "{} (live cluster, --time-scale {}, store {})",
+        "{} (live cluster, --time-scale {}, store {}{})",
         experiment.title,
         time_scale,
-        choice.label()
+        choice.label(),
+        balancer_label(front)
     );
     shown.description = format!(
         "{}\n\nMeasured on a real cluster on one machine (HTTP servers, a balancer, a \
@@ -264,6 +345,14 @@ fn as_measured(
         latency_split(live_runs).replace('\n', " ")
     );
     shown
+}
+
+/// How the titles name a balancer other than the built-in one.
+fn balancer_label(front: BalancerChoice) -> &'static str {
+    match front {
+        BalancerChoice::Builtin => "",
+        BalancerChoice::Haproxy => ", balancer haproxy",
+    }
 }
 
 /// The one-minute load average (Linux `/proc/loadavg`), as written there.
@@ -279,21 +368,26 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
     let time_scale = args
         .time_scale
         .unwrap_or_else(|| validate::time_scale(&variants));
-    let choice = prepare(&experiment, &variants, time_scale, &args.store)?;
+    if args.front.print_config(&variants, time_scale)? {
+        return Ok(());
+    }
+    let front = args.front.balancer.choice();
+    let choice = prepare(&experiment, &variants, time_scale, &args.store, front)?;
     let sim = runner::run(&variants, 1, &|_, _, _| true)
         .ok_or_else(|| anyhow::anyhow!("the simulation stopped"))?;
     check_books(&sim)?;
     let load_before = load_average();
-    let live = run_live(&variants, time_scale, &choice, false)?;
+    let live = run_live(&variants, time_scale, &choice, front, false)?;
     let load_after = load_average();
     let rows = validate::compare(&sim.by_replication[0], &live, time_scale);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{}: simulation vs live cluster (--time-scale {}, store {})\n",
+        "{}: simulation vs live cluster (--time-scale {}, store {}{})\n",
         experiment.name,
         time_scale,
-        choice.label()
+        choice.label(),
+        balancer_label(front)
     )?;
     write!(out, "{}", validate::render(&rows))?;
     write!(out, "\n{}", latency_split(&live))?;

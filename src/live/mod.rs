@@ -1,7 +1,9 @@
 //! Live mode: the same scenario on a real cluster on this machine, measured from the clients.
 //!
 //! Every component listens on 127.0.0.1 on an ephemeral port and nothing else is contacted:
-//! `server` (N HTTP servers), `balancer` (a reverse proxy with the model's routing), `store` (an
+//! `server` (N HTTP servers), `balancer` (a reverse proxy with the model's routing; or
+//! `haproxy`, Debian's HAProxy configured from the scenario, with `--balancer haproxy`; `child`
+//! starts it and a managed Redis so that they die with tiersim), `store` (an
 //! embedded store over loopback TCP, or a real Redis, chosen in `store_choice`), `loadgen` (the
 //! scenario's users, drawing from the model's own streams and draws). They speak the HTTP
 //! protocol of `protocol` over the plumbing of `net`. Simulated time maps onto wall time divided
@@ -16,6 +18,8 @@
 //! jitter moves every time a little.
 
 pub mod balancer;
+mod child;
+pub mod haproxy;
 mod limits;
 pub mod loadgen;
 mod net;
@@ -39,6 +43,7 @@ use crate::metrics::{Latency, RunResult};
 use crate::scenario::{Micros, Scenario, SessionHome};
 use anyhow::{Context, Result};
 use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -98,13 +103,26 @@ impl Cluster {
     /// e^-20), at least [`MIN_HEADER_TIMEOUT`] and at most [`MAX_HEADER_TIMEOUT`]. A client
     /// that sends its head slowly, or holds a connection open without a request, is cut then.
     pub fn header_timeout(&self) -> Duration {
-        (20 * self.wall(self.sc.users.think_time_us)).clamp(MIN_HEADER_TIMEOUT, MAX_HEADER_TIMEOUT)
+        header_timeout(&self.sc, self.time_scale)
     }
 
     /// The simulated microseconds of `wall_us` wall microseconds.
     pub fn simulated(&self, wall_us: f64) -> Micros {
         (wall_us * self.time_scale).round() as Micros
     }
+}
+
+/// [`Cluster::header_timeout`] of scenario `sc` at `time_scale`.
+pub fn header_timeout(sc: &Scenario, time_scale: f64) -> Duration {
+    let think = Duration::from_secs_f64(sc.users.think_time_us as f64 / 1e6 / time_scale);
+    (20 * think).clamp(MIN_HEADER_TIMEOUT, MAX_HEADER_TIMEOUT)
+}
+
+/// The `haproxy.cfg` of scenario `sc` at `time_scale` as `--print-config` shows it: ports and
+/// the stats socket's folder are placeholders, chosen when the run starts.
+pub fn haproxy_config(sc: &Scenario, time_scale: f64) -> String {
+    let at = haproxy::Addresses::placeholders(sc.servers.count);
+    haproxy::config(sc, time_scale, &at, header_timeout(sc, time_scale))
 }
 
 /// One request as its client saw it.
@@ -145,6 +163,8 @@ pub struct LiveRun {
     /// What went wrong around the run without touching its measurements (a clean-up that
     /// failed), for the command to print as warnings.
     pub warnings: Vec<String>,
+    /// The `haproxy.cfg` HAProxy ran with (`--balancer haproxy`).
+    pub haproxy_config: Option<String>,
 }
 
 /// Simulated time of a live run: wall time since the start times the scale.
@@ -201,16 +221,88 @@ fn clients_runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// Which balancer a live run puts in front of its servers (`--balancer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BalancerChoice {
+    /// The built-in reverse proxy with the model's own routing (`balancer.rs`).
+    #[default]
+    Builtin,
+    /// Debian's `haproxy`, configured from the scenario (`haproxy.rs`).
+    Haproxy,
+}
+
+/// The running balancer of a live cluster.
+enum Front {
+    Builtin(balancer::Balancer),
+    Haproxy(Box<haproxy::Haproxy>),
+}
+
+impl Front {
+    /// Starts the chosen balancer in front of `backends`.
+    async fn start(
+        choice: BalancerChoice,
+        cluster: &Arc<Cluster>,
+        backends: Vec<SocketAddr>,
+    ) -> Result<Self> {
+        Ok(match choice {
+            BalancerChoice::Builtin => {
+                Front::Builtin(balancer::Balancer::start(cluster.clone(), backends).await?)
+            }
+            BalancerChoice::Haproxy => {
+                Front::Haproxy(Box::new(haproxy::Haproxy::start(cluster, &backends).await?))
+            }
+        })
+    }
+
+    fn addr(&self) -> SocketAddr {
+        match self {
+            Front::Builtin(b) => b.addr(),
+            Front::Haproxy(h) => h.addr(),
+        }
+    }
+
+    /// Servers in rotation now.
+    async fn rotation(&self) -> Vec<u32> {
+        match self {
+            Front::Builtin(b) => b.rotation(),
+            Front::Haproxy(h) => h.rotation().await,
+        }
+    }
+
+    /// How `tiersim live` announces it.
+    fn describe(&self) -> String {
+        match self {
+            Front::Builtin(b) => format!("balancer {}", b.addr()),
+            Front::Haproxy(h) => {
+                format!("balancer {} haproxy pid {}", h.addr(), h.pid().unwrap_or(0))
+            }
+        }
+    }
+
+    /// Stops it (HAProxy's process is killed and waited for).
+    async fn stop(self) {
+        match self {
+            Front::Builtin(b) => drop(b),
+            Front::Haproxy(mut h) => h.stop().await,
+        }
+    }
+}
+
 /// The running components of a live cluster.
 struct Tier {
     servers: Vec<server::Server>,
-    balancer: balancer::Balancer,
+    balancer: Front,
     store: Option<SessionStore>,
 }
 
 impl Tier {
     /// Starts the store (when the variant keeps sessions in one), the servers and the balancer.
-    async fn start(cluster: &Arc<Cluster>, choice: &StoreChoice, name: &str) -> Result<Self> {
+    async fn start(
+        cluster: &Arc<Cluster>,
+        choice: &StoreChoice,
+        front: BalancerChoice,
+        name: &str,
+    ) -> Result<Self> {
         let home = limits::live_home(cluster.sc.storage).context("unsupported storage")?;
         let shared = home == SessionHome::Store;
         let store = if shared {
@@ -227,7 +319,7 @@ impl Tier {
             servers.push(server::Server::start(id, sessions.clone(), cluster.clone()).await?);
         }
         let backends = servers.iter().map(|s| s.addr()).collect();
-        let balancer = balancer::Balancer::start(cluster.clone(), backends).await?;
+        let balancer = Front::start(front, cluster, backends).await?;
         Ok(Tier {
             servers,
             balancer,
@@ -240,8 +332,8 @@ impl Tier {
     fn endpoints(&self) -> String {
         let servers: Vec<String> = self.servers.iter().map(|s| s.addr().to_string()).collect();
         let mut out = format!(
-            "live: balancer {} servers {}",
-            self.balancer.addr(),
+            "live: {} servers {}",
+            self.balancer.describe(),
             servers.join(" ")
         );
         if let Some(s) = &self.store {
@@ -259,7 +351,7 @@ impl Tier {
             balancer,
             store,
         } = self;
-        drop(balancer);
+        balancer.stop().await;
         drop(servers);
         match store {
             Some(mut s) => s.finish(timer).await,
@@ -274,12 +366,17 @@ pub async fn run_variant(
     sc: &Scenario,
     time_scale: f64,
     choice: &StoreChoice,
+    front: BalancerChoice,
     announce: bool,
     stop: &tokio::sync::Notify,
 ) -> Result<LiveRun> {
     let cluster = Arc::new(Cluster::new(sc, time_scale)?);
     let failed_accepts = net::FAILED_ACCEPTS.load(std::sync::atomic::Ordering::Relaxed);
-    let mut tier = Tier::start(&cluster, choice, name).await?;
+    let mut tier = Tier::start(&cluster, choice, front, name).await?;
+    let haproxy_config = match &tier.balancer {
+        Front::Haproxy(h) => Some(h.config().to_string()),
+        Front::Builtin(_) => None,
+    };
     if announce {
         // `eprintln!` would panic on a standard error that cannot be written.
         let _ = writeln!(std::io::stderr(), "{}", tier.endpoints());
@@ -321,5 +418,6 @@ pub async fn run_variant(
         hops,
         late,
         warnings,
+        haproxy_config,
     })
 }

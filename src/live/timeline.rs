@@ -72,7 +72,7 @@ async fn snapshot(at_us: Micros, tier: &Tier) -> Snapshot {
     let servers = &tier.servers;
     Snapshot {
         at_us,
-        rotation: tier.balancer.rotation(),
+        rotation: tier.balancer.rotation().await,
         up: servers.iter().map(|s| s.up()).collect(),
         sessions: servers.iter().map(|s| s.sessions()).collect(),
         busy_us: servers.iter().map(|s| s.busy_us()).collect(),

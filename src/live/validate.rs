@@ -318,6 +318,7 @@ mod tests {
             hops: latency(4.0, 20.0),
             late: latency(0.25, 2.5),
             warnings: Vec::new(),
+            haproxy_config: None,
         }]
     }
 
@@ -419,6 +420,7 @@ mod tests {
             hops: Latency::default(),
             late: Latency::default(),
             warnings: Vec::new(),
+            haproxy_config: None,
         }
     }
 }

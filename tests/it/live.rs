@@ -24,6 +24,7 @@ fn run_live(text: &str, variant: &str, time_scale: f64, store: &StoreChoice) -> 
             &sc,
             time_scale,
             store,
+            live::BalancerChoice::Builtin,
             false,
             &tokio::sync::Notify::new(),
         ))
@@ -247,7 +248,8 @@ name = "sticky"
 set = { "balancer.policy" = "sticky", "sessions.storage" = "server_memory" }
 "#;
 
-/// What `tiersim live` said it started: every listening address, and the managed Redis's pid.
+/// What `tiersim live` said it started: every listening address, and the pids of the managed
+/// Redis and HAProxy.
 fn announced(stderr: &str) -> (Vec<SocketAddr>, Vec<u32>) {
     let mut addrs = Vec::new();
     let mut pids = Vec::new();
@@ -278,15 +280,22 @@ fn nothing_left(stderr: &str, expect_pid: bool) {
     for pid in pids {
         assert!(
             !Path::new(&format!("/proc/{pid}")).exists(),
-            "redis-server {pid} outlived tiersim"
+            "process {pid} (redis-server or haproxy) outlived tiersim"
         );
     }
 }
 
-fn tiersim_live(dir: &Path, store: &str, variant: &str) -> Child {
+fn tiersim_live(dir: &Path, store: &str, variant: &str, balancer: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_tiersim"))
         .args(["live", "short.toml", "--time-scale", "10", "--out", "out"])
-        .args(["--store", store, "--variant", variant])
+        .args([
+            "--store",
+            store,
+            "--variant",
+            variant,
+            "--balancer",
+            balancer,
+        ])
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -327,17 +336,17 @@ fn redis_call(addr: SocketAddr, args: &[&[u8]]) -> live::store::Reply {
 }
 
 /// A whole run of `short.toml` with `store` and one interrupted by Ctrl-C: each writes what it
-/// should and leaves no port open and no process running (`managed_redis`: the run announced a
-/// `redis-server` of its own).
-fn check_run_and_interrupt(dir: &Path, store: &str, managed_redis: bool) {
+/// should and leaves no port open and no process running (`managed`: the run announced a
+/// process of its own, a `redis-server` or `haproxy`).
+fn check_run_and_interrupt(dir: &Path, store: &str, balancer: &str, managed: bool) {
     std::fs::write(dir.join("short.toml"), SHORT).unwrap();
     // A whole run.
     let (code, stderr) = finish(
-        tiersim_live(dir, store, "shared-store"),
+        tiersim_live(dir, store, "shared-store", balancer),
         Duration::from_secs(60),
     );
     assert_eq!(code, Some(0), "{stderr}");
-    nothing_left(&stderr, managed_redis);
+    nothing_left(&stderr, managed);
     assert!(dir.join("out/live-short-live/summary.csv").is_file());
     // The report says where its numbers come from.
     let report = std::fs::read_to_string(dir.join("out/live-short-live/report.html")).unwrap();
@@ -348,7 +357,7 @@ fn check_run_and_interrupt(dir: &Path, store: &str, managed_redis: bool) {
     assert!(report.contains("latency inside the servers"));
     // Ctrl-C during a run: exit status 130, nothing written, nothing left.
     std::fs::remove_dir_all(dir.join("out")).unwrap();
-    let child = tiersim_live(dir, store, "shared-store");
+    let child = tiersim_live(dir, store, "shared-store", balancer);
     std::thread::sleep(Duration::from_millis(2_500));
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -357,14 +366,14 @@ fn check_run_and_interrupt(dir: &Path, store: &str, managed_redis: bool) {
     assert!(killed.success());
     let (code, stderr) = finish(child, Duration::from_secs(10));
     assert_eq!(code, Some(130), "{stderr}");
-    nothing_left(&stderr, managed_redis);
+    nothing_left(&stderr, managed);
     assert!(!dir.join("out/live-short-live").exists());
 }
 
 #[test]
 fn a_live_run_with_the_embedded_store_leaves_no_port_behind() {
     let dir = scratch_dir("live-leftovers-embedded");
-    check_run_and_interrupt(&dir, "embedded", false);
+    check_run_and_interrupt(&dir, "embedded", "builtin", false);
 }
 
 #[test]
@@ -372,7 +381,7 @@ fn a_live_run_with_the_embedded_store_leaves_no_port_behind() {
 fn a_live_run_with_redis_leaves_no_port_process_or_key_behind() {
     require_redis();
     let dir = scratch_dir("live-leftovers-redis");
-    check_run_and_interrupt(&dir, "redis-managed", true);
+    check_run_and_interrupt(&dir, "redis-managed", "builtin", true);
     // Someone else's Redis keeps its own keys and none of the run's.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -391,7 +400,7 @@ fn a_live_run_with_redis_leaves_no_port_process_or_key_behind() {
     let set = redis_call(addr, &[b"SET", b"someone:else", b"1"]);
     assert_eq!(set, live::store::Reply::Simple("OK".into()));
     let (code, stderr) = finish(
-        tiersim_live(&dir, &format!("redis://{addr}"), "shared-store"),
+        tiersim_live(&dir, &format!("redis://{addr}"), "shared-store", "builtin"),
         Duration::from_secs(60),
     );
     assert_eq!(code, Some(0), "{stderr}");
@@ -447,4 +456,100 @@ fn validate_exits_0_when_every_judged_metric_agrees_and_1_when_one_disagrees() {
         "{}",
         ran.stdout
     );
+}
+
+/// Fails the test unless `haproxy` is installed (Debian puts it in /usr/sbin).
+#[track_caller]
+fn require_haproxy() {
+    require_tool(&["haproxy"], "haproxy");
+}
+
+#[test]
+#[ignore = "needs haproxy"]
+fn a_live_run_with_haproxy_keeps_its_config_and_leaves_no_port_or_process_behind() {
+    require_haproxy();
+    let dir = scratch_dir("live-leftovers-haproxy");
+    check_run_and_interrupt(&dir, "redis-managed", "haproxy", true);
+    // The whole run of the first check wrote its configuration beside the CSV files; the
+    // interrupted one removed nothing but its own output. Run whole once more to read it.
+    let (code, stderr) = finish(
+        tiersim_live(&dir, "embedded", "sticky", "haproxy"),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    nothing_left(&stderr, true);
+    let cfg = std::fs::read_to_string(dir.join("out/live-short-live/haproxy-sticky.cfg")).unwrap();
+    assert!(cfg.contains("cookie lb insert indirect nocache"), "{cfg}");
+    assert!(cfg.contains("option redispatch"), "{cfg}");
+    let summary = std::fs::read_to_string(dir.join("out/live-short-live/summary.csv")).unwrap();
+    assert!(
+        summary
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("sticky,")),
+        "{summary}"
+    );
+}
+
+#[test]
+#[ignore = "needs haproxy"]
+fn haproxy_accepts_the_configuration_of_every_policy() {
+    let haproxy = require_tool(&["haproxy"], "haproxy");
+    let dir = scratch_dir("haproxy-configs");
+    use tiersim::scenario::Policy;
+    let policies = [
+        Policy::Random,
+        Policy::RoundRobin,
+        Policy::LeastConnections,
+        Policy::Sticky,
+        Policy::HashMod,
+        Policy::ConsistentHash,
+    ];
+    for policy in policies {
+        let mut sc = scenario(SHORT, Some("sticky"));
+        sc.balancer.policy = policy;
+        let policy = policy.as_str();
+        let at = live::haproxy::Addresses {
+            frontend: "127.0.0.1:18080".into(),
+            servers: vec!["127.0.0.1:18081".into(), "127.0.0.1:18082".into()],
+            socket: dir.join("haproxy.sock").display().to_string(),
+            maxconn: 1000,
+        };
+        let text = live::haproxy::config(&sc, 10.0, &at, Duration::from_secs(2));
+        let path = dir.join(format!("{policy}.cfg"));
+        std::fs::write(&path, &text).unwrap();
+        let status = Command::new(&haproxy)
+            .args(["-c", "-q", "-f"])
+            .arg(&path)
+            .status()
+            .expect("haproxy runs");
+        assert!(
+            status.success(),
+            "haproxy -c refuses the configuration of {policy}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_haproxy_is_a_clear_error_naming_the_package() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args([
+            "live",
+            "scenarios/01-why-sticky.toml",
+            "--balancer",
+            "haproxy",
+        ])
+        .env(live::haproxy::PROGRAM_VAR, "/nonexistent/haproxy")
+        .output()
+        .expect("tiersim runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "no `haproxy` program (TIERSIM_HAPROXY=/nonexistent/haproxy is not a file): \
+             install the package `haproxy` (`apt-get install haproxy`)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("live: balancer"), "nothing started: {err}");
 }
