@@ -391,6 +391,11 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
     )?;
     write!(out, "{}", validate::render(&rows))?;
     write!(out, "\n{}", latency_split(&live))?;
+    write!(
+        out,
+        "{}",
+        validate::remapping(&variants, &sim.by_replication[0], &live)
+    )?;
     if let (Some(before), Some(after)) = (load_before, load_after) {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         writeln!(out, "{}", validate::machine_note(cores, &before, &after))?;

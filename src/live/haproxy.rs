@@ -128,6 +128,10 @@ pub fn config(sc: &Scenario, time_scale: f64, at: &Addresses, header: Duration) 
         if sticky {
             out += &format!(" cookie {s}");
         }
+        // A slot for a server an `add_servers` event starts later.
+        if s >= sc.servers.count as usize {
+            out += " disabled";
+        }
         out += "\n";
     }
     out
@@ -273,6 +277,21 @@ impl Haproxy {
             .await
             .context("haproxy's stats socket did not answer within 2 s")??;
         Ok(answer)
+    }
+
+    /// Sets server `id`'s administrative state on the stats socket: `ready` (in rotation once
+    /// its health check passes) or `maint` (out of rotation at once).
+    pub async fn set_state(&self, id: u32, state: &str) -> Result<()> {
+        let answer = self
+            .command(&format!("set server servers/s{id} state {state}"))
+            .await?;
+        if !answer.trim().is_empty() {
+            bail!(
+                "haproxy refused `set server servers/s{id} state {state}`: {}",
+                answer.trim()
+            );
+        }
+        Ok(())
     }
 
     /// The servers in rotation now: those HAProxy reports UP on its stats socket.

@@ -1,6 +1,7 @@
 //! What the live mode can run on this machine, and why it refuses the rest, naming the key.
 //!
-//! The live cluster implements crashes and restarts of servers and of one store node, with
+//! The live cluster implements crashes and restarts of servers and of one store node, servers
+//! added and removed, with
 //! sessions in server memory or in a shared store; it runs for at most [`MAX_WALL_S`] of wall
 //! time, carries at most [`MAX_WALL_REQUESTS_PER_S`] and [`MAX_CONCURRENT_USERS`], with at most
 //! [`MAX_SERVERS`] servers, and within the process's limit of open files (raised to the hard
@@ -48,7 +49,7 @@ pub(super) fn live_home(s: Storage) -> Option<SessionHome> {
     }
 }
 
-/// The autoscaler, random failures, and adding or removing servers.
+/// The autoscaler and random failures.
 fn unsupported_feature(sc: &Scenario) -> Option<String> {
     if sc.autoscale.is_some() {
         return Some("`autoscale` is not supported by the live mode".into());
@@ -58,17 +59,25 @@ fn unsupported_feature(sc: &Scenario) -> Option<String> {
             "random failures (`failures.*_mtbf`) are not supported by the live mode".into(),
         );
     }
-    let e = sc.events.iter().find(|e| {
-        matches!(
-            e.action,
-            Action::AddServers { .. } | Action::RemoveServers { .. }
-        )
-    })?;
-    Some(format!(
-        "`events` action `{}` is not supported by the live mode (crash, restart, store_crash and \
-         store_restart are)",
-        e.action.name()
-    ))
+    None
+}
+
+/// How many server slots a live cluster of `sc` needs: the most servers it ever has, counting
+/// `add_servers` and `remove_servers` in time order (the model's servers are numbered the same
+/// way: an addition takes the next numbers, a removal the highest).
+pub fn server_slots(sc: &Scenario) -> u32 {
+    let mut events: Vec<_> = sc.events.iter().collect();
+    events.sort_by_key(|e| e.at_us);
+    let (mut now, mut most) = (sc.servers.count, sc.servers.count);
+    for e in events {
+        match e.action {
+            Action::AddServers { count } => now += count,
+            Action::RemoveServers { count } => now = now.saturating_sub(count),
+            _ => {}
+        }
+        most = most.max(now);
+    }
+    most
 }
 
 /// More than one plain store node, a store event naming a node, or a storage design the live
@@ -116,10 +125,11 @@ fn over_limits(sc: &Scenario, time_scale: f64) -> Option<String> {
              the live mode's limit of {MAX_WALL_S:.0} s; raise --time-scale or shorten `duration`"
         ));
     }
-    if sc.servers.count > MAX_SERVERS {
+    let slots = server_slots(sc);
+    if slots > MAX_SERVERS {
         return Some(format!(
-            "`servers.count` = {} is above the live mode's limit of {MAX_SERVERS}",
-            sc.servers.count
+            "{slots} servers at once (`servers.count` and `add_servers` events) is above the \
+             live mode's limit of {MAX_SERVERS}"
         ));
     }
     let wall_rate = wall_requests_per_s(sc, time_scale);

@@ -13,8 +13,7 @@
 //! (`metrics::RunResult`), so `output` writes the same CSV files. `limits` says what the live
 //! mode refuses to run; `validate` judges a live run against the simulation.
 //!
-//! Leaves out: the autoscaler, random failures, adding and removing servers, and the model's
-//! store service times (see `docs/live.md`). The live mode is not deterministic: scheduling
+//! Leaves out: the autoscaler, random failures, and the model's store service times (see `docs/live.md`). The live mode is not deterministic: scheduling
 //! jitter moves every time a little.
 
 pub mod balancer;
@@ -34,7 +33,8 @@ pub mod validate;
 
 pub use limits::{
     MAX_CONCURRENT_USERS, MAX_SERVERS, MAX_WALL_REQUESTS_PER_S, MAX_WALL_S, ON_TIME_REQUESTS_PER_S,
-    open_files_needed, raise_open_files_limit, refuse, too_many_files, wall_requests_per_s,
+    open_files_needed, raise_open_files_limit, refuse, server_slots, too_many_files,
+    wall_requests_per_s,
 };
 pub use store_choice::StoreChoice;
 
@@ -79,7 +79,7 @@ pub struct Cluster {
 impl Cluster {
     /// The shared state of a cluster running `sc` at `time_scale`.
     fn new(sc: &Scenario, time_scale: f64) -> Result<Self> {
-        let n = sc.servers.count as usize;
+        let n = server_slots(sc) as usize;
         Ok(Cluster {
             sc: sc.clone(),
             time_scale,
@@ -121,13 +121,15 @@ pub fn header_timeout(sc: &Scenario, time_scale: f64) -> Duration {
 /// The `haproxy.cfg` of scenario `sc` at `time_scale` as `--print-config` shows it: ports and
 /// the stats socket's folder are placeholders, chosen when the run starts.
 pub fn haproxy_config(sc: &Scenario, time_scale: f64) -> String {
-    let at = haproxy::Addresses::placeholders(sc.servers.count);
+    let at = haproxy::Addresses::placeholders(server_slots(sc));
     haproxy::config(sc, time_scale, &at, header_timeout(sc, time_scale))
 }
 
 /// One request as its client saw it.
 #[derive(Clone, Copy, Debug)]
 pub struct Record {
+    /// The user who sent it (the id the balancer hashes).
+    pub user: u64,
     /// When it was sent (simulated time).
     pub sent_us: Micros,
     /// When the answer (or the error) came.
@@ -238,7 +240,7 @@ enum Front {
 }
 
 impl Front {
-    /// Starts the chosen balancer in front of `backends`.
+    /// Starts the chosen balancer in front of `backends`, the first `servers.count` in rotation.
     async fn start(
         choice: BalancerChoice,
         cluster: &Arc<Cluster>,
@@ -279,6 +281,25 @@ impl Front {
         }
     }
 
+    /// Puts server `id` in rotation at once (an `add_servers` event: the operator tells the
+    /// balancer).
+    async fn add(&self, id: u32) -> Result<()> {
+        match self {
+            Front::Builtin(b) => b.join(id),
+            Front::Haproxy(h) => h.set_state(id, "ready").await?,
+        }
+        Ok(())
+    }
+
+    /// Takes server `id` out of rotation at once (a `remove_servers` event).
+    async fn remove(&self, id: u32) -> Result<()> {
+        match self {
+            Front::Builtin(b) => b.leave(id),
+            Front::Haproxy(h) => h.set_state(id, "maint").await?,
+        }
+        Ok(())
+    }
+
     /// Stops it (HAProxy's process is killed and waited for).
     async fn stop(self) {
         match self {
@@ -290,9 +311,12 @@ impl Front {
 
 /// The running components of a live cluster.
 struct Tier {
+    /// Every server slot of the run (`server_slots`), in service or not.
     servers: Vec<server::Server>,
     balancer: Front,
     store: Option<SessionStore>,
+    /// Servers in service: slots `0..count` (the model's numbering).
+    count: u32,
 }
 
 impl Tier {
@@ -314,9 +338,17 @@ impl Tier {
             Some(s) => server::Sessions::Store(s.client.clone()),
             None => server::Sessions::Memory,
         };
-        let mut servers = Vec::with_capacity(cluster.sc.servers.count as usize);
-        for id in 0..cluster.sc.servers.count {
-            servers.push(server::Server::start(id, sessions.clone(), cluster.clone()).await?);
+        // A slot for every server the run ever has; those beyond `servers.count` wait down (their
+        // port kept) until an `add_servers` event starts them.
+        let count = cluster.sc.servers.count;
+        let slots = server_slots(&cluster.sc);
+        let mut servers = Vec::with_capacity(slots as usize);
+        for id in 0..slots {
+            let mut s = server::Server::start(id, sessions.clone(), cluster.clone()).await?;
+            if id >= count {
+                s.crash();
+            }
+            servers.push(s);
         }
         let backends = servers.iter().map(|s| s.addr()).collect();
         let balancer = Front::start(front, cluster, backends).await?;
@@ -324,6 +356,7 @@ impl Tier {
             servers,
             balancer,
             store,
+            count,
         })
     }
 
@@ -350,6 +383,7 @@ impl Tier {
             servers,
             balancer,
             store,
+            ..
         } = self;
         balancer.stop().await;
         drop(servers);

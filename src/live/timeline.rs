@@ -1,10 +1,13 @@
 //! The timeline of a live run: bucket snapshots and the scenario's timed events, each at its
 //! simulated time on the wall clock, in the engine's order (a boundary before an event at the
-//! same time). An event acts on the real cluster (a server crashes or restarts, the store
-//! crashes or restarts) and leaves an event row, as the engine's does.
+//! same time). An event acts on the real cluster (a server crashes or restarts, servers are
+//! added (started in their waiting slots, then put in rotation) or removed (taken out of
+//! rotation, then stopped: their sessions are lost), the store crashes or restarts) and leaves an
+//! event row, as the engine's does.
 //!
-//! Leaves out: `users_remapped` and the other costs the engine counts from its own state; the
-//! live rows count only what the cluster can be asked.
+//! Leaves out: `users_remapped`, which `result` counts from the clients' records (who answered
+//! each user before and after the event), and the other costs the engine counts from its own
+//! state; the live rows count only what the cluster can be asked.
 
 use super::{Clock, Cluster, Tier};
 use crate::metrics::EventRow;
@@ -136,7 +139,26 @@ async fn act(cluster: &Cluster, tier: &mut Tier, action: Action) -> Result<(u64,
             }
             (0, None)
         }
-        other => anyhow::bail!("the live mode does not run `{}` events", other.name()),
+        Action::AddServers { count } => {
+            for id in tier.count..tier.count + count {
+                tier.servers[id as usize].restart().await?;
+                tier.balancer.add(id).await?;
+            }
+            tier.count += count;
+            (0, Some(count))
+        }
+        Action::RemoveServers { count } => {
+            let first = tier.count.saturating_sub(count);
+            let mut lost = 0;
+            for id in first..tier.count {
+                tier.balancer.remove(id).await?;
+                if tier.servers[id as usize].up() {
+                    lost += tier.servers[id as usize].crash();
+                }
+            }
+            tier.count = first;
+            (lost, Some(count))
+        }
     })
 }
 

@@ -10,9 +10,10 @@
 //! Leaves out: running anything (`cli` runs both sides and prints the verdicts).
 
 use super::{LiveRun, MAX_WALL_S, ON_TIME_REQUESTS_PER_S, wall_requests_per_s};
+use crate::events::EventAction;
 use crate::metrics::catalogue::Metric as Catalogued;
 use crate::metrics::{Latency, RunResult};
-use crate::scenario::Variant;
+use crate::scenario::{Policy, Variant};
 
 /// One side of a comparison: the result rows, and the latency the model has. The model has no
 /// network between client, balancer and server, so its latency is the time inside the server;
@@ -96,7 +97,7 @@ fn p99_tolerance(sim: f64, scale: f64, live: &LiveRun) -> f64 {
     (0.25 * sim).max(0.5 * scale) + ms(live.late.p99_us).unwrap_or(0.0)
 }
 
-const METRICS: [Metric; 7] = [
+const METRICS: [Metric; 8] = [
     Metric {
         reading: Reading::Catalogue(Catalogued::FailedAuthPct),
         tolerance: Some(|_, _, _| 3.0),
@@ -116,6 +117,12 @@ const METRICS: [Metric; 7] = [
         reading: Reading::Catalogue(Catalogued::SessionsLost),
         tolerance: Some(|sim, _, _| (0.25 * sim).max(20.0)),
         why: "the users in a visit at the crash differ by timing; sessions are counted live",
+    },
+    Metric {
+        reading: Reading::Catalogue(Catalogued::RemappedPct),
+        tolerance: Some(|_, _, _| 8.0),
+        why: "which users are in a visit on both sides of a change depends on timing; HAProxy \
+              hashes with its own function, so its ring gives each server a different share",
     },
     Metric {
         reading: Reading::Own("p50 at the server ms", |s| ms(s.at_server.p50_us)),
@@ -169,7 +176,18 @@ pub fn compare(sim: &[RunResult], live: &[LiveRun], time_scale: f64) -> Vec<Comp
     for (s, l) in sim.iter().zip(live) {
         let (s, run) = (Side::simulated(s), l);
         let l = Side::live(run);
+        let membership = s.result.events.iter().any(|e| {
+            matches!(
+                e.action,
+                EventAction::AddServers | EventAction::RemoveServers
+            )
+        });
         for m in &METRICS {
+            // Remapping is judged where servers are added or removed (a crash remaps users
+            // too, but the live health checks see it later than the model).
+            if matches!(m.reading, Reading::Catalogue(Catalogued::RemappedPct)) && !membership {
+                continue;
+            }
             let (a, b) = (m.reading.value(&s), m.reading.value(&l));
             let tolerance = m.tolerance.map(|t| t(a.unwrap_or(0.0), time_scale, run));
             let agrees = tolerance.map(|tolerance| match (a, b) {
@@ -237,6 +255,85 @@ pub fn time_scale(variants: &[&Variant]) -> f64 {
         .into_iter()
         .find(|&s| fits(s))
         .unwrap_or(1.0)
+}
+
+/// The share of users in a visit on both sides of a change from `before` to `after` servers
+/// that theory says the policy moves (`None` for policies that do not map users): hash mod N
+/// keeps a user when its hash gives the same remainder for both counts (N/(N+1) move when one
+/// server joins N), consistent hashing moves the changed servers' share of the ring, sticky
+/// routing moves only the users of removed servers.
+pub fn remap_theory(policy: Policy, before: u32, after: u32) -> Option<f64> {
+    let (lo, hi) = (before.min(after), before.max(after));
+    if hi == 0 {
+        return None;
+    }
+    match policy {
+        Policy::HashMod => {
+            let lcm = u64::from(lo) * u64::from(hi) / gcd(u64::from(lo), u64::from(hi)).max(1);
+            let kept = (0..lcm.max(1))
+                .filter(|x| x % u64::from(lo.max(1)) == x % u64::from(hi))
+                .count();
+            Some(1.0 - kept as f64 / lcm.max(1) as f64)
+        }
+        Policy::ConsistentHash => Some(f64::from(hi - lo) / f64::from(hi)),
+        Policy::Sticky if after < before => Some(f64::from(before - after) / f64::from(before)),
+        Policy::Sticky => Some(0.0),
+        _ => None,
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// The lines under the table for variants whose servers are added or removed: each change's
+/// users remapped, as a share of the users logged in, simulated and live, beside theory's share
+/// of the users in a visit on both sides (about 5 % of the logged-in users end their visit
+/// before their next request, so the measured shares sit a little under theory's).
+pub fn remapping(variants: &[&Variant], sim: &[RunResult], live: &[LiveRun]) -> String {
+    let mut out = String::new();
+    for ((v, s), l) in variants.iter().zip(sim).zip(live) {
+        let policy = v.scenario.balancer.policy;
+        let membership = |e: &&crate::metrics::EventRow| {
+            matches!(
+                e.action,
+                EventAction::AddServers | EventAction::RemoveServers
+            )
+        };
+        for (a, b) in s
+            .events
+            .iter()
+            .filter(membership)
+            .zip(l.result.events.iter().filter(membership))
+        {
+            let Some(theory) = remap_theory(policy, a.servers_before, a.servers_after) else {
+                continue;
+            };
+            let share = |e: &crate::metrics::EventRow| {
+                e.users_remapped
+                    .filter(|_| e.users_logged_in > 0)
+                    .map_or("-".into(), |r| {
+                        format!("{:.1}", 100.0 * r as f64 / e.users_logged_in as f64)
+                    })
+            };
+            out += &format!(
+                "  {} at {:.0} s, {} → {} servers: simulated {} %, live {} %, theory {:.1} %\n",
+                v.name,
+                a.at_us as f64 / 1e6,
+                a.servers_before,
+                a.servers_after,
+                share(a),
+                share(b),
+                100.0 * theory
+            );
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    format!(
+        "users remapped by each change, % of the users logged in (theory: of those in a visit on both sides):\n{out}"
+    )
 }
 
 /// The line about the machine under the table: its cores and its one-minute load average before
@@ -357,6 +454,20 @@ mod tests {
         assert!(
             table.contains("| v | p50 seen by clients ms | 15.0 | 22.0 | +7.0 | - | not judged |")
         );
+    }
+
+    #[test]
+    fn theory_moves_n_over_n_plus_1_for_hash_mod_1_over_n_plus_1_for_consistent_and_0_for_sticky() {
+        let close = |x: Option<f64>, y: f64| x.is_some_and(|x| (x - y).abs() < 1e-9);
+        assert!(close(remap_theory(Policy::HashMod, 4, 5), 4.0 / 5.0));
+        assert!(close(remap_theory(Policy::HashMod, 5, 4), 4.0 / 5.0));
+        // 4 → 6: a hash keeps its server when h mod 12 is 0..3: 4 of 12.
+        assert!(close(remap_theory(Policy::HashMod, 4, 6), 2.0 / 3.0));
+        assert!(close(remap_theory(Policy::ConsistentHash, 4, 5), 1.0 / 5.0));
+        assert!(close(remap_theory(Policy::ConsistentHash, 6, 4), 2.0 / 6.0));
+        assert!(close(remap_theory(Policy::Sticky, 4, 5), 0.0));
+        assert!(close(remap_theory(Policy::Sticky, 6, 4), 2.0 / 6.0));
+        assert_eq!(remap_theory(Policy::RoundRobin, 4, 5), None);
     }
 
     #[test]
