@@ -5,6 +5,7 @@
 //! runtime that exists only for this command. Ctrl-C stops the cluster (every task is aborted, a
 //! managed Redis is killed) and nothing is written (exit status 130).
 
+use super::progress::Progress;
 use super::simulate::{check_books, run_files};
 use super::{BadInput, Disagrees, Interrupted, OutputArgs, ScenarioArgs, select};
 use crate::live::{self, BalancerChoice, LiveRun, StoreChoice, validate};
@@ -80,9 +81,11 @@ pub struct LiveArgs {
     /// Where to write.
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Simulated seconds per wall second (service, think and all other times are divided by it).
-    #[arg(long, value_name = "X", default_value_t = 20.0)]
-    pub time_scale: f64,
+    /// Simulated seconds per wall second (service, think and all other times are divided by
+    /// it; default: the largest of 20, 10, 5, 2 and 1 at which this machine carries every chosen
+    /// variant on time, from its cores and the cost of a request).
+    #[arg(long, value_name = "X")]
+    pub time_scale: Option<f64>,
     /// Session store of shared-store variants: `embedded`, `redis-managed` (tiersim starts
     /// `redis-server` on a free loopback port) or `redis://HOST:PORT` (loopback only).
     #[arg(long, value_name = "STORE", default_value = "embedded")]
@@ -104,8 +107,8 @@ pub struct ValidateArgs {
     /// The scenario and what to change in it.
     #[command(flatten)]
     pub common: ScenarioArgs,
-    /// Simulated seconds per wall second of the live run (default: the largest of 20, 10, 5, 2
-    /// and 1 at which this machine carries the cluster on time).
+    /// Simulated seconds per wall second of the live run (default: as for `live`, the largest of
+    /// 20, 10, 5, 2 and 1 at which this machine carries the cluster on time).
     #[arg(long, value_name = "X")]
     pub time_scale: Option<f64>,
     /// Session store of the live run (as for `live`).
@@ -178,13 +181,18 @@ fn run_live(
         INTERRUPT.notify_one();
     });
     let runtime = live::cluster_runtime()?;
+    let bars = variants
+        .iter()
+        .map(|v| (v.name.clone(), v.scenario.duration_us / 1_000_000))
+        .collect();
+    let progress = Progress::with_bars(bars, quiet);
     let mut results = Vec::new();
-    for v in variants {
+    for (i, v) in variants.iter().enumerate() {
         if INTERRUPTED.load(Ordering::SeqCst) {
             break;
         }
         if !quiet {
-            let _ = write!(std::io::stderr(), "{}", notices(v, time_scale, choice));
+            progress.println(&notices(v, time_scale, choice));
         }
         // On Ctrl-C the run stops its timeline and cleans up as at its end (a managed Redis is
         // stopped and waited for, keys in someone else's Redis are removed).
@@ -194,19 +202,23 @@ fn run_live(
             time_scale,
             choice,
             front,
-            !quiet,
-            &INTERRUPT,
+            live::Watch {
+                announce: !quiet,
+                stop: &INTERRUPT,
+                progress: &|at| progress.set(i, at),
+            },
         ));
         if INTERRUPTED.load(Ordering::SeqCst) {
             break;
         }
         let run = outcome?;
         for warning in &run.warnings {
-            // A closed standard error must not end the run (`eprintln!` would panic).
-            let _ = writeln!(std::io::stderr(), "warning: variant {}: {warning}", v.name);
+            // Through `status`: a closed standard error must not end the run.
+            progress.println(&format!("warning: variant {}: {warning}\n", v.name));
         }
         results.push(run);
     }
+    progress.clear();
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     if INTERRUPTED.load(Ordering::SeqCst) {
         return Err(Interrupted.into());
@@ -226,12 +238,15 @@ fn notices(v: &Variant, time_scale: f64, choice: &StoreChoice) -> String {
         sc.duration_us as f64 / 1e6 / time_scale
     );
     let rate = live::wall_requests_per_s(sc, time_scale);
-    if rate > live::ON_TIME_REQUESTS_PER_S {
+    let cores = live::cores();
+    let on_time = live::on_time_requests_per_s(cores);
+    if rate > on_time {
         text += &format!(
             "live: about {rate:.0} requests per wall second, more than this machine carries on \
-             time (about {:.0} on 2 cores): latencies will include its own overload; a lower \
-             --time-scale measures the scenario\n",
-            live::ON_TIME_REQUESTS_PER_S
+             time (about {on_time:.0} on {cores} cores at {:.2} ms of CPU per request): \
+             latencies will include its own overload; a lower --time-scale measures the \
+             scenario\n",
+            live::CPU_PER_REQUEST_S * 1e3
         );
     }
     let store_events = sc.events.iter().any(|e| {
@@ -274,19 +289,30 @@ fn latency_split(runs: &[LiveRun]) -> String {
 pub fn run(args: &LiveArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
     let variants = select(&experiment, &args.common.variants)?;
-    if args.front.print_config(&variants, args.time_scale)? {
+    let time_scale = args
+        .time_scale
+        .unwrap_or_else(|| default_time_scale(&variants));
+    if args.front.print_config(&variants, time_scale)? {
         return Ok(());
     }
     let front = args.front.balancer.choice();
-    let choice = prepare(&experiment, &variants, args.time_scale, &args.store, front)?;
-    let live_runs = run_live(&variants, args.time_scale, &choice, front, args.quiet)?;
+    let choice = prepare(&experiment, &variants, time_scale, &args.store, front)?;
+    if args.time_scale.is_none() && !args.quiet {
+        super::status(&format!(
+            "live: --time-scale {time_scale}, the largest this machine carries on time (about \
+             {:.0} requests per wall second on {} cores)\n",
+            live::on_time_requests_per_s(live::cores()),
+            live::cores()
+        ));
+    }
+    let live_runs = run_live(&variants, time_scale, &choice, front, args.quiet)?;
     let results: Vec<RunResult> = live_runs.iter().map(|r| r.result.clone()).collect();
     let seed = variants.first().map_or(0, |v| v.scenario.seed);
     let runs = Runs {
         seeds: vec![seed],
         by_replication: vec![results],
     };
-    let shown = as_measured(&experiment, args.time_scale, &choice, front, &live_runs);
+    let shown = as_measured(&experiment, time_scale, &choice, front, &live_runs);
     let mut out_files = run_files(&shown, &runs, args.no_charts)?;
     out_files.extend(live_runs.iter().filter_map(|r| {
         let config = r.haproxy_config.clone()?;
@@ -303,7 +329,7 @@ pub fn run(args: &LiveArgs) -> Result<()> {
             out,
             "{} (live, --time-scale {}, store {}{})\n",
             experiment.title,
-            args.time_scale,
+            time_scale,
             choice.label(),
             balancer_label(front)
         )?;
@@ -347,6 +373,11 @@ fn as_measured(
     shown
 }
 
+/// The time scale when none is given: the largest this machine carries every variant at on time.
+fn default_time_scale(variants: &[&Variant]) -> f64 {
+    validate::time_scale(variants, live::on_time_requests_per_s(live::cores()))
+}
+
 /// How the titles name a balancer other than the built-in one.
 fn balancer_label(front: BalancerChoice) -> &'static str {
     match front {
@@ -367,7 +398,7 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
     let variants = select(&experiment, &args.common.variants)?;
     let time_scale = args
         .time_scale
-        .unwrap_or_else(|| validate::time_scale(&variants));
+        .unwrap_or_else(|| default_time_scale(&variants));
     if args.front.print_config(&variants, time_scale)? {
         return Ok(());
     }
@@ -397,7 +428,7 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
         validate::remapping(&variants, &sim.by_replication[0], &live)
     )?;
     if let (Some(before), Some(after)) = (load_before, load_after) {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = live::cores();
         writeln!(out, "{}", validate::machine_note(cores, &before, &after))?;
     }
     write!(out, "{}", validate::verdict(&rows))?;

@@ -32,9 +32,9 @@ pub mod timer;
 pub mod validate;
 
 pub use limits::{
-    MAX_CONCURRENT_USERS, MAX_SERVERS, MAX_WALL_REQUESTS_PER_S, MAX_WALL_S, ON_TIME_REQUESTS_PER_S,
-    open_files_needed, raise_open_files_limit, refuse, server_slots, too_many_files,
-    wall_requests_per_s,
+    CPU_PER_REQUEST_S, MAX_CONCURRENT_USERS, MAX_SERVERS, MAX_WALL_REQUESTS_PER_S, MAX_WALL_S,
+    ON_TIME_CORE_SHARE, cores, on_time_requests_per_s, open_files_needed, raise_open_files_limit,
+    refuse, server_slots, too_many_files, wall_requests_per_s,
 };
 pub use store_choice::StoreChoice;
 
@@ -394,6 +394,16 @@ impl Tier {
     }
 }
 
+/// How a command watches a live run.
+pub struct Watch<'a> {
+    /// Print where the cluster listens (and the pids of the processes it manages).
+    pub announce: bool,
+    /// Stops the run (Ctrl-C): it cleans up as at its end.
+    pub stop: &'a tokio::sync::Notify,
+    /// Hears the simulated time at each bucket boundary.
+    pub progress: &'a dyn Fn(Micros),
+}
+
 /// Runs one variant on a live cluster and returns what its clients observed.
 pub async fn run_variant(
     name: &str,
@@ -401,9 +411,13 @@ pub async fn run_variant(
     time_scale: f64,
     choice: &StoreChoice,
     front: BalancerChoice,
-    announce: bool,
-    stop: &tokio::sync::Notify,
+    watch: Watch<'_>,
 ) -> Result<LiveRun> {
+    let Watch {
+        announce,
+        stop,
+        progress,
+    } = watch;
     let cluster = Arc::new(Cluster::new(sc, time_scale)?);
     let failed_accepts = net::FAILED_ACCEPTS.load(std::sync::atomic::Ordering::Relaxed);
     let mut tier = Tier::start(&cluster, choice, front, name).await?;
@@ -430,7 +444,7 @@ pub async fn run_variant(
         tier.balancer.addr(),
         clock,
     ));
-    let observed = timeline::run(&cluster, &clock, &mut tier, stop).await;
+    let observed = timeline::run(&cluster, &clock, &mut tier, stop, progress).await;
     load.abort();
     let _ = load.await;
     drop(clients);

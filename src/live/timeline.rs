@@ -25,12 +25,14 @@ pub(super) struct Snapshot {
     pub store_sessions: u64,
 }
 
-/// Runs the timeline to `duration` (or until `stop`): the bucket snapshots and the event rows.
+/// Runs the timeline to `duration` (or until `stop`): the bucket snapshots and the event rows;
+/// `progress` hears the simulated time of each snapshot.
 pub(super) async fn run(
     cluster: &Cluster,
     clock: &Clock,
     tier: &mut Tier,
     stop: &tokio::sync::Notify,
+    progress: &dyn Fn(Micros),
 ) -> Result<(Vec<Snapshot>, Vec<EventRow>)> {
     let sc = &cluster.sc;
     let mut snapshots = Vec::new();
@@ -41,7 +43,10 @@ pub(super) async fn run(
             _ = stop.notified() => anyhow::bail!("the live run was stopped"),
         }
         match event {
-            None => snapshots.push(snapshot(at, tier).await),
+            None => {
+                snapshots.push(snapshot(at, tier).await);
+                progress(at);
+            }
             Some(i) => rows.push(timed(cluster, tier, at, sc.events[i].action).await?),
         }
     }

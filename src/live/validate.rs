@@ -9,7 +9,7 @@
 //!
 //! Leaves out: running anything (`cli` runs both sides and prints the verdicts).
 
-use super::{LiveRun, MAX_WALL_S, ON_TIME_REQUESTS_PER_S, wall_requests_per_s};
+use super::{LiveRun, MAX_WALL_S, wall_requests_per_s};
 use crate::events::EventAction;
 use crate::metrics::catalogue::Metric as Catalogued;
 use crate::metrics::{Latency, RunResult};
@@ -237,10 +237,11 @@ pub fn render(rows: &[Comparison]) -> String {
     out
 }
 
-/// The time scale `validate` uses when none is given: the largest of 20, 10, 5, 2 and 1 at which
-/// every chosen variant asks for at most [`ON_TIME_REQUESTS_PER_S`] and all of them fit the
-/// wall-time limit (1 if none does: `live::refuse` then says why).
-pub fn time_scale(variants: &[&Variant]) -> f64 {
+/// The time scale `live` and `validate` use when none is given: the largest of 20, 10, 5, 2 and 1
+/// at which every chosen variant asks for at most `on_time` requests per wall second (what this
+/// machine carries on time, `live::on_time_requests_per_s`) and all of them fit the wall-time
+/// limit (1 if none does: `live::refuse` then says why).
+pub fn time_scale(variants: &[&Variant], on_time: f64) -> f64 {
     let fits = |scale: f64| {
         let wall_s: f64 = variants
             .iter()
@@ -249,7 +250,7 @@ pub fn time_scale(variants: &[&Variant]) -> f64 {
         wall_s <= MAX_WALL_S
             && variants
                 .iter()
-                .all(|v| wall_requests_per_s(&v.scenario, scale) <= ON_TIME_REQUESTS_PER_S)
+                .all(|v| wall_requests_per_s(&v.scenario, scale) <= on_time)
     };
     [20.0, 10.0, 5.0, 2.0]
         .into_iter()
@@ -480,15 +481,21 @@ mod tests {
         let experiment = crate::config::parse(path, &text, &[], None).unwrap();
         let all: Vec<&Variant> = experiment.variants.iter().collect();
         // 20 visits/s × 11 requests = 220 per simulated second: 4,400 at 20, 2,200 at 10.
-        assert_eq!(time_scale(&all), 10.0);
+        assert_eq!(crate::live::on_time_requests_per_s(2), 2_500.0);
+        assert_eq!(time_scale(&all, 2_500.0), 10.0);
+        // On 4 cores (5,000 on time), 4,400 at 20 is on time.
+        assert_eq!(
+            time_scale(&all, crate::live::on_time_requests_per_s(4)),
+            20.0
+        );
         let quiet =
             crate::config::parse(path, &text, &["users.visits_per_s=5".into()], None).unwrap();
         let all: Vec<&Variant> = quiet.variants.iter().collect();
-        assert_eq!(time_scale(&all), 20.0);
+        assert_eq!(time_scale(&all, 2_500.0), 20.0);
         let busy =
             crate::config::parse(path, &text, &["users.visits_per_s=200".into()], None).unwrap();
         let all: Vec<&Variant> = busy.variants.iter().collect();
-        assert_eq!(time_scale(&all), 1.0);
+        assert_eq!(time_scale(&all, 2_500.0), 1.0);
     }
 
     #[test]

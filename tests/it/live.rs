@@ -41,8 +41,11 @@ fn run_live_behind(
             time_scale,
             store,
             front,
-            false,
-            &tokio::sync::Notify::new(),
+            live::Watch {
+                announce: false,
+                stop: &tokio::sync::Notify::new(),
+                progress: &|_| {},
+            },
         ))
         .expect("the live run completes")
         .result;
@@ -664,4 +667,24 @@ fn adding_a_server_live_remaps_users_as_theory_says() {
 fn adding_a_server_behind_haproxy_remaps_users_as_theory_says() {
     require_haproxy();
     check_scale_out(live::BalancerChoice::Haproxy);
+}
+
+#[test]
+fn live_picks_the_largest_time_scale_this_machine_carries_and_says_so() {
+    let dir = scratch_dir("live-default-time-scale");
+    std::fs::write(dir.join("short.toml"), SHORT).unwrap();
+    // 4 visits/s × 11 requests × 20 = 880 requests per wall second: on time at 20 on any
+    // machine (1,250 per core), so the default is 20; 20 s of simulated time take 1 s.
+    let args = ["live", "short.toml", "--variant", "sticky", "--out", "out"];
+    let sets = ["--set", "duration=20s", "--set", "warmup=5s", "--no-charts"];
+    let ran = super::support::Cli::new(&[&args[..], &sets[..]].concat())
+        .in_dir(&dir)
+        .expect_code(0);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    ran.stderr_has(&[&format!(
+        "live: --time-scale 20, the largest this machine carries on time (about {} requests per \
+         wall second on {cores} cores)",
+        cores * 1250
+    )]);
+    ran.stdout_has(&["(live, --time-scale 20, store embedded)"]);
 }
