@@ -74,6 +74,8 @@ pub struct Cluster {
     pub records: Mutex<Vec<Record>>,
     /// Precise sleeps of the cluster's runtime (service times, the timeline).
     pub timer: timer::Timer,
+    /// What went wrong during the run without ending it (a server that could not restart).
+    pub warnings: Mutex<Vec<String>>,
 }
 
 impl Cluster {
@@ -90,6 +92,7 @@ impl Cluster {
             logged_in: AtomicI64::new(0),
             records: Mutex::new(Vec::new()),
             timer: timer::Timer::start().context("cannot start the live timer")?,
+            warnings: Mutex::new(Vec::new()),
         })
     }
 
@@ -448,7 +451,8 @@ pub async fn run_variant(
     load.abort();
     let _ = load.await;
     drop(clients);
-    let mut warnings: Vec<String> = tier.stop(&cluster.timer).await.into_iter().collect();
+    let mut warnings = std::mem::take(&mut *cluster.warnings.lock().expect("warnings lock"));
+    warnings.extend(tier.stop(&cluster.timer).await);
     let failed = net::FAILED_ACCEPTS.load(std::sync::atomic::Ordering::Relaxed) - failed_accepts;
     if failed > 0 {
         warnings.push(format!(

@@ -124,7 +124,11 @@ async fn act(cluster: &Cluster, tier: &mut Tier, action: Action) -> Result<(u64,
     Ok(match action {
         Action::Crash { server } => (tier.servers[server as usize].crash(), Some(server)),
         Action::Restart { server } => {
-            tier.servers[server as usize].restart().await?;
+            // A port taken by another process while the server was down: the server stays
+            // down (as if its restart had failed) and the run goes on, with a warning.
+            if let Err(e) = tier.servers[server as usize].restart().await {
+                warn(cluster, format!("{e:#}"));
+            }
             (0, Some(server))
         }
         Action::StoreCrash { .. } => {
@@ -146,8 +150,10 @@ async fn act(cluster: &Cluster, tier: &mut Tier, action: Action) -> Result<(u64,
         }
         Action::AddServers { count } => {
             for id in tier.count..tier.count + count {
-                tier.servers[id as usize].restart().await?;
-                tier.balancer.add(id).await?;
+                match tier.servers[id as usize].restart().await {
+                    Ok(()) => tier.balancer.add(id).await?,
+                    Err(e) => warn(cluster, format!("{e:#}")),
+                }
             }
             tier.count += count;
             (0, Some(count))
@@ -165,6 +171,11 @@ async fn act(cluster: &Cluster, tier: &mut Tier, action: Action) -> Result<(u64,
             (lost, Some(count))
         }
     })
+}
+
+/// Keeps a warning for the command to print after the variant.
+fn warn(cluster: &Cluster, text: String) {
+    cluster.warnings.lock().expect("warnings lock").push(text);
 }
 
 #[cfg(test)]
