@@ -5,16 +5,71 @@
 //! runtime that exists only for this command. Ctrl-C stops the cluster (every task is aborted, a
 //! managed Redis is killed) and nothing is written (exit status 130).
 
+use super::progress::Progress;
 use super::simulate::{check_books, run_files};
-use super::{BadInput, Interrupted, OutputArgs, ScenarioArgs, select};
-use crate::live::{self, LiveRun, StoreChoice, validate};
+use super::{BadInput, Disagrees, Interrupted, OutputArgs, ScenarioArgs, select};
+use crate::live::{self, BalancerChoice, LiveRun, StoreChoice, validate};
 use crate::metrics::RunResult;
 use crate::output::{files, table};
 use crate::runner::{self, Runs};
 use crate::scenario::{Action, Experiment, Variant};
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use std::io::Write;
+
+/// `--balancer`: what stands in front of the servers.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum BalancerArg {
+    /// The built-in reverse proxy, routing with the model's own balancer.
+    Builtin,
+    /// Debian's HAProxy (package `haproxy`), configured from the scenario.
+    Haproxy,
+}
+
+impl BalancerArg {
+    fn choice(self) -> BalancerChoice {
+        match self {
+            BalancerArg::Builtin => BalancerChoice::Builtin,
+            BalancerArg::Haproxy => BalancerChoice::Haproxy,
+        }
+    }
+}
+
+/// Flags of `live` and `validate` that choose the balancer.
+#[derive(Debug, Args)]
+pub struct BalancerArgs {
+    /// Balancer in front of the servers: `builtin` (the model's routing in a reverse proxy) or
+    /// `haproxy` (tiersim writes an `haproxy.cfg` from the scenario and runs `haproxy` on
+    /// 127.0.0.1; `live` keeps each variant's configuration in its output folder).
+    #[arg(long, value_enum, value_name = "BALANCER", default_value = "builtin")]
+    pub balancer: BalancerArg,
+    /// Print the `haproxy.cfg` of each chosen variant (with `--balancer haproxy`) and exit
+    /// without running anything.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+impl BalancerArgs {
+    /// Prints the configurations when `--print-config` asks for them; returns whether it did.
+    fn print_config(&self, variants: &[&Variant], time_scale: f64) -> Result<bool> {
+        if !self.print_config {
+            return Ok(false);
+        }
+        if !matches!(self.balancer, BalancerArg::Haproxy) {
+            return Err(BadInput(
+                "--print-config shows HAProxy's configuration: use it with --balancer haproxy"
+                    .into(),
+            )
+            .into());
+        }
+        let mut out = std::io::stdout().lock();
+        for v in variants {
+            writeln!(out, "# variant {}", v.name)?;
+            writeln!(out, "{}", live::haproxy_config(&v.scenario, time_scale))?;
+        }
+        Ok(true)
+    }
+}
 
 /// Flags of `live`.
 #[derive(Debug, Args)]
@@ -25,13 +80,18 @@ pub struct LiveArgs {
     /// Where to write.
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Simulated seconds per wall second (service, think and all other times are divided by it).
-    #[arg(long, value_name = "X", default_value_t = 20.0)]
-    pub time_scale: f64,
+    /// Simulated seconds per wall second (service, think and all other times are divided by
+    /// it; default: the largest of 20, 10, 5, 2 and 1 at which this machine carries every chosen
+    /// variant on time, from its cores and the cost of a request).
+    #[arg(long, value_name = "X")]
+    pub time_scale: Option<f64>,
     /// Session store of shared-store variants: `embedded`, `redis-managed` (tiersim starts
     /// `redis-server` on a free loopback port) or `redis://HOST:PORT` (loopback only).
     #[arg(long, value_name = "STORE", default_value = "embedded")]
     pub store: String,
+    /// The balancer.
+    #[command(flatten)]
+    pub front: BalancerArgs,
     /// Write only the CSV files: no charts and no `report.html`.
     #[arg(long)]
     pub no_charts: bool,
@@ -46,13 +106,16 @@ pub struct ValidateArgs {
     /// The scenario and what to change in it.
     #[command(flatten)]
     pub common: ScenarioArgs,
-    /// Simulated seconds per wall second of the live run (default: the largest of 20, 10, 5, 2
-    /// and 1 at which this machine carries the cluster on time).
+    /// Simulated seconds per wall second of the live run (default: as for `live`, the largest of
+    /// 20, 10, 5, 2 and 1 at which this machine carries the cluster on time).
     #[arg(long, value_name = "X")]
     pub time_scale: Option<f64>,
     /// Session store of the live run (as for `live`).
     #[arg(long, value_name = "STORE", default_value = "embedded")]
     pub store: String,
+    /// The balancer of the live run (as for `live`).
+    #[command(flatten)]
+    pub front: BalancerArgs,
 }
 
 /// Checks the time scale, the store and every variant before anything starts; raises the limit
@@ -62,6 +125,7 @@ fn prepare(
     variants: &[&Variant],
     time_scale: f64,
     store: &str,
+    front: BalancerChoice,
 ) -> Result<StoreChoice> {
     if !(time_scale.is_finite() && (0.1..=1000.0).contains(&time_scale)) {
         return Err(BadInput(format!(
@@ -76,6 +140,10 @@ fn prepare(
     // The rows and memory of the results, as `run` prices them.
     if let Some(why) = super::simulate::refusal(experiment, 1) {
         return Err(BadInput(why).into());
+    }
+    if front == BalancerChoice::Haproxy {
+        // Before anything runs (the simulation of `validate` included).
+        live::haproxy::program()?;
     }
     let open_files = live::raise_open_files_limit();
     let mut wall_s = 0.0;
@@ -106,18 +174,24 @@ fn run_live(
     variants: &[&Variant],
     time_scale: f64,
     choice: &StoreChoice,
+    front: BalancerChoice,
     quiet: bool,
 ) -> Result<Vec<LiveRun>> {
     // Ctrl-C sets the flag and wakes the variant running (or the next one to start).
     crate::interrupt::install();
     let runtime = live::cluster_runtime()?;
+    let bars = variants
+        .iter()
+        .map(|v| (v.name.clone(), v.scenario.duration_us / 1_000_000))
+        .collect();
+    let progress = Progress::with_bars(bars, quiet);
     let mut results = Vec::new();
-    for v in variants {
+    for (i, v) in variants.iter().enumerate() {
         if crate::interrupt::requested() {
             break;
         }
         if !quiet {
-            let _ = write!(std::io::stderr(), "{}", notices(v, time_scale, choice));
+            progress.println(&notices(v, time_scale, choice));
         }
         // On Ctrl-C the run stops its timeline and cleans up as at its end (a managed Redis is
         // stopped and waited for, keys in someone else's Redis are removed).
@@ -126,19 +200,24 @@ fn run_live(
             &v.scenario,
             time_scale,
             choice,
-            !quiet,
-            crate::interrupt::notified(),
+            front,
+            live::Watch {
+                announce: !quiet,
+                stop: crate::interrupt::notified(),
+                progress: &|at| progress.set(i, at),
+            },
         ));
         if crate::interrupt::requested() {
             break;
         }
         let run = outcome?;
         for warning in &run.warnings {
-            // A closed standard error must not end the run (`eprintln!` would panic).
-            let _ = writeln!(std::io::stderr(), "warning: variant {}: {warning}", v.name);
+            // Through `status`: a closed standard error must not end the run.
+            progress.println(&format!("warning: variant {}: {warning}\n", v.name));
         }
         results.push(run);
     }
+    progress.clear();
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     if crate::interrupt::requested() {
         return Err(Interrupted.into());
@@ -158,12 +237,15 @@ fn notices(v: &Variant, time_scale: f64, choice: &StoreChoice) -> String {
         sc.duration_us as f64 / 1e6 / time_scale
     );
     let rate = live::wall_requests_per_s(sc, time_scale);
-    if rate > live::ON_TIME_REQUESTS_PER_S {
+    let cores = live::cores();
+    let on_time = live::on_time_requests_per_s(cores);
+    if rate > on_time {
         text += &format!(
             "live: about {rate:.0} requests per wall second, more than this machine carries on \
-             time (about {:.0} on 2 cores): latencies will include its own overload; a lower \
-             --time-scale measures the scenario\n",
-            live::ON_TIME_REQUESTS_PER_S
+             time (about {on_time:.0} on {cores} cores at {:.2} ms of CPU per request): \
+             latencies will include its own overload; a lower --time-scale measures the \
+             scenario\n",
+            live::CPU_PER_REQUEST_S * 1e3
         );
     }
     let store_events = sc.events.iter().any(|e| {
@@ -206,27 +288,50 @@ fn latency_split(runs: &[LiveRun]) -> String {
 pub fn run(args: &LiveArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
     let variants = select(&experiment, &args.common.variants)?;
-    let choice = prepare(&experiment, &variants, args.time_scale, &args.store)?;
+    let time_scale = args
+        .time_scale
+        .unwrap_or_else(|| default_time_scale(&variants));
+    if args.front.print_config(&variants, time_scale)? {
+        return Ok(());
+    }
+    let front = args.front.balancer.choice();
+    let choice = prepare(&experiment, &variants, time_scale, &args.store, front)?;
     let name = format!("{}-live", experiment.name);
     files::check_root(&args.output.out, &name)?;
-    let live_runs = run_live(&variants, args.time_scale, &choice, args.quiet)?;
+    if args.time_scale.is_none() && !args.quiet {
+        super::status(&format!(
+            "live: --time-scale {time_scale}, the largest this machine carries on time (about \
+             {:.0} requests per wall second on {} cores)\n",
+            live::on_time_requests_per_s(live::cores()),
+            live::cores()
+        ));
+    }
+    let live_runs = run_live(&variants, time_scale, &choice, front, args.quiet)?;
     let results: Vec<RunResult> = live_runs.iter().map(|r| r.result.clone()).collect();
     let seed = variants.first().map_or(0, |v| v.scenario.seed);
     let runs = Runs {
         seeds: vec![seed],
         by_replication: vec![results],
     };
-    let shown = as_measured(&experiment, args.time_scale, &choice, &live_runs);
-    let out_files = run_files(&shown, &runs, args.no_charts)?;
+    let shown = as_measured(&experiment, time_scale, &choice, front, &live_runs);
+    let mut out_files = run_files(&shown, &runs, args.no_charts)?;
+    out_files.extend(live_runs.iter().filter_map(|r| {
+        let config = r.haproxy_config.clone()?;
+        Some(files::OutputFile {
+            name: format!("haproxy-{}.cfg", r.result.variant),
+            bytes: config.into_bytes(),
+        })
+    }));
     let folder = files::write_folder(&args.output.out, &name, &out_files)?;
     let mut out = std::io::stdout().lock();
     if !args.quiet {
         writeln!(
             out,
-            "{} (live, --time-scale {}, store {})\n",
+            "{} (live, --time-scale {}, store {}{})\n",
             experiment.title,
-            args.time_scale,
-            choice.label()
+            time_scale,
+            choice.label(),
+            balancer_label(front)
         )?;
     }
     let width = super::terminal_width();
@@ -245,14 +350,16 @@ fn as_measured(
     experiment: &Experiment,
     time_scale: f64,
     choice: &StoreChoice,
+    front: BalancerChoice,
     live_runs: &[LiveRun],
 ) -> Experiment {
     let mut shown = experiment.clone();
     shown.title = format!(
-        "{} (live cluster, --time-scale {}, store {})",
+        "{} (live cluster, --time-scale {}, store {}{})",
         experiment.title,
         time_scale,
-        choice.label()
+        choice.label(),
+        balancer_label(front)
     );
     shown.description = format!(
         "{}\n\nMeasured on a real cluster on one machine (HTTP servers, a balancer, a \
@@ -264,6 +371,19 @@ fn as_measured(
         latency_split(live_runs).replace('\n', " ")
     );
     shown
+}
+
+/// The time scale when none is given: the largest this machine carries every variant at on time.
+fn default_time_scale(variants: &[&Variant]) -> f64 {
+    validate::time_scale(variants, live::on_time_requests_per_s(live::cores()))
+}
+
+/// How the titles name a balancer other than the built-in one.
+fn balancer_label(front: BalancerChoice) -> &'static str {
+    match front {
+        BalancerChoice::Builtin => "",
+        BalancerChoice::Haproxy => ", balancer haproxy",
+    }
 }
 
 /// The one-minute load average (Linux `/proc/loadavg`), as written there.
@@ -278,30 +398,44 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
     let variants = select(&experiment, &args.common.variants)?;
     let time_scale = args
         .time_scale
-        .unwrap_or_else(|| validate::time_scale(&variants));
-    let choice = prepare(&experiment, &variants, time_scale, &args.store)?;
+        .unwrap_or_else(|| default_time_scale(&variants));
+    if args.front.print_config(&variants, time_scale)? {
+        return Ok(());
+    }
+    let front = args.front.balancer.choice();
+    let choice = prepare(&experiment, &variants, time_scale, &args.store, front)?;
     crate::interrupt::install();
     let sim =
         runner::run(&variants, 1, &|_, _, _| !crate::interrupt::requested()).ok_or(Interrupted)?;
     check_books(&sim)?;
     let load_before = load_average();
-    let live = run_live(&variants, time_scale, &choice, false)?;
+    let live = run_live(&variants, time_scale, &choice, front, false)?;
     let load_after = load_average();
     let rows = validate::compare(&sim.by_replication[0], &live, time_scale);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{}: simulation vs live cluster (--time-scale {}, store {})\n",
+        "{}: simulation vs live cluster (--time-scale {}, store {}{})\n",
         experiment.name,
         time_scale,
-        choice.label()
+        choice.label(),
+        balancer_label(front)
     )?;
     write!(out, "{}", validate::render(&rows))?;
     write!(out, "\n{}", latency_split(&live))?;
+    write!(
+        out,
+        "{}",
+        validate::remapping(&variants, &sim.by_replication[0], &live)
+    )?;
     if let (Some(before), Some(after)) = (load_before, load_after) {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = live::cores();
         writeln!(out, "{}", validate::machine_note(cores, &before, &after))?;
     }
     write!(out, "{}", validate::verdict(&rows))?;
-    Ok(())
+    out.flush()?;
+    match validate::disagreements(&rows) {
+        0 => Ok(()),
+        n => Err(Disagrees(n).into()),
+    }
 }

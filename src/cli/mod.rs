@@ -40,6 +40,20 @@ pub struct BadInput(pub String);
 
 pub use crate::interrupt::Interrupted;
 
+/// `validate` ran and judged, and at least one judged metric disagrees: exit status 1 (the
+/// table and the disagreements are printed above the message).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", disagreement_message(*.0))]
+pub struct Disagrees(pub usize);
+
+fn disagreement_message(n: usize) -> String {
+    let verb = if n == 1 { "disagrees" } else { "disagree" };
+    format!(
+        "{} {verb} between the simulation and the live cluster (see the table above)",
+        plural(n, "judged metric")
+    )
+}
+
 /// tiersim: what keeping sessions in web servers costs, compared with a shared session store.
 #[derive(Debug, Parser)]
 #[command(name = "tiersim", version = env!("TIERSIM_VERSION"), long_about = None)]
@@ -67,6 +81,9 @@ pub enum Command {
     /// load generator, all on 127.0.0.1) and write `<out>/<name>-live/`.
     Live(live::LiveArgs),
     /// Run a scenario in the simulator and on the live cluster and compare the key metrics.
+    ///
+    /// Exit status: 0 when every judged metric agrees, 1 when any disagrees (or the run
+    /// fails), 2 for a mistake in the input, 130 when interrupted.
     Validate(live::ValidateArgs),
     /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
     Completions(shells::CompletionsArgs),
@@ -421,7 +438,7 @@ pub(crate) fn plural(n: usize, noun: &str) -> String {
 }
 
 /// The exit status for an error: 2 for the user's mistakes, 130 for an interruption, 1 for
-/// anything else.
+/// anything else (a failure, or `validate`'s [`Disagrees`]).
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     if error.chain().any(|e| e.is::<Interrupted>()) {
         return 130;

@@ -1,5 +1,5 @@
-//! Progress bars while simulating: one per variant, showing simulated time (over all its
-//! replications) and events per second.
+//! Progress bars while simulating, and while the live mode runs: one per variant, showing
+//! simulated time (over all its replications) and, when simulating, events per second.
 //!
 //! Hidden with `--quiet`, and by indicatif itself when standard error is not a terminal. This is
 //! the only place that draws progress; the engine only calls back with the simulated time.
@@ -71,6 +71,20 @@ impl Progress {
         if elapsed > 0.0 {
             let rate = calls as f64 * PROGRESS_EVERY as f64 / elapsed;
             bar.set_message(format!("{:.1} M events/s", rate / 1e6));
+        }
+    }
+
+    /// Variant `v` has reached simulated time `now` (the live mode, where time is the wall's).
+    pub fn set(&self, v: usize, now: Micros) {
+        self.bars[v].set_position(now / 1_000_000);
+    }
+
+    /// Prints a line above the bars (as-is where they are hidden).
+    pub fn println(&self, text: &str) {
+        if self.multi.is_hidden() {
+            super::status(text);
+        } else {
+            let _ = self.multi.println(text.trim_end());
         }
     }
 

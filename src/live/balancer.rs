@@ -46,7 +46,7 @@ pub struct Balancer {
 }
 
 impl Balancer {
-    /// Starts the balancer in front of `backends` (all in rotation at first).
+    /// Starts the balancer in front of `backends`, the first `servers.count` in rotation.
     pub async fn start(cluster: Arc<Cluster>, backends: Vec<SocketAddr>) -> Result<Self> {
         let sc = &cluster.sc;
         let n = backends.len();
@@ -56,6 +56,11 @@ impl Balancer {
             n as u32,
             rng::stream(sc.seed, Stream::Routing),
         );
+        let mut routing = routing;
+        // Slots beyond `servers.count` wait out of rotation for an `add_servers` event.
+        for id in sc.servers.count..n as u32 {
+            routing.leave(ServerId(id));
+        }
         let state = Arc::new(State {
             routing: Mutex::new(routing),
             backends,
@@ -88,6 +93,24 @@ impl Balancer {
     /// Its address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Puts server `id` in rotation (it was added).
+    pub fn join(&self, id: u32) {
+        self.state
+            .routing
+            .lock()
+            .expect("routing lock")
+            .join(ServerId(id));
+    }
+
+    /// Takes server `id` out of rotation (it is being removed).
+    pub fn leave(&self, id: u32) {
+        self.state
+            .routing
+            .lock()
+            .expect("routing lock")
+            .leave(ServerId(id));
     }
 
     /// Servers in rotation now.

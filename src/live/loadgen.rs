@@ -158,6 +158,7 @@ impl User {
         };
         let now = clock.now_us();
         let mut record = Record {
+            user: self.id,
             sent_us,
             end_us: now,
             outcome: Outcome::Error(ErrorCause::ServerDown),

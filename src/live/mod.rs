@@ -1,7 +1,9 @@
 //! Live mode: the same scenario on a real cluster on this machine, measured from the clients.
 //!
 //! Every component listens on 127.0.0.1 on an ephemeral port and nothing else is contacted:
-//! `server` (N HTTP servers), `balancer` (a reverse proxy with the model's routing), `store` (an
+//! `server` (N HTTP servers), `balancer` (a reverse proxy with the model's routing; or
+//! `haproxy`, Debian's HAProxy configured from the scenario, with `--balancer haproxy`; `child`
+//! starts it and a managed Redis so that they die with tiersim), `store` (an
 //! embedded store over loopback TCP, or a real Redis, chosen in `store_choice`), `loadgen` (the
 //! scenario's users, drawing from the model's own streams and draws). They speak the HTTP
 //! protocol of `protocol` over the plumbing of `net`. Simulated time maps onto wall time divided
@@ -11,11 +13,12 @@
 //! (`metrics::RunResult`), so `output` writes the same CSV files. `limits` says what the live
 //! mode refuses to run; `validate` judges a live run against the simulation.
 //!
-//! Leaves out: the autoscaler, random failures, adding and removing servers, and the model's
-//! store service times (see `docs/live.md`). The live mode is not deterministic: scheduling
+//! Leaves out: the autoscaler, random failures, and the model's store service times (see `docs/live.md`). The live mode is not deterministic: scheduling
 //! jitter moves every time a little.
 
 pub mod balancer;
+mod child;
+pub mod haproxy;
 mod limits;
 pub mod loadgen;
 mod net;
@@ -29,8 +32,9 @@ pub mod timer;
 pub mod validate;
 
 pub use limits::{
-    MAX_CONCURRENT_USERS, MAX_SERVERS, MAX_WALL_REQUESTS_PER_S, MAX_WALL_S, ON_TIME_REQUESTS_PER_S,
-    open_files_needed, raise_open_files_limit, refuse, too_many_files, wall_requests_per_s,
+    CPU_PER_REQUEST_S, MAX_CONCURRENT_USERS, MAX_SERVERS, MAX_WALL_REQUESTS_PER_S, MAX_WALL_S,
+    ON_TIME_CORE_SHARE, cores, on_time_requests_per_s, open_files_needed, raise_open_files_limit,
+    refuse, server_slots, too_many_files, wall_requests_per_s,
 };
 pub use store_choice::StoreChoice;
 
@@ -39,6 +43,7 @@ use crate::metrics::{Latency, RunResult};
 use crate::scenario::{Micros, Scenario, SessionHome};
 use anyhow::{Context, Result};
 use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -69,12 +74,14 @@ pub struct Cluster {
     pub records: Mutex<Vec<Record>>,
     /// Precise sleeps of the cluster's runtime (service times, the timeline).
     pub timer: timer::Timer,
+    /// What went wrong during the run without ending it (a server that could not restart).
+    pub warnings: Mutex<Vec<String>>,
 }
 
 impl Cluster {
     /// The shared state of a cluster running `sc` at `time_scale`.
     fn new(sc: &Scenario, time_scale: f64) -> Result<Self> {
-        let n = sc.servers.count as usize;
+        let n = server_slots(sc) as usize;
         Ok(Cluster {
             sc: sc.clone(),
             time_scale,
@@ -85,6 +92,7 @@ impl Cluster {
             logged_in: AtomicI64::new(0),
             records: Mutex::new(Vec::new()),
             timer: timer::Timer::start().context("cannot start the live timer")?,
+            warnings: Mutex::new(Vec::new()),
         })
     }
 
@@ -98,7 +106,7 @@ impl Cluster {
     /// e^-20), at least [`MIN_HEADER_TIMEOUT`] and at most [`MAX_HEADER_TIMEOUT`]. A client
     /// that sends its head slowly, or holds a connection open without a request, is cut then.
     pub fn header_timeout(&self) -> Duration {
-        (20 * self.wall(self.sc.users.think_time_us)).clamp(MIN_HEADER_TIMEOUT, MAX_HEADER_TIMEOUT)
+        header_timeout(&self.sc, self.time_scale)
     }
 
     /// The simulated microseconds of `wall_us` wall microseconds.
@@ -107,9 +115,24 @@ impl Cluster {
     }
 }
 
+/// [`Cluster::header_timeout`] of scenario `sc` at `time_scale`.
+pub fn header_timeout(sc: &Scenario, time_scale: f64) -> Duration {
+    let think = Duration::from_secs_f64(sc.users.think_time_us as f64 / 1e6 / time_scale);
+    (20 * think).clamp(MIN_HEADER_TIMEOUT, MAX_HEADER_TIMEOUT)
+}
+
+/// The `haproxy.cfg` of scenario `sc` at `time_scale` as `--print-config` shows it: ports and
+/// the stats socket's folder are placeholders, chosen when the run starts.
+pub fn haproxy_config(sc: &Scenario, time_scale: f64) -> String {
+    let at = haproxy::Addresses::placeholders(server_slots(sc));
+    haproxy::config(sc, time_scale, &at, header_timeout(sc, time_scale))
+}
+
 /// One request as its client saw it.
 #[derive(Clone, Copy, Debug)]
 pub struct Record {
+    /// The user who sent it (the id the balancer hashes).
+    pub user: u64,
     /// When it was sent (simulated time).
     pub sent_us: Micros,
     /// When the answer (or the error) came.
@@ -145,6 +168,8 @@ pub struct LiveRun {
     /// What went wrong around the run without touching its measurements (a clean-up that
     /// failed), for the command to print as warnings.
     pub warnings: Vec<String>,
+    /// The `haproxy.cfg` HAProxy ran with (`--balancer haproxy`).
+    pub haproxy_config: Option<String>,
 }
 
 /// Simulated time of a live run: wall time since the start times the scale.
@@ -201,16 +226,110 @@ fn clients_runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// Which balancer a live run puts in front of its servers (`--balancer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BalancerChoice {
+    /// The built-in reverse proxy with the model's own routing (`balancer.rs`).
+    #[default]
+    Builtin,
+    /// Debian's `haproxy`, configured from the scenario (`haproxy.rs`).
+    Haproxy,
+}
+
+/// The running balancer of a live cluster.
+enum Front {
+    Builtin(balancer::Balancer),
+    Haproxy(Box<haproxy::Haproxy>),
+}
+
+impl Front {
+    /// Starts the chosen balancer in front of `backends`, the first `servers.count` in rotation.
+    async fn start(
+        choice: BalancerChoice,
+        cluster: &Arc<Cluster>,
+        backends: Vec<SocketAddr>,
+    ) -> Result<Self> {
+        Ok(match choice {
+            BalancerChoice::Builtin => {
+                Front::Builtin(balancer::Balancer::start(cluster.clone(), backends).await?)
+            }
+            BalancerChoice::Haproxy => {
+                Front::Haproxy(Box::new(haproxy::Haproxy::start(cluster, &backends).await?))
+            }
+        })
+    }
+
+    fn addr(&self) -> SocketAddr {
+        match self {
+            Front::Builtin(b) => b.addr(),
+            Front::Haproxy(h) => h.addr(),
+        }
+    }
+
+    /// Servers in rotation now.
+    async fn rotation(&self) -> Vec<u32> {
+        match self {
+            Front::Builtin(b) => b.rotation(),
+            Front::Haproxy(h) => h.rotation().await,
+        }
+    }
+
+    /// How `tiersim live` announces it.
+    fn describe(&self) -> String {
+        match self {
+            Front::Builtin(b) => format!("balancer {}", b.addr()),
+            Front::Haproxy(h) => {
+                format!("balancer {} haproxy pid {}", h.addr(), h.pid().unwrap_or(0))
+            }
+        }
+    }
+
+    /// Puts server `id` in rotation at once (an `add_servers` event: the operator tells the
+    /// balancer).
+    async fn add(&self, id: u32) -> Result<()> {
+        match self {
+            Front::Builtin(b) => b.join(id),
+            Front::Haproxy(h) => h.set_state(id, "ready").await?,
+        }
+        Ok(())
+    }
+
+    /// Takes server `id` out of rotation at once (a `remove_servers` event).
+    async fn remove(&self, id: u32) -> Result<()> {
+        match self {
+            Front::Builtin(b) => b.leave(id),
+            Front::Haproxy(h) => h.set_state(id, "maint").await?,
+        }
+        Ok(())
+    }
+
+    /// Stops it (HAProxy's process is killed and waited for).
+    async fn stop(self) {
+        match self {
+            Front::Builtin(b) => drop(b),
+            Front::Haproxy(mut h) => h.stop().await,
+        }
+    }
+}
+
 /// The running components of a live cluster.
 struct Tier {
+    /// Every server slot of the run (`server_slots`), in service or not.
     servers: Vec<server::Server>,
-    balancer: balancer::Balancer,
+    balancer: Front,
     store: Option<SessionStore>,
+    /// Servers in service: slots `0..count` (the model's numbering).
+    count: u32,
 }
 
 impl Tier {
     /// Starts the store (when the variant keeps sessions in one), the servers and the balancer.
-    async fn start(cluster: &Arc<Cluster>, choice: &StoreChoice, name: &str) -> Result<Self> {
+    async fn start(
+        cluster: &Arc<Cluster>,
+        choice: &StoreChoice,
+        front: BalancerChoice,
+        name: &str,
+    ) -> Result<Self> {
         let home = limits::live_home(cluster.sc.storage).context("unsupported storage")?;
         let shared = home == SessionHome::Store;
         let store = if shared {
@@ -222,16 +341,25 @@ impl Tier {
             Some(s) => server::Sessions::Store(s.client.clone()),
             None => server::Sessions::Memory,
         };
-        let mut servers = Vec::with_capacity(cluster.sc.servers.count as usize);
-        for id in 0..cluster.sc.servers.count {
-            servers.push(server::Server::start(id, sessions.clone(), cluster.clone()).await?);
+        // A slot for every server the run ever has; those beyond `servers.count` wait down (their
+        // port kept) until an `add_servers` event starts them.
+        let count = cluster.sc.servers.count;
+        let slots = server_slots(&cluster.sc);
+        let mut servers = Vec::with_capacity(slots as usize);
+        for id in 0..slots {
+            let mut s = server::Server::start(id, sessions.clone(), cluster.clone()).await?;
+            if id >= count {
+                s.crash();
+            }
+            servers.push(s);
         }
         let backends = servers.iter().map(|s| s.addr()).collect();
-        let balancer = balancer::Balancer::start(cluster.clone(), backends).await?;
+        let balancer = Front::start(front, cluster, backends).await?;
         Ok(Tier {
             servers,
             balancer,
             store,
+            count,
         })
     }
 
@@ -240,8 +368,8 @@ impl Tier {
     fn endpoints(&self) -> String {
         let servers: Vec<String> = self.servers.iter().map(|s| s.addr().to_string()).collect();
         let mut out = format!(
-            "live: balancer {} servers {}",
-            self.balancer.addr(),
+            "live: {} servers {}",
+            self.balancer.describe(),
             servers.join(" ")
         );
         if let Some(s) = &self.store {
@@ -258,8 +386,9 @@ impl Tier {
             servers,
             balancer,
             store,
+            ..
         } = self;
-        drop(balancer);
+        balancer.stop().await;
         drop(servers);
         match store {
             Some(mut s) => s.finish(timer).await,
@@ -268,18 +397,37 @@ impl Tier {
     }
 }
 
+/// How a command watches a live run.
+pub struct Watch<'a> {
+    /// Print where the cluster listens (and the pids of the processes it manages).
+    pub announce: bool,
+    /// Stops the run (Ctrl-C): it cleans up as at its end.
+    pub stop: &'a tokio::sync::Notify,
+    /// Hears the simulated time at each bucket boundary.
+    pub progress: &'a dyn Fn(Micros),
+}
+
 /// Runs one variant on a live cluster and returns what its clients observed.
 pub async fn run_variant(
     name: &str,
     sc: &Scenario,
     time_scale: f64,
     choice: &StoreChoice,
-    announce: bool,
-    stop: &tokio::sync::Notify,
+    front: BalancerChoice,
+    watch: Watch<'_>,
 ) -> Result<LiveRun> {
+    let Watch {
+        announce,
+        stop,
+        progress,
+    } = watch;
     let cluster = Arc::new(Cluster::new(sc, time_scale)?);
     let failed_accepts = net::FAILED_ACCEPTS.load(std::sync::atomic::Ordering::Relaxed);
-    let mut tier = Tier::start(&cluster, choice, name).await?;
+    let mut tier = Tier::start(&cluster, choice, front, name).await?;
+    let haproxy_config = match &tier.balancer {
+        Front::Haproxy(h) => Some(h.config().to_string()),
+        Front::Builtin(_) => None,
+    };
     if announce {
         // `eprintln!` would panic on a standard error that cannot be written.
         let _ = writeln!(std::io::stderr(), "{}", tier.endpoints());
@@ -299,11 +447,12 @@ pub async fn run_variant(
         tier.balancer.addr(),
         clock,
     ));
-    let observed = timeline::run(&cluster, &clock, &mut tier, stop).await;
+    let observed = timeline::run(&cluster, &clock, &mut tier, stop, progress).await;
     load.abort();
     let _ = load.await;
     drop(clients);
-    let mut warnings: Vec<String> = tier.stop(&cluster.timer).await.into_iter().collect();
+    let mut warnings = std::mem::take(&mut *cluster.warnings.lock().expect("warnings lock"));
+    warnings.extend(tier.stop(&cluster.timer).await);
     let failed = net::FAILED_ACCEPTS.load(std::sync::atomic::Ordering::Relaxed) - failed_accepts;
     if failed > 0 {
         warnings.push(format!(
@@ -321,5 +470,6 @@ pub async fn run_variant(
         hops,
         late,
         warnings,
+        haproxy_config,
     })
 }

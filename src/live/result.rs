@@ -1,6 +1,7 @@
 //! A live run's result rows, from what the clients recorded and the bucket snapshots: the same
 //! `metrics::RunResult` a simulated run produces (counted by the same `Recorder`, summed up by
-//! `metrics::summary`), and the latency split into the servers' part and the HTTP hops.
+//! `metrics::summary`), the users each event remapped (from who answered them before and after),
+//! and the latency split into the servers' part and the HTTP hops.
 //!
 //! Leaves out: store operations per bucket, evictions, cache hits and copies (the live mode has
 //! none of them), and the engine's statistics (`events_processed`, `requests_simulated`).
@@ -12,6 +13,7 @@ use crate::metrics::{
     self, BucketRow, EventRow, Latency, Recorder, RunResult, ServerRow, Summary, summary,
 };
 use crate::scenario::{Micros, Scenario, SessionHome};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 /// The result rows of variant `name` from the clients' records and the bucket snapshots.
@@ -34,7 +36,11 @@ pub(super) fn build(
     }
     let counted = counted(cluster, &rows, &records, &events);
     let measured_us = sc.duration_us - sc.warmup_us;
-    let summary = summary::assemble(counted, &rows.buckets, &mut events, measured_us, false);
+    let maps_users = sc.balancer.policy.maps_users();
+    if maps_users {
+        remapped(&records, &mut events);
+    }
+    let summary = summary::assemble(counted, &rows.buckets, &mut events, measured_us, maps_users);
     RunResult {
         variant: name.to_string(),
         summary,
@@ -76,7 +82,9 @@ impl Rows {
             }
         }
         let len_us = end.at_us - start.at_us;
-        let served = rec.served_in_bucket(sc.servers.count as usize).to_vec();
+        let served = rec
+            .served_in_bucket(super::server_slots(sc) as usize)
+            .to_vec();
         for (id, &requests) in served.iter().enumerate() {
             let busy_us = end.busy_us[id].saturating_sub(start.busy_us[id]);
             self.servers.push(ServerRow {
@@ -190,6 +198,37 @@ pub(super) fn split_latency(cluster: &Cluster) -> (Latency, Latency, Latency) {
         percentiles(&mut hops, false),
         percentiles(&mut late, false),
     )
+}
+
+/// Fills in each event row's `users_remapped` from who answered each user: a user answered by a
+/// server to its last request sent before the event, and to its first request sent at or after
+/// it (before the next event), counts when the two servers differ. Requests no server answered
+/// (errors) do not count either way. The engine counts the same users (those in a visit on both
+/// sides of the change) from its routing instead of from answers.
+fn remapped(records: &[Record], events: &mut [EventRow]) {
+    let mut by_user: HashMap<u64, Vec<(Micros, u32)>> = HashMap::new();
+    for r in records {
+        if let Some(server) = r.server {
+            by_user.entry(r.user).or_default().push((r.sent_us, server));
+        }
+    }
+    for answers in by_user.values_mut() {
+        answers.sort_unstable();
+    }
+    let starts: Vec<Micros> = events.iter().map(|e| e.at_us).collect();
+    for (i, row) in events.iter_mut().enumerate() {
+        let (at, next) = (starts[i], starts.get(i + 1).copied().unwrap_or(Micros::MAX));
+        let moved = by_user.values().filter(|answers| {
+            let split = answers.partition_point(|&(sent, _)| sent < at);
+            let before = split.checked_sub(1).map(|j| answers[j].1);
+            let after = answers
+                .get(split)
+                .filter(|&&(sent, _)| sent < next)
+                .map(|a| a.1);
+            matches!((before, after), (Some(b), Some(a)) if a != b)
+        });
+        row.users_remapped = Some(moved.count() as u64);
+    }
 }
 
 #[cfg(test)]

@@ -139,11 +139,29 @@ impl Server {
         lost
     }
 
-    /// Restart: a fresh, empty server on the same port.
+    /// Restart: a fresh, empty server on the same port. Another process may have taken the
+    /// port while the server was down: the bind is tried for half a second, then the server
+    /// stays down and the error says so (the timeline turns it into a warning).
     pub async fn restart(&mut self) -> Result<()> {
-        let listener = TcpListener::bind(self.addr)
-            .await
-            .with_context(|| format!("cannot rebind server {} to {}", self.id, self.addr))?;
+        let mut tries = 0;
+        let listener = loop {
+            match TcpListener::bind(self.addr).await {
+                Ok(l) => break l,
+                Err(_) if tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!(
+                            "server {} cannot listen on {} again (another process took the port \
+                             while it was down?); it stays down",
+                            self.id, self.addr
+                        )
+                    });
+                }
+            }
+        };
         self.serve(listener);
         Ok(())
     }
@@ -401,6 +419,35 @@ mod tests {
             .body(Empty::new())
             .unwrap();
         sender.send_request(req).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn a_port_taken_while_the_server_was_down_is_an_error_naming_it_and_a_retry_later_works()
+    {
+        let mut server = one_worker().await;
+        server.crash();
+        // The aborted tasks close the listener when the runtime next runs them.
+        let mut squatter = None;
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            squatter = std::net::TcpListener::bind(server.addr()).ok();
+            if squatter.is_some() {
+                break;
+            }
+        }
+        let squatter = squatter.expect("the port is free within a second");
+        let error = format!("{:#}", server.restart().await.unwrap_err());
+        assert!(
+            error.starts_with(&format!(
+                "server 0 cannot listen on {} again",
+                server.addr()
+            )),
+            "{error}"
+        );
+        assert!(!server.up());
+        drop(squatter);
+        server.restart().await.unwrap();
+        assert!(server.up());
     }
 
     #[tokio::test]

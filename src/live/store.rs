@@ -417,30 +417,6 @@ fn execute(args: &[Vec<u8>], map: &Map) -> Vec<u8> {
     }
 }
 
-/// The command that starts `redis-server` so that it dies with tiersim: through util-linux's
-/// `setpriv --pdeathsig KILL` where it is installed (the kernel then kills it when the thread
-/// that started it ends, even if tiersim itself is killed with SIGKILL), else directly. Setting
-/// the parent-death signal from tiersim itself would need `pre_exec`, which is `unsafe` (and
-/// this crate forbids unsafe code); `kill_on_drop` covers every ending of tiersim but SIGKILL.
-fn redis_server_command() -> tokio::process::Command {
-    let on_path = |program: &str| {
-        let paths = std::env::var_os("PATH")?;
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|path| path.is_file())
-    };
-    // Without redis-server, spawning it directly gives the message that says to install it.
-    let setpriv = on_path("redis-server").and_then(|_| on_path("setpriv"));
-    match setpriv.filter(|_| cfg!(target_os = "linux")) {
-        Some(setpriv) => {
-            let mut command = tokio::process::Command::new(setpriv);
-            command.args(["--pdeathsig", "KILL", "--", "redis-server"]);
-            command
-        }
-        None => tokio::process::Command::new("redis-server"),
-    }
-}
-
 /// A `redis-server` process that tiersim started on a free loopback port.
 pub struct ManagedRedis {
     port: u16,
@@ -470,7 +446,7 @@ impl ManagedRedis {
     }
 
     async fn spawn(&mut self) -> Result<()> {
-        let child = redis_server_command()
+        let child = super::child::command("redis-server")
             .args(["--bind", "127.0.0.1", "--port"])
             .arg(self.port.to_string())
             .args([

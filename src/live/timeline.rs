@@ -1,10 +1,13 @@
 //! The timeline of a live run: bucket snapshots and the scenario's timed events, each at its
 //! simulated time on the wall clock, in the engine's order (a boundary before an event at the
-//! same time). An event acts on the real cluster (a server crashes or restarts, the store
-//! crashes or restarts) and leaves an event row, as the engine's does.
+//! same time). An event acts on the real cluster (a server crashes or restarts, servers are
+//! added (started in their waiting slots, then put in rotation) or removed (taken out of
+//! rotation, then stopped: their sessions are lost), the store crashes or restarts) and leaves an
+//! event row, as the engine's does.
 //!
-//! Leaves out: `users_remapped` and the other costs the engine counts from its own state; the
-//! live rows count only what the cluster can be asked.
+//! Leaves out: `users_remapped`, which `result` counts from the clients' records (who answered
+//! each user before and after the event), and the other costs the engine counts from its own
+//! state; the live rows count only what the cluster can be asked.
 
 use super::{Clock, Cluster, Tier};
 use crate::metrics::EventRow;
@@ -22,12 +25,14 @@ pub(super) struct Snapshot {
     pub store_sessions: u64,
 }
 
-/// Runs the timeline to `duration` (or until `stop`): the bucket snapshots and the event rows.
+/// Runs the timeline to `duration` (or until `stop`): the bucket snapshots and the event rows;
+/// `progress` hears the simulated time of each snapshot.
 pub(super) async fn run(
     cluster: &Cluster,
     clock: &Clock,
     tier: &mut Tier,
     stop: &tokio::sync::Notify,
+    progress: &dyn Fn(Micros),
 ) -> Result<(Vec<Snapshot>, Vec<EventRow>)> {
     let sc = &cluster.sc;
     let mut snapshots = Vec::new();
@@ -38,7 +43,10 @@ pub(super) async fn run(
             _ = stop.notified() => anyhow::bail!("the live run was stopped"),
         }
         match event {
-            None => snapshots.push(snapshot(at, tier).await),
+            None => {
+                snapshots.push(snapshot(at, tier).await);
+                progress(at);
+            }
             Some(i) => rows.push(timed(cluster, tier, at, sc.events[i].action).await?),
         }
     }
@@ -72,7 +80,7 @@ async fn snapshot(at_us: Micros, tier: &Tier) -> Snapshot {
     let servers = &tier.servers;
     Snapshot {
         at_us,
-        rotation: tier.balancer.rotation(),
+        rotation: tier.balancer.rotation().await,
         up: servers.iter().map(|s| s.up()).collect(),
         sessions: servers.iter().map(|s| s.sessions()).collect(),
         busy_us: servers.iter().map(|s| s.busy_us()).collect(),
@@ -116,7 +124,11 @@ async fn act(cluster: &Cluster, tier: &mut Tier, action: Action) -> Result<(u64,
     Ok(match action {
         Action::Crash { server } => (tier.servers[server as usize].crash(), Some(server)),
         Action::Restart { server } => {
-            tier.servers[server as usize].restart().await?;
+            // A port taken by another process while the server was down: the server stays
+            // down (as if its restart had failed) and the run goes on, with a warning.
+            if let Err(e) = tier.servers[server as usize].restart().await {
+                warn(cluster, format!("{e:#}"));
+            }
             (0, Some(server))
         }
         Action::StoreCrash { .. } => {
@@ -136,8 +148,34 @@ async fn act(cluster: &Cluster, tier: &mut Tier, action: Action) -> Result<(u64,
             }
             (0, None)
         }
-        other => anyhow::bail!("the live mode does not run `{}` events", other.name()),
+        Action::AddServers { count } => {
+            for id in tier.count..tier.count + count {
+                match tier.servers[id as usize].restart().await {
+                    Ok(()) => tier.balancer.add(id).await?,
+                    Err(e) => warn(cluster, format!("{e:#}")),
+                }
+            }
+            tier.count += count;
+            (0, Some(count))
+        }
+        Action::RemoveServers { count } => {
+            let first = tier.count.saturating_sub(count);
+            let mut lost = 0;
+            for id in first..tier.count {
+                tier.balancer.remove(id).await?;
+                if tier.servers[id as usize].up() {
+                    lost += tier.servers[id as usize].crash();
+                }
+            }
+            tier.count = first;
+            (lost, Some(count))
+        }
     })
+}
+
+/// Keeps a warning for the command to print after the variant.
+fn warn(cluster: &Cluster, text: String) {
+    cluster.warnings.lock().expect("warnings lock").push(text);
 }
 
 #[cfg(test)]

@@ -9,10 +9,11 @@
 //!
 //! Leaves out: running anything (`cli` runs both sides and prints the verdicts).
 
-use super::{LiveRun, MAX_WALL_S, ON_TIME_REQUESTS_PER_S, wall_requests_per_s};
+use super::{LiveRun, MAX_WALL_S, wall_requests_per_s};
+use crate::events::EventAction;
 use crate::metrics::catalogue::Metric as Catalogued;
 use crate::metrics::{Latency, RunResult};
-use crate::scenario::Variant;
+use crate::scenario::{Policy, Variant};
 
 /// One side of a comparison: the result rows, and the latency the model has. The model has no
 /// network between client, balancer and server, so its latency is the time inside the server;
@@ -96,7 +97,7 @@ fn p99_tolerance(sim: f64, scale: f64, live: &LiveRun) -> f64 {
     (0.25 * sim).max(0.5 * scale) + ms(live.late.p99_us).unwrap_or(0.0)
 }
 
-const METRICS: [Metric; 7] = [
+const METRICS: [Metric; 8] = [
     Metric {
         reading: Reading::Catalogue(Catalogued::FailedAuthPct),
         tolerance: Some(|_, _, _| 3.0),
@@ -116,6 +117,12 @@ const METRICS: [Metric; 7] = [
         reading: Reading::Catalogue(Catalogued::SessionsLost),
         tolerance: Some(|sim, _, _| (0.25 * sim).max(20.0)),
         why: "the users in a visit at the crash differ by timing; sessions are counted live",
+    },
+    Metric {
+        reading: Reading::Catalogue(Catalogued::RemappedPct),
+        tolerance: Some(|_, _, _| 8.0),
+        why: "which users are in a visit on both sides of a change depends on timing; HAProxy \
+              hashes with its own function, so its ring gives each server a different share",
     },
     Metric {
         reading: Reading::Own("p50 at the server ms", |s| ms(s.at_server.p50_us)),
@@ -169,7 +176,18 @@ pub fn compare(sim: &[RunResult], live: &[LiveRun], time_scale: f64) -> Vec<Comp
     for (s, l) in sim.iter().zip(live) {
         let (s, run) = (Side::simulated(s), l);
         let l = Side::live(run);
+        let membership = s.result.events.iter().any(|e| {
+            matches!(
+                e.action,
+                EventAction::AddServers | EventAction::RemoveServers
+            )
+        });
         for m in &METRICS {
+            // Remapping is judged where servers are added or removed (a crash remaps users
+            // too, but the live health checks see it later than the model).
+            if matches!(m.reading, Reading::Catalogue(Catalogued::RemappedPct)) && !membership {
+                continue;
+            }
             let (a, b) = (m.reading.value(&s), m.reading.value(&l));
             let tolerance = m.tolerance.map(|t| t(a.unwrap_or(0.0), time_scale, run));
             let agrees = tolerance.map(|tolerance| match (a, b) {
@@ -219,10 +237,11 @@ pub fn render(rows: &[Comparison]) -> String {
     out
 }
 
-/// The time scale `validate` uses when none is given: the largest of 20, 10, 5, 2 and 1 at which
-/// every chosen variant asks for at most [`ON_TIME_REQUESTS_PER_S`] and all of them fit the
-/// wall-time limit (1 if none does: `live::refuse` then says why).
-pub fn time_scale(variants: &[&Variant]) -> f64 {
+/// The time scale `live` and `validate` use when none is given: the largest of 20, 10, 5, 2 and 1
+/// at which every chosen variant asks for at most `on_time` requests per wall second (what this
+/// machine carries on time, `live::on_time_requests_per_s`) and all of them fit the wall-time
+/// limit (1 if none does: `live::refuse` then says why).
+pub fn time_scale(variants: &[&Variant], on_time: f64) -> f64 {
     let fits = |scale: f64| {
         let wall_s: f64 = variants
             .iter()
@@ -231,12 +250,91 @@ pub fn time_scale(variants: &[&Variant]) -> f64 {
         wall_s <= MAX_WALL_S
             && variants
                 .iter()
-                .all(|v| wall_requests_per_s(&v.scenario, scale) <= ON_TIME_REQUESTS_PER_S)
+                .all(|v| wall_requests_per_s(&v.scenario, scale) <= on_time)
     };
     [20.0, 10.0, 5.0, 2.0]
         .into_iter()
         .find(|&s| fits(s))
         .unwrap_or(1.0)
+}
+
+/// The share of users in a visit on both sides of a change from `before` to `after` servers
+/// that theory says the policy moves (`None` for policies that do not map users): hash mod N
+/// keeps a user when its hash gives the same remainder for both counts (N/(N+1) move when one
+/// server joins N), consistent hashing moves the changed servers' share of the ring, sticky
+/// routing moves only the users of removed servers.
+pub fn remap_theory(policy: Policy, before: u32, after: u32) -> Option<f64> {
+    let (lo, hi) = (before.min(after), before.max(after));
+    if hi == 0 {
+        return None;
+    }
+    match policy {
+        Policy::HashMod => {
+            let lcm = u64::from(lo) * u64::from(hi) / gcd(u64::from(lo), u64::from(hi)).max(1);
+            let kept = (0..lcm.max(1))
+                .filter(|x| x % u64::from(lo.max(1)) == x % u64::from(hi))
+                .count();
+            Some(1.0 - kept as f64 / lcm.max(1) as f64)
+        }
+        Policy::ConsistentHash => Some(f64::from(hi - lo) / f64::from(hi)),
+        Policy::Sticky if after < before => Some(f64::from(before - after) / f64::from(before)),
+        Policy::Sticky => Some(0.0),
+        _ => None,
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// The lines under the table for variants whose servers are added or removed: each change's
+/// users remapped, as a share of the users logged in, simulated and live, beside theory's share
+/// of the users in a visit on both sides (about 5 % of the logged-in users end their visit
+/// before their next request, so the measured shares sit a little under theory's).
+pub fn remapping(variants: &[&Variant], sim: &[RunResult], live: &[LiveRun]) -> String {
+    let mut out = String::new();
+    for ((v, s), l) in variants.iter().zip(sim).zip(live) {
+        let policy = v.scenario.balancer.policy;
+        let membership = |e: &&crate::metrics::EventRow| {
+            matches!(
+                e.action,
+                EventAction::AddServers | EventAction::RemoveServers
+            )
+        };
+        for (a, b) in s
+            .events
+            .iter()
+            .filter(membership)
+            .zip(l.result.events.iter().filter(membership))
+        {
+            let Some(theory) = remap_theory(policy, a.servers_before, a.servers_after) else {
+                continue;
+            };
+            let share = |e: &crate::metrics::EventRow| {
+                e.users_remapped
+                    .filter(|_| e.users_logged_in > 0)
+                    .map_or("-".into(), |r| {
+                        format!("{:.1}", 100.0 * r as f64 / e.users_logged_in as f64)
+                    })
+            };
+            out += &format!(
+                "  {} at {:.0} s, {} → {} servers: simulated {} %, live {} %, theory {:.1} %\n",
+                v.name,
+                a.at_us as f64 / 1e6,
+                a.servers_before,
+                a.servers_after,
+                share(a),
+                share(b),
+                100.0 * theory
+            );
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    format!(
+        "users remapped by each change, % of the users logged in (theory: of those in a visit on both sides):\n{out}"
+    )
 }
 
 /// The line about the machine under the table: its cores and its one-minute load average before
@@ -254,6 +352,11 @@ pub fn machine_note(cores: usize, before: &str, after: &str) -> String {
             ""
         }
     )
+}
+
+/// How many judged metrics disagree (`validate` exits with status 1 when any does).
+pub fn disagreements(rows: &[Comparison]) -> usize {
+    rows.iter().filter(|r| r.agrees == Some(false)).count()
 }
 
 /// The verdict under the table: every judged metric agrees, or one line per disagreement with
@@ -313,6 +416,7 @@ mod tests {
             hops: latency(4.0, 20.0),
             late: latency(0.25, 2.5),
             warnings: Vec::new(),
+            haproxy_config: None,
         }]
     }
 
@@ -354,6 +458,20 @@ mod tests {
     }
 
     #[test]
+    fn theory_moves_n_over_n_plus_1_for_hash_mod_1_over_n_plus_1_for_consistent_and_0_for_sticky() {
+        let close = |x: Option<f64>, y: f64| x.is_some_and(|x| (x - y).abs() < 1e-9);
+        assert!(close(remap_theory(Policy::HashMod, 4, 5), 4.0 / 5.0));
+        assert!(close(remap_theory(Policy::HashMod, 5, 4), 4.0 / 5.0));
+        // 4 → 6: a hash keeps its server when h mod 12 is 0..3: 4 of 12.
+        assert!(close(remap_theory(Policy::HashMod, 4, 6), 2.0 / 3.0));
+        assert!(close(remap_theory(Policy::ConsistentHash, 4, 5), 1.0 / 5.0));
+        assert!(close(remap_theory(Policy::ConsistentHash, 6, 4), 2.0 / 6.0));
+        assert!(close(remap_theory(Policy::Sticky, 4, 5), 0.0));
+        assert!(close(remap_theory(Policy::Sticky, 6, 4), 2.0 / 6.0));
+        assert_eq!(remap_theory(Policy::RoundRobin, 4, 5), None);
+    }
+
+    #[test]
     fn validate_picks_the_largest_time_scale_the_machine_carries_on_time() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -363,15 +481,21 @@ mod tests {
         let experiment = crate::config::parse(path, &text, &[], None).unwrap();
         let all: Vec<&Variant> = experiment.variants.iter().collect();
         // 20 visits/s × 11 requests = 220 per simulated second: 4,400 at 20, 2,200 at 10.
-        assert_eq!(time_scale(&all), 10.0);
+        assert_eq!(crate::live::on_time_requests_per_s(2), 2_500.0);
+        assert_eq!(time_scale(&all, 2_500.0), 10.0);
+        // On 4 cores (5,000 on time), 4,400 at 20 is on time.
+        assert_eq!(
+            time_scale(&all, crate::live::on_time_requests_per_s(4)),
+            20.0
+        );
         let quiet =
             crate::config::parse(path, &text, &["users.visits_per_s=5".into()], None).unwrap();
         let all: Vec<&Variant> = quiet.variants.iter().collect();
-        assert_eq!(time_scale(&all), 20.0);
+        assert_eq!(time_scale(&all, 2_500.0), 20.0);
         let busy =
             crate::config::parse(path, &text, &["users.visits_per_s=200".into()], None).unwrap();
         let all: Vec<&Variant> = busy.variants.iter().collect();
-        assert_eq!(time_scale(&all), 1.0);
+        assert_eq!(time_scale(&all, 2_500.0), 1.0);
     }
 
     #[test]
@@ -379,6 +503,11 @@ mod tests {
         let sim = [result(latency(15.0, 110.0))];
         let slow = live_run(latency(30.0, 150.0), latency(26.0, 125.0));
         // p50 inside the servers: 26 - 15 = 11 ms beyond ±2.5 (see above); the rest agrees.
+        assert_eq!(disagreements(&compare(&sim, &slow, 10.0)), 1);
+        assert_eq!(
+            disagreements(&compare(&sim, &sim.clone().map(live_of), 10.0)),
+            0
+        );
         assert_eq!(
             verdict(&compare(&sim, &slow, 10.0)),
             "\ndisagrees: v p50 at the server ms: beyond ±2.5; this may be: queueing that differs \
@@ -409,6 +538,7 @@ mod tests {
             hops: Latency::default(),
             late: Latency::default(),
             warnings: Vec::new(),
+            haproxy_config: None,
         }
     }
 }

@@ -337,32 +337,53 @@ fn a_standard_error_that_cannot_be_written_does_not_panic() {
 #[test]
 #[ignore = "needs redis-server"]
 fn a_managed_redis_dies_with_a_killed_tiersim() {
-    use std::io::BufRead;
     crate::support::require_tool(&["redis-server"], "redis-server");
+    dies_with_a_killed_tiersim(
+        "managed_redis_orphan",
+        &["--store", "redis-managed"],
+        "redis-server",
+    );
+}
+
+#[test]
+#[ignore = "needs haproxy"]
+fn a_managed_haproxy_dies_with_a_killed_tiersim() {
+    crate::support::require_tool(&["haproxy"], "haproxy");
+    dies_with_a_killed_tiersim(
+        "managed_haproxy_orphan",
+        &["--balancer", "haproxy"],
+        "haproxy",
+    );
+}
+
+/// `tiersim live` with `args` starts `program` (and announces `PROGRAM pid N`); after a SIGKILL
+/// of tiersim, which no handler of its sees, the kernel kills the program within 3 s.
+fn dies_with_a_killed_tiersim(test: &str, args: &[&str], program: &str) {
+    use std::io::BufRead;
     crate::support::require_tool(&["setpriv"], "util-linux");
-    let dir = scratch_dir("managed_redis_orphan");
+    let dir = scratch_dir(test);
     let text = LIVE_FEW_USERS.replace("duration = \"1m\"", "duration = \"10m\"")
         + "[sessions]\nstorage = \"shared_store\"\n";
     std::fs::write(dir.join("few.toml"), text).unwrap();
     let mut live = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
         .args(["live", "few.toml", "--time-scale", "20", "--no-charts"])
-        .args(["--store", "redis-managed"])
+        .args(args)
         .current_dir(&dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // The announcement names the managed Redis's process: `... redis-server pid N`.
+    let marker = format!("{program} pid ");
     let stderr = std::io::BufReader::new(live.stderr.take().unwrap());
     let pid: u32 = stderr
         .lines()
         .take(50)
         .find_map(|line| {
             let line = line.ok()?;
-            let (_, pid) = line.split_once("redis-server pid ")?;
+            let (_, pid) = line.split_once(marker.as_str())?;
             pid.split_whitespace().next()?.parse().ok()
         })
-        .expect("live announces the redis-server pid");
+        .unwrap_or_else(|| panic!("live announces the {program} pid"));
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
     live.kill().unwrap(); // SIGKILL: no handler of tiersim's runs.
     live.wait().unwrap();
@@ -379,7 +400,7 @@ fn a_managed_redis_dies_with_a_killed_tiersim() {
     }
     assert!(
         gone(pid),
-        "redis-server {pid} outlived a SIGKILL of tiersim by 3 s"
+        "{program} {pid} outlived a SIGKILL of tiersim by 3 s"
     );
 }
 
