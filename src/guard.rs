@@ -62,7 +62,7 @@ pub fn estimate(sc: &Scenario) -> Estimate {
     let buckets = ((sc.duration_us - sc.warmup_us) as f64 / sc.bucket_us as f64).ceil();
     let max_servers = max_servers(sc) as f64;
     let server_rows = buckets * max_servers;
-    let state_bytes = users * 160.0 + sessions * 24.0;
+    let state_bytes = users * 160.0 + sessions * 24.0 + population_bytes(sc);
     let result_bytes = server_rows * 64.0 + buckets * 400.0;
     Estimate {
         visits,
@@ -74,6 +74,14 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         state_bytes,
         result_bytes,
     }
+}
+
+/// Bytes a population of registered users keeps between visits: 16 per user for their
+/// cookies and marks, and up to one session slot each (16 bytes, its place in the expiry wheel,
+/// its destroyer, its backup or cache server and its place in an LRU list: 40 at most), which a
+/// cookie keeps until its user comes back, however long that takes.
+fn population_bytes(sc: &Scenario) -> f64 {
+    sc.users.population as f64 * (16.0 + 40.0)
 }
 
 /// The most servers that exist at once during the run.
@@ -120,10 +128,20 @@ pub fn refuse(
     (memory > 0.8 * available).then(|| {
         let sessions = estimates.iter().map(|e| e.sessions).fold(0.0, f64::max);
         let users = estimates.iter().map(|e| e.users).fold(0.0, f64::max);
+        let population = experiment
+            .variants
+            .iter()
+            .map(|v| v.scenario.users.population)
+            .max()
+            .unwrap_or(0);
+        let (registered, key) = match population {
+            0 => (String::new(), ""),
+            n => (format!(", {n} registered users"), ", `users.population`"),
+        };
         format!(
             "this run would need about {:.1} GB of memory ({sessions:.0} sessions and {users:.0} \
-             users alive at once), more than the {:.1} GB this machine has available: lower \
-             `users.visits_per_s` or `users.session_ttl`",
+             users alive at once{registered}), more than the {:.1} GB this machine has available: \
+             lower `users.visits_per_s` or `users.session_ttl`{key}",
             memory / 1e9,
             available / 1e9
         )
@@ -175,6 +193,18 @@ mod tests {
         let e = scenario("name = \"a\"\nduration = \"1h\"\n[users]\nvisits_per_s = 900000\n");
         let why = refuse(&e, 1, 2, Some(24e9)).expect("refused");
         assert!(why.contains("users.visits_per_s"), "{why}");
+    }
+
+    /// A billion registered users keep 56 bytes each between visits (56 GB), more than 80 % of
+    /// 24 GB: refused, naming the population; ten million (560 MB) fit.
+    #[test]
+    fn a_population_that_cannot_fit_is_refused_naming_it() {
+        let text = |n: u64| format!("name = \"a\"\n[users]\npopulation = {n}\n");
+        let e = scenario(&text(1_000_000_000));
+        let why = refuse(&e, 1, 2, Some(24e9)).expect("refused");
+        assert!(why.contains("users.population"), "{why}");
+        assert!(why.contains("1000000000 registered users"), "{why}");
+        assert_eq!(refuse(&scenario(&text(10_000_000)), 1, 2, Some(24e9)), None);
     }
 
     #[test]

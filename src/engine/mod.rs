@@ -101,7 +101,7 @@ impl<'a> Engine<'a> {
             sc,
             now: 0,
             queue: EventQueue::new(),
-            users: Users::new(),
+            users: Users::with_population(sc.users.population),
             next_request: 0,
             tier: Tier::new(sc),
             arrivals: Arrivals::new(sc),

@@ -28,15 +28,21 @@ use crate::model::ids::{ServerId, SessionSlot, StoreNodeId, UserSlot};
 use crate::model::server::{Admission, Occupant};
 use crate::model::sessions::{Holder, Lookup};
 use crate::model::store::{Op, Submitted};
-use crate::model::users;
+use crate::model::users::{self, Marks};
 use crate::rng;
 use crate::scenario::{AuxServer, SessionHome};
 
 impl Engine<'_> {
-    /// A new visit arrives: its user sends the login at once.
+    /// A new visit arrives: its user sends the login at once, or, for a registered user whose
+    /// cookie names a session, their first request with it.
     pub(super) fn arrive(&mut self) {
-        let user = self.arrivals.arrive(self.sc, &mut self.users, self.now);
-        self.send(user);
+        let Some(u) = self.arrivals.arrive(self.sc, &mut self.users, self.now) else {
+            return; // Every registered user drawn was in a visit already.
+        };
+        if let Some(session) = self.users.get(u).session {
+            self.tier.sessions.set_away(session, false);
+        }
+        self.send(u);
     }
 
     /// User `u` sends its next request (a login if it has no session).
@@ -464,8 +470,10 @@ impl Engine<'_> {
         let done = !user.needs_login() && user.remaining == 0;
         if done {
             let gone = self.users.leave(u);
-            if let Some(session) = gone.session {
-                self.tier.sessions.release(session);
+            match (gone.session, gone.marks.has(Marks::REGISTERED)) {
+                (Some(session), true) => self.tier.sessions.set_away(session, true),
+                (Some(session), false) => self.tier.sessions.release(session),
+                (None, _) => {}
             }
         } else {
             self.queue.push(now + think_us, Event::Send { user: u });
