@@ -157,6 +157,12 @@ impl Measurement {
         }
     }
 
+    /// A user failed authentication because the event of row `row` destroyed their session.
+    pub fn forced_login_by(&mut self, row: u32) {
+        let count = &mut self.event_rows[row as usize].users_forced_login;
+        *count = count.map(|n| n + 1);
+    }
+
     /// `lost` more sessions are counted on row `row` (a drain that ended after its scale-in).
     pub fn add_lost(&mut self, row: usize, lost: u64) {
         self.event_rows[row].sessions_lost += lost;
@@ -172,6 +178,7 @@ impl Measurement {
         users: &Users,
     ) -> EventRow {
         tier.sessions.advance(now);
+        tier.sessions.set_cause(Some(self.event_rows.len() as u32));
         let logged_in = users.iter().filter(|(_, u)| u.session.is_some()).count();
         self.snapshot_targets(tier, users);
         EventRow {
@@ -181,13 +188,15 @@ impl Measurement {
             servers_before: tier.servers_up(),
             sessions_alive: tier.sessions.alive(),
             users_logged_in: logged_in as u64,
+            users_forced_login: Some(0),
             ..EventRow::default()
         }
     }
 
     /// Closes the row of a change: the state just after it, and the users it remapped. Returns
     /// the row's index.
-    pub fn close_row(&mut self, mut row: EventRow, tier: &Tier, users: &Users) -> usize {
+    pub fn close_row(&mut self, mut row: EventRow, tier: &mut Tier, users: &Users) -> usize {
+        tier.sessions.set_cause(None);
         row.servers_after = tier.servers_up();
         row.users_remapped = self.count_remapped(tier, users);
         self.event_rows.push(row);
@@ -294,7 +303,7 @@ mod tests {
         let mut m = Measurement::new(&sc);
         let row = m.open_row(EventAction::Crash, Some(1), 5, &mut tier, &users);
         m.await_detection(ServerId(1));
-        let i = m.close_row(row, &tier, &users);
+        let i = m.close_row(row, &mut tier, &users);
         assert_eq!(m.event_rows[i].users_remapped, Some(0));
         m.detected(ServerId(1), Some(4));
         m.detected(ServerId(1), Some(3));

@@ -398,11 +398,16 @@ impl Engine<'_> {
         self.release_worker(server, slot);
     }
 
-    /// Gives user `u` a new session held by `holder`, replacing the one in its cookie.
+    /// Gives user `u` a new session held by `holder`, replacing the one in its cookie. A
+    /// replaced session that an event destroyed is that event's forced login: this request is
+    /// its user's failed authentication, served.
     fn new_session(&mut self, u: UserSlot, holder: Holder) {
         let slot = self.tier.sessions.create(holder, self.now);
         let user = self.users.get_mut(u);
         if let Some(old) = user.session.replace(slot) {
+            if let Some(row) = self.tier.sessions.destroyer(old) {
+                self.measure.forced_login_by(row);
+            }
             self.tier.sessions.release(old);
         }
     }

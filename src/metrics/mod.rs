@@ -209,6 +209,9 @@ pub struct EventRow {
     pub rebalance_s: Option<f64>,
     /// Users in a visit who had logged in, just before.
     pub users_logged_in: u64,
+    /// Users who later failed authentication because this event destroyed their session,
+    /// however late they came back (`None` where it is not attributed: the live mode).
+    pub users_forced_login: Option<u64>,
 }
 
 /// Everything one variant's run produced.

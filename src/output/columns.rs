@@ -131,6 +131,7 @@ pub const EVENTS_COLUMNS: &[&str] = &[
     "users_remapped",
     "rebalance_s",
     "users_logged_in",
+    "users_forced_login",
 ];
 
 /// Columns of `sweep.csv` after one column per `--param` (named by its key).

@@ -388,8 +388,9 @@ set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
             page.contains(
                 "<p>At 1:20 server 1 crashed: <span>The sticky variant lost 500 sessions (50 % of \
                  live sessions); 40 users had to log in again in the next 20 seconds; 5 requests \
-                 were not served.</span> <span>The shared-store variant lost no sessions and \
-                 nobody had to log in again; 5 requests were not served.</span></p>"
+                 were not served in the next 20 seconds.</span> <span>The shared-store variant \
+                 lost no sessions and nobody had to log in again; 5 requests were not served in \
+                 the next 20 seconds.</span></p>"
             ),
             "{page}"
         );
