@@ -390,10 +390,11 @@ pub fn sessions(results: &[RunResult], index: usize) -> TimeChart {
 
 /// The panels of the summary chart, by catalogue key: titles are the catalogue's axis titles,
 /// bars start at the unit's floor.
-const SUMMARY_PANELS: [Metric; 5] = [
-    Metric::FailedAuthPct,
+const SUMMARY_PANELS: [Metric; 6] = [
+    Metric::UsersForcedLogin,
+    Metric::UsersForcedLoginPct,
+    Metric::VisitsWithError,
     Metric::SessionsLost,
-    Metric::Errors,
     Metric::LatencyP99Ms,
     Metric::Imbalance,
 ];

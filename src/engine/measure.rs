@@ -9,10 +9,12 @@
 use super::tier::Tier;
 use super::{Engine, RemapTarget};
 use crate::events::EventAction;
-use crate::metrics::{self, BucketRow, EventRow, Recorder, RunResult, ServerRow, summary};
+use crate::events::{AuthFailure, Outcome};
+use crate::metrics::{self, BucketRow, EventRow, People, Recorder, RunResult, ServerRow, summary};
 use crate::model::ids::ServerId;
+use crate::model::ids::UserSlot;
 use crate::model::sessions::SessionTotals;
-use crate::model::users::Users;
+use crate::model::users::{Marks, Users};
 use crate::scenario::{Micros, Scenario};
 
 /// What a run measures, as it goes.
@@ -34,6 +36,8 @@ pub(super) struct Measurement {
     result: RunResult,
     /// (user slot, user id, server it would be routed to) of logged-in users before a change.
     targets: Vec<RemapTarget>,
+    /// Users and visits counted since warm-up.
+    pub people: People,
 }
 
 impl Measurement {
@@ -49,6 +53,7 @@ impl Measurement {
             detect_row: vec![None; sc.servers.count as usize],
             result: RunResult::default(),
             targets: Vec::new(),
+            people: People::default(),
         }
     }
 
@@ -237,6 +242,44 @@ impl Measurement {
 }
 
 impl Engine<'_> {
+    /// A visit of user `u` started at `self.now`: counted if at or after warm-up.
+    pub(super) fn count_visit(&mut self, u: UserSlot) {
+        if self.measure.rec.measuring(self.now) {
+            self.users.get_mut(u).marks.set(Marks::MEASURED_VISIT);
+            self.measure.people.visits += 1;
+        }
+    }
+
+    /// User `u` sent a request at `self.now`: an active user, if at or after warm-up.
+    #[inline]
+    pub(super) fn count_active(&mut self, u: UserSlot) {
+        let user = self.users.get_mut(u);
+        if self.measure.rec.measuring(self.now) && user.marks.set(Marks::ACTIVE) {
+            self.measure.people.users_active += 1;
+        }
+    }
+
+    /// User `u`'s request ended with `outcome`: a user forced to log in (a failed
+    /// authentication sent at or after warm-up, not an expiry), or a visit with an error.
+    #[inline]
+    pub(super) fn count_people(&mut self, u: UserSlot, outcome: Outcome) {
+        let user = self.users.get_mut(u);
+        let people = &mut self.measure.people;
+        match outcome {
+            Outcome::Ok | Outcome::FailedAuth(AuthFailure::Expired) => {}
+            Outcome::FailedAuth(_) => {
+                if self.measure.rec.measuring(user.sent_us) && user.marks.set(Marks::FORCED) {
+                    people.users_forced_login += 1;
+                }
+            }
+            Outcome::Error(_) => {
+                if user.marks.has(Marks::MEASURED_VISIT) && user.marks.set(Marks::VISIT_ERROR) {
+                    people.visits_with_error += 1;
+                }
+            }
+        }
+    }
+
     /// A bucket boundary at `self.now`. Returns true when it is the end of the run.
     pub(super) fn tick(&mut self) -> bool {
         self.tier.sessions.advance(self.now);

@@ -217,6 +217,9 @@ impl<'a> Engine<'a> {
             cache_hits: rec.cache_hits(),
             session_copies: rec.session_copies(),
             mean_in_tier: rec.mean_in_tier(sc.duration_us),
+            people: self.measure.people,
+            sessions_lost_active: end.lost_active - start.lost_active,
+            sessions_lost_idle: end.lost_idle - start.lost_idle,
             ..Summary::default()
         };
         result.summary = summary::assemble(

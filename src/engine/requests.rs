@@ -42,6 +42,7 @@ impl Engine<'_> {
         if let Some(session) = self.users.get(u).session {
             self.tier.sessions.set_away(session, false);
         }
+        self.count_visit(u);
         self.send(u);
     }
 
@@ -56,6 +57,8 @@ impl Engine<'_> {
         user.request = request;
         user.login = user.needs_login();
         self.measure.rec.request_sent(now);
+        self.count_active(u);
+        let user = self.users.get_mut(u);
         if let (Some(AuxServer::Backup), Some(session)) = (self.sc.storage.aux(), user.session) {
             // The cookie names the session's servers: a sticky balancer fails over to them.
             if let Holder::Server(holder) = self.tier.sessions.holder(session) {
@@ -448,6 +451,7 @@ impl Engine<'_> {
     /// Does not touch the server or the store: freeing a worker is the caller's business.
     pub(super) fn end(&mut self, u: UserSlot, outcome: Outcome) {
         let now = self.now;
+        self.count_people(u, outcome);
         let user = self.users.get_mut(u);
         let was_login = user.login;
         let in_tier = user.phase != Phase::Idle;

@@ -51,6 +51,13 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "errors_store_busy",
     "cache_hits",
     "session_copies",
+    "users_active",
+    "users_forced_login",
+    "users_forced_login_pct",
+    "sessions_lost_active",
+    "sessions_lost_idle",
+    "visits",
+    "visits_with_error",
 ];
 
 /// Suffix of the column holding a metric's 95 % half-width in `summary.csv`.

@@ -253,6 +253,14 @@ mod tests {
             summary: Summary {
                 counts,
                 sessions_lost: lost,
+                // As many visits with an error as errors, of 100 users of whom none was
+                // forced to log in.
+                people: crate::metrics::People {
+                    users_active: 100,
+                    visits: 100,
+                    visits_with_error: errors,
+                    ..Default::default()
+                },
                 ..Summary::default()
             },
             ..RunResult::default()
@@ -290,11 +298,15 @@ mod tests {
     #[test]
     fn the_best_value_is_marked_unless_all_are_equal() {
         let rows = comparison(&[vec![result("a", 5, 1)], vec![result("b", 0, 1)]]);
-        assert_eq!(rows[0][3], "5");
-        assert_eq!(rows[1][3], "0 *");
-        assert_eq!(rows[0][4], "1", "equal errors: nobody is best");
-        assert_eq!(rows[1][2], "0.00", "no failed auth anywhere: no mark");
-        assert_eq!(rows[0][5], "-", "no latency without served requests");
+        // Columns: variant, requests, forced, forced %, visits with error, sessions lost, p50.
+        assert_eq!(rows[0][5], "5");
+        assert_eq!(rows[1][5], "0 *");
+        assert_eq!(rows[0][4], "1", "equal visits with error: nobody is best");
+        assert_eq!(
+            rows[1][3], "0.00",
+            "nobody forced to log in anywhere: no mark"
+        );
+        assert_eq!(rows[0][6], "-", "no latency without served requests");
     }
 
     #[test]
@@ -304,10 +316,13 @@ mod tests {
         let a = vec![result("a", 10, 0), result("a", 12, 0), result("a", 14, 0)];
         let b = vec![result("b", 0, 0), result("b", 2, 0), result("b", 4, 0)];
         let rows = comparison(&[a.clone(), b.clone()]);
-        assert_eq!(rows[0][3], "12.0 ± 5.0");
+        assert_eq!(rows[0][5], "12.0 ± 5.0");
         let diffs = differences(&[a, b]);
         assert_eq!(diffs[0][0], "b − a");
-        assert_eq!(diffs[0][2], "-10.0 ± 0.0");
-        assert_eq!(diffs[0][3], "0.0 ± 0.0 (n.s.)", "errors do not differ");
+        assert_eq!(diffs[0][4], "-10.0 ± 0.0");
+        assert_eq!(
+            diffs[0][3], "0.0 ± 0.0 (n.s.)",
+            "visits with error do not differ"
+        );
     }
 }

@@ -128,12 +128,15 @@ pub(crate) fn variant_cell(index: usize, name: &str) -> String {
     )
 }
 
-/// The comparison's columns after the variant: requests, the catalogue's [`COMPARED`] metrics
-/// and the users remapped (headers are the catalogue's labels).
+/// The comparison's columns after the variant: requests, the catalogue's [`COMPARED`] metrics,
+/// then the per-request detail (failed authentications per authenticated request, errors) and
+/// the users remapped (headers are the catalogue's labels).
 fn compared() -> impl Iterator<Item = Metric> {
-    std::iter::once(Metric::Requests)
-        .chain(COMPARED)
-        .chain([Metric::UsersRemapped])
+    std::iter::once(Metric::Requests).chain(COMPARED).chain([
+        Metric::FailedAuthPct,
+        Metric::Errors,
+        Metric::UsersRemapped,
+    ])
 }
 
 /// A metric of one run as the page writes it: counts with thousands separators, milliseconds
@@ -353,7 +356,10 @@ set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
         let body = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];
         assert_eq!(body.matches("<tr>").count(), 2);
         assert!(
-            body.contains("sticky</th><td>660</td><td>6.11</td><td>500</td>"),
+            body.contains(
+                "sticky</th><td>660</td><td>40</td><td>20.00</td><td>5</td><td>500</td><td>15</td>\
+                 <td>110</td><td>1.200</td><td>6.11</td><td>5</td><td>40</td></tr>"
+            ),
             "{body}"
         );
     }
