@@ -402,3 +402,25 @@ fn a_live_run_with_redis_leaves_no_port_process_or_key_behind() {
         live::store::Reply::Bulk(Some(b"1".to_vec()))
     );
 }
+
+/// The live load generator makes every visit a new user: a scenario with returning users is
+/// refused before anything starts, naming `users.population`, with exit status 2.
+#[test]
+fn the_live_mode_refuses_returning_users_naming_the_population() {
+    let mut sc = scenario(CRASH, Some("sticky"));
+    sc.users.population = 1_000;
+    let why = live::refuse("sticky", &sc, 10.0).expect("returning users");
+    assert!(why.contains("`users.population`"), "{why}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args([
+            "live",
+            "scenarios/02-server-crash.toml",
+            "--set",
+            "users.population=1000",
+        ])
+        .output()
+        .expect("tiersim runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("users.population"), "{err}");
+}
