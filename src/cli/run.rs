@@ -40,6 +40,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             if !args.quiet {
                 writeln!(out, "{}\n", experiment.title)?;
             }
+            writeln!(out, "{}", table::headline(&by_variant))?;
             let width = terminal_width();
             write!(out, "{}", table::render(&by_variant, width))?;
             if replications > 1 {

@@ -102,6 +102,37 @@ fn new_table(headers: Vec<&str>, width: Option<u16>) -> Table {
     table
 }
 
+/// The headline a teacher can read out, one sentence per variant: how many users had to log in
+/// again and their share of the users active in the measured period, and how many visits saw an
+/// error (means over replications, rounded).
+pub fn headline(variants: &[Vec<RunResult>]) -> String {
+    use crate::charts::format::thousands;
+    let mean = |m: Metric, runs: &[RunResult]| m.over(runs).map_or(0.0, |i| i.mean);
+    let mut text = String::new();
+    for runs in variants {
+        let forced = mean(Metric::UsersForcedLogin, runs).round() as u64;
+        let active = mean(Metric::UsersActive, runs).round() as u64;
+        let pct = mean(Metric::UsersForcedLoginPct, runs);
+        let (visits, errored) = (
+            mean(Metric::Visits, runs).round() as u64,
+            mean(Metric::VisitsWithError, runs).round() as u64,
+        );
+        let who = match forced {
+            1 => "1 user".to_string(),
+            n => format!("{} users", thousands(n)),
+        };
+        text += &format!(
+            "{}: {who} of {} active ({pct:.1} %) had to log in again; {} of {} visits saw an \
+             error.\n",
+            runs[0].variant,
+            thousands(active),
+            thousands(errored),
+            thousands(visits),
+        );
+    }
+    text
+}
+
 /// The comparison table as text, with its note: the confidence intervals with replications, the
 /// `*` marks only when some column has one.
 /// `width`: the terminal's, to wrap the table to (see [`new_table`]).
@@ -284,6 +315,21 @@ mod tests {
         assert!(
             narrow.contains("3027") && narrow.contains("sticky"),
             "{narrow}"
+        );
+    }
+
+    /// One sentence per variant: 3 of 100 active users (3.0 %) forced to log in, 2 of 100
+    /// visits with an error.
+    #[test]
+    fn the_headline_tells_each_variant_in_people() {
+        let mut a = result("sticky", 5, 2);
+        a.summary.people.users_forced_login = 3;
+        let text = headline(&[vec![a], vec![result("store", 0, 0)]]);
+        assert_eq!(
+            text,
+            "sticky: 3 users of 100 active (3.0 %) had to log in again; 2 of 100 visits saw an \
+             error.\nstore: 0 users of 100 active (0.0 %) had to log in again; 0 of 100 visits \
+             saw an error.\n"
         );
     }
 
