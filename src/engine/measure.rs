@@ -14,7 +14,7 @@ use crate::metrics::{self, BucketRow, EventRow, People, Recorder, RunResult, Ser
 use crate::model::ids::ServerId;
 use crate::model::ids::UserSlot;
 use crate::model::sessions::SessionTotals;
-use crate::model::users::{Marks, Users};
+use crate::model::users::{Marks, User, Users};
 use crate::scenario::{Micros, Scenario};
 
 /// What a run measures, as it goes.
@@ -54,6 +54,33 @@ impl Measurement {
             result: RunResult::default(),
             targets: Vec::new(),
             people: People::default(),
+        }
+    }
+
+    /// `user` sent a request at `now`: an active user, if at or after warm-up.
+    #[inline]
+    pub fn count_active(&mut self, user: &mut User, now: Micros) {
+        if self.rec.measuring(now) && user.marks.set(Marks::ACTIVE) {
+            self.people.users_active += 1;
+        }
+    }
+
+    /// `user`'s request ended with `outcome`: a user forced to log in (a failed authentication
+    /// sent at or after warm-up, not an expiry), or a visit with an error.
+    #[inline]
+    pub fn count_people(&mut self, user: &mut User, outcome: Outcome) {
+        match outcome {
+            Outcome::Ok | Outcome::FailedAuth(AuthFailure::Expired) => {}
+            Outcome::FailedAuth(_) => {
+                if self.rec.measuring(user.sent_us) && user.marks.set(Marks::FORCED) {
+                    self.people.users_forced_login += 1;
+                }
+            }
+            Outcome::Error(_) => {
+                if user.marks.has(Marks::MEASURED_VISIT) && user.marks.set(Marks::VISIT_ERROR) {
+                    self.people.visits_with_error += 1;
+                }
+            }
         }
     }
 
@@ -247,36 +274,6 @@ impl Engine<'_> {
         if self.measure.rec.measuring(self.now) {
             self.users.get_mut(u).marks.set(Marks::MEASURED_VISIT);
             self.measure.people.visits += 1;
-        }
-    }
-
-    /// User `u` sent a request at `self.now`: an active user, if at or after warm-up.
-    #[inline]
-    pub(super) fn count_active(&mut self, u: UserSlot) {
-        let user = self.users.get_mut(u);
-        if self.measure.rec.measuring(self.now) && user.marks.set(Marks::ACTIVE) {
-            self.measure.people.users_active += 1;
-        }
-    }
-
-    /// User `u`'s request ended with `outcome`: a user forced to log in (a failed
-    /// authentication sent at or after warm-up, not an expiry), or a visit with an error.
-    #[inline]
-    pub(super) fn count_people(&mut self, u: UserSlot, outcome: Outcome) {
-        let user = self.users.get_mut(u);
-        let people = &mut self.measure.people;
-        match outcome {
-            Outcome::Ok | Outcome::FailedAuth(AuthFailure::Expired) => {}
-            Outcome::FailedAuth(_) => {
-                if self.measure.rec.measuring(user.sent_us) && user.marks.set(Marks::FORCED) {
-                    people.users_forced_login += 1;
-                }
-            }
-            Outcome::Error(_) => {
-                if user.marks.has(Marks::MEASURED_VISIT) && user.marks.set(Marks::VISIT_ERROR) {
-                    people.visits_with_error += 1;
-                }
-            }
         }
     }
 

@@ -57,8 +57,7 @@ impl Engine<'_> {
         user.request = request;
         user.login = user.needs_login();
         self.measure.rec.request_sent(now);
-        self.count_active(u);
-        let user = self.users.get_mut(u);
+        self.measure.count_active(user, now);
         if let (Some(AuxServer::Backup), Some(session)) = (self.sc.storage.aux(), user.session) {
             // The cookie names the session's servers: a sticky balancer fails over to them.
             if let Holder::Server(holder) = self.tier.sessions.holder(session) {
@@ -451,8 +450,8 @@ impl Engine<'_> {
     /// Does not touch the server or the store: freeing a worker is the caller's business.
     pub(super) fn end(&mut self, u: UserSlot, outcome: Outcome) {
         let now = self.now;
-        self.count_people(u, outcome);
         let user = self.users.get_mut(u);
+        self.measure.count_people(user, outcome);
         let was_login = user.login;
         let in_tier = user.phase != Phase::Idle;
         let served_by =
