@@ -2,7 +2,7 @@
 # The scenario benchmarks: each benchmark scenario run 5 times on one core (taskset -c 0) with
 # the release binary, printing per run the --stats line and the peak memory (/usr/bin/time -v),
 # then the median requests/s and wall time. `visits` also runs with charts and CSV written, for
-# the cost of the outputs. Usage: benches/run.sh [small visits million day ...]
+# the cost of the outputs. Usage: benches/run.sh [small visits million day population ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -11,7 +11,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 runs=${RUNS:-5}
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(small visits million day)
+[ ${#names[@]} -eq 0 ] && names=(small visits million day population)
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 

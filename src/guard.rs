@@ -60,6 +60,8 @@ pub struct Estimate {
     pub server_rows: f64,
     /// Points of the consistent-hash ring (0 for other policies).
     pub ring_points: f64,
+    /// Registered users kept between visits (`users.population`, 0 without returning users).
+    pub registered: f64,
     /// Memory of the simulation state at its peak, in bytes, by cost (largest first): bytes and
     /// the keys that set them.
     pub state: Vec<(f64, &'static str)>,
@@ -85,6 +87,7 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         (people_bytes(users, sessions), USERS_KEYS),
         machine_bytes(sc),
         (ring_points * RING_POINT_BYTES, "`balancer.virtual_nodes`"),
+        (population_bytes(sc), "`users.population`"),
     ];
     state.sort_by(|a, b| b.0.total_cmp(&a.0));
     Estimate {
@@ -96,6 +99,7 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         sessions,
         server_rows: buckets * max_servers(sc) as f64,
         ring_points,
+        registered: sc.users.population as f64,
         state,
         result_bytes: result_bytes(sc, buckets),
     }
@@ -209,6 +213,14 @@ pub fn living_events(sc: &Scenario) -> (f64, &'static str) {
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map_or("", |s| s.1);
     (server + store + autoscale, key)
+}
+
+/// Bytes a population of registered users keeps between visits: 16 per user for their
+/// cookies and marks, and up to one session slot each (16 bytes, its place in the expiry wheel,
+/// its destroyer, its backup or cache server and its place in an LRU list: 40 at most), which a
+/// cookie keeps until its user comes back, however long that takes.
+fn population_bytes(sc: &Scenario) -> f64 {
+    sc.users.population as f64 * (16.0 + 40.0)
 }
 
 /// The most servers that exist at once during the run (the autoscaler may reach `max`).
@@ -325,10 +337,14 @@ fn too_much_memory(
         } else {
             &format!("lower {}", largest.state[0].1)
         };
+        let registered = match largest.registered {
+            0.0 => String::new(),
+            n => format!(", {n:.0} registered users"),
+        };
         format!(
             "this run would need about {:.1} GB of memory ({:.0} sessions and {:.0} users alive \
-             at once, {:.2} GB of worker slots, rings and results), more than the {:.1} GB this \
-             machine has available: {keys}",
+             at once{registered}, {:.2} GB of registered users, worker slots, rings and results), \
+             more than the {:.1} GB this machine has available: {keys}",
             memory / 1e9,
             largest.sessions,
             largest.users,
@@ -427,6 +443,18 @@ mod tests {
         let e = scenario("name = \"a\"\nduration = \"1h\"\n[users]\nvisits_per_s = 900000\n");
         let why = refuse(&e, 1, 2, Some(24e9)).expect("refused");
         assert!(why.contains("users.visits_per_s"), "{why}");
+    }
+
+    /// A billion registered users keep 56 bytes each between visits (56 GB), more than 80 % of
+    /// 24 GB: refused, naming the population; ten million (560 MB) fit.
+    #[test]
+    fn a_population_that_cannot_fit_is_refused_naming_it() {
+        let text = |n: u64| format!("name = \"a\"\n[users]\npopulation = {n}\n");
+        let e = scenario(&text(1_000_000_000));
+        let why = refuse(&e, 1, 2, Some(24e9)).expect("refused");
+        assert!(why.contains("users.population"), "{why}");
+        assert!(why.contains("1000000000 registered users"), "{why}");
+        assert_eq!(refuse(&scenario(&text(10_000_000)), 1, 2, Some(24e9)), None);
     }
 
     #[test]

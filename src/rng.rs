@@ -33,6 +33,8 @@ pub enum Stream {
     Failures = 5,
     /// Random failures of the store.
     StoreFailures = 6,
+    /// The registered user who makes each visit (`users.population`).
+    Population = 7,
 }
 
 /// A generator for one stream of a run.
@@ -48,6 +50,11 @@ pub fn user_stream(seed: u64, user: u64) -> SimRng {
 /// The random failure generator of server `server`.
 pub fn failure_stream(seed: u64, server: u64) -> SimRng {
     SimRng::seed_from_u64(mix64(mix64(seed ^ mix64(Stream::Failures as u64)) ^ server))
+}
+
+/// A uniform integer in `0..n` (`n` > 0).
+pub fn below(rng: &mut SimRng, n: u64) -> u64 {
+    rng.random_range(0..n)
 }
 
 /// A sample of the standard exponential distribution (mean 1).

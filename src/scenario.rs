@@ -149,10 +149,31 @@ pub struct Users {
     pub think_time_us: Micros,
     /// A session expires this long after its last use (sliding expiry).
     pub session_ttl_us: Micros,
+    /// Registered users who make the visits (0: every visit is made by a new user).
+    pub population: u64,
+    /// How a visit's registered user is drawn from the population.
+    pub popularity: Popularity,
     /// Traffic over time: the visit rate at given times, linear in between, constant before the
     /// first and after the last point (a step is two points at the same time). Empty: the rate
     /// is `visits_per_s` all the time.
     pub profile: Vec<RatePoint>,
+}
+
+/// How the registered user who makes a visit is drawn (when `population` > 0).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Popularity {
+    /// Every registered user equally likely.
+    Uniform,
+    /// User `k` (from 1) drawn with probability proportional to `1 / k^s`.
+    Zipf {
+        /// The exponent (`users.zipf_s`).
+        s: f64,
+    },
+}
+
+impl Popularity {
+    /// The spellings of `users.popularity`, in documentation order.
+    pub const NAMES: [&'static str; 2] = ["uniform", "zipf"];
 }
 
 /// The visit rate at one time of a traffic profile.

@@ -430,9 +430,9 @@ fn users_in_visit(r: &RunResult) -> Option<Series> {
 /// The panels of the summary chart, by catalogue key: titles are the catalogue's axis titles,
 /// bars start at the unit's floor.
 const SUMMARY_PANELS: [Metric; 6] = [
-    Metric::FailedAuthPct,
+    Metric::UsersForcedLoginPct,
+    Metric::VisitsWithError,
     Metric::SessionsLost,
-    Metric::Errors,
     Metric::LatencyP99Ms,
     Metric::Imbalance,
     Metric::Cost,

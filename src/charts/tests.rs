@@ -5,7 +5,7 @@ use super::from_results::{self, charts, event_label, markers, rate_steps};
 use super::model::{Chart, Stroke};
 use super::{palette, png, render_all, svg};
 use crate::events::EventAction;
-use crate::metrics::{BucketRow, Counts, EventRow, Latency, RunResult, ServerRow, Summary};
+use crate::metrics::{BucketRow, Counts, EventRow, Latency, People, RunResult, ServerRow, Summary};
 
 /// Two variants over six 10-second buckets from 60 s, two servers; server 1 crashes at 80 s
 /// and restarts at 100 s. `sticky` keeps sessions in its servers, `shared-store` in the store.
@@ -88,6 +88,14 @@ pub(crate) fn sample() -> Vec<RunResult> {
                     imbalance: Some(if in_store { 1.0 } else { 1.2 }),
                     users_remapped: (!in_store).then_some(40),
                     cost: if in_store { 0.1234 } else { 0.25 },
+                    people: People {
+                        users_active: 200,
+                        users_forced_login: if in_store { 0 } else { 40 },
+                        visits: 200,
+                        visits_with_error: 5,
+                    },
+                    sessions_lost_active: if in_store { 0 } else { 100 },
+                    sessions_lost_idle: if in_store { 0 } else { 400 },
                     ..Summary::default()
                 },
                 buckets,
@@ -229,9 +237,11 @@ fn the_summary_writes_each_value_on_its_bar() {
     let summary = from_results::summary(&results);
     let titles: Vec<&str> = summary.panels.iter().map(|p| p.title.as_str()).collect();
     assert_eq!(titles.len(), 6, "{titles:?}");
-    // failed auth % = 100 * 40 / (615 + 40) = 6.106...
-    assert_eq!(summary.panels[0].bars[0].text, "6.11");
-    assert_eq!(summary.panels[1].bars[0].text, "500");
+    // Users forced to log in: 40 of 200 active users, 20 %; 5 visits with an error.
+    assert_eq!(summary.panels[0].title, "users forced to log in (%)");
+    assert_eq!(summary.panels[0].bars[0].text, "20");
+    assert_eq!(summary.panels[1].bars[1].text, "5");
+    assert_eq!(summary.panels[2].bars[0].text, "500");
     assert_eq!(summary.panels[3].bars[1].text, "110");
     assert_eq!(summary.panels[4].baseline, 1.0);
     assert_eq!(summary.panels[4].bars[0].text, "1.20");

@@ -74,6 +74,7 @@ pub(super) fn write(experiment: &Experiment, runs: &Runs, finish: &Finish) -> Re
             if !finish.quiet {
                 writeln!(out, "{}\n", experiment.title)?;
             }
+            writeln!(out, "{}", table::headline(&by_variant))?;
             let width = terminal_width();
             write!(out, "{}", table::render(&by_variant, width))?;
             if runs.by_replication.len() > 1 {

@@ -13,7 +13,9 @@ use super::error::Report;
 use super::living;
 use super::raw::{Field, RawBalancer, RawFile, RawServers, RawUsers, RawVariant};
 use super::timeline;
-use crate::scenario::{Balancer, Micros, Policy, Scenario, Servers, Storage, US_PER_S, Users};
+use crate::scenario::{
+    Balancer, Micros, Policy, Popularity, Scenario, Servers, Storage, US_PER_S, Users,
+};
 
 /// Most servers at any time (at the start, and after `add_servers`).
 pub(super) const MAX_SERVERS: u32 = 10_000;
@@ -21,6 +23,13 @@ pub(super) const MAX_SERVERS: u32 = 10_000;
 /// The highest visit rate: one visit per microsecond, the resolution of simulated time. Beyond
 /// it the gaps between visits round to zero and the clock would never move.
 pub(super) const MAX_VISITS_PER_S: f64 = 1_000_000.0;
+
+/// Most registered users (`users.population`); the resource guard refuses what will not fit
+/// this machine's memory long before.
+pub(super) const MAX_POPULATION: i128 = 4_000_000_000;
+
+/// Largest Zipf exponent (`users.zipf_s`): beyond it nearly every visit is by user 1.
+const MAX_ZIPF_S: f64 = 10.0;
 
 /// One minute, in microseconds.
 const MINUTE: Micros = 60 * US_PER_S;
@@ -228,13 +237,52 @@ fn users(c: &mut Checker<'_, '_>, raw: &RawUsers) -> Option<Users> {
         30 * MINUTE,
         Least::AboveZero,
     );
+    let (population, popularity) = population(c, raw)?;
     Some(Users {
         visits_per_s: visits_per_s?,
         requests_per_visit: requests_per_visit?,
         think_time_us: think_time_us?,
         session_ttl_us: session_ttl_us?,
+        population,
+        popularity,
         profile: Vec::new(),
     })
+}
+
+/// `users.population`, `users.popularity` and `users.zipf_s`: the registered users and how a
+/// visit draws one. A popularity needs a population, and `zipf_s` the Zipf popularity.
+fn population(c: &mut Checker<'_, '_>, raw: &RawUsers) -> Option<(u64, Popularity)> {
+    let population = c.integer("users.population", &raw.population, 0u64, 0, MAX_POPULATION);
+    let zipf = c.choice(
+        "users.popularity",
+        &raw.popularity,
+        false,
+        &[false, true],
+        |zipf| Popularity::NAMES[usize::from(zipf)],
+    );
+    let s = c.number(
+        "users.zipf_s",
+        &raw.zipf_s,
+        1.0,
+        Least::AboveZero,
+        MAX_ZIPF_S,
+    );
+    let (population, zipf, s) = (population?, zipf?, s?);
+    if let (Some(value), 0) = (&raw.popularity, population) {
+        let message = "needs `users.population` > 0 (with no population every visit is a new user)";
+        c.problem(value.span(), "users.popularity", message);
+        return None;
+    }
+    if let (Some(value), false) = (&raw.zipf_s, zipf) {
+        let message = "applies only with `users.popularity = \"zipf\"`";
+        c.problem(value.span(), "users.zipf_s", message);
+        return None;
+    }
+    let popularity = match zipf {
+        true => Popularity::Zipf { s },
+        false => Popularity::Uniform,
+    };
+    Some((population, popularity))
 }
 
 /// `[servers]`.

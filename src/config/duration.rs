@@ -6,8 +6,10 @@
 
 use crate::scenario::{Micros, US_PER_S};
 
-/// The units, largest first, with their length in microseconds.
-const UNITS: [(&str, Micros); 5] = [
+/// The units, largest first, with their length in microseconds. Days are read but never
+/// written (a duration is written in hours at most, as before days were read).
+const UNITS: [(&str, Micros); 6] = [
+    ("d", 86_400 * US_PER_S),
     ("h", 3600 * US_PER_S),
     ("m", 60 * US_PER_S),
     ("s", US_PER_S),
@@ -16,7 +18,7 @@ const UNITS: [(&str, Micros); 5] = [
 ];
 
 /// The list of units as messages show it.
-pub(super) const UNIT_LIST: &str = "us, ms, s, m, h";
+pub(super) const UNIT_LIST: &str = "us, ms, s, m, h, d";
 
 /// The longest duration a scenario may name: 10000 hours (about 14 months of simulated time).
 pub const MAX_DURATION: Micros = 10_000 * 3600 * US_PER_S;
@@ -122,7 +124,7 @@ pub fn format_duration(us: Micros) -> String {
     if us == 0 {
         return "0s".into();
     }
-    let (name, unit_us) = UNITS
+    let (name, unit_us) = UNITS[1..]
         .iter()
         .find(|(_, unit_us)| us.is_multiple_of(*unit_us))
         .copied()
@@ -157,6 +159,7 @@ mod tests {
         ok("5s", 5_000_000);
         ok("10m", 600_000_000);
         ok("1h", 3_600_000_000);
+        ok("7d", 7 * 86_400_000_000);
     }
 
     #[test]
@@ -190,11 +193,11 @@ mod tests {
 
     #[test]
     fn refused_spellings() {
-        err("5", "missing unit, e.g. \"5s\" (units: us, ms, s, m, h)");
+        err("5", "missing unit, e.g. \"5s\" (units: us, ms, s, m, h, d)");
         err("5 s", "without spaces");
         err(" 5s", "without spaces");
         err("-1s", "cannot be negative");
-        err("5sec", "unknown unit `sec` (units: us, ms, s, m, h)");
+        err("5sec", "unknown unit `sec` (units: us, ms, s, m, h, d)");
         err("5S", "unknown unit `S`");
         err("1e3s", "unknown unit `e3s`");
         err("s", "expected a number first");

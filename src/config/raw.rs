@@ -85,6 +85,12 @@ pub(super) struct RawUsers {
     pub think_time: Field,
     /// Duration string.
     pub session_ttl: Field,
+    /// Integer.
+    pub population: Field,
+    /// `"uniform"` or `"zipf"`.
+    pub popularity: Field,
+    /// Number.
+    pub zipf_s: Field,
     /// A traffic profile: a preset's name, or a list of rate points.
     pub profile: Option<Spanned<RawProfile>>,
 }

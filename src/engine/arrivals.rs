@@ -1,13 +1,15 @@
 //! The arrivals: when the next visit comes, how many requests it will send, and the number each
 //! visit gets (its user's identity).
 //!
-//! Owns the two random streams of arrivals (`Arrivals` for the times, `VisitLengths` for the
-//! lengths), so that every variant sees the same visits. The times come from
+//! Owns the random streams of arrivals (`Arrivals` for the times, `VisitLengths` for the
+//! lengths, `Population` for the registered user who makes each visit when there is a
+//! population), so that every variant sees the same visits; with no population the last stream
+//! is never drawn from, so such a run is the same as before populations existed. The times come from
 //! `model::users::next_visit`, the process the live load generator draws from too. Leaves out
 //! everything that happens once a visit has arrived: that is the engine's.
 
 use crate::model::ids::UserSlot;
-use crate::model::users::{self, Users};
+use crate::model::users::{self, Population, Users, Visit};
 use crate::rng::{self, SimRng, Stream};
 use crate::scenario::{Micros, Scenario};
 
@@ -20,6 +22,8 @@ pub(super) struct Arrivals {
     next_us: Micros,
     /// Visits so far (the next one's number).
     visits: u64,
+    /// The draw of each visit's registered user (`None`: every visit is a new user).
+    population: Option<Population>,
 }
 
 impl Arrivals {
@@ -32,6 +36,10 @@ impl Arrivals {
             lengths: rng::stream(sc.seed, Stream::VisitLengths),
             next_us,
             visits: 0,
+            population: (sc.users.population > 0).then(|| {
+                let rng = rng::stream(sc.seed, Stream::Population);
+                Population::new(sc.users.population, sc.users.popularity, rng)
+            }),
         }
     }
 
@@ -42,14 +50,23 @@ impl Arrivals {
     }
 
     /// The next visit arrives at `now` (its time): its user joins `users` (the slot is
-    /// returned) and the visit after it is drawn.
-    pub fn arrive(&mut self, sc: &Scenario, users: &mut Users, now: Micros) -> UserSlot {
-        let id = self.visits;
+    /// returned; `None` if every registered user drawn was already in a visit) and the visit
+    /// after it is drawn.
+    pub fn arrive(&mut self, sc: &Scenario, users: &mut Users, now: Micros) -> Option<UserSlot> {
+        let number = self.visits;
         self.visits += 1;
         let requests = rng::geometric_with_mean(&mut self.lengths, sc.users.requests_per_visit);
-        let user = users.arrive(id, requests, sc.seed);
         self.next_us = users::next_visit(&mut self.times, &sc.users, now, sc.duration_us);
-        user
+        let (id, registered) = match &mut self.population {
+            None => (number, false),
+            Some(p) => (p.draw_free(users)?, true),
+        };
+        Some(users.arrive(Visit {
+            id,
+            rng: rng::user_stream(sc.seed, number),
+            requests,
+            registered,
+        }))
     }
 }
 
@@ -71,7 +88,7 @@ mod tests {
         for k in 0..5 {
             t = users::next_visit(&mut times, &sc.users, t, sc.duration_us);
             assert_eq!(arrivals.next_us(), t);
-            let slot = arrivals.arrive(&sc, &mut users, t);
+            let slot = arrivals.arrive(&sc, &mut users, t).expect("no population");
             let requests = rng::geometric_with_mean(&mut lengths, sc.users.requests_per_visit);
             assert_eq!(
                 (users.get(slot).id, users.get(slot).remaining),

@@ -3,7 +3,9 @@
 //!
 //! - every request sent after warm-up has exactly one outcome (or is unfinished);
 //! - the time series adds up to the totals;
-//! - every session created is alive, expired, lost or evicted;
+//! - every session created is alive, expired, lost or evicted, and every lost one was lost in a
+//!   visit or idle;
+//! - people: visits with an error are visits, users forced to log in are active users;
 //! - no server is busy more than all its workers all the time;
 //! - Little's law on the sample path: the area under the number of requests in the tier equals
 //!   the time requests spent in it, over the measured period (integers, so exactly);
@@ -45,6 +47,7 @@ impl Engine<'_> {
                 t.evicted
             ));
         }
+        broken.extend(people(s));
         if let Some(row) = r
             .servers
             .iter()
@@ -76,5 +79,66 @@ impl Engine<'_> {
             ));
         }
         broken
+    }
+}
+
+/// The books of people: visits with an error are among the visits, users forced to log in among
+/// the active users, and every session lost was lost in a visit or idle.
+fn people(s: &crate::metrics::Summary) -> Vec<String> {
+    let p = &s.people;
+    let mut broken = Vec::new();
+    if p.visits_with_error > p.visits {
+        broken.push(format!(
+            "visits with an error ({}) > visits ({})",
+            p.visits_with_error, p.visits
+        ));
+    }
+    if p.users_forced_login > p.users_active {
+        broken.push(format!(
+            "users forced to log in ({}) > active users ({})",
+            p.users_forced_login, p.users_active
+        ));
+    }
+    if s.sessions_lost_active + s.sessions_lost_idle != s.sessions_lost {
+        broken.push(format!(
+            "sessions lost in a visit ({}) + idle ({}) != sessions lost ({})",
+            s.sessions_lost_active, s.sessions_lost_idle, s.sessions_lost
+        ));
+    }
+    broken
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::metrics::{People, Summary};
+
+    /// Each book of people, broken alone, is named; balanced books say nothing.
+    #[test]
+    fn the_books_of_people_name_what_does_not_balance() {
+        let fine = Summary {
+            people: People {
+                users_active: 10,
+                users_forced_login: 3,
+                visits: 12,
+                visits_with_error: 2,
+            },
+            sessions_lost: 5,
+            sessions_lost_active: 2,
+            sessions_lost_idle: 3,
+            ..Summary::default()
+        };
+        assert!(super::people(&fine).is_empty());
+        let mut bad = fine.clone();
+        bad.people.visits_with_error = 13;
+        bad.people.users_forced_login = 11;
+        bad.sessions_lost_idle = 4;
+        assert_eq!(
+            super::people(&bad),
+            vec![
+                "visits with an error (13) > visits (12)",
+                "users forced to log in (11) > active users (10)",
+                "sessions lost in a visit (2) + idle (4) != sessions lost (5)",
+            ]
+        );
     }
 }

@@ -350,11 +350,13 @@ impl Engine<'_> {
         };
         let (_, row) = draining.swap_remove(i);
         self.tier.balancer.leave(server);
+        self.tier.sessions.set_cause(Some(row as u32));
         let lost = if self.tier.servers[server.index()].up {
             self.stop_server(server)
         } else {
             0
         };
+        self.tier.sessions.set_cause(None);
         self.retire(server);
         self.measure.add_lost(row, lost);
     }

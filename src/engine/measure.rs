@@ -9,11 +9,13 @@
 use super::tier::Tier;
 use super::{Engine, RemapTarget};
 use crate::events::EventAction;
+use crate::events::{AuthFailure, Outcome};
 use crate::metrics::hours::MachineHours;
-use crate::metrics::{self, BucketRow, EventRow, Recorder, RunResult, ServerRow, summary};
+use crate::metrics::{self, BucketRow, EventRow, People, Recorder, RunResult, ServerRow, summary};
 use crate::model::ids::ServerId;
+use crate::model::ids::UserSlot;
 use crate::model::sessions::SessionTotals;
-use crate::model::users::Users;
+use crate::model::users::{Marks, User, Users};
 use crate::scenario::{Micros, Scenario};
 
 /// What a run measures, as it goes.
@@ -37,6 +39,8 @@ pub(super) struct Measurement {
     targets: Vec<RemapTarget>,
     /// Web servers rented, from the start of their boot until their removal.
     pub servers_rented: MachineHours,
+    /// Users and visits counted since warm-up.
+    pub people: People,
 }
 
 impl Measurement {
@@ -53,6 +57,34 @@ impl Measurement {
             result: RunResult::default(),
             targets: Vec::new(),
             servers_rented: MachineHours::new(sc.servers.count, sc.warmup_us),
+            people: People::default(),
+        }
+    }
+
+    /// `user` sent a request at `now`: an active user, if at or after warm-up.
+    #[inline]
+    pub fn count_active(&mut self, user: &mut User, now: Micros) {
+        if self.rec.measuring(now) && user.marks.set(Marks::ACTIVE) {
+            self.people.users_active += 1;
+        }
+    }
+
+    /// `user`'s request ended with `outcome`: a user forced to log in (a failed authentication
+    /// sent at or after warm-up, not an expiry), or a visit with an error.
+    #[inline]
+    pub fn count_people(&mut self, user: &mut User, outcome: Outcome) {
+        match outcome {
+            Outcome::Ok | Outcome::FailedAuth(AuthFailure::Expired) => {}
+            Outcome::FailedAuth(_) => {
+                if self.rec.measuring(user.sent_us) && user.marks.set(Marks::FORCED) {
+                    self.people.users_forced_login += 1;
+                }
+            }
+            Outcome::Error(_) => {
+                if user.marks.has(Marks::MEASURED_VISIT) && user.marks.set(Marks::VISIT_ERROR) {
+                    self.people.visits_with_error += 1;
+                }
+            }
         }
     }
 
@@ -169,6 +201,12 @@ impl Measurement {
         }
     }
 
+    /// A user failed authentication because the event of row `row` destroyed their session.
+    pub fn forced_login_by(&mut self, row: u32) {
+        let count = &mut self.event_rows[row as usize].users_forced_login;
+        *count = count.map(|n| n + 1);
+    }
+
     /// `lost` more sessions are counted on row `row` (a drain that ended after its scale-in).
     pub fn add_lost(&mut self, row: usize, lost: u64) {
         self.event_rows[row].sessions_lost += lost;
@@ -184,6 +222,7 @@ impl Measurement {
         users: &Users,
     ) -> EventRow {
         tier.sessions.advance(now);
+        tier.sessions.set_cause(Some(self.event_rows.len() as u32));
         let logged_in = users.iter().filter(|(_, u)| u.session.is_some()).count();
         self.snapshot_targets(tier, users);
         EventRow {
@@ -193,13 +232,15 @@ impl Measurement {
             servers_before: tier.servers_up(),
             sessions_alive: tier.sessions.alive(),
             users_logged_in: logged_in as u64,
+            users_forced_login: Some(0),
             ..EventRow::default()
         }
     }
 
     /// Closes the row of a change: the state just after it, and the users it remapped. Returns
     /// the row's index.
-    pub fn close_row(&mut self, mut row: EventRow, tier: &Tier, users: &Users) -> usize {
+    pub fn close_row(&mut self, mut row: EventRow, tier: &mut Tier, users: &Users) -> usize {
+        tier.sessions.set_cause(None);
         row.servers_after = tier.servers_up();
         row.users_remapped = self.count_remapped(tier, users);
         self.event_rows.push(row);
@@ -240,6 +281,14 @@ impl Measurement {
 }
 
 impl Engine<'_> {
+    /// A visit of user `u` started at `self.now`: counted if at or after warm-up.
+    pub(super) fn count_visit(&mut self, u: UserSlot) {
+        if self.measure.rec.measuring(self.now) {
+            self.users.get_mut(u).marks.set(Marks::MEASURED_VISIT);
+            self.measure.people.visits += 1;
+        }
+    }
+
     /// A bucket boundary at `self.now`. Returns true when it is the end of the run.
     pub(super) fn tick(&mut self) -> bool {
         self.tier.sessions.advance(self.now);
@@ -309,7 +358,7 @@ mod tests {
         let mut m = Measurement::new(&sc);
         let row = m.open_row(EventAction::Crash, Some(1), 5, &mut tier, &users);
         m.await_detection(ServerId(1));
-        let i = m.close_row(row, &tier, &users);
+        let i = m.close_row(row, &mut tier, &users);
         assert_eq!(m.event_rows[i].users_remapped, Some(0));
         m.detected(ServerId(1), Some(4));
         m.detected(ServerId(1), Some(3));

@@ -22,7 +22,7 @@ impl Engine<'_> {
     /// Closes the row of a change: the state just after it, and the users it remapped. Returns
     /// the row's index.
     pub(super) fn close_row(&mut self, row: EventRow) -> usize {
-        self.measure.close_row(row, &self.tier, &self.users)
+        self.measure.close_row(row, &mut self.tier, &self.users)
     }
 
     /// Carries out one timed event and records its row. An event that no longer applies (a

@@ -107,7 +107,7 @@ impl<'a> Engine<'a> {
             sc,
             now: 0,
             queue: EventQueue::new(),
-            users: Users::new(),
+            users: Users::with_population(sc.users.population),
             next_request: 0,
             tier: Tier::new(sc),
             arrivals: Arrivals::new(sc),
@@ -223,6 +223,9 @@ impl<'a> Engine<'a> {
             cache_hits: rec.cache_hits(),
             session_copies: rec.session_copies(),
             mean_in_tier: rec.mean_in_tier(sc.duration_us),
+            people: self.measure.people,
+            sessions_lost_active: end.lost_active - start.lost_active,
+            sessions_lost_idle: end.lost_idle - start.lost_idle,
             ..Summary::default()
         }
         .with_cost(

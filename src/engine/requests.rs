@@ -28,15 +28,22 @@ use crate::model::ids::{ServerId, SessionSlot, StoreNodeId, UserSlot};
 use crate::model::server::{Admission, Occupant};
 use crate::model::sessions::{Holder, Lookup};
 use crate::model::store::{Op, Submitted};
-use crate::model::users;
+use crate::model::users::{self, Marks};
 use crate::rng;
 use crate::scenario::{AuxServer, SessionHome};
 
 impl Engine<'_> {
-    /// A new visit arrives: its user sends the login at once.
+    /// A new visit arrives: its user sends the login at once, or, for a registered user whose
+    /// cookie names a session, their first request with it.
     pub(super) fn arrive(&mut self) {
-        let user = self.arrivals.arrive(self.sc, &mut self.users, self.now);
-        self.send(user);
+        let Some(u) = self.arrivals.arrive(self.sc, &mut self.users, self.now) else {
+            return; // Every registered user drawn was in a visit already.
+        };
+        if let Some(session) = self.users.get(u).session {
+            self.tier.sessions.set_away(session, false);
+        }
+        self.count_visit(u);
+        self.send(u);
     }
 
     /// User `u` sends its next request (a login if it has no session).
@@ -50,6 +57,7 @@ impl Engine<'_> {
         user.request = request;
         user.login = user.needs_login();
         self.measure.rec.request_sent(now);
+        self.measure.count_active(user, now);
         if let (Some(AuxServer::Backup), Some(session)) = (self.sc.storage.aux(), user.session) {
             // The cookie names the session's servers: a sticky balancer fails over to them.
             if let Holder::Server(holder) = self.tier.sessions.holder(session) {
@@ -392,11 +400,16 @@ impl Engine<'_> {
         self.release_worker(server, slot);
     }
 
-    /// Gives user `u` a new session held by `holder`, replacing the one in its cookie.
+    /// Gives user `u` a new session held by `holder`, replacing the one in its cookie. A
+    /// replaced session that an event destroyed is that event's forced login: this request is
+    /// its user's failed authentication, served.
     fn new_session(&mut self, u: UserSlot, holder: Holder) {
         let slot = self.tier.sessions.create(holder, self.now);
         let user = self.users.get_mut(u);
         if let Some(old) = user.session.replace(slot) {
+            if let Some(row) = self.tier.sessions.destroyer(old) {
+                self.measure.forced_login_by(row);
+            }
             self.tier.sessions.release(old);
         }
     }
@@ -438,6 +451,7 @@ impl Engine<'_> {
     pub(super) fn end(&mut self, u: UserSlot, outcome: Outcome) {
         let now = self.now;
         let user = self.users.get_mut(u);
+        self.measure.count_people(user, outcome);
         let was_login = user.login;
         let in_tier = user.phase != Phase::Idle;
         let served_by =
@@ -464,8 +478,10 @@ impl Engine<'_> {
         let done = !user.needs_login() && user.remaining == 0;
         if done {
             let gone = self.users.leave(u);
-            if let Some(session) = gone.session {
-                self.tier.sessions.release(session);
+            match (gone.session, gone.marks.has(Marks::REGISTERED)) {
+                (Some(session), true) => self.tier.sessions.set_away(session, true),
+                (Some(session), false) => self.tier.sessions.release(session),
+                (None, _) => {}
             }
         } else {
             self.queue.push(now + think_us, Event::Send { user: u });

@@ -65,8 +65,15 @@ pub(super) fn live_home(s: Storage) -> Option<SessionHome> {
     }
 }
 
-/// The autoscaler and random failures.
+/// Returning users, the autoscaler and random failures.
 fn unsupported_feature(sc: &Scenario) -> Option<String> {
+    if sc.users.population > 0 {
+        return Some(
+            "returning users (`users.population` > 0) are not supported by the live mode: its \
+             load generator makes every visit a new user; set `users.population = 0`"
+                .into(),
+        );
+    }
     if sc.autoscale.is_some() {
         return Some("`autoscale` is not supported by the live mode".into());
     }

@@ -115,6 +115,8 @@ async fn timed(cluster: &Cluster, tier: &mut Tier, at: Micros, action: Action) -
         users_remapped: None,
         rebalance_s: None,
         users_logged_in: logged_in,
+        // Not attributed live: the live cluster does not know which event ended a session.
+        users_forced_login: None,
     })
 }
 

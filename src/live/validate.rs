@@ -475,7 +475,7 @@ mod tests {
     fn validate_picks_the_largest_time_scale_the_machine_carries_on_time() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/scenarios/02-server-crash.toml"
+            "/scenarios/live-server-crash.toml"
         );
         let text = std::fs::read_to_string(path).unwrap();
         let experiment = crate::config::parse(path, &text, &[], None).unwrap();

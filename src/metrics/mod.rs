@@ -151,6 +151,12 @@ pub struct Summary {
     pub mean_in_tier: f64,
     /// Length of the measured period in seconds.
     pub measured_s: f64,
+    /// Users and visits at or after warm-up.
+    pub people: People,
+    /// Sessions lost at or after warm-up while their user was in a visit.
+    pub sessions_lost_active: u64,
+    /// Sessions lost at or after warm-up while no user in a visit held them.
+    pub sessions_lost_idle: u64,
     /// Web servers rented over the measured period, in machine-hours (see [`hours`]).
     pub server_hours: f64,
     /// Store machines rented over the measured period, in machine-hours.
@@ -169,6 +175,29 @@ impl Summary {
             cost: prices.of(server_hours, store_hours),
             ..self
         }
+    }
+}
+
+/// Users and visits counted at or after warm-up: what the run cost people, not requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct People {
+    /// Distinct users who sent a request at or after warm-up (with no population, a user is a
+    /// visit).
+    pub users_active: u64,
+    /// Distinct users with at least one failed authentication, sent at or after warm-up, for a
+    /// cause other than expiry.
+    pub users_forced_login: u64,
+    /// Visits that started at or after warm-up.
+    pub visits: u64,
+    /// Visits that started at or after warm-up with at least one error.
+    pub visits_with_error: u64,
+}
+
+impl People {
+    /// `100 * users_forced_login / users_active` (`None` with no active user).
+    pub fn forced_login_pct(&self) -> Option<f64> {
+        let active = self.users_active;
+        (active > 0).then(|| 100.0 * self.users_forced_login as f64 / active as f64)
     }
 }
 
@@ -239,6 +268,9 @@ pub struct EventRow {
     pub rebalance_s: Option<f64>,
     /// Users in a visit who had logged in, just before.
     pub users_logged_in: u64,
+    /// Users who later failed authentication because this event destroyed their session,
+    /// however late they came back (`None` where it is not attributed: the live mode).
+    pub users_forced_login: Option<u64>,
 }
 
 /// Everything one variant's run produced.

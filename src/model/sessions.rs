@@ -13,6 +13,9 @@
 //! or the server whose local cache holds it under `cached_store`. Where a session is held is a
 //! [`Holder`] (a server, a store node or the cookie); inside the table it is one `u32`.
 //!
+//! A lost session remembers the row of `events.csv` whose event destroyed it (set by
+//! [`Sessions::set_cause`] around each event), and whether its user was in a visit then.
+//!
 //! Leaves out: session size (a memory limit is a number of sessions), and the cost of expiring.
 //!
 //! Expiry is exact where it matters and lazy elsewhere: a request checks `last_use + ttl` against
@@ -89,6 +92,8 @@ struct Session {
     state: SessionState,
     referenced: bool,
     in_wheel: bool,
+    /// The cookie that refers to it belongs to a user in a visit (not one who left or is away).
+    visiting: bool,
 }
 
 /// What a server finds when it looks up a cookie.
@@ -114,6 +119,10 @@ pub struct SessionTotals {
     pub lost: u64,
     /// Sessions a store node evicted to make room.
     pub evicted: u64,
+    /// Sessions lost while their user was in a visit.
+    pub lost_active: u64,
+    /// Sessions lost while no user in a visit held them (the user had left, or was away).
+    pub lost_idle: u64,
 }
 
 /// Every session of a run, with the live counts per holder.
@@ -131,7 +140,15 @@ pub struct Sessions {
     /// One more server id per slot (or `NO_SERVER`), when the storage needs it.
     aux: Option<Vec<u32>>,
     lru: Option<Lru>,
+    /// The row of `events.csv` of each lost session's destroyer (`NO_ROW`: none); read only for
+    /// a session whose state is `Lost`.
+    destroyer: Vec<u32>,
+    /// The row of the event now destroying sessions (`NO_ROW`: none).
+    cause: u32,
 }
+
+/// "No row" in `destroyer` and `cause` (their public face is `Option<u32>`).
+const NO_ROW: u32 = u32::MAX;
 
 /// Least-recently-used order of each store node's sessions: a doubly linked list through the
 /// session slots, most recent at the head.
@@ -216,6 +233,8 @@ impl Sessions {
                 head: vec![NIL; nodes],
                 tail: vec![NIL; nodes],
             }),
+            destroyer: Vec::new(),
+            cause: NO_ROW,
         }
     }
 
@@ -235,6 +254,7 @@ impl Sessions {
             state: SessionState::Alive,
             referenced: true,
             in_wheel: true,
+            visiting: true,
         };
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -393,11 +413,34 @@ impl Sessions {
         }
     }
 
-    /// The cookie that referred to `slot` is gone (replaced, or its user left).
+    /// The cookie that referred to `slot` is gone (replaced, or its user left for good).
     pub fn release(&mut self, slot: SessionSlot) {
         let slot = slot.index() as u32;
         self.slots[slot as usize].referenced = false;
+        self.slots[slot as usize].visiting = false;
         self.free_if_done(slot);
+    }
+
+    /// The user whose cookie refers to `slot` left, keeping the cookie (`true`), or came back
+    /// with it (`false`): a session lost meanwhile is counted as idle.
+    pub fn set_away(&mut self, slot: SessionSlot, away: bool) {
+        self.slots[slot.index()].visiting = !away;
+    }
+
+    /// Sessions lost from now on were destroyed by the event of row `row` of `events.csv`
+    /// (`None`: by no event of a row).
+    pub fn set_cause(&mut self, row: Option<u32>) {
+        self.cause = row.unwrap_or(NO_ROW);
+    }
+
+    /// The row of the event that destroyed the lost session in `slot` (`None` if it is not lost,
+    /// or no row's event destroyed it).
+    pub fn destroyer(&self, slot: SessionSlot) -> Option<u32> {
+        let i = slot.index();
+        if self.slots[i].state != SessionState::Lost {
+            return None;
+        }
+        self.destroyer.get(i).copied().filter(|&r| r != NO_ROW)
     }
 
     /// Loses every live session held by `holder`; returns how many.
@@ -488,10 +531,24 @@ impl Sessions {
         }
         match state {
             SessionState::Expired => self.totals.expired += 1,
-            SessionState::Lost => self.totals.lost += 1,
+            SessionState::Lost => self.lost(slot),
             SessionState::Evicted => self.totals.evicted += 1,
             SessionState::Alive => unreachable!("end() ends a session"),
         }
+    }
+
+    /// Counts the session in `slot` as lost, active or idle, and remembers its destroyer.
+    fn lost(&mut self, slot: u32) {
+        self.totals.lost += 1;
+        match self.slots[slot as usize].visiting {
+            true => self.totals.lost_active += 1,
+            false => self.totals.lost_idle += 1,
+        }
+        let i = slot as usize;
+        if self.destroyer.len() <= i {
+            self.destroyer.resize(i + 1, NO_ROW);
+        }
+        self.destroyer[i] = self.cause;
     }
 
     fn free_if_done(&mut self, slot: u32) {
@@ -644,8 +701,32 @@ mod tests {
                 expired: 0,
                 lost: 5,
                 evicted: 0,
+                lost_active: 5,
+                lost_idle: 0,
             }
         );
+    }
+
+    /// Two sessions on server 0: one whose user is away, one released. The crash of row 3 loses
+    /// both as idle, and each remembers row 3; a session lost with no row remembers none, and one
+    /// whose user is in a visit is lost as active.
+    #[test]
+    fn a_lost_session_remembers_its_destroyer_and_whether_its_user_was_visiting() {
+        let mut s = Sessions::new(TTL, 2);
+        let away = s.create(on(0), 0);
+        s.set_away(away, true);
+        let left = s.create(on(0), 0);
+        s.release(left);
+        let visiting = s.create(on(1), 0);
+        assert_eq!(s.destroyer(away), None);
+        s.set_cause(Some(3));
+        assert_eq!(s.lose_all_of(on(0)), 2);
+        s.set_cause(None);
+        assert_eq!(s.destroyer(away), Some(3));
+        assert_eq!(s.lose_all_of(on(1)), 1);
+        assert_eq!(s.destroyer(visiting), None);
+        let t = s.totals();
+        assert_eq!((t.lost, t.lost_active, t.lost_idle), (3, 1, 2));
     }
 
     #[test]

@@ -51,6 +51,13 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "errors_store_busy",
     "cache_hits",
     "session_copies",
+    "users_active",
+    "users_forced_login",
+    "users_forced_login_pct",
+    "sessions_lost_active",
+    "sessions_lost_idle",
+    "visits",
+    "visits_with_error",
     "server_hours",
     "store_hours",
     "cost",
@@ -136,6 +143,7 @@ pub const EVENTS_COLUMNS: &[&str] = &[
     "users_remapped",
     "rebalance_s",
     "users_logged_in",
+    "users_forced_login",
 ];
 
 /// Columns of `sweep.csv` after one column per `--param` (named by its key).

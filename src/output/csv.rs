@@ -148,6 +148,7 @@ pub fn events(results: &[RunResult]) -> Vec<u8> {
                 opt_int(e.users_remapped),
                 opt(e.rebalance_s, 3),
                 e.users_logged_in.to_string(),
+                opt_int(e.users_forced_login),
             ]
         })
     });
@@ -314,7 +315,7 @@ mod tests {
         let text = String::from_utf8(events(&[r])).unwrap();
         assert_eq!(
             text.lines().nth(1).unwrap(),
-            "v,600,store_crash,,0,0,0,0,,,0"
+            "v,600,store_crash,,0,0,0,0,,,0,"
         );
     }
 }

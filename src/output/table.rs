@@ -102,16 +102,50 @@ fn new_table(headers: Vec<&str>, width: Option<u16>) -> Table {
     table
 }
 
+/// The headline a teacher can read out, one sentence per variant: how many users had to log in
+/// again and their share of the users active in the measured period, and how many visits saw an
+/// error (means over replications, rounded).
+pub fn headline(variants: &[Vec<RunResult>]) -> String {
+    use crate::charts::format::thousands;
+    let mean = |m: Metric, runs: &[RunResult]| m.over(runs).map_or(0.0, |i| i.mean);
+    let mut text = String::new();
+    for runs in variants {
+        let forced = mean(Metric::UsersForcedLogin, runs).round() as u64;
+        let active = mean(Metric::UsersActive, runs).round() as u64;
+        let pct = mean(Metric::UsersForcedLoginPct, runs);
+        let (visits, errored) = (
+            mean(Metric::Visits, runs).round() as u64,
+            mean(Metric::VisitsWithError, runs).round() as u64,
+        );
+        let who = match forced {
+            1 => "1 user".to_string(),
+            n => format!("{} users", thousands(n)),
+        };
+        text += &format!(
+            "{}: {who} of {} active ({pct:.1} %) had to log in again; {} of {} visits saw an \
+             error.\n",
+            runs[0].variant,
+            thousands(active),
+            thousands(errored),
+            thousands(visits),
+        );
+    }
+    text
+}
+
 /// The comparison table as text, with its note: the confidence intervals with replications, the
 /// `*` marks only when some column has one.
 /// `width`: the terminal's, to wrap the table to (see [`new_table`]).
 pub fn render(variants: &[Vec<RunResult>], width: Option<u16>) -> String {
-    let mut headers = vec!["variant", Metric::Requests.def().label];
+    // The requests column of the comparison is left to the CSV and the report: the terminal
+    // leads with what the designs cost people, and fits 80 columns.
+    let mut headers = vec!["variant"];
     headers.extend(COMPARED.iter().map(|m| m.def().label));
     let mut table = new_table(headers, width);
     let rows = comparison(variants);
     let marked = rows.iter().flatten().any(|cell| cell.ends_with(" *"));
-    for row in rows {
+    for mut row in rows {
+        row.remove(1);
         table.add_row(row);
     }
     let mut notes = Vec::new();
@@ -253,6 +287,14 @@ mod tests {
             summary: Summary {
                 counts,
                 sessions_lost: lost,
+                // As many visits with an error as errors, of 100 users of whom none was
+                // forced to log in.
+                people: crate::metrics::People {
+                    users_active: 100,
+                    visits: 100,
+                    visits_with_error: errors,
+                    ..Default::default()
+                },
                 ..Summary::default()
             },
             ..RunResult::default()
@@ -279,6 +321,21 @@ mod tests {
         );
     }
 
+    /// One sentence per variant: 3 of 100 active users (3.0 %) forced to log in, 2 of 100
+    /// visits with an error.
+    #[test]
+    fn the_headline_tells_each_variant_in_people() {
+        let mut a = result("sticky", 5, 2);
+        a.summary.people.users_forced_login = 3;
+        let text = headline(&[vec![a], vec![result("store", 0, 0)]]);
+        assert_eq!(
+            text,
+            "sticky: 3 users of 100 active (3.0 %) had to log in again; 2 of 100 visits saw an \
+             error.\nstore: 0 users of 100 active (0.0 %) had to log in again; 0 of 100 visits \
+             saw an error.\n"
+        );
+    }
+
     #[test]
     fn lower_is_better_in_every_column_as_the_note_says() {
         assert!(COMPARED.iter().all(|m| m.def().better == Better::Lower));
@@ -290,11 +347,15 @@ mod tests {
     #[test]
     fn the_best_value_is_marked_unless_all_are_equal() {
         let rows = comparison(&[vec![result("a", 5, 1)], vec![result("b", 0, 1)]]);
-        assert_eq!(rows[0][3], "5");
-        assert_eq!(rows[1][3], "0 *");
-        assert_eq!(rows[0][4], "1", "equal errors: nobody is best");
-        assert_eq!(rows[1][2], "0.00", "no failed auth anywhere: no mark");
-        assert_eq!(rows[0][5], "-", "no latency without served requests");
+        // Columns: variant, requests, forced, forced %, visits with error, sessions lost, p50.
+        assert_eq!(rows[0][5], "5");
+        assert_eq!(rows[1][5], "0 *");
+        assert_eq!(rows[0][4], "1", "equal visits with error: nobody is best");
+        assert_eq!(
+            rows[1][3], "0.00",
+            "nobody forced to log in anywhere: no mark"
+        );
+        assert_eq!(rows[0][6], "-", "no latency without served requests");
     }
 
     #[test]
@@ -304,10 +365,13 @@ mod tests {
         let a = vec![result("a", 10, 0), result("a", 12, 0), result("a", 14, 0)];
         let b = vec![result("b", 0, 0), result("b", 2, 0), result("b", 4, 0)];
         let rows = comparison(&[a.clone(), b.clone()]);
-        assert_eq!(rows[0][3], "12.0 ± 5.0");
+        assert_eq!(rows[0][5], "12.0 ± 5.0");
         let diffs = differences(&[a, b]);
         assert_eq!(diffs[0][0], "b − a");
-        assert_eq!(diffs[0][2], "-10.0 ± 0.0");
-        assert_eq!(diffs[0][3], "0.0 ± 0.0 (n.s.)", "errors do not differ");
+        assert_eq!(diffs[0][4], "-10.0 ± 0.0");
+        assert_eq!(
+            diffs[0][3], "0.0 ± 0.0 (n.s.)",
+            "visits with error do not differ"
+        );
     }
 }

@@ -128,12 +128,15 @@ pub(crate) fn variant_cell(index: usize, name: &str) -> String {
     )
 }
 
-/// The comparison's columns after the variant: requests, the catalogue's [`COMPARED`] metrics
-/// and the users remapped (headers are the catalogue's labels).
+/// The comparison's columns after the variant: requests, the catalogue's [`COMPARED`] metrics,
+/// then the per-request detail (failed authentications per authenticated request, errors) and
+/// the users remapped (headers are the catalogue's labels).
 fn compared() -> impl Iterator<Item = Metric> {
-    std::iter::once(Metric::Requests)
-        .chain(COMPARED)
-        .chain([Metric::UsersRemapped])
+    std::iter::once(Metric::Requests).chain(COMPARED).chain([
+        Metric::FailedAuthPct,
+        Metric::Errors,
+        Metric::UsersRemapped,
+    ])
 }
 
 /// A metric of one run as the page writes it: counts with thousands separators, milliseconds
@@ -366,7 +369,10 @@ set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
         let body = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];
         assert_eq!(body.matches("<tr>").count(), 2);
         assert!(
-            body.contains("sticky</th><td>660</td><td>6.11</td><td>500</td>"),
+            body.contains(
+                "sticky</th><td>660</td><td>40</td><td>20.00</td><td>5</td><td>500</td><td>15</td>\
+                 <td>110</td><td>1.200</td><td>0.250</td><td>6.11</td><td>5</td><td>40</td></tr>"
+            ),
             "{body}"
         );
     }
@@ -401,8 +407,9 @@ set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
             page.contains(
                 "<p>At 1:20 server 1 crashed: <span>The sticky variant lost 500 sessions (50 % of \
                  live sessions); 40 users had to log in again in the next 20 seconds; 5 requests \
-                 were not served.</span> <span>The shared-store variant lost no sessions and \
-                 nobody had to log in again; 5 requests were not served.</span></p>"
+                 were not served in the next 20 seconds.</span> <span>The shared-store variant \
+                 lost no sessions and nobody had to log in again; 5 requests were not served in \
+                 the next 20 seconds.</span></p>"
             ),
             "{page}"
         );

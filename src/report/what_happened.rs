@@ -1,9 +1,13 @@
 //! The "What happened" section: one paragraph per timed event, in words, from the results.
 //!
 //! For each event it says what changed and, per variant, what it cost: sessions destroyed (and
-//! their share of the live ones), users who had to log in again and requests not served in the
-//! buckets that start within two minutes of the event (or before the next event, if that comes
-//! sooner), and for changes of membership the users moved to another server.
+//! their share of the live ones), the users who had to log in again because this event destroyed
+//! their session (counted to the end of the run, however late they came back: `events.csv`'s
+//! `users_forced_login`), requests not served in the buckets that start within two minutes of
+//! the event (or before the next event, if that comes sooner; nothing is said of an empty
+//! window), and for changes of membership the users moved to another server. A run that does not
+//! attribute logins to events (the live mode) counts the failed authentications of that window
+//! instead.
 
 use super::capitalised;
 use crate::charts::format::{clock, percent, span, thousands};
@@ -146,15 +150,23 @@ fn paragraph(h: &Happening<'_>, until_us: Micros) -> Told {
     };
     let lead = format!("At {} {}", clock(h.at_us as f64 / 1e6), describe(first));
     let costless = h.rows.iter().all(|(r, e)| {
+        let (window_relogins, errors) = cost_in_window(r, h.at_us, until_us);
         e.sessions_lost == 0
             && e.users_remapped.unwrap_or(0) == 0
-            && cost_in_window(r, h.at_us, until_us) == (0, 0)
+            && e.users_forced_login.unwrap_or(window_relogins) == 0
+            && errors == 0
     });
-    let sentences = if costless {
+    let sentences = if costless && until_us > h.at_us {
         vec![format!(
             "nothing was lost in the next {within}, in any variant: no session destroyed, \
              nobody forced to log in again, no request failed"
         )]
+    } else if costless {
+        vec![
+            "nothing was lost, in any variant: no session destroyed, nobody forced to log in \
+              again"
+                .to_string(),
+        ]
     } else {
         h.rows
             .iter()
@@ -194,20 +206,41 @@ fn cost(r: &RunResult, e: &EventRow, from_us: Micros, until_us: Micros, within: 
             percent(share)
         );
     }
-    match (relogins, e.sessions_lost) {
-        (0, 0) => text += " and nobody had to log in again",
-        (0, _) => {}
-        (1, _) => text += &format!("; 1 user had to log in again in the next {within}"),
-        (n, _) => {
-            text += &format!("; {} had to log in again in the next {within}", users(n));
+    let window = until_us > from_us;
+    text += &forced_logins(e, relogins, window, within);
+    match errors {
+        _ if !window => {}
+        0 => {}
+        1 => text += &format!("; 1 request was not served in the next {within}"),
+        n => {
+            text += &format!(
+                "; {} requests were not served in the next {within}",
+                thousands(n)
+            )
         }
     }
-    match errors {
-        0 => {}
-        1 => text += "; 1 request was not served",
-        n => text += &format!("; {} requests were not served", thousands(n)),
-    }
     text
+}
+
+/// The users event `e` forced to log in again: its own count when the run attributes them
+/// (`users_forced_login`), else the failed authentications of its window (`relogins`, said only
+/// when the window is not empty).
+fn forced_logins(e: &EventRow, relogins: u64, window: bool, within: &str) -> String {
+    match (e.users_forced_login, e.sessions_lost) {
+        (Some(0), 0) | (None, 0) if relogins == 0 || e.users_forced_login.is_some() => {
+            " and nobody had to log in again".into()
+        }
+        (Some(0), _) => "; none of their users needed them again".into(),
+        (Some(n), _) => format!(
+            "; {} had to log in again because of it (by the end of the run)",
+            users(n)
+        ),
+        (None, _) if !window || relogins == 0 => String::new(),
+        (None, _) => format!(
+            "; {} had to log in again in the next {within}",
+            users(relogins)
+        ),
+    }
 }
 
 fn users(n: u64) -> String {
@@ -300,9 +333,43 @@ mod tests {
             vec![
                 "At 10:00 server 1 crashed: the sticky variant lost 3,000 sessions (25 % of \
                  live sessions); 88 users had to log in again in the next 2 minutes; 7 requests \
-                 were not served. The shared-store variant lost no sessions and nobody had to \
-                 log in again; 7 requests were not served."
+                 were not served in the next 2 minutes. The shared-store variant lost no \
+                 sessions and nobody had to log in again; 7 requests were not served in the next \
+                 2 minutes."
             ]
+        );
+    }
+
+    /// A run that attributes logins to events tells the crash's own count (40 users, however
+    /// late they came back), not the 88 failed authentications of its window, which may have
+    /// other causes.
+    #[test]
+    fn an_attributed_crash_is_told_with_the_users_it_forced_to_log_in() {
+        let mut r = run("sticky", 3_000, 87);
+        r.events[0].users_forced_login = Some(40);
+        let text = paragraphs(&[r])[0].text();
+        assert!(
+            text.contains("; 40 users had to log in again because of it (by the end of the run);"),
+            "{text}"
+        );
+        assert!(!text.contains("88"), "{text}");
+    }
+
+    /// Two events at the same time: the first one's window is empty, and its paragraph says
+    /// nothing of "the next 0 seconds".
+    #[test]
+    fn an_event_followed_at_once_by_another_has_no_zero_second_window() {
+        let mut r = run("sticky", 10, 3);
+        r.events[0].users_forced_login = Some(2);
+        let mut restart = crash(0);
+        restart.action = EventAction::Restart;
+        restart.users_forced_login = Some(0);
+        r.events.push(restart);
+        let text: Vec<String> = paragraphs(&[r]).iter().map(Told::text).collect();
+        assert!(text.iter().all(|t| !t.contains("0 seconds")), "{text:?}");
+        assert!(
+            text[0].contains("2 users had to log in again because of it"),
+            "{text:?}"
         );
     }
 

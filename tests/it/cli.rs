@@ -73,7 +73,7 @@ fn a_run_writes_the_four_tables_and_prints_a_row_per_variant() {
     let ran = Cli::new(&["run", "tiny.toml", "--stats"])
         .in_dir(&dir)
         .expect_code(0);
-    ran.stdout_has(&["sticky", "store", "failed auth (%)"]);
+    ran.stdout_has(&["sticky", "store", "users forced (%)"]);
     ran.stderr_has(&[
         "stats: variant=sticky events=",
         "stats: variant=store events=",

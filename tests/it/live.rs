@@ -701,3 +701,25 @@ fn live_picks_the_largest_time_scale_this_machine_carries_and_says_so() {
     )]);
     ran.stdout_has(&["(live, --time-scale 20, store embedded)"]);
 }
+
+/// The live load generator makes every visit a new user: a scenario with returning users is
+/// refused before anything starts, naming `users.population`, with exit status 2.
+#[test]
+fn the_live_mode_refuses_returning_users_naming_the_population() {
+    let mut sc = scenario(CRASH, Some("sticky"));
+    sc.users.population = 1_000;
+    let why = live::refuse("sticky", &sc, 10.0).expect("returning users");
+    assert!(why.contains("`users.population`"), "{why}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args([
+            "live",
+            "scenarios/02-server-crash.toml",
+            "--set",
+            "users.population=1000",
+        ])
+        .output()
+        .expect("tiersim runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("users.population"), "{err}");
+}

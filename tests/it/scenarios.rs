@@ -135,8 +135,8 @@ fn every_shipped_scenario_keeps_its_books() {
         }
     }
     // Events × variants: 2 × 2 (02), 3 × 4 (03), 2 × 4 (04), 2 × 6 (07), 2 × 5 (08), 1 × 4
-    // (rebalance).
-    assert_eq!(timed_events, 50, "timed events checked against their rows");
+    // (rebalance), 2 × 2 (live-server-crash).
+    assert_eq!(timed_events, 54, "timed events checked against their rows");
     let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIGESTS);
     let text = digests.join("\n") + "\n";
     if std::env::var_os("TIERSIM_UPDATE_DIGESTS").is_some() {
@@ -176,6 +176,15 @@ fn the_server_crash_scenario_shows_its_lesson() {
         sticky.summary.counts.failed_lost > 0,
         "sticky users log in again"
     );
+    // Registered users come back: about a quarter of all of them, not only those online at the
+    // crash, must log in again.
+    let pct = sticky.summary.people.forced_login_pct().unwrap();
+    assert!(
+        (20.0..30.0).contains(&pct),
+        "sticky forced {pct:.1} % of users"
+    );
+    assert!(sticky.events[0].users_forced_login.unwrap() > 10 * sticky.events[0].users_logged_in);
+    assert_eq!(shared.summary.people.users_forced_login, 0);
     assert_eq!(shared.summary.sessions_lost, 0);
     assert_eq!(shared.summary.counts.failed_auth(), 0);
 }

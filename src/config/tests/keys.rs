@@ -62,7 +62,7 @@ fn durations_in_the_file() {
         "name='x'\nduration = '5'",
         &[],
         &[
-            r#"t.toml:2:12: duration: invalid duration "5": missing unit, e.g. "5s" (units: us, ms, s, m, h)"#,
+            r#"t.toml:2:12: duration: invalid duration "5": missing unit, e.g. "5s" (units: us, ms, s, m, h, d)"#,
         ],
     );
     check_err(
@@ -75,7 +75,7 @@ fn durations_in_the_file() {
     );
     check_err(
         "name='x'\nduration = '5sec'",
-        &["duration: invalid duration \"5sec\": unknown unit `sec` (units: us, ms, s, m, h)"],
+        &["duration: invalid duration \"5sec\": unknown unit `sec` (units: us, ms, s, m, h, d)"],
     );
     check_err(
         "name='x'\n[users]\nthink_time = '0.5us'",
@@ -88,7 +88,7 @@ fn durations_in_the_file() {
     check_err(
         "name='x'\nduration = 5",
         &[
-            r#"duration: expected a duration string such as "5s" (units: us, ms, s, m, h), got an integer"#,
+            r#"duration: expected a duration string such as "5s" (units: us, ms, s, m, h, d), got an integer"#,
         ],
     );
     check_err(
@@ -145,7 +145,7 @@ fn unknown_keys_at_every_level() {
         "name='x'\n[users]\nvisit_per_s = 20",
         &[],
         &[
-            "t.toml:3:1: users.visit_per_s: unknown key; allowed: visits_per_s, requests_per_visit, think_time, session_ttl, profile (did you mean `visits_per_s`?)",
+            "t.toml:3:1: users.visit_per_s: unknown key; allowed: visits_per_s, requests_per_visit, think_time, session_ttl, population, popularity, zipf_s, profile (did you mean `visits_per_s`?)",
         ],
     );
     check_err(
@@ -175,7 +175,7 @@ fn unknown_keys_at_every_level() {
     check_err(
         "name='x'\n[users]\nworkers = 3",
         &[
-            "users.workers: unknown key; allowed: visits_per_s, requests_per_visit, think_time, session_ttl, profile (`workers` is a key of [servers], [store])",
+            "users.workers: unknown key; allowed: visits_per_s, requests_per_visit, think_time, session_ttl, population, popularity, zipf_s, profile (`workers` is a key of [servers], [store])",
         ],
     );
     check_err(
@@ -369,4 +369,50 @@ fn cost_prices_are_finite_and_not_negative_and_the_currency_is_short() {
     );
     let euros = check_ok("name='x'\n[cost]\nserver_per_hour = 2\ncurrency = '€'").cost;
     assert_eq!((euros.server_per_hour, euros.currency.as_str()), (2.0, "€"));
+}
+
+/// `users.population`, `users.popularity` and `users.zipf_s`: their defaults, a Zipf
+/// popularity, and each mistake named with its key, line and what is allowed.
+#[test]
+fn returning_users_keys() {
+    use crate::scenario::Popularity;
+    let plain = check_ok("name='x'");
+    assert_eq!(
+        (plain.users.population, plain.users.popularity),
+        (0, Popularity::Uniform)
+    );
+    let zipf = check_ok("name='x'\n[users]\npopulation = 500\npopularity = 'zipf'\nzipf_s = 0.8");
+    assert_eq!(
+        (zipf.users.population, zipf.users.popularity),
+        (500, Popularity::Zipf { s: 0.8 })
+    );
+    assert_eq!(
+        check_ok("name='x'\n[users]\nsession_ttl = '7d'")
+            .users
+            .session_ttl_us,
+        7 * 24 * 60 * MIN
+    );
+    check_exact(
+        "name='x'\n[users]\npopulation = -1",
+        &[],
+        &["t.toml:3:14: users.population: must be at least 0, got -1"],
+    );
+    check_err(
+        "name='x'\n[users]\npopulation = 10\npopularity = 'zipfy'",
+        &[
+            r#"t.toml:4:14: users.popularity: unknown value "zipfy"; allowed: uniform, zipf (did you mean `zipf`?)"#,
+        ],
+    );
+    check_err(
+        "name='x'\n[users]\npopularity = 'zipf'",
+        &["t.toml:3:14: users.popularity: needs `users.population` > 0"],
+    );
+    check_err(
+        "name='x'\n[users]\npopulation = 10\nzipf_s = 2",
+        &[r#"t.toml:4:10: users.zipf_s: applies only with `users.popularity = "zipf"`"#],
+    );
+    check_err(
+        "name='x'\n[users]\npopulation = 10\npopularity = 'zipf'\nzipf_s = 0",
+        &["t.toml:5:10: users.zipf_s: must be greater than 0, got 0"],
+    );
 }

@@ -7,7 +7,9 @@ mod living;
 mod variants;
 
 use super::*;
-use crate::scenario::{Action, Balancer, Policy, Servers, Storage, Store, TimedEvent, Users};
+use crate::scenario::{
+    Action, Balancer, Policy, Popularity, Servers, Storage, Store, TimedEvent, Users,
+};
 
 const S: u64 = 1_000_000;
 const MIN: u64 = 60 * S;
@@ -82,6 +84,8 @@ fn defaults() {
             requests_per_visit: 10.0,
             think_time_us: 2 * S,
             session_ttl_us: 30 * MIN,
+            population: 0,
+            popularity: Popularity::Uniform,
             profile: Vec::new(),
         },
         servers: Servers {
@@ -219,6 +223,8 @@ fn every_key() {
             requests_per_visit: 5.5,
             think_time_us: 1_500_000,
             session_ttl_us: 10 * MIN,
+            population: 0,
+            popularity: Popularity::Uniform,
             profile: Vec::new(),
         }
     );
@@ -370,9 +376,9 @@ fn scenario_files(folder: &str) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn the_shipped_and_benchmark_scenarios_are_valid() {
-    // As many files as ship (the teaching scenarios 01-08 and rebalance; the four benchmarks), so
-    // an empty or unreadable folder fails instead of checking nothing.
-    for (folder, count) in [("scenarios", 9), ("benches/scenarios", 4)] {
+    // As many files as ship (the teaching scenarios 01-08, rebalance and live-server-crash; the
+    // five benchmarks), so an empty or unreadable folder fails instead of checking nothing.
+    for (folder, count) in [("scenarios", 10), ("benches/scenarios", 5)] {
         let files = scenario_files(folder);
         assert_eq!(files.len(), count, "{folder}: {files:?}");
         for path in files {
@@ -408,7 +414,7 @@ fn numbers_too_large_for_any_machine_type_are_checked_against_their_range() {
         &[],
         &[
             "t.toml:3:16: users.visits_per_s: must be a finite number, got 1e400",
-            r#"t.toml:4:14: users.think_time: expected a duration string such as "5s" (units: us, ms, s, m, h), got a float"#,
+            r#"t.toml:4:14: users.think_time: expected a duration string such as "5s" (units: us, ms, s, m, h, d), got a float"#,
             "t.toml:6:9: servers.count: must be at most 10000, got 123456789012345678901234567890123456789012345",
             "t.toml:7:11: servers.workers: must be at least 1, got -123456789012345678901234567890123456789012345",
             "t.toml:8:15: servers.queue_limit: must be at most 10000000, got 0xffffffffffffffffffffffffffffffffffffffff",

@@ -261,7 +261,7 @@ fn a_bad_value_deep_inside_a_set_flag_is_reported_at_the_flag() {
         "name='x'",
         &["servers.count=2", flag],
         &[&format!(
-            "--set {flag}: users.profile[1].at: expected a duration string such as \"5s\" (units: us, ms, s, m, h), got a table"
+            "--set {flag}: users.profile[1].at: expected a duration string such as \"5s\" (units: us, ms, s, m, h, d), got a table"
         )],
     );
 }

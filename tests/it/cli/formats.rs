@@ -73,7 +73,7 @@ fn run_format_csv_prints_summary_csv_and_table_keeps_status_off_standard_output(
         .in_dir(&dir)
         .expect_code(0);
     assert!(!ran.stdout.contains("wrote"), "stdout: {}", ran.stdout);
-    ran.stdout_has(&["sticky", "store", "failed auth (%)"]);
+    ran.stdout_has(&["sticky", "store", "users forced (%)"]);
     ran.stderr_has(&["wrote ", "summary.csv"]);
 }
 
