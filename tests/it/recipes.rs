@@ -6,25 +6,11 @@
 //! "needs slurm-wlm"]`, run by `cargo test -- --ignored` (as `.ci/run` does after installing
 //! them), where a missing program fails the test.
 
-use crate::support::{Cli, require_tool, scratch_dir, wait_at_most};
+use crate::support::{Cli, TINY, require_tool, scratch_dir, wait_at_most};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Two variants, one minute.
-const TINY: &str = r#"name = "tiny"
-duration = "1m"
-warmup = "10s"
-[users]
-visits_per_s = 5
-[[variants]]
-name = "sticky"
-set = { "balancer.policy" = "sticky" }
-[[variants]]
-name = "store"
-set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
-"#;
 
 /// The sweep: 2 x 2 points x 2 variants x 2 replications = 16 runs.
 const SWEEP: &str = "--param servers.count=2,3 --param users.visits_per_s=4,6 --replications 2";

@@ -2,25 +2,9 @@
 //! into the very bytes the whole command writes; shards that do not belong together are refused
 //! with exit status 2 naming the shard; bad `--shard` values are refused naming the flag.
 
-use crate::support::{Cli, scratch_dir};
+use crate::support::{Cli, TINY, scratch_dir};
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Two variants, one minute: each run takes a few milliseconds.
-const TINY: &str = r#"name = "tiny"
-duration = "1m"
-warmup = "10s"
-[users]
-visits_per_s = 5
-[servers]
-count = 2
-[[variants]]
-name = "sticky"
-set = { "balancer.policy" = "sticky" }
-[[variants]]
-name = "store"
-set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
-"#;
 
 /// A sweep over two params: 3 points (rates 3, 6, 9 at 3 servers) x 1 variant x 2 replications
 /// = 6 runs of three different costs, so 7 shards leave one empty.

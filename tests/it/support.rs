@@ -183,3 +183,20 @@ pub fn wait_at_most(child: &mut Child, limit: Duration, what: &str) -> ExitStatu
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Two variants (sticky sessions, a shared store) on two servers for one minute: each run takes a
+/// few milliseconds (the scenario of the shard and recipe tests).
+pub const TINY: &str = r#"name = "tiny"
+duration = "1m"
+warmup = "10s"
+[users]
+visits_per_s = 5
+[servers]
+count = 2
+[[variants]]
+name = "sticky"
+set = { "balancer.policy" = "sticky" }
+[[variants]]
+name = "store"
+set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
+"#;
