@@ -143,25 +143,14 @@ fn every_local_link_of_the_docs_resolves() {
     assert!(checked >= 30, "links checked: {checked}");
 }
 
-/// The README's sample outputs: each ```text block right after a line
-/// `<!-- sample: tiersim ARGS -->`, with its command.
+/// The README's sample outputs, with their commands.
 fn readme_samples() -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let mut samples = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let Some(command) = line
-            .strip_prefix("<!-- sample: tiersim ")
-            .and_then(|rest| rest.strip_suffix(" -->"))
-        else {
-            continue;
-        };
-        assert_eq!(lines.next(), Some("```text"), "a text block after {line}");
-        let block: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
-        samples.push((command.to_string(), block.join("\n")));
-    }
-    samples
+    crate::support::doc_samples(&text)
+        .into_iter()
+        .map(|(command, block)| (command, block.join("\n")))
+        .collect()
 }
 
 /// `text` with every run of whitespace made one space.

@@ -1,21 +1,12 @@
 //! Regression tests of what a hostile user tried (issue 18): each states the hostile input and
 //! the answer the program must give (an exit status, a message, files kept or written).
 
-use crate::support::{Cli, scratch_dir};
-
-const TINY: &str = r#"name = "tiny"
-duration = "1m"
-warmup = "10s"
-[users]
-visits_per_s = 2
-[servers]
-count = 2
-"#;
+use crate::support::{Cli, TINY_ONE, scratch_dir};
 
 #[test]
 fn a_sweep_range_as_wide_as_i64_is_refused_without_a_panic() {
     let dir = scratch_dir("sweep_i64_range");
-    std::fs::write(dir.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(dir.join("tiny.toml"), TINY_ONE).unwrap();
     Cli::new(&[
         "sweep",
         "tiny.toml",
@@ -31,7 +22,7 @@ fn a_sweep_range_as_wide_as_i64_is_refused_without_a_panic() {
 #[test]
 fn a_key_swept_by_two_params_is_refused() {
     let dir = scratch_dir("sweep_key_twice");
-    std::fs::write(dir.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(dir.join("tiny.toml"), TINY_ONE).unwrap();
     Cli::new(&[
         "sweep",
         "tiny.toml",
@@ -65,7 +56,7 @@ fn sweep_with_file_limit(dir: &std::path::Path, spec: &str, max_file_blocks: u32
 #[test]
 fn a_run_after_a_sweep_leaves_the_sweep_in_place() {
     let dir = scratch_dir("run_after_sweep");
-    std::fs::write(dir.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(dir.join("tiny.toml"), TINY_ONE).unwrap();
     let sweep = || {
         Cli::new(&[
             "sweep",
@@ -99,7 +90,7 @@ fn a_run_after_a_sweep_leaves_the_sweep_in_place() {
 #[test]
 fn a_sweep_that_fails_to_write_leaves_the_previous_sweep_whole() {
     let dir = scratch_dir("sweep_half_written");
-    std::fs::write(dir.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(dir.join("tiny.toml"), TINY_ONE).unwrap();
     assert!(sweep_with_file_limit(&dir, "servers.count=1..2", 1 << 20));
     let folder = dir.join("output/tiny-sweep");
     let before: Vec<(String, Vec<u8>)> = folder_contents(&folder);
@@ -204,7 +195,7 @@ fn the_longest_name_allowed_is_written_by_run_and_sweep() {
     let name = "n".repeat(tiersim::config::MAX_NAME_BYTES);
     std::fs::write(
         dir.join("long.toml"),
-        TINY.replace("name = \"tiny\"", &format!("name = \"{name}\"")),
+        TINY_ONE.replace("name = \"tiny\"", &format!("name = \"{name}\"")),
     )
     .unwrap();
     Cli::new(&["run", "long.toml", "-q", "--no-charts"])

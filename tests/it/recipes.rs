@@ -204,18 +204,8 @@ fn the_scripts_shown_in_docs_scaling_are_the_files_that_run() {
 
 #[test]
 fn the_print_shards_sample_of_docs_scaling_is_what_the_binary_prints() {
-    let docs = scaling_md();
-    let mut lines = docs.lines().map(str::trim);
     let mut checked = 0;
-    while let Some(line) = lines.next() {
-        let Some(command) = line
-            .strip_prefix("<!-- sample: tiersim ")
-            .and_then(|rest| rest.strip_suffix(" -->"))
-        else {
-            continue;
-        };
-        assert_eq!(lines.next(), Some("```text"), "a text block after {line}");
-        let shown: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
+    for (command, shown) in crate::support::doc_samples(&scaling_md()) {
         let args: Vec<&str> = command.split_whitespace().collect();
         let ran = Cli::new(&args).expect_code(0);
         let printed: Vec<&str> = ran.stdout.lines().map(str::trim).collect();

@@ -4,24 +4,8 @@
 //! twice, an unreachable store, an output folder that cannot be written).
 
 use crate::interrupt::signal_in_phase;
-use crate::support::{Cli, scratch_dir};
+use crate::support::{Cli, TINY_ONE as TINY, scratch_dir, tiny_folder as tiny};
 use std::time::{Duration, Instant};
-
-const TINY: &str = r#"name = "tiny"
-duration = "1m"
-warmup = "10s"
-[users]
-visits_per_s = 2
-[servers]
-count = 2
-"#;
-
-/// `tiny.toml` in a fresh folder named after the test.
-fn tiny(test: &str) -> std::path::PathBuf {
-    let dir = scratch_dir(test);
-    std::fs::write(dir.join("tiny.toml"), TINY).unwrap();
-    dir
-}
 
 #[test]
 fn random_failures_every_microsecond_are_refused_naming_the_key_before_the_run_starts() {

@@ -200,3 +200,40 @@ set = { "balancer.policy" = "sticky" }
 name = "store"
 set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
 "#;
+
+/// One variant on two servers for one minute, 2 visits/s (the scenario of the hardening and
+/// refusal tests).
+pub const TINY_ONE: &str = r#"name = "tiny"
+duration = "1m"
+warmup = "10s"
+[users]
+visits_per_s = 2
+[servers]
+count = 2
+"#;
+
+/// A fresh folder named after `test` holding [`TINY_ONE`] as `tiny.toml`.
+pub fn tiny_folder(test: &str) -> PathBuf {
+    let dir = scratch_dir(test);
+    std::fs::write(dir.join("tiny.toml"), TINY_ONE).unwrap();
+    dir
+}
+
+/// The sample outputs of a Markdown text: each ```text block right after a line
+/// `<!-- sample: tiersim ARGS -->` (indented or not), as (ARGS, the block's lines trimmed).
+pub fn doc_samples(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut samples = Vec::new();
+    let mut lines = text.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        let Some(command) = line
+            .strip_prefix("<!-- sample: tiersim ")
+            .and_then(|rest| rest.strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        assert_eq!(lines.next(), Some("```text"), "a text block after {line}");
+        let block = lines.by_ref().take_while(|l| *l != "```");
+        samples.push((command.to_string(), block.map(str::to_string).collect()));
+    }
+    samples
+}
