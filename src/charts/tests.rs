@@ -2,6 +2,7 @@
 //! modules' tests.
 
 use super::from_results::{self, charts, event_label, markers, rate_steps};
+use super::look::Look;
 use super::model::{Chart, Stroke};
 use super::{palette, png, render_all, svg};
 use crate::events::EventAction;
@@ -111,7 +112,10 @@ pub(crate) fn sample() -> Vec<RunResult> {
 }
 
 fn time_chart(results: &[RunResult], name: &str) -> super::TimeChart {
-    match charts(results).into_iter().find(|c| c.name() == name) {
+    match charts(&Look::plain(results), results)
+        .into_iter()
+        .find(|c| c.name() == name)
+    {
         Some(Chart::Time(c)) => c,
         _ => panic!("no time chart {name}"),
     }
@@ -144,7 +148,7 @@ fn the_failed_auth_chart_has_one_line_per_variant_in_its_colour() {
 #[test]
 fn a_variant_keeps_its_colour_on_every_chart() {
     let results = sample();
-    for chart in charts(&results) {
+    for chart in charts(&Look::plain(&results), &results) {
         if let Chart::Bars(bars) = &chart {
             for panel in &bars.panels {
                 assert_eq!(panel.bars[1].colour, palette::variant(1));
@@ -152,12 +156,14 @@ fn a_variant_keeps_its_colour_on_every_chart() {
         }
     }
     let latency = time_chart(&results, "latency");
-    // p50 then p99 of each variant, same colour, p99 dashed; no value where nothing was served.
+    // p99 (drawn first, under) then p50 of each variant, same colour, p99 dashed; no value where
+    // nothing was served.
     assert_eq!(latency.main.series.len(), 4);
+    assert_eq!(latency.main.series[0].colour, palette::variant(0));
+    assert_eq!(latency.main.series[0].stroke, Stroke::Dashed);
     assert_eq!(latency.main.series[2].colour, palette::variant(0));
-    assert_eq!(latency.main.series[2].stroke, Stroke::Dashed);
-    assert_eq!(latency.main.series[0].points[6], (90.0, None));
-    assert_eq!(latency.main.series[0].points[0], (60.0, Some(15.0)));
+    assert_eq!(latency.main.series[2].points[6], (90.0, None));
+    assert_eq!(latency.main.series[2].points[0], (60.0, Some(15.0)));
     let servers = time_chart(&results, "servers-shared-store");
     let rotation = &servers.lower.as_ref().unwrap().series[0];
     assert_eq!(rotation.colour, palette::variant(1));
@@ -234,7 +240,7 @@ fn the_sessions_charts_draw_the_users_in_a_visit_over_the_bands() {
 #[test]
 fn the_summary_writes_each_value_on_its_bar() {
     let results = sample();
-    let summary = from_results::summary(&results);
+    let summary = from_results::summary(&Look::plain(&results), &results);
     let titles: Vec<&str> = summary.panels.iter().map(|p| p.title.as_str()).collect();
     assert_eq!(titles.len(), 6, "{titles:?}");
     // Users forced to log in: 40 of 200 active users, 20 %; 5 visits with an error.
@@ -270,7 +276,7 @@ fn events_have_short_labels() {
 
 #[test]
 fn every_chart_comes_as_png_and_svg() {
-    let files = render_all(&sample()).unwrap();
+    let files = render_all(&Look::plain(&sample()), &sample()).unwrap();
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     let mut expected = Vec::new();
     for stem in [
@@ -310,8 +316,8 @@ fn every_chart_comes_as_png_and_svg() {
 #[test]
 fn the_same_results_give_the_same_bytes() {
     let results = sample();
-    let first = render_all(&results).unwrap();
-    let second = render_all(&results.clone()).unwrap();
+    let first = render_all(&Look::plain(&results), &results).unwrap();
+    let second = render_all(&Look::plain(&results), &results.clone()).unwrap();
     assert_eq!(first, second);
 }
 
