@@ -236,7 +236,10 @@ mod tests {
         let Some(Chart::Sweep(c)) = charts.iter().find(|c| c.name() == "sweep-errors") else {
             panic!("an errors chart");
         };
-        assert_eq!(c.title, "Errors (requests) by routing policy, at servers.count=2");
+        assert_eq!(
+            c.title,
+            "Errors (requests) by routing policy, at servers.count=2"
+        );
         assert_eq!(
             c.x_label,
             "routing policy (balancer.policy) (lines: mean of 2 replications; bands: 95 % confidence interval)"
