@@ -93,10 +93,10 @@ impl Design {
             Design::CachedStore => Colour(0xCC, 0x79, 0xA7),  // reddish purple
             Design::SignedCookie => Colour(0xE6, 0x9F, 0x00), // orange
             Design::HashMod => Colour(0x56, 0xB4, 0xE9),      // sky blue
-            Design::ConsistentHash => Colour(0x33, 0x22, 0x88), // indigo
+            Design::ConsistentHash => Colour(0x44, 0xAA, 0x99), // teal
             Design::RandomMemory => Colour(0x88, 0x22, 0x55), // wine
             Design::RoundRobinMemory => Colour(0x99, 0x99, 0x33), // olive
-            Design::LeastConnectionsMemory => Colour(0x44, 0xAA, 0x99), // teal
+            Design::LeastConnectionsMemory => Colour(0x33, 0x22, 0x88), // indigo
         }
     }
 }

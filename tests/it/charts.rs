@@ -143,7 +143,10 @@ fn legend_colour(svg: &str, label: &str) -> String {
         .find(|(_, t)| t.content == label && t.anchor == "start" && is_size(t.size, size::LEGEND))
         .unwrap_or_else(|| panic!("a legend entry {label}"));
     let before = &svg[..at];
-    let shape = before.rfind("<polyline").max(before.rfind("<rect")).unwrap();
+    let shape = before
+        .rfind("<polyline")
+        .max(before.rfind("<rect"))
+        .unwrap();
     let shape = &before[shape..];
     let key = if shape.starts_with("<rect") {
         "fill=\""
