@@ -402,6 +402,7 @@ pub fn latency(look: &Look, results: &[RunResult]) -> TimeChart {
         "Latency of served requests: median (p50) and 99th percentile (p99)",
         lines_panel("latency (ms)", series),
     );
+    erlang_c_lines(look, results, &mut chart);
     chart.legend.extend([
         LegendItem {
             label: "p50".into(),
@@ -415,6 +416,26 @@ pub fn latency(look: &Look, results: &[RunResult]) -> TimeChart {
         },
     ]);
     chart
+}
+
+/// For each variant that is a plain M/M/c queue, Erlang C's mean time in the system as a
+/// dashed line across the run, named in the legend.
+fn erlang_c_lines(look: &Look, results: &[RunResult], chart: &mut TimeChart) {
+    for (i, r) in results.iter().enumerate() {
+        let Some(mean_ms) = look.variants.get(i).and_then(|v| v.mmc?.mean_ms()) else {
+            continue;
+        };
+        let (from, to) = chart.x_range_s;
+        let line = Series {
+            label: format!("{}: Erlang C mean ({} ms)", r.variant, number(mean_ms)),
+            colour: INK,
+            stroke: Stroke::Dashed,
+            width: 3,
+            points: vec![(from, Some(mean_ms)), (to, Some(mean_ms))],
+        };
+        chart.legend.extend(legend_of(std::slice::from_ref(&line)));
+        chart.main.overlay.push(line);
+    }
 }
 
 /// Bucket lengths by bucket start.

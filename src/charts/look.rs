@@ -23,15 +23,47 @@ pub struct VariantLook {
     pub storage: Option<Storage>,
     /// How it routes, when known.
     pub policy: Option<Policy>,
-    /// Servers at the start.
-    pub servers: u32,
-    /// Workers per server.
-    pub workers: u32,
-    /// Mean service time of a request, in seconds.
-    pub service_s: f64,
-    /// Whether the scenario is a plain M/M/c queue for theory (one constant rate, no events,
-    /// no autoscaler, no failures, no extra work per request).
-    pub plain_queue: bool,
+    /// The M/M/c queue the variant is, when it is a plain one (see [`Mmc::of`]).
+    pub mmc: Option<Mmc>,
+}
+
+/// A plain M/M/c queue: Poisson arrivals of logins (visits of no further request) at one
+/// server with `c` workers and exponential service, nothing else happening.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mmc {
+    /// Workers.
+    pub c: u32,
+    /// Arrivals per second.
+    pub lambda: f64,
+    /// Services per second of one worker.
+    pub mu: f64,
+}
+
+impl Mmc {
+    /// The queue of `s`, when it is plain: one server, login-only visits at a constant rate, no
+    /// event, autoscaler, failure or extra work per request.
+    pub fn of(s: &crate::scenario::Scenario) -> Option<Mmc> {
+        let plain = s.servers.count == 1
+            && s.users.requests_per_visit == 0.0
+            && s.users.profile.is_empty()
+            && s.events.is_empty()
+            && s.autoscale.is_none()
+            && s.failures.server_mtbf_us.is_none()
+            && s.failures.store_mtbf_us.is_none()
+            && s.storage.extra_work().is_none()
+            && !s.storage.uses_store()
+            && s.servers.login_time_us > 0;
+        plain.then(|| Mmc {
+            c: s.servers.workers,
+            lambda: s.users.visits_per_s,
+            mu: 1e6 / s.servers.login_time_us as f64,
+        })
+    }
+
+    /// Erlang C's mean time in the system, in milliseconds (`None`: not stable).
+    pub fn mean_ms(&self) -> Option<f64> {
+        crate::theory::mmc_mean_sojourn_s(self.c, self.lambda, self.mu).map(|s| s * 1e3)
+    }
 }
 
 /// The scenario's side of a run's charts.
@@ -112,16 +144,7 @@ fn variant_look(v: &Variant, colour: Colour) -> VariantLook {
         design: Some(Design::of(s.storage, s.balancer.policy)),
         storage: Some(s.storage),
         policy: Some(s.balancer.policy),
-        servers: s.servers.count,
-        workers: s.servers.workers,
-        service_s: s.servers.service_time_us as f64 / 1e6,
-        plain_queue: s.events.is_empty()
-            && s.autoscale.is_none()
-            && s.failures.server_mtbf_us.is_none()
-            && s.failures.store_mtbf_us.is_none()
-            && s.users.profile.is_empty()
-            && s.storage.extra_work().is_none()
-            && s.servers.login_time_us == s.servers.service_time_us,
+        mmc: Mmc::of(s),
     }
 }
 
@@ -133,9 +156,6 @@ fn unknown(index: usize, name: &str) -> VariantLook {
         design: None,
         storage: None,
         policy: None,
-        servers: 0,
-        workers: 0,
-        service_s: 0.0,
-        plain_queue: false,
+        mmc: None,
     }
 }

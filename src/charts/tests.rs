@@ -334,3 +334,42 @@ fn text_is_drawn_with_the_bundled_font() {
     // A PNG with text differs from a blank canvas of the same size.
     assert!(png(&chart).unwrap().len() > 10_000);
 }
+
+#[test]
+fn a_plain_mmc_queue_gets_erlang_cs_mean_on_the_latency_chart() {
+    // One server, 4 workers, 10 ms logins, 200 logins/s: a = 2 Erlangs, rho = 0.5.
+    // Erlang C: sum_{k<4} 2^k/k! = 1 + 2 + 2 + 4/3 = 19/3; last = 2^4/4!/(1 - 0.5) = 4/3;
+    // C = (4/3) / (19/3 + 4/3) = 4/23. Mean = C / (400 - 200) + 1/100 s = 10.8696 ms.
+    let text = r#"
+        name = "mmc"
+        duration = "2m"
+        warmup = "1m"
+        [users]
+        visits_per_s = 200
+        requests_per_visit = 0
+        [servers]
+        count = 1
+        workers = 4
+        login_time = "10ms"
+    "#;
+    let experiment = crate::config::parse("mmc.toml", text, &[], None).unwrap();
+    let results = sample();
+    let look = Look::named(&experiment, &["base"]);
+    let mean = look.variants[0].mmc.and_then(|q| q.mean_ms()).unwrap();
+    assert!(
+        (mean - (4.0 / 23.0 / 200.0 + 0.01) * 1e3).abs() < 1e-9,
+        "{mean}"
+    );
+    let mut results = results[..1].to_vec();
+    results[0].variant = "base".into();
+    let chart = from_results::latency(&look, &results);
+    let line = &chart.main.overlay[0];
+    assert_eq!(line.label, "base: Erlang C mean (10.9 ms)");
+    assert_eq!(line.points[0].1, Some(mean));
+    // Results alone (no scenario): no theory drawn.
+    let plain = from_results::latency(&Look::plain(&results), &results);
+    assert!(plain.main.overlay.is_empty());
+    // Two servers behind the balancer are not one M/M/c queue.
+    let two = crate::config::parse("mmc.toml", text, &["servers.count=2".into()], None).unwrap();
+    assert_eq!(Look::named(&two, &["base"]).variants[0].mmc, None);
+}
