@@ -27,4 +27,5 @@ pub mod scenario;
 pub mod shard;
 pub mod stats;
 pub mod sweep;
+pub mod theory;
 pub mod warmup;

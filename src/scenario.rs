@@ -44,6 +44,9 @@ pub struct Scenario {
     pub warmup_us: Micros,
     /// Resolution of the time series (buckets start at `warmup_us`).
     pub bucket_us: Micros,
+    /// The hour of the day at which the run starts (`clock_start`): when set, charts, the story
+    /// and the lesson read times as the time of day; it changes no number of the run.
+    pub clock_start_hour: Option<u32>,
     /// How users arrive and behave.
     pub users: Users,
     /// The web tier.

@@ -14,6 +14,122 @@ pub fn clock(seconds: f64) -> String {
     }
 }
 
+/// How a run's times read, on the time axis, in the story and in the lesson: the one convention
+/// of a scenario.
+///
+/// `Elapsed` counts simulated time from the start of the run; `Clock` shows the time of day,
+/// the run starting at `start_hour` o'clock (the scenario's `clock_start`, for daily profiles:
+/// `diurnal` puts its low at 4:00 and its peak at 16:00 of that clock when it starts at 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// Time since the start of the run: `m:ss`, `h:mm` or days.
+    #[default]
+    Elapsed,
+    /// Time of day, the run starting at `start_hour:00`.
+    Clock {
+        /// The hour of the day at which the run starts, 0 to 23.
+        start_hour: u32,
+    },
+}
+
+/// Seconds in a day.
+pub const DAY_S: f64 = 86_400.0;
+
+impl TimeFormat {
+    /// The convention of a scenario.
+    pub fn of(scenario: &crate::scenario::Scenario) -> TimeFormat {
+        match scenario.clock_start_hour {
+            Some(start_hour) => TimeFormat::Clock { start_hour },
+            None => TimeFormat::Elapsed,
+        }
+    }
+
+    /// A moment for prose: `12:30` (elapsed, as [`clock`]) or `16:00` (clock), with `on day 2`
+    /// past the first day of a clock.
+    pub fn moment(self, seconds: f64) -> String {
+        match self {
+            TimeFormat::Elapsed => clock(seconds),
+            TimeFormat::Clock { start_hour } => {
+                let at = (seconds.max(0.0) + f64::from(start_hour) * 3600.0).round();
+                let day = (at / DAY_S).floor() as u64;
+                let of_day = hh_mm(at - day as f64 * DAY_S);
+                match day {
+                    0 => of_day,
+                    d => format!("{of_day} on day {}", d + 1),
+                }
+            }
+        }
+    }
+
+    /// The time axis's title for ticks `step_s` apart on an axis that ends at `range_s`.
+    pub fn axis_title(self, step_s: f64, range_s: f64) -> &'static str {
+        match (self, axis_unit(step_s, range_s)) {
+            (TimeFormat::Clock { .. }, AxisUnit::Days) => "time of day (day and hh:mm)",
+            (TimeFormat::Clock { .. }, _) => "time of day (hh:mm)",
+            (TimeFormat::Elapsed, AxisUnit::MinSec) => "simulated time (m:ss)",
+            (TimeFormat::Elapsed, AxisUnit::HourMin) => "simulated time (h:mm)",
+            (TimeFormat::Elapsed, AxisUnit::HourMinSec) => "simulated time (h:mm:ss)",
+            (TimeFormat::Elapsed, AxisUnit::Days) => "simulated time (days)",
+        }
+    }
+
+    /// A tick of the time axis at `t` seconds, ticks `step_s` apart on an axis that ends at `range_s`.
+    pub fn tick(self, t: f64, step_s: f64, range_s: f64) -> String {
+        let unit = axis_unit(step_s, range_s);
+        match self {
+            TimeFormat::Clock { start_hour } => {
+                let at = (t.max(0.0) + f64::from(start_hour) * 3600.0).round();
+                let day = (at / DAY_S).floor();
+                let of_day = hh_mm(at - day * DAY_S);
+                match unit {
+                    AxisUnit::Days if of_day == "00:00" => format!("day {}", day + 1.0),
+                    _ => of_day,
+                }
+            }
+            TimeFormat::Elapsed => {
+                let total = t.max(0.0).round() as u64;
+                match unit {
+                    AxisUnit::MinSec => format!("{}:{:02}", total / 60, total % 60),
+                    AxisUnit::HourMin => format!("{}:{:02}", total / 3600, total / 60 % 60),
+                    AxisUnit::HourMinSec => clock(total as f64),
+                    AxisUnit::Days => number(total as f64 / DAY_S),
+                }
+            }
+        }
+    }
+}
+
+/// What the ticks of a time axis show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AxisUnit {
+    /// Minutes and seconds (runs under an hour).
+    MinSec,
+    /// Hours and minutes (whole-minute ticks from an hour on).
+    HourMin,
+    /// Hours, minutes and seconds (ticks under a minute apart in a run of an hour or more).
+    HourMinSec,
+    /// Days (ticks a day or more apart).
+    Days,
+}
+
+fn axis_unit(step_s: f64, range_s: f64) -> AxisUnit {
+    if step_s >= DAY_S {
+        AxisUnit::Days
+    } else if range_s < 3600.0 {
+        AxisUnit::MinSec
+    } else if step_s % 60.0 == 0.0 {
+        AxisUnit::HourMin
+    } else {
+        AxisUnit::HourMinSec
+    }
+}
+
+/// Seconds into a day as `hh:mm`.
+fn hh_mm(seconds: f64) -> String {
+    let total = seconds.max(0.0).round() as u64;
+    format!("{:02}:{:02}", total / 3600 % 24, total / 60 % 60)
+}
+
 /// A whole number with thousands separators (`3027` → `3,027`).
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -111,6 +227,26 @@ mod tests {
         assert_eq!(clock(600.0), "10:00");
         assert_eq!(clock(500.0), "8:20");
         assert_eq!(clock(3725.0), "1:02:05");
+    }
+
+    #[test]
+    fn time_ticks_match_their_axis_title() {
+        let e = TimeFormat::Elapsed;
+        // 18 minutes, ticks every 2 minutes.
+        assert_eq!(e.axis_title(120.0, 1080.0), "simulated time (m:ss)");
+        assert_eq!(e.tick(600.0, 120.0, 1080.0), "10:00");
+        // 26 hours, ticks every 3 hours: h:mm, never h:mm:ss.
+        assert_eq!(e.axis_title(10_800.0, 93_600.0), "simulated time (h:mm)");
+        assert_eq!(e.tick(97_200.0, 10_800.0, 93_600.0), "27:00");
+        // A week, ticks every day.
+        assert_eq!(e.axis_title(DAY_S, 7.0 * DAY_S), "simulated time (days)");
+        assert_eq!(e.tick(2.0 * DAY_S, DAY_S, 7.0 * DAY_S), "2");
+        let c = TimeFormat::Clock { start_hour: 8 };
+        assert_eq!(c.tick(8.0 * 3600.0, 7200.0, DAY_S), "16:00");
+        assert_eq!(c.axis_title(7200.0, DAY_S), "time of day (hh:mm)");
+        assert_eq!(c.moment(8.0 * 3600.0), "16:00");
+        assert_eq!(c.moment(20.0 * 3600.0), "04:00 on day 2");
+        assert_eq!(e.moment(900.0), "15:00");
     }
 
     #[test]

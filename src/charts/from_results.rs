@@ -3,12 +3,18 @@
 //!
 //! Rates are per second of the bucket they were counted in, drawn as steps over the bucket (a
 //! bucket's count belongs to all of it, not to its start); states measured at the end of a bucket
-//! (sessions) are points at the bucket's end. Colours come from the variant's position in
-//! `results`, so that a variant has the same colour on every chart of a run.
+//! (sessions) are points at the bucket's end. Colours come from the variant's design ([`Look`]),
+//! so that a design has the same colour on every chart of every scenario.
+//!
+//! Beyond [`MAX_LABELLED`] events in view, the autoscaler's and random failures' actions become
+//! an event strip under the plot; beyond [`MAX_SERVER_LINES`] servers, per-server charts become
+//! heatmaps. Events inside the warm-up are not drawn.
 
 use super::format::{number, thousands};
+use super::look::Look;
 use super::model::{
-    Bar, BarChart, Bars, Chart, LegendItem, Marker, Panel, Series, Stroke, TimeChart,
+    Bar, BarChart, Bars, Chart, Colour, Heat, LegendItem, Marker, Panel, Series, Strip, Stroke,
+    TimeChart,
 };
 use super::palette::{self, INK};
 use crate::events::EventAction;
@@ -20,8 +26,8 @@ const US_PER_S: f64 = 1e6;
 
 /// Every chart of a run, in the order a report shows them: failed authentications, errors,
 /// latency, then per variant its servers and its sessions, then the summary.
-pub fn charts(results: &[RunResult]) -> Vec<Chart> {
-    (0..count(results)).map(|i| nth(results, i)).collect()
+pub fn charts(look: &Look, results: &[RunResult]) -> Vec<Chart> {
+    (0..count(results)).map(|i| nth(look, results, i)).collect()
 }
 
 /// How many charts [`charts`] gives.
@@ -31,17 +37,24 @@ pub fn count(results: &[RunResult]) -> usize {
 
 /// Chart `i` of [`charts`], built alone: a caller that draws them in turn holds one chart's data
 /// at a time and can stop between two (Ctrl-C).
-pub fn nth(results: &[RunResult], i: usize) -> Chart {
+pub fn nth(look: &Look, results: &[RunResult], i: usize) -> Chart {
     let variants = results.len();
     match i {
-        0 => Chart::Time(failed_auth(results)),
-        1 => Chart::Time(errors(results)),
-        2 => Chart::Time(latency(results)),
-        i if i < 3 + variants => Chart::Time(servers(results, i - 3)),
-        i if i < 3 + 2 * variants => Chart::Time(sessions(results, i - 3 - variants)),
-        _ => Chart::Bars(summary(results)),
+        0 => Chart::Time(failed_auth(look, results)),
+        1 => Chart::Time(errors(look, results)),
+        2 => Chart::Time(latency(look, results)),
+        i if i < 3 + variants => Chart::Time(servers(look, results, i - 3)),
+        i if i < 3 + 2 * variants => Chart::Time(sessions(look, results, i - 3 - variants)),
+        _ => Chart::Bars(summary(look, results)),
     }
 }
+
+/// Most events drawn as labelled lines; beyond, the autoscaler's and failures' actions go to
+/// the event strip (and the scenario's own events too if they alone are more).
+pub const MAX_LABELLED: usize = 10;
+
+/// Most servers drawn as lines with a legend entry each; beyond, a heatmap.
+pub const MAX_SERVER_LINES: usize = 12;
 
 /// Start and end of a bucket, in seconds.
 fn bounds_s(b: &BucketRow) -> (f64, f64) {
@@ -115,15 +128,109 @@ pub fn event_label(e: &EventRow) -> String {
 
 /// The timed events of `results`, each once, in time order.
 pub fn markers<'a>(results: impl IntoIterator<Item = &'a RunResult>) -> Vec<Marker> {
-    let set: BTreeSet<Marker> = results
-        .into_iter()
-        .flat_map(|r| r.events.iter())
+    markers_of(results.into_iter().flat_map(|r| r.events.iter()))
+}
+
+/// `events`, each once, in time order.
+fn markers_of<'a>(events: impl Iterator<Item = &'a EventRow>) -> Vec<Marker> {
+    let set: BTreeSet<Marker> = events
         .map(|e| Marker {
             at_us: e.at_us,
             label: event_label(e),
         })
         .collect();
     set.into_iter().collect()
+}
+
+/// Whether an event is one of the scenario's own (`[[events]]`), not an action of the
+/// autoscaler or of random failures.
+fn is_planned(action: EventAction) -> bool {
+    matches!(
+        action,
+        EventAction::Crash
+            | EventAction::Restart
+            | EventAction::AddServers
+            | EventAction::RemoveServers
+            | EventAction::StoreCrash
+            | EventAction::StoreRestart
+    )
+}
+
+/// The colour of an event kind's ticks in the strip.
+fn kind_colour(action: EventAction) -> Colour {
+    match action {
+        EventAction::ScaleOut | EventAction::AddServers => Colour(0x22, 0x88, 0x33),
+        EventAction::ScaleIn | EventAction::RemoveServers => Colour(0xEE, 0x66, 0x77),
+        EventAction::Failure | EventAction::Crash => Colour(0xAA, 0x33, 0x77),
+        EventAction::Repair | EventAction::Restart => Colour(0x44, 0x77, 0xAA),
+        EventAction::StoreFailure | EventAction::StoreCrash => Colour(0xCC, 0xBB, 0x44),
+        EventAction::StoreRepair | EventAction::StoreRestart => Colour(0x66, 0xCC, 0xEE),
+    }
+}
+
+/// The events of the variants `rows` (after the warm-up): as labelled lines when few, else the
+/// autoscaler's and failures' actions (or all, if the scenario's own are many too) as a strip
+/// with one row per variant.
+pub fn events(look: &Look, rows: &[&RunResult]) -> (Vec<Marker>, Option<Box<Strip>>) {
+    let shown = |e: &&EventRow| e.at_us >= look.warmup_us;
+    let in_view = || rows.iter().flat_map(|r| r.events.iter().filter(shown));
+    let all = markers_of(in_view());
+    if all.len() <= MAX_LABELLED {
+        return (all, None);
+    }
+    let planned_markers = markers_of(in_view().filter(|e| is_planned(e.action)));
+    let label_planned = planned_markers.len() <= MAX_LABELLED;
+    let mut kinds: Vec<EventAction> = Vec::new();
+    let mut ticks = Vec::new();
+    for (row, r) in rows.iter().enumerate() {
+        for e in r.events.iter().filter(shown) {
+            if label_planned && is_planned(e.action) {
+                continue;
+            }
+            let kind = kinds
+                .iter()
+                .position(|&k| k == e.action)
+                .unwrap_or_else(|| {
+                    kinds.push(e.action);
+                    kinds.len() - 1
+                });
+            ticks.push((e.at_us, row, kind));
+        }
+    }
+    let strip = Strip {
+        rows: rows.iter().map(|r| r.variant.clone()).collect(),
+        kinds: kinds
+            .iter()
+            .map(|&k| (k.as_str().replace('_', " "), kind_colour(k)))
+            .collect(),
+        ticks,
+    };
+    let markers = if label_planned {
+        planned_markers
+    } else {
+        Vec::new()
+    };
+    (markers, Some(Box::new(strip)))
+}
+
+/// The legend entries of a strip: each kind with its count, e.g. `scale in ×203`.
+fn strip_legend(strip: &Option<Box<Strip>>) -> Vec<LegendItem> {
+    let Some(strip) = strip else {
+        return Vec::new();
+    };
+    strip
+        .kinds
+        .iter()
+        .enumerate()
+        .map(|(k, (label, colour))| {
+            let n = strip.ticks.iter().filter(|t| t.2 == k).count();
+            LegendItem {
+                label: format!("{label} ×{}", thousands(n as u64)),
+                colour: *colour,
+                stroke: Stroke::Solid,
+            }
+        })
+        .collect()
 }
 
 /// Line widths that decrease with the variant's position, so that where lines coincide (all at
@@ -133,106 +240,169 @@ pub fn nested_width(index: usize, count: usize) -> u32 {
     3 + 2 * from_last
 }
 
-fn variant_legend(results: &[RunResult]) -> Vec<LegendItem> {
+fn variant_legend(look: &Look, results: &[RunResult]) -> Vec<LegendItem> {
     results
         .iter()
         .enumerate()
         .map(|(i, r)| LegendItem {
             label: r.variant.clone(),
-            colour: palette::variant(i),
+            colour: look.colour(i),
             stroke: Stroke::Solid,
         })
         .collect()
 }
 
-/// One line per variant of a per-bucket value.
+/// One line per variant of a per-bucket value, drawn tallest peak first with the widest line,
+/// so that a lower line drawn over a taller one never hides its spike, and where lines coincide
+/// each still shows as a band around the ones drawn after it.
 fn per_variant(
+    look: &Look,
     results: &[RunResult],
     stroke: Stroke,
     value: impl Fn(&BucketRow) -> Option<f64>,
 ) -> Vec<Series> {
-    results
+    let mut lines: Vec<Series> = results
         .iter()
         .enumerate()
         .map(|(i, r)| Series {
             label: r.variant.clone(),
-            colour: palette::variant(i),
+            colour: look.colour(i),
             stroke,
-            width: nested_width(i, results.len()),
+            width: 0,
             points: steps(&r.buckets, &value),
         })
-        .collect()
+        .collect();
+    let peak = |s: &Series| {
+        s.points
+            .iter()
+            .filter_map(|p| p.1)
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max)
+    };
+    // Stable: equal peaks keep the variant order.
+    lines.sort_by(|a, b| peak(b).total_cmp(&peak(a)));
+    let n = lines.len();
+    for (rank, s) in lines.iter_mut().enumerate() {
+        s.width = nested_width(rank, n);
+    }
+    lines
 }
 
-fn time_chart(results: &[RunResult], name: &str, title: &str, main: Panel) -> TimeChart {
+fn time_chart(
+    look: &Look,
+    results: &[RunResult],
+    name: &str,
+    title: &str,
+    main: Panel,
+) -> TimeChart {
+    let rows: Vec<&RunResult> = results.iter().collect();
+    let (markers, strip) = events(look, &rows);
+    let mut legend = variant_legend(look, results);
+    legend.extend(strip_legend(&strip));
     TimeChart {
         name: name.into(),
         title: title.into(),
         x_range_s: time_range_s(results),
         main,
         lower: None,
-        markers: markers(results),
-        legend: variant_legend(results),
+        markers,
+        strip,
+        legend,
+        time: look.time,
     }
 }
 
-/// Failed authentications per second, one line per variant.
-pub fn failed_auth(results: &[RunResult]) -> TimeChart {
+fn lines_panel(y_label: &str, series: Vec<Series>) -> Panel {
+    Panel {
+        y_label: y_label.into(),
+        series,
+        whole_numbers: false,
+        stacked: false,
+        overlay: Vec::new(),
+        heat: None,
+    }
+}
+
+/// Failed authentications per second, one line per variant, with what theory expects of random
+/// routing over server memory: (N-1)/N of the authenticated requests fail, N the servers in
+/// rotation.
+pub fn failed_auth(look: &Look, results: &[RunResult]) -> TimeChart {
     let title = "Failed authentications per second (users forced to log in again)";
     let y_label = "failed authentications / s";
-    rate_chart(results, "failed_auth", title, y_label, Counts::failed_auth)
+    let mut chart = rate_chart(
+        look,
+        results,
+        "failed_auth",
+        title,
+        y_label,
+        Counts::failed_auth,
+    );
+    for (i, r) in results.iter().enumerate() {
+        let random_memory = look
+            .variants
+            .get(i)
+            .is_some_and(|v| v.design == Some(super::palette::Design::RandomMemory));
+        if !random_memory {
+            continue;
+        }
+        let theory = Series {
+            label: format!("{}: theory (N-1)/N of authenticated requests", r.variant),
+            colour: INK,
+            stroke: Stroke::Dashed,
+            width: 3,
+            points: steps(&r.buckets, |b| {
+                let n = f64::from(b.servers_in_rotation);
+                let share = if n > 0.0 { (n - 1.0) / n } else { 0.0 };
+                per_second(b.counts.auth_requests(), b.len_us).map(|rate| rate * share)
+            }),
+        };
+        chart
+            .legend
+            .extend(legend_of(std::slice::from_ref(&theory)));
+        chart.main.overlay.push(theory);
+    }
+    chart
 }
 
 /// Errors per second, one line per variant.
-pub fn errors(results: &[RunResult]) -> TimeChart {
+pub fn errors(look: &Look, results: &[RunResult]) -> TimeChart {
     let title = "Errors per second (requests not served)";
-    rate_chart(results, "errors", title, "errors / s", Counts::errors)
+    rate_chart(look, results, "errors", title, "errors / s", Counts::errors)
 }
 
 /// A count per second of each bucket, one line per variant.
 fn rate_chart(
+    look: &Look,
     results: &[RunResult],
     name: &str,
     title: &str,
     y_label: &str,
     count: fn(&Counts) -> u64,
 ) -> TimeChart {
-    let series = per_variant(results, Stroke::Solid, |b| {
+    let series = per_variant(look, results, Stroke::Solid, |b| {
         per_second(count(&b.counts), b.len_us)
     });
-    let main = Panel {
-        y_label: y_label.into(),
-        series,
-        whole_numbers: false,
-        stacked: false,
-        overlay: Vec::new(),
-    };
-    time_chart(results, name, title, main)
+    time_chart(look, results, name, title, lines_panel(y_label, series))
 }
 
 /// p50 (solid) and p99 (dashed) latency per variant, in milliseconds.
-pub fn latency(results: &[RunResult]) -> TimeChart {
+pub fn latency(look: &Look, results: &[RunResult]) -> TimeChart {
     let ms = |us: Option<u64>| us.map(|us| us as f64 / 1e3);
-    let mut series = per_variant(results, Stroke::Solid, |b| ms(b.latency.p50_us));
-    series.extend(per_variant(results, Stroke::Dashed, |b| {
-        ms(b.latency.p99_us)
-    }));
-    for s in &mut series[results.len()..] {
+    let mut series = per_variant(look, results, Stroke::Dashed, |b| ms(b.latency.p99_us));
+    for s in &mut series {
         s.label += " p99";
     }
-    let main = Panel {
-        y_label: "latency (ms)".into(),
-        series,
-        whole_numbers: false,
-        stacked: false,
-        overlay: Vec::new(),
-    };
+    series.extend(per_variant(look, results, Stroke::Solid, |b| {
+        ms(b.latency.p50_us)
+    }));
     let mut chart = time_chart(
+        look,
         results,
         "latency",
         "Latency of served requests: median (p50) and 99th percentile (p99)",
-        main,
+        lines_panel("latency (ms)", series),
     );
+    erlang_c_lines(look, results, &mut chart);
     chart.legend.extend([
         LegendItem {
             label: "p50".into(),
@@ -246,6 +416,26 @@ pub fn latency(results: &[RunResult]) -> TimeChart {
         },
     ]);
     chart
+}
+
+/// For each variant that is a plain M/M/c queue, Erlang C's mean time in the system as a
+/// dashed line across the run, named in the legend.
+fn erlang_c_lines(look: &Look, results: &[RunResult], chart: &mut TimeChart) {
+    for (i, r) in results.iter().enumerate() {
+        let Some(mean_ms) = look.variants.get(i).and_then(|v| v.mmc?.mean_ms()) else {
+            continue;
+        };
+        let (from, to) = chart.x_range_s;
+        let line = Series {
+            label: format!("{}: Erlang C mean ({} ms)", r.variant, number(mean_ms)),
+            colour: INK,
+            stroke: Stroke::Dashed,
+            width: 3,
+            points: vec![(from, Some(mean_ms)), (to, Some(mean_ms))],
+        };
+        chart.legend.extend(legend_of(std::slice::from_ref(&line)));
+        chart.main.overlay.push(line);
+    }
 }
 
 /// Bucket lengths by bucket start.
@@ -296,56 +486,137 @@ fn legend_of(series: &[Series]) -> Vec<LegendItem> {
         .collect()
 }
 
-/// Requests per second on each server of variant `index`, and below it the servers in rotation.
-pub fn servers(results: &[RunResult], index: usize) -> TimeChart {
-    let r = &results[index];
-    let series: Vec<Series> = by_server(r)
-        .into_iter()
-        .map(|(id, rows)| {
-            let points = rows
+/// A heatmap of `value` per server and bucket, in `colour`.
+fn heat(
+    servers: &BTreeMap<u32, Vec<(f64, f64, &crate::metrics::ServerRow)>>,
+    colour: Colour,
+    value: impl Fn(f64, f64, &crate::metrics::ServerRow) -> Option<f64>,
+) -> Heat {
+    let rows: Vec<super::model::HeatRow> = servers
+        .iter()
+        .map(|(&id, rows)| {
+            let cells = rows
                 .iter()
-                .flat_map(|&(from, to, row)| {
-                    let rate = row.requests as f64 / (to - from);
-                    let v = (to > from).then_some(rate);
-                    [(from, v), (to, v)]
-                })
+                .filter_map(|&(from, to, row)| Some((from, to, value(from, to, row)?)))
                 .collect();
-            server_series(id, points)
+            (id, cells)
         })
         .collect();
-    let rotation = Series {
-        label: "in rotation".into(),
-        colour: palette::variant(index),
-        stroke: Stroke::Solid,
-        width: 5,
-        points: steps(&r.buckets, |b| Some(f64::from(b.servers_in_rotation))),
-    };
-    TimeChart {
-        name: format!("servers-{}", r.variant),
-        title: format!("Requests per second on each server: {}", r.variant),
-        x_range_s: time_range_s(results),
-        legend: legend_of(&series),
-        main: Panel {
-            y_label: "requests / s".into(),
-            series,
-            whole_numbers: false,
-            stacked: false,
-            overlay: Vec::new(),
-        },
-        lower: Some(Panel {
-            y_label: "in rotation".into(),
-            series: vec![rotation],
-            whole_numbers: true,
-            stacked: false,
-            overlay: Vec::new(),
-        }),
-        markers: markers([r]),
+    let max = rows
+        .iter()
+        .flat_map(|(_, cells)| cells.iter().map(|c| c.2))
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max);
+    Heat { rows, max, colour }
+}
+
+/// The legend of a heatmap: three shades with their values (white is zero).
+fn heat_legend(heat: &Heat, unit: &str) -> Vec<LegendItem> {
+    [0.25, 0.5, 1.0]
+        .into_iter()
+        .map(|share| LegendItem {
+            label: format!("{} {unit}", number(heat.max * share)),
+            colour: shade(heat.colour, share),
+            stroke: Stroke::Solid,
+        })
+        .collect()
+}
+
+/// `colour` at `share` of its strength over white (0: white, 1: the colour).
+pub fn shade(colour: Colour, share: f64) -> Colour {
+    let share = share.clamp(0.0, 1.0);
+    let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * share).round() as u8;
+    Colour(mix(colour.0), mix(colour.1), mix(colour.2))
+}
+
+/// The servers-in-rotation panel of variant `index`.
+fn rotation_panel(look: &Look, r: &RunResult, index: usize) -> Panel {
+    Panel {
+        y_label: "in rotation".into(),
+        series: vec![Series {
+            label: "in rotation".into(),
+            colour: look.colour(index),
+            stroke: Stroke::Solid,
+            width: 5,
+            points: steps(&r.buckets, |b| Some(f64::from(b.servers_in_rotation))),
+        }],
+        whole_numbers: true,
+        stacked: false,
+        overlay: Vec::new(),
+        heat: None,
     }
 }
 
-/// Live sessions of variant `index` over time: one line per server holding sessions in memory,
-/// and one for the shared store (live sessions not in any server).
-pub fn sessions(results: &[RunResult], index: usize) -> TimeChart {
+/// A time chart of variant `index` alone.
+fn variant_chart(
+    look: &Look,
+    results: &[RunResult],
+    index: usize,
+    (name, title): (String, String),
+    main: Panel,
+    legend: Vec<LegendItem>,
+) -> TimeChart {
+    let r = &results[index];
+    let (markers, strip) = events(look, &[r]);
+    let mut legend = legend;
+    legend.extend(strip_legend(&strip));
+    TimeChart {
+        name,
+        title,
+        x_range_s: time_range_s(results),
+        legend,
+        main,
+        lower: None,
+        markers,
+        strip,
+        time: look.time,
+    }
+}
+
+/// Requests per second on each server of variant `index` (a line each, or a heatmap beyond
+/// [`MAX_SERVER_LINES`] servers), and below it the servers in rotation.
+pub fn servers(look: &Look, results: &[RunResult], index: usize) -> TimeChart {
+    let r = &results[index];
+    let servers = by_server(r);
+    let rate = |from: f64, to: f64, row: &crate::metrics::ServerRow| {
+        (to > from).then(|| row.requests as f64 / (to - from))
+    };
+    let names = (
+        format!("servers-{}", r.variant),
+        format!("Requests per second on each server: {}", r.variant),
+    );
+    let (main, legend) = if servers.len() > MAX_SERVER_LINES {
+        let heat = heat(&servers, look.colour(index), rate);
+        let legend = heat_legend(&heat, "requests / s");
+        let mut panel = lines_panel("server", Vec::new());
+        panel.heat = Some(Box::new(heat));
+        (panel, legend)
+    } else {
+        let series: Vec<Series> = servers
+            .into_iter()
+            .map(|(id, rows)| {
+                let points = rows
+                    .iter()
+                    .flat_map(|&(from, to, row)| {
+                        let v = rate(from, to, row);
+                        [(from, v), (to, v)]
+                    })
+                    .collect();
+                server_series(id, points)
+            })
+            .collect();
+        let legend = legend_of(&series);
+        (lines_panel("requests / s", series), legend)
+    };
+    let mut chart = variant_chart(look, results, index, names, main, legend);
+    chart.lower = Some(rotation_panel(look, r, index));
+    chart
+}
+
+/// Live sessions of variant `index` over time: one band per server holding sessions in memory
+/// (a heatmap beyond [`MAX_SERVER_LINES`] servers, with the total and the users in a visit
+/// below it), and one for the shared store (live sessions not in any server).
+pub fn sessions(look: &Look, results: &[RunResult], index: usize) -> TimeChart {
     let r = &results[index];
     let servers = by_server(r);
     let mut in_servers: BTreeMap<u64, u64> = BTreeMap::new();
@@ -365,8 +636,51 @@ pub fn sessions(results: &[RunResult], index: usize) -> TimeChart {
         .collect();
     let store_used = store.iter().any(|p| p.1 > Some(0.0));
     let servers_used = r.servers.iter().any(|row| row.sessions > 0);
+    let place = match (servers_used, store_used) {
+        (true, true) => "in servers and in the store",
+        (false, true) => "in the shared session store",
+        _ => "in each server's memory",
+    };
+    let names = (
+        format!("sessions-{}", r.variant),
+        format!("Live sessions {place}: {}", r.variant),
+    );
+    let store_series = Series {
+        label: "session store".into(),
+        colour: look.colour(index),
+        stroke: Stroke::Solid,
+        width: 5,
+        points: store,
+    };
+    let overlay: Vec<Series> = users_in_visit(r).into_iter().collect();
+    if servers_used && servers.len() > MAX_SERVER_LINES {
+        let heat = heat(&servers, look.colour(index), |_, _, row| {
+            Some(row.sessions as f64)
+        });
+        let mut legend = heat_legend(&heat, "sessions");
+        let total = Series {
+            label: "live sessions, all".into(),
+            colour: look.colour(index),
+            stroke: Stroke::Solid,
+            width: 4,
+            points: r
+                .buckets
+                .iter()
+                .map(|b| (bounds_s(b).1, Some(b.sessions_alive as f64)))
+                .collect(),
+        };
+        let mut lower = lines_panel("sessions, users", vec![total]);
+        lower.overlay = overlay;
+        legend.extend(legend_of(&lower.series));
+        legend.extend(legend_of(&lower.overlay));
+        let mut main = lines_panel("server", Vec::new());
+        main.heat = Some(Box::new(heat));
+        let mut chart = variant_chart(look, results, index, names, main, legend);
+        chart.lower = Some(lower);
+        return chart;
+    }
     let mut series = Vec::new();
-    if servers_used || !store_used {
+    if (servers_used || !store_used) && servers.len() <= MAX_SERVER_LINES {
         series.extend(servers.into_iter().map(|(id, rows)| {
             let points = rows
                 .iter()
@@ -376,37 +690,19 @@ pub fn sessions(results: &[RunResult], index: usize) -> TimeChart {
         }));
     }
     if store_used {
-        series.push(Series {
-            label: "session store".into(),
-            colour: palette::variant(index),
-            stroke: Stroke::Solid,
-            width: 5,
-            points: store,
-        });
+        series.push(store_series);
     }
-    let place = match (servers_used, store_used) {
-        (true, true) => "in servers and in the store",
-        (false, true) => "in the shared session store",
-        _ => "in each server's memory",
-    };
-    let overlay: Vec<Series> = users_in_visit(r).into_iter().collect();
     let mut legend = legend_of(&series);
     legend.extend(legend_of(&overlay));
-    TimeChart {
-        name: format!("sessions-{}", r.variant),
-        title: format!("Live sessions {place}: {}", r.variant),
-        x_range_s: time_range_s(results),
-        legend,
-        main: Panel {
-            y_label: "live sessions, users in a visit".into(),
-            series,
-            whole_numbers: false,
-            stacked: true,
-            overlay,
-        },
-        lower: None,
-        markers: markers([r]),
-    }
+    let main = Panel {
+        y_label: "live sessions, users in a visit".into(),
+        series,
+        whole_numbers: false,
+        stacked: true,
+        overlay,
+        heat: None,
+    };
+    variant_chart(look, results, index, names, main, legend)
 }
 
 /// Users in a visit at the end of each bucket, a dashed line over the session bands: live
@@ -456,7 +752,8 @@ fn bar_value(m: Metric, r: &RunResult) -> (Option<f64>, String) {
 }
 
 /// One panel: a bar per variant.
-fn bars(
+pub(super) fn bars(
+    look: &Look,
     results: &[RunResult],
     title: &str,
     baseline: f64,
@@ -474,7 +771,7 @@ fn bars(
                 let (value, text) = value(r);
                 Bar {
                     label: r.variant.clone(),
-                    colour: palette::variant(i),
+                    colour: look.colour(i),
                     value,
                     text,
                 }
@@ -484,40 +781,30 @@ fn bars(
 }
 
 /// The panel of one metric of the catalogue.
-fn metric_bars(results: &[RunResult], m: Metric) -> Bars {
+fn metric_bars(look: &Look, results: &[RunResult], m: Metric) -> Bars {
     let d = m.def();
     let whole_numbers = d.unit == Unit::Count;
-    bars(results, d.axis, d.unit.floor(), whole_numbers, |r| {
+    bars(look, results, d.axis, d.unit.floor(), whole_numbers, |r| {
         bar_value(m, r)
     })
 }
 
 /// The variants side by side: one panel per metric.
-pub fn summary(results: &[RunResult]) -> BarChart {
+pub fn summary(look: &Look, results: &[RunResult]) -> BarChart {
     let mut chart = BarChart {
         name: "summary".into(),
         title: "Summary: the variants over the measured period".into(),
         panels: SUMMARY_PANELS
             .iter()
-            .map(|&m| metric_bars(results, m))
+            .map(|&m| metric_bars(look, results, m))
             .collect(),
-        legend: variant_legend(results),
+        legend: variant_legend(look, results),
     };
-    // What keeping sessions cost, for the scenarios where some design pays it.
-    if results
-        .iter()
-        .any(|r| r.summary.store_reads + r.summary.store_writes > 0)
-    {
-        let title = "store operations per request";
-        chart.panels.push(bars(results, title, 0.0, false, |r| {
-            let ops = r.summary.store_reads + r.summary.store_writes;
-            let per = ops as f64 / r.summary.sent.max(1) as f64;
-            (Some(per), format!("{per:.2}"))
-        }));
-    }
+    // What keeping sessions costs each request, for the scenarios where some design pays it.
+    chart.panels.extend(super::cost::panel(look, results));
     for m in SUMMARY_IF_ANY {
         if results.iter().any(|r| m.value(r).is_some_and(|x| x > 0.0)) {
-            chart.panels.push(metric_bars(results, m));
+            chart.panels.push(metric_bars(look, results, m));
         }
     }
     chart

@@ -160,16 +160,36 @@ pub fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
     (first..=last).map(|k| k as f64 * step).collect()
 }
 
-/// Tick step of a time axis in seconds: a clock-friendly interval (10 s to 1 h) giving at most
-/// `max_ticks` intervals.
+/// Tick step of a time axis in seconds: a round unit of the clock (10 s to a week: whole
+/// minutes, hours, days) giving at most `max_ticks` intervals.
 pub fn time_step(range_s: f64, max_ticks: usize) -> f64 {
-    const STEPS: [f64; 13] = [
-        10.0, 15.0, 30.0, 60.0, 120.0, 180.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0,
+    const DAY: f64 = 86_400.0;
+    const STEPS: [f64; 20] = [
+        10.0,
+        15.0,
+        30.0,
+        60.0,
+        120.0,
+        300.0,
+        600.0,
+        900.0,
+        1800.0,
+        3600.0,
+        7200.0,
+        10_800.0,
+        14_400.0,
+        21_600.0,
+        43_200.0,
+        DAY,
+        2.0 * DAY,
+        7.0 * DAY,
+        14.0 * DAY,
+        28.0 * DAY,
     ];
     STEPS
         .into_iter()
         .find(|&step| range_s / step <= max_ticks as f64)
-        .unwrap_or_else(|| nice_step(range_s, max_ticks))
+        .unwrap_or_else(|| (nice_step(range_s / DAY, max_ticks) * DAY).max(DAY))
 }
 
 /// Where one event label goes: its left x, its row (0 at the top), and whether it sits to the
@@ -226,6 +246,11 @@ mod tests {
         // 18 minutes: at most 12 intervals → every 2 minutes.
         assert_eq!(time_step(1080.0, 12), 120.0);
         assert_eq!(time_step(60.0, 12), 10.0);
+        // 24 hours of 02 (after its warm-up): every 3 hours, not every 100,000 s.
+        assert_eq!(time_step(86_400.0, 12), 7200.0);
+        assert_eq!(time_step(93_600.0, 12), 10_800.0);
+        // A week: every day.
+        assert_eq!(time_step(7.0 * 86_400.0, 12), 86_400.0);
     }
 
     #[test]

@@ -16,11 +16,13 @@
 
 mod axis;
 mod bars;
+pub mod cost;
 pub mod font;
 pub mod format;
 pub mod from_results;
 pub mod from_sweep;
 pub mod layout;
+pub mod look;
 pub mod model;
 pub mod palette;
 mod sweep;
@@ -71,9 +73,9 @@ pub enum ChartError {
 }
 
 /// Every chart of a run, each as `<name>.png` and `<name>.svg`, in report order.
-pub fn render_all(results: &[RunResult]) -> Result<Vec<ChartFile>, ChartError> {
+pub fn render_all(look: &look::Look, results: &[RunResult]) -> Result<Vec<ChartFile>, ChartError> {
     let mut files = Vec::new();
-    for chart in from_results::charts(results) {
+    for chart in from_results::charts(look, results) {
         interrupted()?;
         files.extend(render(&chart)?);
     }

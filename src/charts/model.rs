@@ -72,6 +72,33 @@ pub struct Panel {
     pub stacked: bool,
     /// Lines drawn over the series, never stacked (a total to compare the bands with).
     pub overlay: Vec<Series>,
+    /// Drawn instead of the series when present: one row per server, shaded by value.
+    pub heat: Option<Box<Heat>>,
+}
+
+/// A heatmap: one row per server, one cell per bucket, the shade telling the value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heat {
+    /// The rows, bottom first.
+    pub rows: Vec<HeatRow>,
+    /// The value of the darkest shade.
+    pub max: f64,
+    /// The colour of the darkest shade (white is zero).
+    pub colour: Colour,
+}
+
+/// One server's row of a heatmap: its id and its cells, each `(from_s, to_s, value)`.
+pub type HeatRow = (u32, Vec<(f64, f64, f64)>);
+
+/// Many events as ticks in a strip under the plot: one row per variant, ticks coloured by kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Strip {
+    /// The rows' labels (variants), from the top.
+    pub rows: Vec<String>,
+    /// The kinds: label (e.g. `scale in`) and colour.
+    pub kinds: Vec<(String, Colour)>,
+    /// `(time in µs, row, kind)` of each event.
+    pub ticks: Vec<(u64, usize, usize)>,
 }
 
 /// A chart with simulated time across: one main panel and an optional small one below it.
@@ -89,8 +116,12 @@ pub struct TimeChart {
     pub lower: Option<Panel>,
     /// Timed events, drawn across every panel.
     pub markers: Vec<Marker>,
+    /// Events too many to label, as ticks under the plot.
+    pub strip: Option<Box<Strip>>,
     /// The legend, in order.
     pub legend: Vec<LegendItem>,
+    /// How the time axis reads.
+    pub time: super::format::TimeFormat,
 }
 
 /// One bar of a bar panel.
@@ -163,6 +194,19 @@ pub struct SweepChart {
     pub x_ticks: Vec<(f64, String)>,
     /// The lines, in variant order.
     pub series: Vec<SweepSeries>,
+    /// What theory predicts, as dashed curves with their label.
+    pub theory: Vec<TheoryCurve>,
+}
+
+/// A curve of theory on a sweep chart: dashed, in its variant's colour, labelled at its end.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TheoryCurve {
+    /// Its label, e.g. `theory N/(N+1)`.
+    pub label: String,
+    /// Its colour.
+    pub colour: Colour,
+    /// `(x, y)` in x order.
+    pub points: Vec<(f64, f64)>,
 }
 
 /// Any chart.

@@ -1,12 +1,13 @@
 //! A metric against a swept parameter: one line per variant through its means, with the 95 %
-//! confidence interval of each mean as a lighter band around it (a bar for a lone point).
+//! confidence interval of each mean as a lighter band around it (a bar for a lone point), and
+//! theory's curves dashed, in the colour of the variant they predict.
 
 use super::axis::Linear;
 use super::format::tick;
 use super::layout::{
     DrawResult, MARGIN, Swatch, WIDTH, font, legend, nice_step, rgb, size, ticks, title,
 };
-use super::model::{LegendItem, Stroke, SweepChart, SweepSeries};
+use super::model::{LegendItem, Stroke, SweepChart, SweepSeries, TheoryCurve};
 use super::palette::{GRID, INK};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -31,7 +32,7 @@ pub fn draw<DB: DrawingBackend>(
 ) -> DrawResult<(), DB> {
     root.fill(&WHITE)?;
     let below_title = title(root, &chart.title)?;
-    let items: Vec<LegendItem> = chart
+    let mut items: Vec<LegendItem> = chart
         .series
         .iter()
         .map(|s| LegendItem {
@@ -40,6 +41,11 @@ pub fn draw<DB: DrawingBackend>(
             stroke: Stroke::Solid,
         })
         .collect();
+    items.extend(chart.theory.iter().map(|t| LegendItem {
+        label: t.label.clone(),
+        colour: t.colour,
+        stroke: Stroke::Dashed,
+    }));
     let below_legend = legend(
         root,
         &items,
@@ -50,7 +56,7 @@ pub fn draw<DB: DrawingBackend>(
     let area = root.margin(below_legend + 4, MARGIN / 2, MARGIN / 2, MARGIN / 2);
 
     let (x0, x1, x_ticks, x_step) = x_axis(chart);
-    let (y0, y1, y_step) = y_axis(&chart.series);
+    let (y0, y1, y_step) = y_axis(&chart.series, &chart.theory);
     let mut cc = ChartBuilder::on(&area)
         .margin_top(TOP)
         .margin_right(RIGHT)
@@ -84,6 +90,15 @@ pub fn draw<DB: DrawingBackend>(
     // Every band first, so that no band covers another variant's line.
     for s in &chart.series {
         band(&mut cc, s)?;
+    }
+    // Theory under the measured lines: where they agree, the line covers the dashes' middle.
+    for t in &chart.theory {
+        cc.draw_series(DashedLineSeries::new(
+            t.points.iter().copied(),
+            16,
+            10,
+            rgb(t.colour).stroke_width(4),
+        ))?;
     }
     for s in &chart.series {
         let style = rgb(s.colour).stroke_width(s.width);
@@ -137,13 +152,17 @@ fn x_axis(chart: &SweepChart) -> (f64, f64, Vec<f64>, f64) {
 }
 
 /// The y axis: bottom, top and tick step, with every band inside and zero in view.
-fn y_axis(series: &[SweepSeries]) -> (f64, f64, f64) {
+fn y_axis(series: &[SweepSeries], theory: &[TheoryCurve]) -> (f64, f64, f64) {
+    let curves = theory
+        .iter()
+        .flat_map(|t| t.points.iter().map(|&(x, y)| (x, y, None)));
     let (lo, hi) = series
         .iter()
-        .flat_map(|s| s.points.iter())
+        .flat_map(|s| s.points.iter().copied())
+        .chain(curves)
         .filter(|p| p.1.is_finite())
-        .fold((0.0f64, 0.0f64), |(lo, hi), &(_, m, hw)| {
-            let hw = hw.filter(|h| h.is_finite()).unwrap_or(0.0);
+        .fold((0.0f64, 0.0f64), |(lo, hi), (_, m, hw)| {
+            let hw = hw.filter(|h: &f64| h.is_finite()).unwrap_or(0.0);
             (lo.min(m - hw), hi.max(m + hw))
         });
     let span = if hi > lo { (hi - lo) * 1.08 } else { 1.0 };
@@ -232,6 +251,7 @@ mod tests {
             y_label: "users remapped (%)".into(),
             x_ticks: Vec::new(),
             series,
+            theory: Vec::new(),
         }
     }
 
@@ -255,7 +275,7 @@ mod tests {
     #[test]
     fn the_y_axis_holds_every_band() {
         let c = chart(&["a", "b"]);
-        let (y0, y1, _) = y_axis(&c.series);
+        let (y0, y1, _) = y_axis(&c.series, &c.theory);
         for s in &c.series {
             for &(_, m, hw) in &s.points {
                 let hw = hw.unwrap_or(0.0);

@@ -2,6 +2,7 @@
 //! modules' tests.
 
 use super::from_results::{self, charts, event_label, markers, rate_steps};
+use super::look::Look;
 use super::model::{Chart, Stroke};
 use super::{palette, png, render_all, svg};
 use crate::events::EventAction;
@@ -111,7 +112,10 @@ pub(crate) fn sample() -> Vec<RunResult> {
 }
 
 fn time_chart(results: &[RunResult], name: &str) -> super::TimeChart {
-    match charts(results).into_iter().find(|c| c.name() == name) {
+    match charts(&Look::plain(results), results)
+        .into_iter()
+        .find(|c| c.name() == name)
+    {
         Some(Chart::Time(c)) => c,
         _ => panic!("no time chart {name}"),
     }
@@ -144,7 +148,7 @@ fn the_failed_auth_chart_has_one_line_per_variant_in_its_colour() {
 #[test]
 fn a_variant_keeps_its_colour_on_every_chart() {
     let results = sample();
-    for chart in charts(&results) {
+    for chart in charts(&Look::plain(&results), &results) {
         if let Chart::Bars(bars) = &chart {
             for panel in &bars.panels {
                 assert_eq!(panel.bars[1].colour, palette::variant(1));
@@ -152,12 +156,14 @@ fn a_variant_keeps_its_colour_on_every_chart() {
         }
     }
     let latency = time_chart(&results, "latency");
-    // p50 then p99 of each variant, same colour, p99 dashed; no value where nothing was served.
+    // p99 (drawn first, under) then p50 of each variant, same colour, p99 dashed; no value where
+    // nothing was served.
     assert_eq!(latency.main.series.len(), 4);
+    assert_eq!(latency.main.series[0].colour, palette::variant(0));
+    assert_eq!(latency.main.series[0].stroke, Stroke::Dashed);
     assert_eq!(latency.main.series[2].colour, palette::variant(0));
-    assert_eq!(latency.main.series[2].stroke, Stroke::Dashed);
-    assert_eq!(latency.main.series[0].points[6], (90.0, None));
-    assert_eq!(latency.main.series[0].points[0], (60.0, Some(15.0)));
+    assert_eq!(latency.main.series[2].points[6], (90.0, None));
+    assert_eq!(latency.main.series[2].points[0], (60.0, Some(15.0)));
     let servers = time_chart(&results, "servers-shared-store");
     let rotation = &servers.lower.as_ref().unwrap().series[0];
     assert_eq!(rotation.colour, palette::variant(1));
@@ -234,7 +240,7 @@ fn the_sessions_charts_draw_the_users_in_a_visit_over_the_bands() {
 #[test]
 fn the_summary_writes_each_value_on_its_bar() {
     let results = sample();
-    let summary = from_results::summary(&results);
+    let summary = from_results::summary(&Look::plain(&results), &results);
     let titles: Vec<&str> = summary.panels.iter().map(|p| p.title.as_str()).collect();
     assert_eq!(titles.len(), 6, "{titles:?}");
     // Users forced to log in: 40 of 200 active users, 20 %; 5 visits with an error.
@@ -270,7 +276,7 @@ fn events_have_short_labels() {
 
 #[test]
 fn every_chart_comes_as_png_and_svg() {
-    let files = render_all(&sample()).unwrap();
+    let files = render_all(&Look::plain(&sample()), &sample()).unwrap();
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     let mut expected = Vec::new();
     for stem in [
@@ -310,8 +316,8 @@ fn every_chart_comes_as_png_and_svg() {
 #[test]
 fn the_same_results_give_the_same_bytes() {
     let results = sample();
-    let first = render_all(&results).unwrap();
-    let second = render_all(&results.clone()).unwrap();
+    let first = render_all(&Look::plain(&results), &results).unwrap();
+    let second = render_all(&Look::plain(&results), &results.clone()).unwrap();
     assert_eq!(first, second);
 }
 
@@ -327,4 +333,43 @@ fn text_is_drawn_with_the_bundled_font() {
     );
     // A PNG with text differs from a blank canvas of the same size.
     assert!(png(&chart).unwrap().len() > 10_000);
+}
+
+#[test]
+fn a_plain_mmc_queue_gets_erlang_cs_mean_on_the_latency_chart() {
+    // One server, 4 workers, 10 ms logins, 200 logins/s: a = 2 Erlangs, rho = 0.5.
+    // Erlang C: sum_{k<4} 2^k/k! = 1 + 2 + 2 + 4/3 = 19/3; last = 2^4/4!/(1 - 0.5) = 4/3;
+    // C = (4/3) / (19/3 + 4/3) = 4/23. Mean = C / (400 - 200) + 1/100 s = 10.8696 ms.
+    let text = r#"
+        name = "mmc"
+        duration = "2m"
+        warmup = "1m"
+        [users]
+        visits_per_s = 200
+        requests_per_visit = 0
+        [servers]
+        count = 1
+        workers = 4
+        login_time = "10ms"
+    "#;
+    let experiment = crate::config::parse("mmc.toml", text, &[], None).unwrap();
+    let results = sample();
+    let look = Look::named(&experiment, &["base"]);
+    let mean = look.variants[0].mmc.and_then(|q| q.mean_ms()).unwrap();
+    assert!(
+        (mean - (4.0 / 23.0 / 200.0 + 0.01) * 1e3).abs() < 1e-9,
+        "{mean}"
+    );
+    let mut results = results[..1].to_vec();
+    results[0].variant = "base".into();
+    let chart = from_results::latency(&look, &results);
+    let line = &chart.main.overlay[0];
+    assert_eq!(line.label, "base: Erlang C mean (10.9 ms)");
+    assert_eq!(line.points[0].1, Some(mean));
+    // Results alone (no scenario): no theory drawn.
+    let plain = from_results::latency(&Look::plain(&results), &results);
+    assert!(plain.main.overlay.is_empty());
+    // Two servers behind the balancer are not one M/M/c queue.
+    let two = crate::config::parse("mmc.toml", text, &["servers.count=2".into()], None).unwrap();
+    assert_eq!(Look::named(&two, &["base"]).variants[0].mmc, None);
 }

@@ -1,13 +1,14 @@
-//! Line charts over simulated time: a main panel, an optional small panel below it sharing the
-//! time axis, and every timed event as a dashed vertical line with its label at the top.
+//! Line charts over simulated time: a main panel (lines, stacked bands or a heatmap of servers),
+//! an optional small panel below it sharing the time axis, a few timed events as dashed vertical
+//! lines with their label at the top, and many events as ticks in a strip at the bottom.
 
 use super::axis::Linear;
-use super::format::{clock, tick};
+use super::format::tick;
 use super::layout::{
     DrawResult, MARGIN, Swatch, WIDTH, font, legend, nice_step, place_labels, rgb, size, ticks,
     time_step, title, top_left,
 };
-use super::model::{Panel, Series, Stroke, TimeChart};
+use super::model::{Heat, Panel, Series, Strip, Stroke, TimeChart};
 use super::palette::INK;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -26,6 +27,10 @@ const LABEL_ROW: i32 = size::TICK as i32 + 16;
 const LOWER_PLOT: u32 = 150;
 /// Most intervals on the time axis.
 const TIME_TICKS: usize = 12;
+/// Height of one row of the event strip.
+const STRIP_ROW: u32 = 26;
+/// Most tick labels on a heatmap's server axis.
+const HEAT_LABELS: usize = 10;
 
 /// Draws `chart` on `root`.
 pub fn draw<DB: DrawingBackend>(
@@ -46,16 +51,121 @@ pub fn draw<DB: DrawingBackend>(
         WIDTH as i32 - MARGIN,
     )?;
     let body = root.margin(below_legend + 4, MARGIN / 2, MARGIN / 2, MARGIN / 2);
+    let (body, strip_area) = match &chart.strip {
+        None => (body, None),
+        Some(strip) => {
+            let (_, body_h) = body.dim_in_pixel();
+            let strip_h = STRIP_ROW * strip.rows.len().max(1) as u32 + TOP as u32 + X_AREA as u32;
+            let (top, bottom) = body.split_vertically(body_h.saturating_sub(strip_h));
+            (top, Some((bottom, strip)))
+        }
+    };
+    let last_axis = strip_area.is_none();
     match &chart.lower {
-        None => panel(&body, &chart.main, chart, true, true),
+        None => panel(&body, &chart.main, chart, last_axis, true)?,
         Some(lower) => {
             let (_, body_h) = body.dim_in_pixel();
-            let main_h = body_h.saturating_sub(LOWER_PLOT + X_AREA as u32 + TOP as u32);
-            let (top, bottom) = body.split_vertically(main_h);
+            let lower_h = LOWER_PLOT + TOP as u32 + if last_axis { X_AREA as u32 } else { 0 };
+            let (top, bottom) = body.split_vertically(body_h.saturating_sub(lower_h));
             panel(&top, &chart.main, chart, false, true)?;
-            panel(&bottom, lower, chart, true, false)
+            panel(&bottom, lower, chart, last_axis, false)?;
         }
     }
+    match strip_area {
+        Some((area, strip)) => event_strip(&area, strip, chart),
+        None => Ok(()),
+    }
+}
+
+/// The time axis of `chart`: its ticks' step and positions.
+fn time_axis(chart: &TimeChart) -> (f64, Vec<f64>) {
+    let (x0, x1) = chart.x_range_s;
+    let step = time_step(x1 - x0, TIME_TICKS);
+    (step, ticks(x0, x1, step))
+}
+
+/// Draws the event strip: one row per variant, a tick per event in its kind's colour, the time
+/// axis below.
+fn event_strip<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    strip: &Strip,
+    chart: &TimeChart,
+) -> DrawResult<(), DB> {
+    let (x0, x1) = chart.x_range_s;
+    let (x_step, x_ticks) = time_axis(chart);
+    let rows = strip.rows.len().max(1);
+    let row_ticks: Vec<f64> = (0..rows).map(|r| r as f64 + 0.5).collect();
+    let mut cc = ChartBuilder::on(area)
+        .margin_top(TOP)
+        .margin_right(RIGHT)
+        .x_label_area_size(X_AREA)
+        .y_label_area_size(Y_AREA)
+        .build_cartesian_2d(
+            Linear::new(x0, x1, x_ticks),
+            Linear::new(0.0, rows as f64, row_ticks),
+        )?;
+    let range = x1;
+    let time = chart.time;
+    let x_fmt = |t: &f64| time.tick(*t, x_step, range);
+    let y_fmt = |y: &f64| match rows {
+        1 => "events".to_string(),
+        _ => {
+            let row = rows - 1 - (*y - 0.5).round().max(0.0) as usize;
+            strip.rows.get(row).cloned().unwrap_or_default()
+        }
+    };
+    let label_size = if rows > 1 {
+        size::TICK - 6.0
+    } else {
+        size::TICK
+    };
+    cc.configure_mesh()
+        .disable_mesh()
+        .axis_style(rgb(INK).stroke_width(2))
+        .label_style(font(size::TICK, INK))
+        .y_label_style(font(label_size, INK))
+        .axis_desc_style(font(size::AXIS, INK))
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .x_desc(time.axis_title(x_step, range))
+        .draw()?;
+    for &(at_us, row, kind) in &strip.ticks {
+        let t = at_us as f64 / 1e6;
+        let y = (rows - 1 - row) as f64;
+        let colour = strip.kinds.get(kind).map_or(INK, |k| k.1);
+        cc.draw_series(std::iter::once(PathElement::new(
+            vec![(t, y + 0.12), (t, y + 0.88)],
+            rgb(colour).stroke_width(2),
+        )))?;
+    }
+    Ok(())
+}
+
+/// Draws a heatmap: a row per server, a cell per bucket shaded by its value.
+fn heatmap<DB: DrawingBackend>(
+    cc: &mut ChartContext<'_, DB, impl CoordTranslate<From = (f64, f64)>>,
+    heat: &Heat,
+) -> DrawResult<(), DB> {
+    for (i, (_, cells)) in heat.rows.iter().enumerate() {
+        if crate::interrupt::requested() {
+            break;
+        }
+        let y = i as f64;
+        cc.draw_series(cells.iter().filter(|c| c.2 > 0.0).map(|&(from, to, v)| {
+            let share = if heat.max > 0.0 { v / heat.max } else { 0.0 };
+            let colour = super::from_results::shade(heat.colour, share);
+            Rectangle::new([(from, y), (to, y + 1.0)], rgb(colour).filled())
+        }))?;
+    }
+    Ok(())
+}
+
+/// A heatmap's server axis: its range and labelled rows (at most [`HEAT_LABELS`]).
+fn heat_axis(heat: &Heat) -> (f64, f64, Vec<f64>) {
+    let n = heat.rows.len().max(1);
+    let every = n.div_ceil(HEAT_LABELS).max(1);
+    let at = (0..n).step_by(every).map(|i| i as f64 + 0.5).collect();
+    (0.0, n as f64, at)
 }
 
 /// The vertical extent of a panel's value axis: bottom, top and tick step.
@@ -120,20 +230,34 @@ fn panel<DB: DrawingBackend>(
         Vec::new()
     };
     let rows = spots.iter().map(|(s, _)| s.row + 1).max().unwrap_or(0) as i32;
-    let (y0, y1, y_step) = value_range(panel, plot_h, rows * LABEL_ROW + 8);
+    let (y0, y1, y_step, y_ticks) = match &panel.heat {
+        Some(heat) => {
+            let (y0, y1, at) = heat_axis(heat);
+            (y0, y1, 1.0, at)
+        }
+        None => {
+            let (y0, y1, step) = value_range(panel, plot_h, rows * LABEL_ROW + 8);
+            (y0, y1, step, ticks(0.0, y1, step))
+        }
+    };
 
-    let x_step = time_step(x1 - x0, TIME_TICKS);
+    let (x_step, x_ticks) = time_axis(chart);
     let mut cc = ChartBuilder::on(area)
         .margin_top(TOP)
         .margin_right(RIGHT)
         .x_label_area_size(x_area)
         .y_label_area_size(Y_AREA)
-        .build_cartesian_2d(
-            Linear::new(x0, x1, ticks(x0, x1, x_step)),
-            Linear::new(y0, y1, ticks(0.0, y1, y_step)),
-        )?;
-    let x_fmt = |t: &f64| clock(*t);
-    let y_fmt = |y: &f64| tick(*y, y_step);
+        .build_cartesian_2d(Linear::new(x0, x1, x_ticks), Linear::new(y0, y1, y_ticks))?;
+    let range = x1;
+    let time = chart.time;
+    let x_fmt = |t: &f64| time.tick(*t, x_step, range);
+    let y_fmt = |y: &f64| match &panel.heat {
+        Some(heat) => heat
+            .rows
+            .get(y.floor().max(0.0) as usize)
+            .map_or_else(String::new, |(id, _)| format!("s{id}")),
+        None => tick(*y, y_step),
+    };
     let mut mesh = cc.configure_mesh();
     mesh.disable_x_mesh()
         .bold_line_style(rgb(super::palette::GRID).stroke_width(1))
@@ -144,11 +268,16 @@ fn panel<DB: DrawingBackend>(
         .y_label_formatter(&y_fmt)
         .y_desc(panel.y_label.as_str());
     if x_axis {
-        mesh.x_desc("simulated time (m:ss)");
+        mesh.x_desc(time.axis_title(x_step, range));
+    }
+    if panel.heat.is_some() {
+        mesh.disable_y_mesh();
     }
     mesh.draw()?;
 
-    if panel.stacked {
+    if let Some(heat) = &panel.heat {
+        heatmap(&mut cc, heat)?;
+    } else if panel.stacked {
         bands(&mut cc, &panel.series)?;
     } else {
         // Ctrl-C stops the drawing between two series (`render` then discards it).

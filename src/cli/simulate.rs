@@ -163,9 +163,10 @@ fn teaching_files(
 ) -> Result<Vec<files::OutputFile>> {
     phase("charts");
     let mut charts = Vec::new();
+    let look = crate::charts::look::Look::of(experiment, results);
     // One chart at a time, built and drawn: Ctrl-C is checked between two and inside each.
     for i in 0..from_results::count(results) {
-        let chart = from_results::nth(results, i);
+        let chart = from_results::nth(&look, results, i);
         interrupt::check()?;
         phase(&format!("chart {}", chart.name()));
         charts.extend(crate::charts::render(&chart).map_err(chart_error)?);

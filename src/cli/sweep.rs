@@ -178,7 +178,11 @@ fn sweep_files(
     }
     phase("charts");
     let mut charts = Vec::new();
-    for chart in crate::charts::from_sweep::charts(params, points, results) {
+    let look = crate::charts::look::Look::named(
+        experiment,
+        &crate::charts::from_sweep::variant_names(results),
+    );
+    for chart in crate::charts::from_sweep::charts(&look, params, points, results) {
         charts.extend(crate::charts::render(&chart).map_err(chart_error)?);
     }
     phase("report");

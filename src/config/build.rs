@@ -112,6 +112,12 @@ pub(super) fn scenario(
 ) -> Option<Scenario> {
     let mut c = Checker::new(report);
     let file_seed = c.integer("seed", &raw.seed, 1u64, 0, u64::MAX.into());
+    let clock_start = match &raw.clock_start {
+        None => Some(None),
+        Some(value) => c
+            .integer_value::<u32>("clock_start", value, 0, 23)
+            .map(Some),
+    };
     let times = times(&mut c, raw);
     let users = users(&mut c, &raw.users);
     let servers = servers(&mut c, &raw.servers);
@@ -148,6 +154,7 @@ pub(super) fn scenario(
         duration_us: times.duration_us,
         warmup_us: times.warmup_us,
         bucket_us: times.bucket_us,
+        clock_start_hour: clock_start?,
         users: users?,
         servers: servers?,
         balancer: balancer?,

@@ -41,6 +41,8 @@ pub(super) struct RawFile {
     pub warmup: Field,
     /// Duration string.
     pub bucket: Field,
+    /// Integer hour 0..=23: the time of day at which the run starts (display only).
+    pub clock_start: Field,
     /// `[users]`.
     #[serde(default)]
     pub users: RawUsers,

@@ -21,6 +21,7 @@ pub(super) const TOP: &[&str] = &[
     "duration",
     "warmup",
     "bucket",
+    "clock_start",
     "users",
     "servers",
     "balancer",
@@ -37,7 +38,7 @@ pub(super) const TOP: &[&str] = &[
 const EXPERIMENT: &[&str] = &["name", "title", "description"];
 
 /// The top keys that a variant or `--set` may change.
-const SCENARIO_TOP: &[&str] = &["seed", "duration", "warmup", "bucket"];
+const SCENARIO_TOP: &[&str] = &["seed", "duration", "warmup", "bucket", "clock_start"];
 
 /// Each section and its keys, in documentation order.
 pub(super) const SECTIONS: &[(&str, &[&str])] = &[
@@ -317,7 +318,7 @@ mod tests {
     fn every_overridable_key_is_accepted_and_the_rest_say_why_not() {
         assert_eq!(
             overridable().len(),
-            4 + SECTIONS.iter().map(|(_, keys)| keys.len()).sum::<usize>()
+            5 + SECTIONS.iter().map(|(_, keys)| keys.len()).sum::<usize>()
         );
         assert!(overridable().iter().all(|key| check_override(key).is_ok()));
         assert!(

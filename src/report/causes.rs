@@ -36,7 +36,7 @@ fn count(m: Metric, r: &RunResult) -> u64 {
 }
 
 /// The section as HTML.
-pub fn section(results: &[RunResult]) -> String {
+pub fn section(look: &crate::charts::look::Look, results: &[RunResult]) -> String {
     let shown: Vec<Metric> = COLUMNS
         .into_iter()
         .filter(|&m| results.iter().any(|r| count(m, r) > 0))
@@ -57,7 +57,7 @@ pub fn section(results: &[RunResult]) -> String {
         let _ = write!(
             out,
             "<tr><th scope=\"row\">{}</th>",
-            super::variant_cell(i, &r.variant)
+            super::variant_cell(look.colour(i), &r.variant)
         );
         for &m in &shown {
             let _ = write!(out, "<td>{}</td>", thousands(count(m, r)));
@@ -96,7 +96,8 @@ mod tests {
 
     #[test]
     fn only_the_columns_with_a_count_appear() {
-        let html = section(&[run("roomy", 0), run("small", 1_200)]);
+        let results = [run("roomy", 0), run("small", 1_200)];
+        let html = section(&crate::charts::look::Look::plain(&results), &results);
         let column = |name: &str| html.contains(&format!("<th scope=\"col\">{name}</th>"));
         assert!(column("failed auth: evicted"));
         assert!(column("sessions evicted"));

@@ -18,7 +18,6 @@ pub use escape::html as escape;
 
 use crate::charts::ChartFile;
 use crate::charts::format::{clock, number, thousands};
-use crate::charts::palette;
 use crate::metrics::RunResult;
 use crate::metrics::catalogue::{COMPARED, Metric, Unit};
 use crate::scenario::Experiment;
@@ -30,10 +29,11 @@ const STYLE: &str = include_str!("style.css");
 pub fn html(experiment: &Experiment, results: &[RunResult], charts: &[ChartFile]) -> String {
     let extra: usize = charts.iter().map(|c| c.bytes.len()).sum();
     let mut page = open_page(&experiment.title, extra);
+    let look = crate::charts::look::Look::of(experiment, results);
     page += &header(experiment, results);
-    page += &comparison(results);
-    page += &causes::section(results);
-    page += &what_happened(results);
+    page += &comparison(&look, results);
+    page += &causes::section(&look, results);
+    page += &what_happened(look.time, results);
     page += &figures(charts);
     // The variants that ran (a run may select some with `--variant`), in file order.
     let ran: Vec<&crate::scenario::Variant> = experiment
@@ -117,8 +117,7 @@ fn header(experiment: &Experiment, results: &[RunResult]) -> String {
 }
 
 /// A variant's name with its colour, as in the charts.
-pub(crate) fn variant_cell(index: usize, name: &str) -> String {
-    let c = palette::variant(index);
+pub(crate) fn variant_cell(c: crate::charts::model::Colour, name: &str) -> String {
     format!(
         "<span class=\"swatch\" style=\"background:#{:02x}{:02x}{:02x}\"></span>{}",
         c.0,
@@ -159,7 +158,7 @@ fn value_text(m: Metric, r: &RunResult) -> String {
     }
 }
 
-fn comparison(results: &[RunResult]) -> String {
+fn comparison(look: &crate::charts::look::Look, results: &[RunResult]) -> String {
     let mut out = String::from(
         "<section id=\"results\">\n<h2>Comparison</h2>\n<table id=\"comparison\">\n<thead><tr>\
          <th scope=\"col\">variant</th>",
@@ -172,7 +171,7 @@ fn comparison(results: &[RunResult]) -> String {
         let _ = write!(
             out,
             "<tr><th scope=\"row\">{}</th>",
-            variant_cell(i, &r.variant)
+            variant_cell(look.colour(i), &r.variant)
         );
         for m in compared() {
             let _ = write!(out, "<td>{}</td>", escape(&value_text(m, r)));
@@ -190,10 +189,10 @@ fn comparison(results: &[RunResult]) -> String {
     out
 }
 
-fn what_happened(results: &[RunResult]) -> String {
+fn what_happened(time: crate::charts::format::TimeFormat, results: &[RunResult]) -> String {
     let mut out =
         String::from("<section class=\"events\" id=\"what-happened\">\n<h2>What happened</h2>\n");
-    for told in what_happened::paragraphs(results) {
+    for told in what_happened::paragraphs(results, time) {
         // The lead, then each variant's sentence on a line of its own (the text reads as prose
         // when copied).
         let _ = write!(out, "<p>{}", escape(&told.lead));
@@ -348,7 +347,7 @@ set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
         let experiment = crate::config::parse("demo.toml", SCENARIO, &[], None)
             .unwrap_or_else(|e| panic!("{e}"));
         let results = sample();
-        let charts = render_all(&results).unwrap();
+        let charts = render_all(&crate::charts::look::Look::plain(&results), &results).unwrap();
         html(&experiment, &results, &charts)
     }
 
@@ -428,7 +427,7 @@ set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
     fn only_the_variants_that_ran_are_described() {
         let experiment = crate::config::parse("demo.toml", SCENARIO, &[], None).unwrap();
         let results = vec![sample().remove(1)];
-        let charts = render_all(&results).unwrap();
+        let charts = render_all(&crate::charts::look::Look::plain(&results), &results).unwrap();
         let page = html(&experiment, &results, &charts);
         let params = &page[page.find("<table class=\"parameters\">").unwrap()..];
         let head = &params[..params.find("</thead>").unwrap()];

@@ -32,7 +32,9 @@ pub fn html(
     page += &lesson(&experiment.description);
     page += HOW_TO_READ;
     page += &figures(charts);
-    page += &table(params, points, results);
+    let names = crate::charts::from_sweep::variant_names(results);
+    let look = crate::charts::look::Look::named(experiment, &names);
+    page += &table(&look, params, points, results);
     let ran: Vec<&Variant> = experiment
         .variants
         .iter()
@@ -119,7 +121,12 @@ fn mean_text(m: Metric, runs: &[RunResult]) -> String {
 }
 
 /// One row per point and variant: the swept values, the variant, and each main metric.
-fn table(params: &[Param], points: &[Vec<String>], results: &[Vec<Vec<RunResult>>]) -> String {
+fn table(
+    look: &crate::charts::look::Look,
+    params: &[Param],
+    points: &[Vec<String>],
+    results: &[Vec<Vec<RunResult>>],
+) -> String {
     let mut out = String::from(
         "<section id=\"numbers\">\n<h2>The numbers</h2>\n<table id=\"sweep\">\n<thead><tr>",
     );
@@ -141,7 +148,7 @@ fn table(params: &[Param], points: &[Vec<String>], results: &[Vec<Vec<RunResult>
             let _ = write!(
                 out,
                 "<th scope=\"row\">{}</th>",
-                variant_cell(i, &runs[0].variant)
+                variant_cell(look.colour(i), &runs[0].variant)
             );
             for m in SWEEP_METRICS {
                 let _ = write!(out, "<td>{}</td>", escape(&mean_text(m, runs)));
@@ -207,10 +214,13 @@ set = { "balancer.policy" = "consistent_hash" }
                     .collect()
             })
             .collect();
-        let charts: Vec<ChartFile> = crate::charts::from_sweep::charts(&params, &points, &results)
-            .iter()
-            .flat_map(|c| crate::charts::render(c).unwrap())
-            .collect();
+        let names = crate::charts::from_sweep::variant_names(&results);
+        let look = crate::charts::look::Look::named(&experiments[0], &names);
+        let charts: Vec<ChartFile> =
+            crate::charts::from_sweep::charts(&look, &params, &points, &results)
+                .iter()
+                .flat_map(|c| crate::charts::render(c).unwrap())
+                .collect();
         let page = html(&experiments[0], &params, &points, &results, &charts);
         (experiments[0].clone(), params, points, page)
     }

@@ -10,7 +10,7 @@
 //! instead.
 
 use super::capitalised;
-use crate::charts::format::{clock, percent, span, thousands};
+use crate::charts::format::{TimeFormat, percent, span, thousands};
 use crate::events::EventAction;
 use crate::metrics::{EventRow, RunResult};
 use crate::scenario::Micros;
@@ -60,7 +60,7 @@ impl Told {
 }
 
 /// The paragraphs of the section.
-pub fn paragraphs(results: &[RunResult]) -> Vec<Told> {
+pub fn paragraphs(results: &[RunResult], time: TimeFormat) -> Vec<Told> {
     let happenings = group(results);
     if happenings.is_empty() {
         return vec![Told {
@@ -81,7 +81,7 @@ pub fn paragraphs(results: &[RunResult]) -> Vec<Told> {
                 .get(i + 1)
                 .map_or(end_us, |n| n.at_us)
                 .min(end_us.max(h.at_us));
-            paragraph(h, (h.at_us + WINDOW_US).min(next.max(h.at_us)))
+            paragraph(h, (h.at_us + WINDOW_US).min(next.max(h.at_us)), time)
         })
         .collect()
 }
@@ -142,13 +142,17 @@ pub fn describe(e: &EventRow) -> String {
     }
 }
 
-fn paragraph(h: &Happening<'_>, until_us: Micros) -> Told {
+fn paragraph(h: &Happening<'_>, until_us: Micros, time: TimeFormat) -> Told {
     let first = h.rows[0].1;
     let within = match span((until_us - h.at_us) as f64 / 1e6) {
         one if one == "1 minute" => "minute".to_string(),
         other => other,
     };
-    let lead = format!("At {} {}", clock(h.at_us as f64 / 1e6), describe(first));
+    let lead = format!(
+        "At {} {}",
+        time.moment(h.at_us as f64 / 1e6),
+        describe(first)
+    );
     let costless = h.rows.iter().all(|(r, e)| {
         let (window_relogins, errors) = cost_in_window(r, h.at_us, until_us);
         e.sessions_lost == 0
@@ -323,10 +327,13 @@ mod tests {
 
     #[test]
     fn a_crash_is_told_with_its_cost_per_variant() {
-        let text: Vec<String> = paragraphs(&[run("sticky", 3_000, 87), run("shared-store", 0, 0)])
-            .iter()
-            .map(Told::text)
-            .collect();
+        let text: Vec<String> = paragraphs(
+            &[run("sticky", 3_000, 87), run("shared-store", 0, 0)],
+            TimeFormat::Elapsed,
+        )
+        .iter()
+        .map(Told::text)
+        .collect();
         // Re-logins: 87 + 1 in the buckets starting at 600 and 710 s; errors: 7.
         assert_eq!(
             text,
@@ -347,7 +354,7 @@ mod tests {
     fn an_attributed_crash_is_told_with_the_users_it_forced_to_log_in() {
         let mut r = run("sticky", 3_000, 87);
         r.events[0].users_forced_login = Some(40);
-        let text = paragraphs(&[r])[0].text();
+        let text = paragraphs(&[r], TimeFormat::Elapsed)[0].text();
         assert!(
             text.contains("; 40 users had to log in again because of it (by the end of the run);"),
             "{text}"
@@ -365,7 +372,10 @@ mod tests {
         restart.action = EventAction::Restart;
         restart.users_forced_login = Some(0);
         r.events.push(restart);
-        let text: Vec<String> = paragraphs(&[r]).iter().map(Told::text).collect();
+        let text: Vec<String> = paragraphs(&[r], TimeFormat::Elapsed)
+            .iter()
+            .map(Told::text)
+            .collect();
         assert!(text.iter().all(|t| !t.contains("0 seconds")), "{text:?}");
         assert!(
             text[0].contains("2 users had to log in again because of it"),
@@ -380,7 +390,10 @@ mod tests {
         restart.at_us = 620_000_000;
         restart.action = EventAction::Restart;
         r.events.push(restart);
-        let text: Vec<String> = paragraphs(&[r]).iter().map(Told::text).collect();
+        let text: Vec<String> = paragraphs(&[r], TimeFormat::Elapsed)
+            .iter()
+            .map(Told::text)
+            .collect();
         assert!(text[0].contains("in the next 20 seconds"), "{}", text[0]);
         assert!(
             text[1].starts_with("At 10:20 server 1 came back, empty:"),

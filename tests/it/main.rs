@@ -21,6 +21,7 @@
 //! - `living`, `stores`: living clusters, session stores and the other ways to keep state, each
 //!   against a number worked out by hand.
 
+mod charts;
 mod cli;
 mod cost;
 mod docs;

@@ -100,7 +100,11 @@ fn the_report_renders_every_chart_in_a_browser() {
     let started = Instant::now();
     let experiment = experiment("02-server-crash.toml");
     let results = run(&experiment);
-    let charts: Vec<ChartFile> = render_all(&results).expect("charts render");
+    let charts: Vec<ChartFile> = render_all(
+        &tiersim::charts::look::Look::of(&experiment, &results),
+        &results,
+    )
+    .expect("charts render");
     let page = tiersim::report::html(&experiment, &results, &charts);
     let dir = scratch_dir("report-browser");
     let report = dir.join("report.html");
@@ -187,7 +191,11 @@ fn every_shipped_scenario_gives_charts_and_a_report() {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
         let experiment = experiment(&file);
         let results = run(&experiment);
-        let charts = render_all(&results).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let charts = render_all(
+            &tiersim::charts::look::Look::of(&experiment, &results),
+            &results,
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(charts.len(), 2 * (4 + 2 * results.len()), "{file}");
         let page = tiersim::report::html(&experiment, &results, &charts);
         assert_eq!(

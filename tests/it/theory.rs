@@ -1,26 +1,11 @@
 //! The model against theory: where a closed formula exists, the simulator must agree with it.
 
 use crate::support::run;
+use tiersim::theory::{self, erlang_c};
 
-/// Erlang C: the probability that an arrival waits in an M/M/c queue with offered load `a`
-/// (in Erlangs) and `c` servers, a < c.
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let rho = a / f64::from(c);
-    let mut term = 1.0; // a^k / k!
-    let mut sum = 0.0;
-    for k in 0..c {
-        if k > 0 {
-            term *= a / f64::from(k);
-        }
-        sum += term;
-    }
-    let last = term * a / f64::from(c) / (1.0 - rho); // a^c / c! / (1 - rho)
-    last / (sum + last)
-}
-
-/// Mean time in an M/M/c system: waiting (Erlang C / (c mu - lambda)) plus service (1 / mu).
+/// Mean time in an M/M/c system (see `tiersim::theory`), for a stable queue.
 fn mmc_mean_sojourn_s(c: u32, lambda: f64, mu: f64) -> f64 {
-    erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda) + 1.0 / mu
+    theory::mmc_mean_sojourn_s(c, lambda, mu).expect("a stable queue")
 }
 
 #[test]

@@ -138,7 +138,7 @@ fn unknown_keys_at_every_level() {
         "name='x'\nsed = 3",
         &[],
         &[
-            "t.toml:2:1: sed: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, users, servers, balancer, sessions, store, autoscale, failures, cost, events, variants (did you mean `seed`?)",
+            "t.toml:2:1: sed: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, clock_start, users, servers, balancer, sessions, store, autoscale, failures, cost, events, variants (did you mean `seed`?)",
         ],
     );
     check_exact(

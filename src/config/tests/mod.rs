@@ -79,6 +79,7 @@ fn defaults() {
         duration_us: 10 * MIN,
         warmup_us: MIN,
         bucket_us: 10 * S,
+        clock_start_hour: None,
         users: Users {
             visits_per_s: 10.0,
             requests_per_visit: 10.0,
@@ -471,7 +472,7 @@ fn a_transposed_letter_still_gets_a_suggestion() {
     check_err(
         "name='x'\nsede = 3\n[servers]\nwokrers = 3",
         &[
-            "t.toml:2:1: sede: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, users, servers, balancer, sessions, store, autoscale, failures, cost, events, variants (did you mean `seed`?)",
+            "t.toml:2:1: sede: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, clock_start, users, servers, balancer, sessions, store, autoscale, failures, cost, events, variants (did you mean `seed`?)",
             "t.toml:4:1: servers.wokrers: unknown key; allowed: count, workers, service_time, login_time, queue_limit (did you mean `workers`?)",
         ],
     );

@@ -173,7 +173,7 @@ fn set_flag_mistakes() {
         "name='x'",
         &["zzz=1"],
         &[
-            "--set zzz=1: unknown key `zzz`; keys that can be set: seed, duration, warmup, bucket, or a key of users.*, servers.*, balancer.*, sessions.*, store.*",
+            "--set zzz=1: unknown key `zzz`; keys that can be set: seed, duration, warmup, bucket, clock_start, or a key of users.*, servers.*, balancer.*, sessions.*, store.*",
         ],
     );
     check_err_with(
