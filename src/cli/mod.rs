@@ -114,8 +114,12 @@ impl ScenarioArgs {
     }
 
     /// Reads the scenario's bytes (once: standard input cannot be read twice).
+    /// Warns on standard error of every `--set` that erases a difference between variants
+    /// ([`config::erased_differences`]).
     pub fn read(&self) -> Result<input::ScenarioText> {
-        input::read_scenario(&self.scenario)
+        let scenario = input::read_scenario(&self.scenario)?;
+        warn_erased(&scenario, &self.sets);
+        Ok(scenario)
     }
 
     /// Validates a scenario read by [`ScenarioArgs::read`] with the `--set`s, then `extra` sets,
@@ -265,7 +269,19 @@ pub fn run(cli: Cli) -> Result<()> {
 
 /// Reads and validates a scenario file (`-`: standard input); see [`input`] for what is read.
 pub fn load(path: &Path, sets: &[String], seed: Option<u64>) -> Result<Experiment> {
-    parse(&input::read_scenario(path)?, sets, seed)
+    let scenario = input::read_scenario(path)?;
+    warn_erased(&scenario, sets);
+    parse(&scenario, sets, seed)
+}
+
+/// Prints on standard error a warning per `--set` that erases a difference between variants
+/// ([`config::erased_differences`]).
+fn warn_erased(scenario: &input::ScenarioText, sets: &[String]) {
+    if let Ok(text) = std::str::from_utf8(&scenario.bytes) {
+        for warning in config::erased_differences(text, sets) {
+            let _ = writeln!(std::io::stderr(), "{warning}");
+        }
+    }
 }
 
 /// Validates a scenario's bytes.
