@@ -328,3 +328,39 @@ fn text_is_drawn_with_the_bundled_font() {
     // A PNG with text differs from a blank canvas of the same size.
     assert!(png(&chart).unwrap().len() > 10_000);
 }
+
+/// Two replications of each variant: sticky's sessions lost 500 and 600 (mean 550, s = 70.7,
+/// s/√2 = 50, t(1) = 12.706: half-width 635.3); the bar is the mean, written with one decimal
+/// as in `summary.csv`, with its whisker; the SVG draws it.
+#[test]
+fn a_replicated_summary_draws_means_with_whiskers() {
+    let first = sample();
+    let mut second = sample();
+    second[0].summary.sessions_lost = 600;
+    let variants: Vec<Vec<RunResult>> = first
+        .into_iter()
+        .zip(second)
+        .map(|(a, b)| vec![a, b])
+        .collect();
+    let slices: Vec<&[RunResult]> = variants.iter().map(Vec::as_slice).collect();
+    let chart = from_results::summary_replicated(&slices);
+    let lost = &chart.panels[2];
+    assert_eq!(lost.title, "sessions lost");
+    assert_eq!(lost.bars[0].text, "550.0");
+    assert_eq!(lost.bars[0].value, Some(550.0));
+    let h = lost.bars[0].half_width.unwrap();
+    assert!((h - 12.7062 * 50.0).abs() < 0.1, "{h}");
+    assert_eq!(
+        lost.bars[1].half_width,
+        Some(0.0),
+        "shared-store lost none, twice"
+    );
+    assert!(
+        chart.title.contains("means of 2 replications"),
+        "{}",
+        chart.title
+    );
+    let [_, svg] = super::render(&super::model::Chart::Bars(chart)).unwrap();
+    let text = String::from_utf8(svg.bytes).unwrap();
+    assert!(text.contains(">\n550.0\n</text>"), "the mean on its bar");
+}

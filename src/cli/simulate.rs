@@ -7,6 +7,7 @@
 
 use super::progress::Progress;
 use super::{BadInput, Interrupted};
+use crate::charts::model::Chart;
 use crate::charts::{ChartError, from_results};
 use crate::interrupt::{self, phase};
 use crate::metrics::RunResult;
@@ -131,7 +132,7 @@ pub(super) fn run_files(
     let mut out = csv_files(runs);
     interrupt::check()?;
     if !no_charts {
-        out.extend(teaching_files(shown, &runs.by_replication[0])?);
+        out.extend(teaching_files(shown, runs)?);
     }
     Ok(out)
 }
@@ -156,22 +157,29 @@ pub fn csv_files(runs: &Runs) -> Vec<files::OutputFile> {
     ]
 }
 
-/// The charts (PNG and SVG) and the self-contained `report.html` of a run's first replication.
-fn teaching_files(
-    experiment: &Experiment,
-    results: &[RunResult],
-) -> Result<Vec<files::OutputFile>> {
+/// The charts (PNG and SVG) and the self-contained `report.html` of a run: the time charts of
+/// its first replication (titled with it when there are several), the summary chart and the
+/// comparison over every replication.
+fn teaching_files(experiment: &Experiment, runs: &Runs) -> Result<Vec<files::OutputFile>> {
+    let results: &[RunResult] = &runs.by_replication[0];
+    let n = runs.by_replication.len();
+    let replicated = if n > 1 { runs.by_variant() } else { Vec::new() };
     phase("charts");
     let mut charts = Vec::new();
     // One chart at a time, built and drawn: Ctrl-C is checked between two and inside each.
     for i in 0..from_results::count(results) {
-        let chart = from_results::nth(results, i);
+        let chart = shown_chart(from_results::nth(results, i), &replicated, runs.seeds[0]);
         interrupt::check()?;
         phase(&format!("chart {}", chart.name()));
         charts.extend(crate::charts::render(&chart).map_err(chart_error)?);
     }
     phase("report");
-    let page = crate::report::html(experiment, results, &charts);
+    let shown = crate::report::Shown {
+        first: results,
+        replicated: &replicated,
+        seeds: &runs.seeds,
+    };
+    let page = crate::report::html_shown(experiment, &shown, &charts);
     interrupt::check()?;
     let mut out: Vec<files::OutputFile> = charts
         .into_iter()
@@ -185,6 +193,26 @@ fn teaching_files(
         bytes: page.into_bytes(),
     });
     Ok(out)
+}
+
+/// A chart of replication 0 as a run with `replicated` runs shows it: the summary over every
+/// replication, the time charts titled with the replication they draw (unchanged with one).
+fn shown_chart(chart: Chart, replicated: &[Vec<RunResult>], seed: u64) -> Chart {
+    let n = replicated.first().map_or(1, Vec::len);
+    if n < 2 {
+        return chart;
+    }
+    match chart {
+        Chart::Bars(bars) if bars.name == "summary" => {
+            let slices: Vec<&[RunResult]> = replicated.iter().map(Vec::as_slice).collect();
+            Chart::Bars(from_results::summary_replicated(&slices))
+        }
+        Chart::Time(mut time) => {
+            time.title = format!("{} (replication 0 of {n}, seed {seed})", time.title);
+            Chart::Time(time)
+        }
+        other => other,
+    }
 }
 
 /// A chart error as the command reports it: an interrupted drawing is [`Interrupted`].

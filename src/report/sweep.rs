@@ -31,7 +31,7 @@ pub fn html(
     page += &header(experiment, params, points, results);
     page += &lesson(&experiment.description);
     page += HOW_TO_READ;
-    page += &figures(charts);
+    page += &figures(charts, super::caption);
     page += &table(params, points, results);
     let ran: Vec<&Variant> = experiment
         .variants
