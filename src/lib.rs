@@ -28,3 +28,4 @@ pub mod shard;
 pub mod stats;
 pub mod sweep;
 pub mod warmup;
+pub mod worksheet;
