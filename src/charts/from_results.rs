@@ -550,10 +550,7 @@ pub fn summary_replicated(variants: &[&[RunResult]]) -> BarChart {
         name: "summary".into(),
         title: match variants.first().map_or(1, |runs| runs.len()) {
             1 => "Summary: the variants over the measured period".into(),
-            n => format!(
-                "Summary: the variants over the measured period, means of {n} replications \
-                 with 95 % intervals"
-            ),
+            n => format!("Summary: means of {n} replications with 95 % intervals"),
         },
         panels: SUMMARY_PANELS
             .iter()

@@ -7,7 +7,7 @@
 
 use super::progress::Progress;
 use super::{BadInput, Interrupted};
-use crate::charts::model::Chart;
+use crate::charts::model::{Chart, Colour, LegendItem, Stroke};
 use crate::charts::{ChartError, from_results};
 use crate::interrupt::{self, phase};
 use crate::metrics::RunResult;
@@ -196,7 +196,8 @@ fn teaching_files(experiment: &Experiment, runs: &Runs) -> Result<Vec<files::Out
 }
 
 /// A chart of replication 0 as a run with `replicated` runs shows it: the summary over every
-/// replication, the time charts titled with the replication they draw (unchanged with one).
+/// replication, the time charts with the replication they draw as the last line of their legend
+/// (unchanged with one).
 fn shown_chart(chart: Chart, replicated: &[Vec<RunResult>], seed: u64) -> Chart {
     let n = replicated.first().map_or(1, Vec::len);
     if n < 2 {
@@ -208,7 +209,12 @@ fn shown_chart(chart: Chart, replicated: &[Vec<RunResult>], seed: u64) -> Chart 
             Chart::Bars(from_results::summary_replicated(&slices))
         }
         Chart::Time(mut time) => {
-            time.title = format!("{} (replication 0 of {n}, seed {seed})", time.title);
+            // In the legend, as text with a blank swatch: the titles have no room to spare.
+            time.legend.push(LegendItem {
+                label: format!("replication 0 of {n} (seed {seed})"),
+                colour: Colour(255, 255, 255),
+                stroke: Stroke::Solid,
+            });
             Chart::Time(time)
         }
         other => other,

@@ -283,7 +283,7 @@ fn replications_show_the_same_means_in_the_report_the_csv_and_the_summary_chart(
             assert!(svg.contains(&text), "{}: {name}: {text} on the SVG", row[0]);
         }
     }
-    assert!(svg.contains("means of 3 replications with 95 % intervals"));
+    assert!(svg.contains("Summary: means of 3 replications with 95 % intervals"));
     assert!(
         page.contains("id=\"differences\""),
         "the paired differences"
@@ -294,7 +294,7 @@ fn replications_show_the_same_means_in_the_report_the_csv_and_the_summary_chart(
     );
     let failed = fs::read_to_string(folder.join("failed_auth.svg")).unwrap();
     assert!(
-        failed.contains("(replication 0 of 3, seed 1)"),
+        failed.contains("replication 0 of 3 (seed 1)"),
         "a time chart says which run"
     );
 }
