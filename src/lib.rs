@@ -29,3 +29,4 @@ pub mod stats;
 pub mod sweep;
 pub mod theory;
 pub mod warmup;
+pub mod worksheet;

@@ -1,5 +1,7 @@
 //! Small multiples of bars: one panel per metric, each with its own unit and scale, one bar per
-//! variant in its colour with the value written on it; the last cell holds the legend.
+//! variant in its colour with the value written on it; the last cell holds the legend. With
+//! replications a bar is a mean, and a whisker with caps shows its 95 % interval (the value is
+//! written above the whisker).
 
 use super::axis::Linear;
 use super::format::tick;
@@ -9,6 +11,7 @@ use super::layout::{
 use super::model::{BarChart, Bars};
 use super::palette::{GRID, INK};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -58,7 +61,7 @@ fn value_range(bars: &Bars) -> (f64, f64, f64) {
     let max = bars
         .bars
         .iter()
-        .filter_map(|b| b.value)
+        .filter_map(|b| Some(b.value? + b.half_width.unwrap_or(0.0)))
         .filter(|v| v.is_finite())
         .fold(base, f64::max);
     let height = if max > base { (max - base) * 1.3 } else { 1.0 };
@@ -101,6 +104,7 @@ fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, bars: &Bars) -> Draw
             rgb(b.colour).filled(),
         ))
     }))?;
+    draw_whiskers(&mut cc, bars, y0)?;
     // One size for all the values of a panel: the largest at which the widest fits its slot.
     let slot = cc.backend_coord(&(1.0, y0)).0 - cc.backend_coord(&(0.0, y0)).0 - 8;
     let mut px = size::VALUE;
@@ -126,12 +130,44 @@ fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, bars: &Bars) -> Draw
     let (base_x, base_y) = area.get_base_pixel();
     for (i, b) in bars.bars.iter().enumerate() {
         let v = b.value.filter(|v| v.is_finite()).unwrap_or(y0).max(y0);
-        let (x, y) = cc.backend_coord(&(i as f64 + 0.5, v));
+        let top = v + b.half_width.filter(|h| h.is_finite()).unwrap_or(0.0);
+        let (x, y) = cc.backend_coord(&(i as f64 + 0.5, top));
         area.draw(&Text::new(
             b.text.clone(),
             (x - base_x, y - base_y - 6),
             value_style.clone(),
         ))?;
+    }
+    Ok(())
+}
+
+/// The whisker of each bar that has a half-width: a vertical line from `value - half_width`
+/// (not below the panel's floor) to `value + half_width`, with a cap at each end, in ink.
+fn draw_whiskers<DB: DrawingBackend>(
+    cc: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Linear>>,
+    bars: &Bars,
+    floor: f64,
+) -> DrawResult<(), DB> {
+    let style = rgb(INK).stroke_width(3);
+    for (i, b) in bars.bars.iter().enumerate() {
+        let (Some(v), Some(h)) = (b.value, b.half_width) else {
+            continue;
+        };
+        if !(v.is_finite() && h.is_finite()) || h <= 0.0 {
+            continue;
+        }
+        let x = i as f64 + 0.5;
+        let (low, high) = ((v - h).max(floor), v + h);
+        cc.draw_series(std::iter::once(PathElement::new(
+            vec![(x, low), (x, high)],
+            style,
+        )))?;
+        for y in [low, high] {
+            cc.draw_series(std::iter::once(PathElement::new(
+                vec![(x - 0.12, y), (x + 0.12, y)],
+                style,
+            )))?;
+        }
     }
     Ok(())
 }

@@ -83,30 +83,36 @@ pub fn uncounted(storage: Storage) -> &'static str {
     }
 }
 
-/// The summary panel of the work per request, when some variant does any.
-pub fn panel(look: &Look, results: &[RunResult]) -> Option<Bars> {
+/// The summary panel of the work per request, when some variant does any: one bar per variant
+/// (`variants[v]`: its replications), their mean with a whisker for its 95 % interval when
+/// there are several.
+pub fn panel(look: &Look, variants: &[&[RunResult]]) -> Option<Bars> {
     let work = |i: usize, r: &RunResult| Work::of(r, look.variants.get(i).and_then(|v| v.storage));
-    let any = results
+    let any = variants
         .iter()
         .enumerate()
-        .any(|(i, r)| work(i, r).total() > 0.0);
+        .any(|(i, runs)| runs.iter().any(|r| work(i, r).total() > 0.0));
     if !any {
         return None;
     }
-    let mut bars = super::from_results::bars(
+    let value = |i: usize, runs: &[RunResult]| {
+        let totals: Vec<f64> = runs.iter().map(|r| work(i, r).total()).collect();
+        match totals.as_slice() {
+            [one] => (Some(*one), None, format!("{one:.2}")),
+            many => match crate::stats::interval(many) {
+                Some(c) => (Some(c.mean), c.half_width, format!("{:.2}", c.mean)),
+                None => (None, None, "–".to_string()),
+            },
+        }
+    };
+    Some(super::from_results::bars(
         look,
-        results,
+        variants,
         "extra operations per request",
         0.0,
         false,
-        |_| (None, String::new()),
-    );
-    for (i, (bar, r)) in bars.bars.iter_mut().zip(results).enumerate() {
-        let total = work(i, r).total();
-        bar.value = Some(total);
-        bar.text = format!("{total:.2}");
-    }
-    Some(bars)
+        value,
+    ))
 }
 
 /// One sentence per variant: its extra work per request and what the model does not count of

@@ -143,6 +143,27 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A decimal number as written by `format!` (`3002.67`, `-12.5`), with thousands separators in
+/// its whole part (`3,002.67`); the digits are kept, so a value reads the same as in a CSV file.
+pub fn grouped(text: &str) -> String {
+    let (sign, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text),
+    };
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (unsigned, None),
+    };
+    let Ok(n) = whole.parse::<u64>() else {
+        return text.to_string();
+    };
+    let mut out = format!("{sign}{}", thousands(n));
+    if let Some(f) = fraction {
+        out = format!("{out}.{f}");
+    }
+    out
+}
+
 /// A non-negative number with about three significant digits, thousands separators and no
 /// trailing zeros (`0.0413` → `0.0413`, `1.0737` → `1.07`, `108.67` → `109`, `3027` → `3,027`).
 pub fn number(x: f64) -> String {

@@ -751,28 +751,49 @@ fn bar_value(m: Metric, r: &RunResult) -> (Option<f64>, String) {
     (Some(x), text)
 }
 
-/// One panel: a bar per variant.
+/// A bar's height, the half-width of its whisker and its text.
+pub(super) type BarValue = (Option<f64>, Option<f64>, String);
+
+/// A metric over the replications of one variant: one run as [`bar_value`] writes it; several
+/// as their mean with the decimals of `summary.csv` (thousands separated), and its 95 % interval.
+fn replicated_value(m: Metric, runs: &[RunResult]) -> BarValue {
+    if let [one] = runs {
+        let (value, text) = bar_value(m, one);
+        return (value, None, text);
+    }
+    match m.over(runs) {
+        None => (None, None, "–".to_string()),
+        Some(i) => {
+            let decimals = m.def().mean_decimals(runs.len());
+            let text = super::format::grouped(&format!("{:.decimals$}", i.mean));
+            (Some(i.mean), i.half_width, text)
+        }
+    }
+}
+
+/// One panel: a bar per variant (`variants[v]`: the replications of variant `v`).
 pub(super) fn bars(
     look: &Look,
-    results: &[RunResult],
+    variants: &[&[RunResult]],
     title: &str,
     baseline: f64,
     whole_numbers: bool,
-    value: impl Fn(&RunResult) -> (Option<f64>, String),
+    value: impl Fn(usize, &[RunResult]) -> BarValue,
 ) -> Bars {
     Bars {
         title: title.into(),
         baseline,
         whole_numbers,
-        bars: results
+        bars: variants
             .iter()
             .enumerate()
-            .map(|(i, r)| {
-                let (value, text) = value(r);
+            .map(|(i, runs)| {
+                let (value, half_width, text) = value(i, runs);
                 Bar {
-                    label: r.variant.clone(),
+                    label: runs[0].variant.clone(),
                     colour: look.colour(i),
                     value,
+                    half_width,
                     text,
                 }
             })
@@ -781,30 +802,48 @@ pub(super) fn bars(
 }
 
 /// The panel of one metric of the catalogue.
-fn metric_bars(look: &Look, results: &[RunResult], m: Metric) -> Bars {
+fn metric_bars(look: &Look, variants: &[&[RunResult]], m: Metric) -> Bars {
     let d = m.def();
-    let whole_numbers = d.unit == Unit::Count;
-    bars(look, results, d.axis, d.unit.floor(), whole_numbers, |r| {
-        bar_value(m, r)
-    })
+    let whole_numbers = d.unit == Unit::Count && variants.iter().all(|runs| runs.len() == 1);
+    bars(
+        look,
+        variants,
+        d.axis,
+        d.unit.floor(),
+        whole_numbers,
+        |_, runs| replicated_value(m, runs),
+    )
 }
 
-/// The variants side by side: one panel per metric.
+/// The variants side by side: one panel per metric, of one run per variant.
 pub fn summary(look: &Look, results: &[RunResult]) -> BarChart {
+    let one_each: Vec<&[RunResult]> = results.iter().map(std::slice::from_ref).collect();
+    summary_replicated(look, &one_each)
+}
+
+/// The variants side by side, `variants[v]` holding the replications of variant `v`: with one
+/// run each, what [`summary`] draws; with several, each bar is the mean (written with the
+/// decimals of `summary.csv`) with a whisker for its 95 % confidence interval.
+pub fn summary_replicated(look: &Look, variants: &[&[RunResult]]) -> BarChart {
+    let first: Vec<RunResult> = variants.iter().map(|runs| runs[0].clone()).collect();
     let mut chart = BarChart {
         name: "summary".into(),
-        title: "Summary: the variants over the measured period".into(),
+        title: match variants.first().map_or(1, |runs| runs.len()) {
+            1 => "Summary: the variants over the measured period".into(),
+            n => format!("Summary: means of {n} replications with 95 % intervals"),
+        },
         panels: SUMMARY_PANELS
             .iter()
-            .map(|&m| metric_bars(look, results, m))
+            .map(|&m| metric_bars(look, variants, m))
             .collect(),
-        legend: variant_legend(look, results),
+        legend: variant_legend(look, &first),
     };
     // What keeping sessions costs each request, for the scenarios where some design pays it.
-    chart.panels.extend(super::cost::panel(look, results));
+    chart.panels.extend(super::cost::panel(look, variants));
     for m in SUMMARY_IF_ANY {
-        if results.iter().any(|r| m.value(r).is_some_and(|x| x > 0.0)) {
-            chart.panels.push(metric_bars(look, results, m));
+        let any = variants.iter().flat_map(|runs| runs.iter());
+        if any.clone().any(|r| m.value(r).is_some_and(|x| x > 0.0)) {
+            chart.panels.push(metric_bars(look, variants, m));
         }
     }
     chart

@@ -131,8 +131,12 @@ pub struct Bar {
     pub label: String,
     /// Its colour.
     pub colour: Colour,
-    /// Its height; `None` when the value does not exist (no bar, `text` says so).
+    /// Its height (with replications, the mean); `None` when the value does not exist (no bar,
+    /// `text` says so).
     pub value: Option<f64>,
+    /// With replications, the half-width of the 95 % interval of the mean, drawn as a whisker
+    /// from `value - half_width` to `value + half_width`; `None` draws none.
+    pub half_width: Option<f64>,
     /// The value as written above the bar, without its unit (the panel's title has it), e.g.
     /// `3,027` or `0.041`.
     pub text: String,

@@ -373,3 +373,39 @@ fn a_plain_mmc_queue_gets_erlang_cs_mean_on_the_latency_chart() {
     let two = crate::config::parse("mmc.toml", text, &["servers.count=2".into()], None).unwrap();
     assert_eq!(Look::named(&two, &["base"]).variants[0].mmc, None);
 }
+
+/// Two replications of each variant: sticky's sessions lost 500 and 600 (mean 550, s = 70.7,
+/// s/√2 = 50, t(1) = 12.706: half-width 635.3); the bar is the mean, written with one decimal
+/// as in `summary.csv`, with its whisker; the SVG draws it.
+#[test]
+fn a_replicated_summary_draws_means_with_whiskers() {
+    let first = sample();
+    let mut second = sample();
+    second[0].summary.sessions_lost = 600;
+    let variants: Vec<Vec<RunResult>> = first
+        .into_iter()
+        .zip(second)
+        .map(|(a, b)| vec![a, b])
+        .collect();
+    let slices: Vec<&[RunResult]> = variants.iter().map(Vec::as_slice).collect();
+    let chart = from_results::summary_replicated(&Look::plain(&sample()), &slices);
+    let lost = &chart.panels[2];
+    assert_eq!(lost.title, "sessions lost");
+    assert_eq!(lost.bars[0].text, "550.0");
+    assert_eq!(lost.bars[0].value, Some(550.0));
+    let h = lost.bars[0].half_width.unwrap();
+    assert!((h - 12.7062 * 50.0).abs() < 0.1, "{h}");
+    assert_eq!(
+        lost.bars[1].half_width,
+        Some(0.0),
+        "shared-store lost none, twice"
+    );
+    assert!(
+        chart.title.contains("means of 2 replications"),
+        "{}",
+        chart.title
+    );
+    let [_, svg] = super::render(&super::model::Chart::Bars(chart)).unwrap();
+    let text = String::from_utf8(svg.bytes).unwrap();
+    assert!(text.contains(">\n550.0\n</text>"), "the mean on its bar");
+}

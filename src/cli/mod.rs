@@ -1,11 +1,12 @@
-//! The command line: the nine subcommands, their flags, and what each prints. `run` and `sweep`
+//! The command line: the ten subcommands, their flags, and what each prints. `run` and `sweep`
 //! (`run.rs`, `sweep.rs`) simulate, through the orchestration they share (`simulate.rs`: the
 //! resource guard, Ctrl-C, progress bars, the books check, the files of a run); with `--shard`
 //! they run one shard of their runs (`shard.rs`), and `merge` (`merge.rs`) joins the shards
 //! through the same writers (`run::write`, `sweep::write`); `live` and
 //! `validate` (`live.rs`) run the scenario on a real loopback cluster, and compare it with the
 //! simulation, with the judgement in `crate::live::validate`; `completions` and `man`
-//! (`shells.rs`) print what the shell and `man` read; `check` and `list` are here. Each parses,
+//! (`shells.rs`) print what the shell and `man` read; `worksheet` (`worksheet.rs`) runs a scenario once and writes
+//! its printable worksheet; `check` and `list` are here. Each parses,
 //! calls the use case and prints. What is read as a scenario, and how, is in `input.rs`.
 //!
 //! Mistakes a user can make (a bad scenario, an unknown variant, a missing file) are
@@ -21,6 +22,7 @@ mod shard;
 mod shells;
 mod simulate;
 mod sweep;
+mod worksheet;
 
 pub use input::MAX_SCENARIO_BYTES;
 pub use simulate::csv_files;
@@ -85,6 +87,10 @@ pub enum Command {
     /// Exit status: 0 when every judged metric agrees, 1 when any disagrees (or the run
     /// fails), 2 for a mistake in the input, 130 when interrupted.
     Validate(live::ValidateArgs),
+    /// Simulate a scenario once and write a printable "predict, then run" worksheet:
+    /// `<out>/<name>-worksheet/worksheet.html` (questions first; the answers from the run and
+    /// from theory on a page of their own).
+    Worksheet(worksheet::WorksheetArgs),
     /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
     Completions(shells::CompletionsArgs),
     /// Print the man page (roff): `tiersim man | man -l -`.
@@ -114,8 +120,12 @@ impl ScenarioArgs {
     }
 
     /// Reads the scenario's bytes (once: standard input cannot be read twice).
+    /// Warns on standard error of every `--set` that erases a difference between variants
+    /// ([`config::erased_differences`]).
     pub fn read(&self) -> Result<input::ScenarioText> {
-        input::read_scenario(&self.scenario)
+        let scenario = input::read_scenario(&self.scenario)?;
+        warn_erased(&scenario, &self.sets);
+        Ok(scenario)
     }
 
     /// Validates a scenario read by [`ScenarioArgs::read`] with the `--set`s, then `extra` sets,
@@ -259,13 +269,26 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Live(args) => live::run(&args),
         Command::Validate(args) => live::validate(&args),
         Command::Completions(args) => shells::completions(&args),
+        Command::Worksheet(args) => worksheet::worksheet(&args),
         Command::Man => shells::man(),
     }
 }
 
 /// Reads and validates a scenario file (`-`: standard input); see [`input`] for what is read.
 pub fn load(path: &Path, sets: &[String], seed: Option<u64>) -> Result<Experiment> {
-    parse(&input::read_scenario(path)?, sets, seed)
+    let scenario = input::read_scenario(path)?;
+    warn_erased(&scenario, sets);
+    parse(&scenario, sets, seed)
+}
+
+/// Prints on standard error a warning per `--set` that erases a difference between variants
+/// ([`config::erased_differences`]).
+fn warn_erased(scenario: &input::ScenarioText, sets: &[String]) {
+    if let Ok(text) = std::str::from_utf8(&scenario.bytes) {
+        for warning in config::erased_differences(text, sets) {
+            let _ = writeln!(std::io::stderr(), "{warning}");
+        }
+    }
 }
 
 /// Validates a scenario's bytes.

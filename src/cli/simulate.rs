@@ -7,6 +7,8 @@
 
 use super::progress::Progress;
 use super::{BadInput, Interrupted};
+use crate::charts::look::Look;
+use crate::charts::model::{Chart, Colour, LegendItem, Stroke};
 use crate::charts::{ChartError, from_results};
 use crate::interrupt::{self, phase};
 use crate::metrics::RunResult;
@@ -131,7 +133,7 @@ pub(super) fn run_files(
     let mut out = csv_files(runs);
     interrupt::check()?;
     if !no_charts {
-        out.extend(teaching_files(shown, &runs.by_replication[0])?);
+        out.extend(teaching_files(shown, runs)?);
     }
     Ok(out)
 }
@@ -156,23 +158,31 @@ pub fn csv_files(runs: &Runs) -> Vec<files::OutputFile> {
     ]
 }
 
-/// The charts (PNG and SVG) and the self-contained `report.html` of a run's first replication.
-fn teaching_files(
-    experiment: &Experiment,
-    results: &[RunResult],
-) -> Result<Vec<files::OutputFile>> {
+/// The charts (PNG and SVG) and the self-contained `report.html` of a run: the time charts of
+/// its first replication (titled with it when there are several), the summary chart and the
+/// comparison over every replication.
+fn teaching_files(experiment: &Experiment, runs: &Runs) -> Result<Vec<files::OutputFile>> {
+    let results: &[RunResult] = &runs.by_replication[0];
+    let n = runs.by_replication.len();
+    let replicated = if n > 1 { runs.by_variant() } else { Vec::new() };
     phase("charts");
     let mut charts = Vec::new();
-    let look = crate::charts::look::Look::of(experiment, results);
+    let look = Look::of(experiment, results);
     // One chart at a time, built and drawn: Ctrl-C is checked between two and inside each.
     for i in 0..from_results::count(results) {
         let chart = from_results::nth(&look, results, i);
+        let chart = shown_chart(&look, chart, &replicated, runs.seeds[0]);
         interrupt::check()?;
         phase(&format!("chart {}", chart.name()));
         charts.extend(crate::charts::render(&chart).map_err(chart_error)?);
     }
     phase("report");
-    let page = crate::report::html(experiment, results, &charts);
+    let shown = crate::report::Shown {
+        first: results,
+        replicated: &replicated,
+        seeds: &runs.seeds,
+    };
+    let page = crate::report::html_shown(experiment, &shown, &charts);
     interrupt::check()?;
     let mut out: Vec<files::OutputFile> = charts
         .into_iter()
@@ -186,6 +196,32 @@ fn teaching_files(
         bytes: page.into_bytes(),
     });
     Ok(out)
+}
+
+/// A chart of replication 0 as a run with `replicated` runs shows it: the summary over every
+/// replication, the time charts with the replication they draw as the last line of their legend
+/// (unchanged with one).
+fn shown_chart(look: &Look, chart: Chart, replicated: &[Vec<RunResult>], seed: u64) -> Chart {
+    let n = replicated.first().map_or(1, Vec::len);
+    if n < 2 {
+        return chart;
+    }
+    match chart {
+        Chart::Bars(bars) if bars.name == "summary" => {
+            let slices: Vec<&[RunResult]> = replicated.iter().map(Vec::as_slice).collect();
+            Chart::Bars(from_results::summary_replicated(look, &slices))
+        }
+        Chart::Time(mut time) => {
+            // In the legend, as text with a blank swatch: the titles have no room to spare.
+            time.legend.push(LegendItem {
+                label: format!("replication 0 of {n} (seed {seed})"),
+                colour: Colour(255, 255, 255),
+                stroke: Stroke::Solid,
+            });
+            Chart::Time(time)
+        }
+        other => other,
+    }
 }
 
 /// A chart error as the command reports it: an interrupted drawing is [`Interrupted`].

@@ -77,6 +77,34 @@ pub fn parse(
     finish(report, experiment)
 }
 
+/// One warning per `--set KEY=VALUE` whose key some variants' `set` also gives: the override
+/// wins in every variant, so those variants no longer differ in that key, though they keep their
+/// names (e.g. `--set balancer.policy=sticky` on a file whose `random` variant sets the policy).
+/// None when the text does not parse (the parse itself reports that).
+pub fn erased_differences(text: &str, overrides: &[String]) -> Vec<String> {
+    let Ok(doc) = DeTable::parse(text) else {
+        return Vec::new();
+    };
+    overrides::erased(doc.get_ref(), overrides)
+        .into_iter()
+        .map(|(flag, names)| {
+            let (noun, verb) = match names.len() {
+                1 => ("variant", "sets"),
+                _ => ("variants", "set"),
+            };
+            let key = flag
+                .split_once('=')
+                .map_or(flag.as_str(), |(k, _)| k.trim());
+            format!(
+                "warning: --set {flag} overrides `{key}`, which the {noun} {} {verb}: in this \
+                 run they all have the value of --set, so their difference in `{key}` is erased \
+                 (they keep their names)",
+                names.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// The text of a scenario file read as bytes, or a problem naming the place of the first byte
 /// that is not UTF-8 (TOML files are UTF-8), so a file saved as Latin-1 is reported like any
 /// other mistake: `file:line:column`, then what is wrong and what is allowed.

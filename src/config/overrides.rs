@@ -105,6 +105,56 @@ fn flatten<'i>(
     }
 }
 
+/// The `--set` arguments whose key some variant's `set` also gives (or a key above or below it):
+/// each flag as written and the names of those variants, in the order of the flags. The flag
+/// wins in every variant, so what told those variants apart in that key is gone.
+pub(super) fn erased(doc: &DeTable<'_>, flags: &[String]) -> Vec<(String, Vec<String>)> {
+    let count = match doc.get("variants").map(Spanned::get_ref) {
+        Some(DeValue::Array(variants)) => variants.len(),
+        _ => 0,
+    };
+    let sets: Vec<(String, Vec<String>)> = (0..count)
+        .map(|index| {
+            let mut spelled = Vec::new();
+            if let Some(set) = variant_set(doc, index) {
+                flatten(set, "", "", &mut spelled);
+            }
+            let paths = spelled.into_iter().map(|(o, _)| o.path).collect();
+            (variant_name(doc, index), paths)
+        })
+        .collect();
+    let overlaps = |a: &str, b: &str| {
+        a == b || a.starts_with(&format!("{b}.")) || b.starts_with(&format!("{a}."))
+    };
+    flags
+        .iter()
+        .filter_map(|flag| {
+            let key = flag.split_once('=')?.0.trim();
+            let names: Vec<String> = sets
+                .iter()
+                .filter(|(_, paths)| paths.iter().any(|p| overlaps(p, key)))
+                .map(|(name, _)| name.clone())
+                .collect();
+            (!names.is_empty()).then(|| (flag.clone(), names))
+        })
+        .collect()
+}
+
+/// The `name` of variant `index` as written, else `variants[index]`.
+fn variant_name(doc: &DeTable<'_>, index: usize) -> String {
+    let name = match doc.get("variants").map(Spanned::get_ref) {
+        Some(DeValue::Array(variants)) => match variants.get(index).map(Spanned::get_ref) {
+            Some(DeValue::Table(variant)) => variant.get("name").and_then(|n| match n.get_ref() {
+                DeValue::String(s) => Some(s.to_string()),
+                _ => None,
+            }),
+            _ => None,
+        },
+        _ => None,
+    };
+    name.unwrap_or_else(|| format!("variants[{index}]"))
+}
+
 /// The overrides of the `--set` arguments, with the synthetic spans of `locator`.
 pub(super) fn from_flags<'f>(
     flags: &'f [String],

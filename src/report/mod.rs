@@ -4,13 +4,17 @@
 //! external files (the charts are inline SVG, the style sheet is inline), no clock (the same run
 //! gives the same bytes). Every piece of text that comes from the scenario file or the results
 //! is escaped. The page has, in order: the title and the lesson, the comparison table
-//! (`<table id="comparison">`, one `<tr>` per variant in its `<tbody>`), what happened at each
-//! timed event, every chart (`<figure class="chart">` with a caption that says what to look at),
-//! and the parameters of every variant.
+//! (`<table id="comparison">`, one `<tr>` per variant in its `<tbody>`; with replications, means
+//! ± half-widths and the paired differences), what happened at each timed event, every chart
+//! (`<figure class="chart">` with a caption written from the run: its events, each variant's
+//! totals), and the parameters of every variant.
 
+mod captions;
 mod causes;
 mod escape;
+mod many;
 mod parameters;
+mod replicated;
 pub mod sweep;
 pub mod what_happened;
 
@@ -25,16 +29,53 @@ use std::fmt::Write;
 
 const STYLE: &str = include_str!("style.css");
 
-/// The whole page.
+/// The runs a page tells.
+pub struct Shown<'a> {
+    /// Replication 0 of every variant (the scenario's own seed): the time charts, the causes and
+    /// the story come from it.
+    pub first: &'a [RunResult],
+    /// Every replication of every variant (`replicated[v][i]`), when there are several: the
+    /// comparison shows their means ± the half-widths of the 95 % intervals, and their paired
+    /// differences (empty with one replication).
+    pub replicated: &'a [Vec<RunResult>],
+    /// The seed of each replication.
+    pub seeds: &'a [u64],
+}
+
+impl Shown<'_> {
+    /// How many replications the page tells (1 without `replicated`).
+    pub fn replications(&self) -> usize {
+        self.replicated.first().map_or(1, Vec::len).max(1)
+    }
+}
+
+/// The whole page of one replication.
 pub fn html(experiment: &Experiment, results: &[RunResult], charts: &[ChartFile]) -> String {
+    let shown = Shown {
+        first: results,
+        replicated: &[],
+        seeds: &[],
+    };
+    html_shown(experiment, &shown, charts)
+}
+
+/// The whole page, with replications when `shown` has several.
+pub fn html_shown(experiment: &Experiment, shown: &Shown<'_>, charts: &[ChartFile]) -> String {
+    let results = shown.first;
     let extra: usize = charts.iter().map(|c| c.bytes.len()).sum();
     let mut page = open_page(&experiment.title, extra);
     let look = crate::charts::look::Look::of(experiment, results);
     page += &header(experiment, results);
-    page += &comparison(&look, results);
+    page += &replications_note(shown);
+    if shown.replications() > 1 {
+        page += &replicated::comparison(&look, shown.replicated);
+        page += &replicated::differences(shown.replicated);
+    } else {
+        page += &comparison(&look, results);
+    }
     page += &causes::section(&look, results);
     page += &what_happened(look.time, results);
-    page += &figures(charts);
+    page += &figures(charts, |stem| captions::for_run(stem, experiment, shown));
     // The variants that ran (a run may select some with `--variant`), in file order.
     let ran: Vec<&crate::scenario::Variant> = experiment
         .variants
@@ -55,6 +96,27 @@ fn open_page(title: &str, extra: usize) -> String {
     let _ = writeln!(page, "<title>{}</title>", escape(title));
     let _ = writeln!(page, "<style>\n{STYLE}</style>\n</head>\n<body>");
     page
+}
+
+/// With replications, what comes from which: the comparison and the summary chart are means
+/// over every replication, the rest is replication 0 (nothing with one replication).
+fn replications_note(shown: &Shown<'_>) -> String {
+    let n = shown.replications();
+    if n < 2 {
+        return String::new();
+    }
+    let seed = shown
+        .seeds
+        .first()
+        .map_or(String::new(), |s| format!("seed {s}, "));
+    format!(
+        "<p class=\"note\" id=\"replications\">{n} replications. The comparison, the paired \
+         differences and the summary chart show means over all {n}, each ± the half-width of its \
+         95 % confidence interval (Student t; the same means as <code>summary.csv</code> and the \
+         terminal). Where it came from, what happened and the time charts show one run: \
+         replication 0 ({seed}the scenario's own seed); <code>replications.csv</code> has every \
+         run.</p>\n"
+    )
 }
 
 /// The "Scenario parameters" section for `variants`.
@@ -130,7 +192,7 @@ pub(crate) fn variant_cell(c: crate::charts::model::Colour, name: &str) -> Strin
 /// The comparison's columns after the variant: requests, the catalogue's [`COMPARED`] metrics,
 /// then the per-request detail (failed authentications per authenticated request, errors) and
 /// the users remapped (headers are the catalogue's labels).
-fn compared() -> impl Iterator<Item = Metric> {
+pub(crate) fn compared() -> impl Iterator<Item = Metric> {
     std::iter::once(Metric::Requests).chain(COMPARED).chain([
         Metric::FailedAuthPct,
         Metric::Errors,
@@ -208,50 +270,10 @@ fn what_happened(time: crate::charts::format::TimeFormat, results: &[RunResult])
     out
 }
 
-/// What to look at in a chart, by its file name without extension.
+/// The caption of a chart outside a run's report (a sweep's), by its file name without
+/// extension.
 pub fn caption(stem: &str) -> String {
-    if let Some(variant) = stem.strip_prefix("servers-") {
-        return format!(
-            "Requests per second served by each server of the {variant} variant (s1 is server \
-             1), and below, the servers in the balancer's rotation: look at how fast a new or \
-             restarted server gets its share, and where the others carry a missing one's load."
-        );
-    }
-    if let Some(variant) = stem.strip_prefix("sessions-") {
-        return format!(
-            "Live sessions of the {variant} variant, stacked by where they are kept: a band that \
-             vanishes at an event line is sessions destroyed, and each of their users has to log \
-             in again. The dashed line is the users in a visit: sessions outlive their visits, \
-             so the bands are not the users online, and a session lost may belong to a user who \
-             has left."
-        );
-    }
-    if let Some(metric) = stem.strip_prefix("sweep-") {
-        let label = crate::metrics::catalogue::get(metric).map_or(metric, |d| d.axis);
-        return format!(
-            "{} against the swept parameter, one line per variant, with its 95 % \
-             confidence band when there are replications: look at how each design's cost grows \
-             with the parameter, and where the lines part.",
-            capitalised(label)
-        );
-    }
-    match stem {
-        "summary" => {
-            "The whole measured period, one panel per metric with its own scale, one bar per \
-             variant: lower is better in every panel (imbalance starts at 1, an even spread)."
-                .into()
-        }
-        "failed_auth" => "Each failed authentication is a user sent back to the login page: look \
-             for spikes just after the dashed event lines, and for the variants that stay at zero."
-            .into(),
-        "errors" => "Requests that were not served at all (server down, queue full, store down): \
-             look at which variants an event hits and for how long."
-            .into(),
-        "latency" => "Median (solid) and 99th percentile (dashed) response time of served \
-             requests: look for bumps after events, and for gaps where a variant served nothing."
-            .into(),
-        other => format!("Chart {other}."),
-    }
+    captions::general(stem)
 }
 
 /// `s` with its first letter in upper case.
@@ -262,8 +284,9 @@ pub(crate) fn capitalised(s: &str) -> String {
     })
 }
 
-/// Every SVG chart as a figure, the summary first.
-pub(crate) fn figures(charts: &[ChartFile]) -> String {
+/// Every SVG chart as a figure, the summary first, each with the caption `caption` gives for
+/// its file name without extension.
+pub(crate) fn figures(charts: &[ChartFile], caption: impl Fn(&str) -> String) -> String {
     let svgs: Vec<(&str, &ChartFile)> = charts
         .iter()
         .filter_map(|c| c.name.strip_suffix(".svg").map(|stem| (stem, c)))

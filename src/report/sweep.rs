@@ -31,7 +31,7 @@ pub fn html(
     page += &header(experiment, params, points, results);
     page += &lesson(&experiment.description);
     page += HOW_TO_READ;
-    page += &figures(charts);
+    page += &figures(charts, super::caption);
     let names = crate::charts::from_sweep::variant_names(results);
     let look = crate::charts::look::Look::named(experiment, &names);
     page += &table(&look, params, points, results);

@@ -8,8 +8,13 @@
 //! window), and for changes of membership the users moved to another server. A run that does not
 //! attribute logins to events (the live mode) counts the failed authentications of that window
 //! instead.
+//!
+//! Events inside the warm-up (before the first measured bucket) are not told, only counted in a
+//! closing sentence. When the autoscaler or random failures act many times, `many` tells them by
+//! kind and only the costliest one by one. Every time the section prints goes through [`when`].
 
 use super::capitalised;
+use super::many;
 use crate::charts::format::{TimeFormat, percent, span, thousands};
 use crate::events::EventAction;
 use crate::metrics::{EventRow, RunResult};
@@ -59,15 +64,50 @@ impl Told {
     }
 }
 
+/// A time of the run as the section writes it, in the scenario's convention (the axes' own):
+/// simulated time since the start, or the time of day with `clock_start`.
+pub fn when(time: TimeFormat, at_us: Micros) -> String {
+    time.moment(at_us as f64 / 1e6)
+}
+
+/// Where the measured period starts: the first bucket of any run (0 without buckets).
+fn measured_from(results: &[RunResult]) -> Micros {
+    results
+        .iter()
+        .filter_map(|r| r.buckets.first().map(|b| b.start_us))
+        .min()
+        .unwrap_or(0)
+}
+
 /// The paragraphs of the section.
 pub fn paragraphs(results: &[RunResult], time: TimeFormat) -> Vec<Told> {
-    let happenings = group(results);
-    if happenings.is_empty() {
-        return vec![Told {
+    let from_us = measured_from(results);
+    let many = many::too_many(results, from_us);
+    let largest = if many {
+        many::largest(results, from_us)
+    } else {
+        Vec::new()
+    };
+    let happenings = group(results, |v, i, e| {
+        e.at_us >= from_us && (!many || e.action.is_timed() || largest.contains(&(v, i)))
+    });
+    let mut told = Vec::new();
+    if many {
+        let (lead, sentences) = many::summary(results, from_us, largest.len());
+        told.push(Told { lead, sentences });
+    } else if happenings.is_empty() {
+        told.push(Told {
             lead: without_events(results),
             sentences: Vec::new(),
-        }];
+        });
     }
+    told.extend(one_by_one(results, &happenings, time));
+    told.extend(warmup_note(results, from_us, time));
+    told
+}
+
+/// One paragraph per happening, each costed until the next one (at most [`WINDOW_US`]).
+fn one_by_one(results: &[RunResult], happenings: &[Happening<'_>], time: TimeFormat) -> Vec<Told> {
     let end_us = results
         .iter()
         .filter_map(|r| r.buckets.last().map(|b| b.start_us + b.len_us))
@@ -86,13 +126,44 @@ pub fn paragraphs(results: &[RunResult], time: TimeFormat) -> Vec<Told> {
         .collect()
 }
 
-/// Events of every variant grouped by (time, action, target), in time order (ties keep the
-/// order of the first variant's rows).
-fn group(results: &[RunResult]) -> Vec<Happening<'_>> {
+/// The closing sentence on the events inside the warm-up, if any: how many, not told.
+fn warmup_note(results: &[RunResult], from_us: Micros, time: TimeFormat) -> Option<Told> {
+    let keys: std::collections::BTreeSet<(Micros, EventAction, Option<u32>)> = results
+        .iter()
+        .flat_map(|r| r.events.iter())
+        .filter(|e| e.at_us < from_us)
+        .map(|e| (e.at_us, e.action, e.target))
+        .collect();
+    let lead = match keys.len() {
+        0 => return None,
+        1 => format!(
+            "1 event happened during the warm-up (before {}), which is not measured, and is not \
+             told here",
+            when(time, from_us)
+        ),
+        n => format!(
+            "{} events happened during the warm-up (before {}), which is not measured, and are \
+             not told here",
+            thousands(n as u64),
+            when(time, from_us)
+        ),
+    };
+    Some(Told {
+        lead,
+        sentences: Vec::new(),
+    })
+}
+
+/// The events of every variant for which `keep(variant, index, event)` holds, grouped by (time,
+/// action, target), in time order (ties keep the order of the first variant's rows).
+fn group<'r>(
+    results: &'r [RunResult],
+    keep: impl Fn(usize, usize, &EventRow) -> bool,
+) -> Vec<Happening<'r>> {
     let mut by_key: BTreeMap<(Micros, usize), Happening<'_>> = BTreeMap::new();
     let mut keys: Vec<(Micros, EventAction, Option<u32>)> = Vec::new();
-    for r in results {
-        for e in &r.events {
+    for (v, r) in results.iter().enumerate() {
+        for (_, e) in r.events.iter().enumerate().filter(|(i, e)| keep(v, *i, e)) {
             let key = (e.at_us, e.action, e.target);
             let index = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
                 keys.push(key);
@@ -135,10 +206,10 @@ pub fn describe(e: &EventRow) -> String {
             Some(node) => format!("a machine of store node {node} came back"),
             None => "the session store came back".into(),
         },
-        other @ (EventAction::ScaleOut
-        | EventAction::ScaleIn
-        | EventAction::Failure
-        | EventAction::Repair) => format!("event {}", other.as_str().replace('_', " ")),
+        EventAction::ScaleOut => format!("the autoscaler scaled out ({change})"),
+        EventAction::ScaleIn => format!("the autoscaler scaled in ({change})"),
+        EventAction::Failure => format!("server {n} failed ({change})"),
+        EventAction::Repair => format!("server {n} was repaired and came back, empty"),
     }
 }
 
@@ -148,11 +219,7 @@ fn paragraph(h: &Happening<'_>, until_us: Micros, time: TimeFormat) -> Told {
         one if one == "1 minute" => "minute".to_string(),
         other => other,
     };
-    let lead = format!(
-        "At {} {}",
-        time.moment(h.at_us as f64 / 1e6),
-        describe(first)
-    );
+    let lead = format!("At {} {}", when(time, h.at_us), describe(first));
     let costless = h.rows.iter().all(|(r, e)| {
         let (window_relogins, errors) = cost_in_window(r, h.at_us, until_us);
         e.sessions_lost == 0
@@ -380,6 +447,78 @@ mod tests {
         assert!(
             text[0].contains("2 users had to log in again because of it"),
             "{text:?}"
+        );
+    }
+
+    /// A scale-in at `at_s` that destroyed `lost` sessions and forced `forced` users to log in.
+    fn scale_in(at_s: u64, lost: u64, forced: u64) -> EventRow {
+        EventRow {
+            at_us: at_s * 1_000_000,
+            action: EventAction::ScaleIn,
+            target: Some(2),
+            servers_before: 3,
+            servers_after: 2,
+            sessions_alive: 1_000,
+            sessions_lost: lost,
+            users_forced_login: Some(forced),
+            ..EventRow::default()
+        }
+    }
+
+    /// Twelve scale-ins in the measured period (from 590 s), and one at 100 s in the warm-up:
+    /// 10 + 11 + ... + 21 = 186 sessions, 5 + 6 + ... + 16 = 126 users; the three costliest
+    /// (16, 15, 14 users) are told alone, in time order; the warm-up one is only counted.
+    #[test]
+    fn many_scale_ins_are_summarised_and_the_costliest_told_alone() {
+        let mut r = run("abrupt", 0, 0);
+        r.summary.server_hours = 12.5;
+        r.events = (0..12)
+            .map(|k| scale_in(600 + 60 * k, 10 + k, 5 + k))
+            .collect();
+        r.events.insert(0, scale_in(100, 99, 99));
+        let told = paragraphs(&[r], TimeFormat::Elapsed);
+        let text: Vec<String> = told.iter().map(Told::text).collect();
+        assert_eq!(text.len(), 1 + 3 + 1, "{text:#?}");
+        assert_eq!(
+            text[0],
+            "The autoscaler and random failures changed the tier 12 times in the measured \
+             period, too many to tell one by one; here they are by kind, per variant, and the 3 \
+             costliest are told after, in time order: the abrupt variant: 12 scale-ins destroyed \
+             186 sessions, and 126 users had to log in again because of them; 12.5 server-hours \
+             rented in all."
+        );
+        assert!(text[1].starts_with("At 19:00 the autoscaler scaled in (3 → 2 running)"));
+        assert!(
+            text[1].contains("14 users had to log in again because of it"),
+            "{}",
+            text[1]
+        );
+        assert!(text[3].starts_with("At 21:00 "), "{}", text[3]);
+        assert_eq!(
+            text[4],
+            "1 event happened during the warm-up (before 9:50), which is not measured, and is \
+             not told here"
+        );
+        assert!(
+            text.iter()
+                .all(|t| !t.contains(" 0 seconds") && !t.contains("99"))
+        );
+    }
+
+    /// A few untimed events are told one by one, as timed ones are.
+    #[test]
+    fn a_few_scale_ins_are_each_told() {
+        let mut r = run("abrupt", 0, 0);
+        r.events = (0..3).map(|k| scale_in(600 + 60 * k, 1, 1)).collect();
+        let text: Vec<String> = paragraphs(&[r], TimeFormat::Elapsed)
+            .iter()
+            .map(Told::text)
+            .collect();
+        assert_eq!(text.len(), 3, "{text:#?}");
+        assert!(
+            text[2].starts_with("At 12:00 the autoscaler scaled in"),
+            "{}",
+            text[2]
         );
     }
 

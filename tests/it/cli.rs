@@ -125,6 +125,58 @@ fn variant_and_set_choose_what_runs() {
         .stderr_has(&["servers.cont", "count"]);
 }
 
+/// `--set balancer.policy=sticky` over GOOD, whose two variants both set the policy: both
+/// become sticky under their own names, and a warning names them; `sessions.storage`, set by
+/// one variant, names that one; a key no variant sets (`servers.count`) warns of nothing.
+#[test]
+fn a_set_over_a_variants_key_warns_with_the_variants_it_erases() {
+    let dir = scratch_dir("set_erases");
+    std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
+    let ran = Cli::new(&["check", "tiny.toml", "--set", "balancer.policy=sticky"])
+        .in_dir(&dir)
+        .expect_code(0);
+    ran.stderr_has(&[
+        "warning: --set balancer.policy=sticky overrides `balancer.policy`, which the variants \
+         sticky, store set",
+        "erased",
+    ]);
+    Cli::new(&[
+        "check",
+        "tiny.toml",
+        "--set",
+        "sessions.storage=server_memory",
+    ])
+    .in_dir(&dir)
+    .expect_code(0)
+    .stderr_has(&["which the variant store sets: in this run"]);
+    let ran = Cli::new(&["check", "tiny.toml", "--set", "servers.count=3"])
+        .in_dir(&dir)
+        .expect_code(0);
+    assert!(!ran.stderr.contains("warning"), "{}", ran.stderr);
+}
+
+/// `tiersim worksheet` writes one page into `<out>/<name>-worksheet/`, with its questions before
+/// its answers; an unknown variant is bad input and writes nothing.
+#[test]
+fn worksheet_writes_a_page_of_questions_then_answers() {
+    let dir = scratch_dir("worksheet_cli");
+    std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
+    Cli::new(&["worksheet", "tiny.toml", "--out", "o"])
+        .in_dir(&dir)
+        .expect_code(0)
+        .stderr_has(&["worksheet.html"]);
+    let page = std::fs::read_to_string(dir.join("o/tiny-worksheet/worksheet.html")).unwrap();
+    let questions = page.matches("<div class=\"question\">").count();
+    assert!((3..=5).contains(&questions), "{questions}");
+    assert_eq!(page.matches("<div class=\"answer\">").count(), questions);
+    assert!(page.find("id=\"questions\"").unwrap() < page.find("id=\"answers\"").unwrap());
+    Cli::new(&["worksheet", "tiny.toml", "--variant", "nope", "--out", "p"])
+        .in_dir(&dir)
+        .expect_code(2)
+        .stderr_has(&["--variant nope"]);
+    assert!(!dir.join("p").exists());
+}
+
 #[test]
 fn a_missing_file_and_bad_arguments_are_bad_input() {
     Cli::new(&["run", "no-such-file.toml"])

@@ -206,3 +206,195 @@ fn every_shipped_scenario_gives_charts_and_a_report() {
         assert!(page.contains("id=\"what-happened\""), "{file}");
     }
 }
+
+/// The metrics of the summary chart's first six panels, by `summary.csv` column.
+const SUMMARY_PANEL_COLUMNS: [&str; 6] = [
+    "users_forced_login_pct",
+    "visits_with_error",
+    "sessions_lost",
+    "latency_p99_ms",
+    "imbalance",
+    "cost",
+];
+
+/// `1234.5` as the report and the charts write it: `1,234.5`.
+fn grouped(text: &str) -> String {
+    tiersim::charts::format::grouped(text)
+}
+
+/// 02 with three replications: every mean of `summary.csv` that the comparison shows is the
+/// mean written in report.html's table (before its `±`), and every mean of a summary panel is
+/// written on the summary SVG; the page says where the other sections come from.
+#[test]
+fn replications_show_the_same_means_in_the_report_the_csv_and_the_summary_chart() {
+    let dir = scratch_dir("replicated_means");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/02-server-crash.toml");
+    crate::support::Cli::new(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--replications",
+        "3",
+        "--out",
+        "o",
+        "-q",
+    ])
+    .in_dir(&dir)
+    .expect_code(0);
+    let folder = dir.join("o/server-crash");
+    let csv = fs::read_to_string(folder.join("summary.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let page = fs::read_to_string(folder.join("report.html")).unwrap();
+    let svg = fs::read_to_string(folder.join("summary.svg")).unwrap();
+    let table = &page[page.find("<table id=\"comparison\">").unwrap()..];
+    let body = &table[..table.find("</tbody>").unwrap()];
+    let head = &body[..body.find("</thead>").unwrap()];
+    let labels: Vec<&str> = head
+        .split("<th scope=\"col\">")
+        .skip(2)
+        .map(|h| h.split('<').next().unwrap())
+        .collect();
+    for row in &rows {
+        assert_eq!(row[column("replications")], "3");
+        let tr = body
+            .split("<tr>")
+            .find(|tr| tr.contains(&format!("</span>{}</th>", row[0])))
+            .unwrap_or_else(|| panic!("a row for {}", row[0]));
+        let cells: Vec<&str> = tr
+            .split("<td>")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap())
+            .collect();
+        assert_eq!(cells.len(), labels.len());
+        for (label, cell) in labels.iter().zip(&cells) {
+            let d = tiersim::metrics::catalogue::CATALOGUE
+                .iter()
+                .find(|d| d.label == *label)
+                .unwrap_or_else(|| panic!("{label}: a label of the catalogue"));
+            let mean = row[column(d.name)];
+            let shown = cell.split(" ± ").next().unwrap();
+            let expected = if mean.is_empty() {
+                "–".to_string()
+            } else {
+                grouped(mean)
+            };
+            assert_eq!(shown, expected, "{}: {}", row[0], d.name);
+            if !mean.is_empty() {
+                assert!(cell.contains(" ± "), "{}: {cell}", d.name);
+            }
+        }
+        for name in SUMMARY_PANEL_COLUMNS {
+            let text = format!(">\n{}\n</text>", grouped(row[column(name)]));
+            assert!(svg.contains(&text), "{}: {name}: {text} on the SVG", row[0]);
+        }
+    }
+    assert!(svg.contains("Summary: means of 3 replications with 95 % intervals"));
+    assert!(
+        page.contains("id=\"differences\""),
+        "the paired differences"
+    );
+    assert!(
+        page.contains("replication 0 (seed 1, the scenario's own seed)"),
+        "{page}"
+    );
+    let failed = fs::read_to_string(folder.join("failed_auth.svg")).unwrap();
+    assert!(
+        failed.contains("replication 0 of 3 (seed 1)"),
+        "a time chart says which run"
+    );
+}
+
+/// Counts a worksheet's questions, boxes and answers, measures the boxes, and reads the page
+/// break before the answers, as `name value` lines.
+const WORKSHEET_PROBE: &str = r#"<pre id="probe"></pre>
+<script>
+(function () {
+  var lines = [];
+  lines.push('questions ' + document.querySelectorAll('.question').length);
+  lines.push('answers ' + document.querySelectorAll('.answer').length);
+  var boxes = document.querySelectorAll('.prediction');
+  var drawn = 0;
+  boxes.forEach(function (b) { if (b.getBoundingClientRect().height >= 40) { drawn++; } });
+  lines.push('boxes ' + drawn);
+  var answers = document.getElementById('answers');
+  lines.push('break ' + (answers ? getComputedStyle(answers).breakBefore : 'none'));
+  lines.push('end');
+  document.getElementById('probe').textContent = lines.join('\n');
+})();
+</script>
+"#;
+
+/// One worksheet per shipped scenario, in headless Chromium: 3 to 5 questions, a drawn box for
+/// each, as many answers, a page break before them, and printed as at least two PDF pages.
+#[test]
+#[ignore = "needs chromium"]
+fn every_shipped_scenario_gives_a_worksheet_that_prints_questions_then_answers() {
+    let browser = require_tool(&BROWSERS, "chromium");
+    let dir = scratch_dir("worksheet-browser");
+    for path in shipped_scenarios() {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let experiment = experiment(&file);
+        let results = run(&experiment);
+        let page = tiersim::worksheet::html(&experiment, &results);
+        let stem = file.trim_end_matches(".toml");
+        let sheet = dir.join(format!("{stem}.html"));
+        fs::write(&sheet, &page).unwrap();
+        let probed = dir.join(format!("{stem}-probed.html"));
+        fs::write(
+            &probed,
+            page.replace("</body>", &format!("{WORKSHEET_PROBE}</body>")),
+        )
+        .unwrap();
+        let dom = dir.join(format!("{stem}-dom.html"));
+        let profile = dir.join(format!("profile-{stem}"));
+        run_browser(&browser, &profile, &["--dump-dom".into()], &probed, &dom);
+        let lines = probe_lines(&fs::read_to_string(&dom).unwrap());
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("end"),
+            "{file}: {lines:?}"
+        );
+        let value = |name: &str| -> String {
+            lines
+                .iter()
+                .find_map(|l| l.strip_prefix(&format!("{name} ")))
+                .unwrap_or_else(|| panic!("{file}: {name} in {lines:?}"))
+                .to_string()
+        };
+        let questions: usize = value("questions").parse().unwrap();
+        assert!(
+            (3..=5).contains(&questions),
+            "{file}: {questions} questions"
+        );
+        assert_eq!(value("answers"), questions.to_string(), "{file}");
+        assert_eq!(
+            value("boxes"),
+            questions.to_string(),
+            "{file}: every box drawn"
+        );
+        assert_eq!(value("break"), "page", "{file}: the answers start a page");
+        let pdf = dir.join(format!("{stem}.pdf"));
+        let print = [
+            format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer".to_string(),
+        ];
+        let log = dir.join(format!("{stem}-pdf.log"));
+        run_browser(
+            &browser,
+            &dir.join(format!("profile-pdf-{stem}")),
+            &print,
+            &sheet,
+            &log,
+        );
+        let bytes = fs::read(&pdf).expect("the PDF was written");
+        let text = String::from_utf8_lossy(&bytes);
+        let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+        assert!(
+            pages >= 2,
+            "{file}: {pages} printed pages, the answers on their own"
+        );
+    }
+}

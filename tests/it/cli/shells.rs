@@ -3,7 +3,7 @@
 use crate::support::{Cli, scratch_dir};
 
 /// Every subcommand, as the completions and the man page must name them.
-const SUBCOMMANDS: [&str; 9] = [
+const SUBCOMMANDS: [&str; 10] = [
     "run",
     "sweep",
     "merge",
@@ -11,6 +11,7 @@ const SUBCOMMANDS: [&str; 9] = [
     "list",
     "live",
     "validate",
+    "worksheet",
     "completions",
     "man",
 ];
