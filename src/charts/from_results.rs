@@ -104,6 +104,8 @@ pub fn event_label(e: &EventRow) -> String {
             Some(node) => format!("store node {node} up"),
             None => "store up".into(),
         },
+        EventAction::DcDown => format!("dc {n} down"),
+        EventAction::DcUp => format!("dc {n} up"),
         other @ (EventAction::ScaleOut
         | EventAction::ScaleIn
         | EventAction::Failure

@@ -135,6 +135,8 @@ pub fn describe(e: &EventRow) -> String {
             Some(node) => format!("a machine of store node {node} came back"),
             None => "the session store came back".into(),
         },
+        EventAction::DcDown => format!("data centre {n} went down"),
+        EventAction::DcUp => format!("data centre {n} came back, empty"),
         other @ (EventAction::ScaleOut
         | EventAction::ScaleIn
         | EventAction::Failure
