@@ -26,7 +26,7 @@ pub fn charts(results: &[RunResult]) -> Vec<Chart> {
 
 /// How many charts [`charts`] gives.
 pub fn count(results: &[RunResult]) -> usize {
-    4 + 2 * results.len()
+    4 + 2 * results.len() + super::datacenters::count(results)
 }
 
 /// Chart `i` of [`charts`], built alone: a caller that draws them in turn holds one chart's data
@@ -39,6 +39,7 @@ pub fn nth(results: &[RunResult], i: usize) -> Chart {
         2 => Chart::Time(latency(results)),
         i if i < 3 + variants => Chart::Time(servers(results, i - 3)),
         i if i < 3 + 2 * variants => Chart::Time(sessions(results, i - 3 - variants)),
+        i if i < count(results) - 1 => super::datacenters::nth(results, i - 3 - 2 * variants),
         _ => Chart::Bars(summary(results)),
     }
 }

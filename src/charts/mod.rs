@@ -16,6 +16,7 @@
 
 mod axis;
 mod bars;
+pub mod datacenters;
 pub mod font;
 pub mod format;
 pub mod from_results;

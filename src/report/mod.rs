@@ -10,6 +10,7 @@
 
 mod causes;
 mod escape;
+pub mod failover;
 mod parameters;
 pub mod sweep;
 pub mod what_happened;
@@ -34,6 +35,7 @@ pub fn html(experiment: &Experiment, results: &[RunResult], charts: &[ChartFile]
     page += &comparison(results);
     page += &causes::section(results);
     page += &what_happened(results);
+    page += &failover::section(results);
     page += &figures(charts);
     // The variants that ran (a run may select some with `--variant`), in file order.
     let ran: Vec<&crate::scenario::Variant> = experiment
@@ -225,6 +227,21 @@ pub fn caption(stem: &str) -> String {
              in again. The dashed line is the users in a visit: sessions outlive their visits, \
              so the bands are not the users online, and a session lost may belong to a user who \
              has left."
+        );
+    }
+    if stem == "datacenters-causes" {
+        return "Failed authentications and errors by cause, one bar per variant: the session in \
+                the other data centre (a user moved without it), a data centre down (the DNS and \
+                the clients' cached answers had not caught up), the store down (under one global \
+                store, when its data centre fails)."
+            .into();
+    }
+    if let Some(variant) = stem.strip_prefix("datacenters-") {
+        return format!(
+            "Requests per second served by each data centre of the {variant} variant (dashed: \
+             errors), and below, the users in a visit in each: look at the errors while the DNS \
+             catches up after the failure, the users moving to the other data centre, and \
+             moving back after it returns."
         );
     }
     if let Some(metric) = stem.strip_prefix("sweep-") {
