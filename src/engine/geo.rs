@@ -279,6 +279,7 @@ impl Geo {
 
 impl Engine<'_> {
     /// A new visit in slot `u`: no data centre yet.
+    #[cold]
     pub(super) fn geo_arrive(&mut self, u: UserSlot) {
         if let Some(g) = self.geo.as_mut() {
             if g.route.len() <= u.index() {
@@ -292,6 +293,14 @@ impl Engine<'_> {
     /// centre is down (the request then fails with `errors_dc_down`). A user who changes data
     /// centre loses their sticky pin and, if logged in, is counted as moved on the last data
     /// centre event.
+    /// Where user `u`'s request sent now goes.
+    #[cold]
+    pub(super) fn geo_hop(&self, u: UserSlot) -> Hop {
+        let g = self.geo.as_ref().expect("several data centres");
+        g.hop(self.users.get(u).id, self.now)
+    }
+
+    #[cold]
     pub(super) fn route_in_dc(&mut self, u: UserSlot, hop: Hop) -> Option<Option<ServerId>> {
         let g = self.geo.as_mut().expect("several data centres");
         let user = self.users.get_mut(u);
@@ -336,6 +345,7 @@ impl Engine<'_> {
     }
 
     /// A session was just written in `slot` by user `u` (`async` remembers when).
+    #[cold]
     pub(super) fn geo_written(&mut self, u: UserSlot, slot: SessionSlot) {
         let Some(g) = self.geo.as_mut() else { return };
         if g.replication != Replication::Async {
@@ -359,6 +369,7 @@ impl Engine<'_> {
     /// User `u`'s request ended with `outcome` (counted for `datacenters.csv` if measured),
     /// and a failed authentication `other_dc` is a forced login of the last data centre event.
     /// Returns the request's round trip.
+    #[cold]
     pub(super) fn geo_ended(&mut self, u: UserSlot, outcome: Outcome) -> Micros {
         let user = self.users.get(u);
         let measured = self.measure.rec.measuring(user.sent_us);

@@ -42,7 +42,9 @@ impl Engine<'_> {
         if let Some(session) = self.users.get(u).session {
             self.tier.sessions.set_away(session, false);
         }
-        self.geo_arrive(u);
+        if self.geo.is_some() {
+            self.geo_arrive(u);
+        }
         self.count_visit(u);
         self.send(u);
     }
@@ -52,11 +54,12 @@ impl Engine<'_> {
     /// With several data centres, the event is the request reaching its data centre: it left
     /// the user half a round trip earlier, and its latency counts the whole round trip (its
     /// `sent_us` is `now - rtt`).
+    #[inline]
     pub(super) fn send(&mut self, u: UserSlot) {
-        let hop = self
-            .geo
-            .as_ref()
-            .map(|g| g.hop(self.users.get(u).id, self.now));
+        let hop = match self.geo.is_some() {
+            false => None,
+            true => Some(self.geo_hop(u)),
+        };
         let now = self.now;
         let sent = now.saturating_sub(hop.map_or(0, |h| h.rtt_us));
         let request = self.next_request;
@@ -442,7 +445,9 @@ impl Engine<'_> {
     /// its user's failed authentication, served.
     fn new_session(&mut self, u: UserSlot, holder: Holder) {
         let slot = self.tier.sessions.create(holder, self.now);
-        self.geo_written(u, slot);
+        if self.geo.is_some() {
+            self.geo_written(u, slot);
+        }
         let user = self.users.get_mut(u);
         // A user moved to a data centre without their session is counted by the move
         // (`geo_ended`), not again by an event that also destroyed it where it was.
