@@ -128,6 +128,9 @@ pub enum AuthFailure {
     Expired,
     /// The store evicted the user's session to make room (its node reached `max_sessions`).
     Evicted,
+    /// The user's session is not in the data centre that served the request (several data
+    /// centres: geo routing moved the user, and the session did not travel with them).
+    OtherDc,
 }
 
 /// Why a request failed with an error.
@@ -141,6 +144,9 @@ pub enum ErrorCause {
     StoreDown,
     /// The store node's queue was full (`store.queue_limit`).
     StoreBusy,
+    /// Sent to a data centre that is down, before the geo DNS and the client's cached answer
+    /// sent the user elsewhere.
+    DcDown,
 }
 
 /// Where a request is in its life, from the user's side.
@@ -214,6 +220,10 @@ pub enum EventAction {
     StoreFailure,
     /// The store (or a machine of a store node) was repaired.
     StoreRepair,
+    /// A timed failure of a whole data centre.
+    DcDown,
+    /// A timed return of a data centre.
+    DcUp,
 }
 
 impl EventAction {
@@ -232,6 +242,8 @@ impl EventAction {
             EventAction::Repair => "repair",
             EventAction::StoreFailure => "store_failure",
             EventAction::StoreRepair => "store_repair",
+            EventAction::DcDown => "dc_down",
+            EventAction::DcUp => "dc_up",
         }
     }
 
@@ -244,7 +256,9 @@ impl EventAction {
             | EventAction::AddServers
             | EventAction::RemoveServers
             | EventAction::StoreCrash
-            | EventAction::StoreRestart => true,
+            | EventAction::StoreRestart
+            | EventAction::DcDown
+            | EventAction::DcUp => true,
             EventAction::ScaleOut
             | EventAction::ScaleIn
             | EventAction::Failure
@@ -266,6 +280,8 @@ impl From<Action> for EventAction {
             Action::RemoveServers { .. } => EventAction::RemoveServers,
             Action::StoreCrash { .. } => EventAction::StoreCrash,
             Action::StoreRestart { .. } => EventAction::StoreRestart,
+            Action::DcDown { .. } => EventAction::DcDown,
+            Action::DcUp { .. } => EventAction::DcUp,
         }
     }
 }

@@ -67,6 +67,96 @@ pub struct Scenario {
     pub failures: Failures,
     /// What a machine costs per hour (`[cost]`).
     pub cost: Cost,
+    /// Several data centres (`[[datacenters]]`, `[geo]`); `None`: one data centre, and
+    /// `servers.count` is its servers.
+    pub geo: Option<Geo>,
+}
+
+/// Several data centres, each a tier of its own (balancer, servers, store), with geo routing
+/// between them. `servers.count` is then the sum of their servers; server ids are numbered data
+/// centre after data centre, and each data centre has `store.nodes` store nodes of its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Geo {
+    /// The data centres, in file order (at least two).
+    pub datacenters: Vec<Datacenter>,
+    /// Round trip from a user to their nearest data centre, added to each request.
+    pub rtt_local_us: Micros,
+    /// Round trip from a user to another data centre, and between two data centres.
+    pub rtt_remote_us: Micros,
+    /// Time for the geo DNS to notice that a data centre went down or came back.
+    pub detection_delay_us: Micros,
+    /// Time a client keeps a DNS answer.
+    pub dns_ttl_us: Micros,
+    /// How sessions travel between data centres.
+    pub replication: Replication,
+    /// `async`: a written session reaches the other data centres this much later.
+    pub replication_lag_us: Micros,
+    /// `global`: the data centre (index) whose store holds every session.
+    pub global_store: usize,
+}
+
+/// One data centre.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Datacenter {
+    /// `[a-z0-9-]+`, unique.
+    pub name: String,
+    /// Share of visits from users whose nearest data centre this is (the shares sum to 1).
+    pub users_share: f64,
+    /// Its web servers.
+    pub servers: u32,
+}
+
+/// How sessions are replicated between data centres' stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replication {
+    /// Each data centre's store holds the sessions written there only.
+    None,
+    /// Every session reaches the other data centres `replication_lag` after it was written.
+    Async,
+    /// Every session write waits for every other data centre up (one `rtt_remote` more).
+    Sync,
+    /// One store, in `global_store`, holds every session; other data centres reach it over
+    /// `rtt_remote`.
+    Global,
+}
+
+impl Replication {
+    /// Every mode, in documentation order.
+    pub const ALL: [Replication; 4] = [
+        Replication::None,
+        Replication::Async,
+        Replication::Sync,
+        Replication::Global,
+    ];
+
+    /// The spelling used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Replication::None => "none",
+            Replication::Async => "async",
+            Replication::Sync => "sync",
+            Replication::Global => "global",
+        }
+    }
+}
+
+impl Geo {
+    /// The data centre of server `server` (ids are numbered data centre after data centre).
+    pub fn dc_of_server(&self, server: u32) -> usize {
+        let mut first = 0;
+        for (d, dc) in self.datacenters.iter().enumerate() {
+            first += dc.servers;
+            if server < first {
+                return d;
+            }
+        }
+        self.datacenters.len() - 1
+    }
+
+    /// The first server id of data centre `dc`.
+    pub fn first_server(&self, dc: usize) -> u32 {
+        self.datacenters[..dc].iter().map(|d| d.servers).sum()
+    }
 }
 
 /// The prices of the machines a run rents, per hour each (`[cost]`).
@@ -600,6 +690,17 @@ pub enum Action {
     StoreRestart {
         /// 0-based store node (`None`: the whole store).
         node: Option<u32>,
+    },
+    /// A whole data centre goes down: its servers stop (their requests and the sessions in
+    /// their memory are lost) and its store stops (its sessions lost unless `store.durable`).
+    DcDown {
+        /// 0-based index of the data centre in `[[datacenters]]`.
+        dc: u32,
+    },
+    /// A data centre that went down comes back, empty (its store as `store.durable` left it).
+    DcUp {
+        /// 0-based index of the data centre.
+        dc: u32,
     },
 }
 

@@ -32,7 +32,7 @@ pub fn charts(look: &Look, results: &[RunResult]) -> Vec<Chart> {
 
 /// How many charts [`charts`] gives.
 pub fn count(results: &[RunResult]) -> usize {
-    4 + 2 * results.len()
+    4 + 2 * results.len() + super::datacenters::count(results)
 }
 
 /// Chart `i` of [`charts`], built alone: a caller that draws them in turn holds one chart's data
@@ -45,6 +45,7 @@ pub fn nth(look: &Look, results: &[RunResult], i: usize) -> Chart {
         2 => Chart::Time(latency(look, results)),
         i if i < 3 + variants => Chart::Time(servers(look, results, i - 3)),
         i if i < 3 + 2 * variants => Chart::Time(sessions(look, results, i - 3 - variants)),
+        i if i < count(results) - 1 => super::datacenters::nth(look, results, i - 3 - 2 * variants),
         _ => Chart::Bars(summary(look, results)),
     }
 }
@@ -117,6 +118,8 @@ pub fn event_label(e: &EventRow) -> String {
             Some(node) => format!("store node {node} up"),
             None => "store up".into(),
         },
+        EventAction::DcDown => format!("dc {n} down"),
+        EventAction::DcUp => format!("dc {n} up"),
         other @ (EventAction::ScaleOut
         | EventAction::ScaleIn
         | EventAction::Failure
@@ -153,6 +156,8 @@ fn is_planned(action: EventAction) -> bool {
             | EventAction::RemoveServers
             | EventAction::StoreCrash
             | EventAction::StoreRestart
+            | EventAction::DcDown
+            | EventAction::DcUp
     )
 }
 
@@ -165,6 +170,8 @@ fn kind_colour(action: EventAction) -> Colour {
         EventAction::Repair | EventAction::Restart => Colour(0x44, 0x77, 0xAA),
         EventAction::StoreFailure | EventAction::StoreCrash => Colour(0xCC, 0xBB, 0x44),
         EventAction::StoreRepair | EventAction::StoreRestart => Colour(0x66, 0xCC, 0xEE),
+        EventAction::DcDown => Colour(0x99, 0x22, 0x22),
+        EventAction::DcUp => Colour(0x22, 0x55, 0x99),
     }
 }
 

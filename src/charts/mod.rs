@@ -17,6 +17,7 @@
 mod axis;
 mod bars;
 pub mod cost;
+pub mod datacenters;
 pub mod font;
 pub mod format;
 pub mod from_results;

@@ -146,7 +146,7 @@ pub fn csv_files(runs: &Runs) -> Vec<files::OutputFile> {
         bytes,
     };
     let first: &[RunResult] = &runs.by_replication[0];
-    vec![
+    let mut files = vec![
         file("summary.csv", csv::summary(&runs.by_variant())),
         file(
             "replications.csv",
@@ -155,7 +155,12 @@ pub fn csv_files(runs: &Runs) -> Vec<files::OutputFile> {
         file("timeseries.csv", csv::timeseries(first)),
         file("servers.csv", csv::servers(first)),
         file("events.csv", csv::events(first)),
-    ]
+    ];
+    // Only a scenario with several data centres has this file.
+    if first.iter().any(|r| !r.datacenter_names.is_empty()) {
+        files.push(file("datacenters.csv", csv::datacenters(first)));
+    }
+    files
 }
 
 /// The charts (PNG and SVG) and the self-contained `report.html` of a run: the time charts of

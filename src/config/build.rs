@@ -137,7 +137,13 @@ pub(super) fn scenario(
         nodes: s.nodes,
         replicas: s.replicas,
     });
-    let events = timeline::events(&mut c, &raw.events, duration, count, shape);
+    let geo = super::geo::geo(&mut c, raw, count, storage);
+    let total = match &geo {
+        Some(Some(g)) => Some(g.datacenters.iter().map(|d| d.servers).sum()),
+        _ => count,
+    };
+    let names = super::geo::names(raw);
+    let events = timeline::events(&mut c, &raw.events, duration, total, shape, &names);
     let autoscale = living::autoscale(&mut c, &raw.autoscale, count, MAX_SERVERS);
     if let Some(Some(a)) = &autoscale {
         living::check_events_with_autoscaler(&mut c, &raw.events, a.min);
@@ -149,6 +155,8 @@ pub(super) fn scenario(
         u.profile = living::profile(&mut c, &raw.users.profile, u.visits_per_s, duration_us)?;
     }
     let times = times?;
+    let mut servers = servers?;
+    servers.count = total?;
     Some(Scenario {
         seed: seed.or(file_seed)?,
         duration_us: times.duration_us,
@@ -156,7 +164,7 @@ pub(super) fn scenario(
         bucket_us: times.bucket_us,
         clock_start_hour: clock_start?,
         users: users?,
-        servers: servers?,
+        servers,
         balancer: balancer?,
         storage: storage?,
         session_costs: session_costs?,
@@ -165,6 +173,7 @@ pub(super) fn scenario(
         autoscale: autoscale?,
         failures: failures?,
         cost: cost?,
+        geo: geo?,
     })
 }
 

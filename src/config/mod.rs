@@ -20,6 +20,7 @@ mod check;
 mod cost;
 mod duration;
 mod error;
+mod geo;
 mod living;
 mod locate;
 mod overrides;

@@ -67,6 +67,12 @@ pub(super) struct RawFile {
     /// `[cost]`.
     #[serde(default)]
     pub cost: RawCost,
+    /// `[[datacenters]]`, in file order (none: one data centre).
+    #[serde(default)]
+    pub datacenters: Vec<Spanned<RawDatacenter>>,
+    /// `[geo]`.
+    #[serde(default)]
+    pub geo: RawGeo,
     /// `[[events]]`, in file order.
     #[serde(default)]
     pub events: Vec<Spanned<RawEvent>>,
@@ -135,6 +141,38 @@ pub(super) struct RawSessions {
     pub copy_time: Field,
     /// Duration string.
     pub verify_time: Field,
+    /// String naming a `Replication`.
+    pub replication: Field,
+    /// Duration string.
+    pub replication_lag: Field,
+    /// String naming a data centre.
+    pub global_store: Field,
+}
+
+/// One `[[datacenters]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDatacenter {
+    /// String, `[a-z0-9-]+`; required.
+    pub name: Field,
+    /// Number in (0, 1]; required.
+    pub users_share: Field,
+    /// Integer (default `servers.count`).
+    pub servers: Field,
+}
+
+/// `[geo]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGeo {
+    /// Duration string.
+    pub rtt_local: Field,
+    /// Duration string.
+    pub rtt_remote: Field,
+    /// Duration string.
+    pub detection_delay: Field,
+    /// Duration string.
+    pub dns_ttl: Field,
 }
 
 /// `[store]`.
@@ -225,6 +263,8 @@ pub(super) struct RawEvent {
     pub count: Field,
     /// Integer, for `store_crash` and `store_restart` only (optional).
     pub node: Field,
+    /// String naming a data centre, for `dc_down` and `dc_up` only.
+    pub datacenter: Field,
 }
 
 /// One `[[variants]]` table.

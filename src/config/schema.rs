@@ -30,6 +30,8 @@ pub(super) const TOP: &[&str] = &[
     "autoscale",
     "failures",
     "cost",
+    "datacenters",
+    "geo",
     "events",
     "variants",
 ];
@@ -66,7 +68,17 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
         ],
     ),
     ("balancer", &["policy", "virtual_nodes", "detection_delay"]),
-    ("sessions", &["storage", "copy_time", "verify_time"]),
+    (
+        "sessions",
+        &[
+            "storage",
+            "copy_time",
+            "verify_time",
+            "replication",
+            "replication_lag",
+            "global_store",
+        ],
+    ),
     (
         "store",
         &[
@@ -97,10 +109,17 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
     ),
     ("failures", &["mtbf", "mttr", "store_mtbf", "store_mttr"]),
     ("cost", &["server_per_hour", "store_per_hour", "currency"]),
+    (
+        "geo",
+        &["rtt_local", "rtt_remote", "detection_delay", "dns_ttl"],
+    ),
 ];
 
 /// The keys of one `[[events]]` table.
-pub(super) const EVENT: &[&str] = &["at", "action", "server", "count", "node"];
+pub(super) const EVENT: &[&str] = &["at", "action", "server", "count", "node", "datacenter"];
+
+/// The keys of one `[[datacenters]]` table.
+pub(super) const DATACENTER: &[&str] = &["name", "users_share", "servers"];
 
 /// The keys of one `[[variants]]` table.
 pub(super) const VARIANT: &[&str] = &["name", "set"];
@@ -130,6 +149,7 @@ pub(super) fn check_document(doc: &mut DeTable<'_>, report: &mut Report<'_>) -> 
             }
         }
     }
+    readable &= check_array(doc, "datacenters", DATACENTER, report);
     readable &= check_array(doc, "events", EVENT, report);
     readable &= check_array(doc, "variants", VARIANT, report);
     readable
@@ -240,7 +260,7 @@ pub(super) fn check_override(path: &str) -> Result<(), String> {
             "`{path}` belongs to the whole experiment and cannot be overridden"
         ));
     }
-    if path == "events" || path == "variants" {
+    if path == "events" || path == "variants" || path == "datacenters" {
         return Err(format!(
             "`{path}` cannot be overridden; only single values can"
         ));

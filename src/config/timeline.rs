@@ -21,13 +21,15 @@ use super::raw::{Field, RawEvent, RawValue};
 use crate::scenario::{Action, Micros, TimedEvent};
 
 /// The actions, as files spell them.
-const ACTIONS: [&str; 6] = [
+const ACTIONS: [&str; 8] = [
     "crash",
     "restart",
     "add_servers",
     "remove_servers",
     "store_crash",
     "store_restart",
+    "dc_down",
+    "dc_up",
 ];
 
 /// An event that passed its own checks, with its place in the file.
@@ -41,22 +43,24 @@ struct Placed {
 }
 
 /// Checks the events of one variant (`duration_us` and `servers` are `None` if they were invalid:
-/// then the checks that need them are skipped). Returns them sorted by time.
+/// then the checks that need them are skipped); `datacenters` are the names of the file's data
+/// centres (empty: one data centre). Returns them sorted by time.
 pub(super) fn events(
     c: &mut Checker<'_, '_>,
     raw: &[Spanned<RawEvent>],
     duration_us: Option<Micros>,
     servers: Option<u32>,
     store: Option<StoreShape>,
+    datacenters: &[String],
 ) -> Option<Vec<TimedEvent>> {
     let checked: Vec<Option<Placed>> = raw
         .iter()
         .enumerate()
-        .map(|(index, event)| check_event(c, index, event, duration_us))
+        .map(|(index, event)| check_event(c, index, event, duration_us, datacenters))
         .collect();
     let mut placed: Vec<Placed> = checked.into_iter().collect::<Option<_>>()?;
     placed.sort_by_key(|placed| placed.event.at_us);
-    replay(c, &placed, servers?, store?)?;
+    replay(c, &placed, servers?, store?, datacenters.len())?;
     Some(placed.into_iter().map(|placed| placed.event).collect())
 }
 
@@ -66,6 +70,7 @@ fn check_event(
     index: usize,
     raw: &Spanned<RawEvent>,
     duration_us: Option<Micros>,
+    datacenters: &[String],
 ) -> Option<Placed> {
     let (place, span, event) = (format!("events[{index}]"), raw.span(), raw.get_ref());
     let at_us = match &event.at {
@@ -86,7 +91,8 @@ fn check_event(
         ),
         Some(value) => c.choice_value(&format!("{place}.action"), value, &ACTIONS, |name| name),
     };
-    let action = action.and_then(|name| action_with_keys(c, &place, &span, event, name))?;
+    let action =
+        action.and_then(|name| action_with_keys(c, &place, &span, event, name, datacenters))?;
     // A problem with the world points at the key it concerns: `server = 9`, not `[[events]]`.
     let key = match action {
         Action::Crash { .. } | Action::Restart { .. } => &event.server,
@@ -95,6 +101,7 @@ fn check_event(
             Some(_) => &event.node,
             None => &event.action,
         },
+        Action::DcDown { .. } | Action::DcUp { .. } => &event.datacenter,
     };
     Some(Placed {
         index,
@@ -146,10 +153,12 @@ fn action_with_keys(
     span: &Range<usize>,
     event: &RawEvent,
     name: &str,
+    datacenters: &[String],
 ) -> Option<Action> {
     let takes = match name {
         "crash" | "restart" => Some("server"),
         "add_servers" | "remove_servers" => Some("count"),
+        "dc_down" | "dc_up" => Some("datacenter"),
         _ => Some("node"),
     };
     let mut refused = false;
@@ -157,6 +166,7 @@ fn action_with_keys(
         ("server", &event.server),
         ("count", &event.count),
         ("node", &event.node),
+        ("datacenter", &event.datacenter),
     ];
     for (key, field) in keys {
         if let Some(value) = field.as_ref().filter(|_| takes != Some(key)) {
@@ -214,11 +224,57 @@ fn action_with_keys(
         "store_crash" => Action::StoreCrash {
             node: node(c, &event.node)?,
         },
+        "dc_down" => Action::DcDown {
+            dc: datacenter(c, place, span, name, &event.datacenter, datacenters)?,
+        },
+        "dc_up" => Action::DcUp {
+            dc: datacenter(c, place, span, name, &event.datacenter, datacenters)?,
+        },
         _ => Action::StoreRestart {
             node: node(c, &event.node)?,
         },
     };
     (!refused).then_some(action)
+}
+
+/// The index of the data centre a `dc_down` or `dc_up` event names.
+fn datacenter(
+    c: &mut Checker<'_, '_>,
+    place: &str,
+    span: &Range<usize>,
+    name: &str,
+    field: &Field,
+    datacenters: &[String],
+) -> Option<u32> {
+    let path = format!("{place}.datacenter");
+    let Some(value) = field else {
+        return missing(
+            c,
+            span,
+            place,
+            &format!("{name} needs `datacenter`, the name of one of the `[[datacenters]]`"),
+        );
+    };
+    let RawValue::Str(text) = value.get_ref() else {
+        c.problem(
+            value.span(),
+            path,
+            "expected a string, the name of a data centre",
+        );
+        return None;
+    };
+    if let Some(index) = datacenters.iter().position(|d| d == text) {
+        return Some(index as u32);
+    }
+    let message = match datacenters {
+        [] => format!("{name} needs several data centres: add `[[datacenters]]` tables"),
+        _ => format!(
+            "unknown data centre \"{text}\"; the `[[datacenters]]` are: {}",
+            datacenters.join(", ")
+        ),
+    };
+    c.problem(value.span(), path, message);
+    None
 }
 
 /// What brought something down: the event's index and time.
@@ -239,6 +295,8 @@ struct World {
     servers: Vec<Option<Downed>>,
     /// One entry per store machine, by node: `None` if up, else the crash that took it down.
     store: Vec<Vec<Option<Downed>>>,
+    /// One entry per data centre: `None` if up, else the `dc_down` that took it down.
+    datacenters: Vec<Option<Downed>>,
 }
 
 /// Applies the events in order, recording each one that does not fit the world of its time.
@@ -247,10 +305,12 @@ fn replay(
     placed: &[Placed],
     servers: u32,
     store: StoreShape,
+    datacenters: usize,
 ) -> Option<()> {
     let mut world = World {
         servers: vec![None; servers as usize],
         store: vec![vec![None; store.replicas as usize]; store.nodes as usize],
+        datacenters: vec![None; datacenters],
     };
     let mut fits = true;
     for placed in placed {
@@ -343,6 +403,28 @@ impl World {
                 if restarted == 0 {
                     return Err(format!(
                         "the store is up at {at}; only a crashed store can restart"
+                    ));
+                }
+            }
+            Action::DcDown { dc } => {
+                if let Some(downed) = self.datacenters[dc as usize] {
+                    return Err(format!(
+                        "data centre {dc} is already down at {at} (taken down by events[{}] at {})",
+                        downed.0,
+                        format_duration(downed.1)
+                    ));
+                }
+                if self.datacenters.iter().filter(|d| d.is_none()).count() == 1 {
+                    return Err(format!(
+                        "would take the last data centre up down at {at}; at least one must stay up"
+                    ));
+                }
+                self.datacenters[dc as usize] = Some((placed.index, at_us));
+            }
+            Action::DcUp { dc } => {
+                if self.datacenters[dc as usize].take().is_none() {
+                    return Err(format!(
+                        "data centre {dc} is up at {at}; only a data centre that went down can come back"
                     ));
                 }
             }

@@ -99,6 +99,16 @@ impl Measurement {
         self.sessions_at_warmup
     }
 
+    /// Buckets closed so far.
+    pub fn buckets_closed(&self) -> usize {
+        self.result.buckets.len()
+    }
+
+    /// The start of the last bucket closed.
+    pub fn last_bucket_start(&self) -> Micros {
+        self.result.buckets.last().map_or(0, |b| b.start_us)
+    }
+
     /// The bucket and server rows measured, leaving the measurement empty of them.
     pub fn take_result(&mut self) -> RunResult {
         std::mem::take(&mut self.result)
@@ -294,8 +304,15 @@ impl Engine<'_> {
         self.tier.sessions.advance(self.now);
         self.finish_drains();
         let in_visit = self.users.active() as u64;
-        self.measure
-            .boundary(self.now, self.sc, &mut self.tier, in_visit)
+        let closed = self.measure.buckets_closed();
+        let end = self
+            .measure
+            .boundary(self.now, self.sc, &mut self.tier, in_visit);
+        if self.geo.is_some() && self.measure.buckets_closed() > closed {
+            let start = self.measure.last_bucket_start();
+            self.geo_bucket(start);
+        }
+        end
     }
 }
 

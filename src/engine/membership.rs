@@ -33,6 +33,8 @@ impl Engine<'_> {
             Action::Crash { server } | Action::Restart { server } => Some(server),
             Action::AddServers { count } | Action::RemoveServers { count } => Some(count),
             Action::StoreCrash { node } | Action::StoreRestart { node } => node,
+            Action::DcDown { dc } => return self.datacenter_event(dc as usize, false),
+            Action::DcUp { dc } => return self.datacenter_event(dc as usize, true),
         };
         let mut row = self.open_row(action.into(), target);
         match action {

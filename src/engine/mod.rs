@@ -16,6 +16,7 @@
 
 mod arrivals;
 mod audit;
+mod geo;
 mod living;
 mod measure;
 mod membership;
@@ -75,6 +76,8 @@ struct Engine<'a> {
     arrivals: Arrivals,
     measure: Measurement,
     living: Living,
+    /// Several data centres (`None`: one).
+    geo: Option<geo::Geo>,
     /// The scenario's next timed event.
     next_timed: usize,
     events_processed: u64,
@@ -113,6 +116,7 @@ impl<'a> Engine<'a> {
             arrivals: Arrivals::new(sc),
             measure: Measurement::new(sc),
             living: Living::new(sc),
+            geo: geo::Geo::new(sc),
             next_timed: 0,
             events_processed: 0,
             scratch: Scratch::default(),
@@ -244,15 +248,23 @@ impl<'a> Engine<'a> {
         result.events = std::mem::take(&mut self.measure.event_rows);
         result.events_processed = self.events_processed;
         result.requests_simulated = self.next_request;
+        (result.datacenters, result.datacenter_names) = self.geo_result();
         result.audit = self.audit(&result);
         result
     }
 }
 
 /// Store machines rented over the measured period: the design's machines, every one for the
-/// whole period (a crashed one is still rented).
+/// whole period (a crashed one is still rented); with several data centres, a store in each
+/// (one only under `global` replication).
 fn store_hours(sc: &Scenario) -> f64 {
-    let machines = sc.storage.store_machines(&sc.store);
+    let stores = match &sc.geo {
+        Some(g) if g.replication != crate::scenario::Replication::Global => {
+            g.datacenters.len() as u32
+        }
+        _ => 1,
+    };
+    let machines = sc.storage.store_machines(&sc.store) * stores;
     MachineHours::new(machines, sc.warmup_us).hours(sc.duration_us)
 }
 

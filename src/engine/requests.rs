@@ -42,33 +42,42 @@ impl Engine<'_> {
         if let Some(session) = self.users.get(u).session {
             self.tier.sessions.set_away(session, false);
         }
+        if self.geo.is_some() {
+            self.geo_arrive(u);
+        }
         self.count_visit(u);
         self.send(u);
     }
 
     /// User `u` sends its next request (a login if it has no session).
+    ///
+    /// With several data centres, the event is the request reaching its data centre: it left
+    /// the user half a round trip earlier, and its latency counts the whole round trip (its
+    /// `sent_us` is `now - rtt`).
+    #[inline]
     pub(super) fn send(&mut self, u: UserSlot) {
+        let hop = match self.geo.is_some() {
+            false => None,
+            true => Some(self.geo_hop(u)),
+        };
         let now = self.now;
+        let sent = now.saturating_sub(hop.map_or(0, |h| h.rtt_us));
         let request = self.next_request;
         self.next_request += 1;
         let user = self.users.get_mut(u);
         user.draw();
-        user.sent_us = now;
+        user.sent_us = sent;
         user.request = request;
         user.login = user.needs_login();
-        self.measure.rec.request_sent(now);
-        self.measure.count_active(user, now);
-        if let (Some(AuxServer::Backup), Some(session)) = (self.sc.storage.aux(), user.session) {
-            // The cookie names the session's servers: a sticky balancer fails over to them.
-            if let Holder::Server(holder) = self.tier.sessions.holder(session) {
-                self.tier.balancer.fail_over(&mut user.pinned, holder);
-            }
-        }
-        let servers = &self.tier.servers;
-        let routed = self
-            .tier
-            .balancer
-            .route(user.id, &mut user.pinned, |s| servers[s.index()].load());
+        self.measure.rec.request_sent(sent);
+        self.measure.count_active(user, sent);
+        let routed = match hop {
+            None => self.route(u),
+            Some(hop) => match self.route_in_dc(u, hop) {
+                Some(routed) => routed,
+                None => return self.end(u, Outcome::Error(ErrorCause::DcDown)),
+            },
+        };
         let Some(s) = routed.filter(|&s| self.tier.servers[s.index()].up) else {
             return self.end(u, Outcome::Error(ErrorCause::ServerDown));
         };
@@ -92,6 +101,22 @@ impl Engine<'_> {
             }
             Admission::Rejected => self.end(u, Outcome::Error(ErrorCause::QueueFull)),
         }
+    }
+
+    /// The server of user `u`'s request, in the one data centre.
+    #[inline]
+    fn route(&mut self, u: UserSlot) -> Option<ServerId> {
+        let user = self.users.get_mut(u);
+        if let (Some(AuxServer::Backup), Some(session)) = (self.sc.storage.aux(), user.session) {
+            // The cookie names the session's servers: a sticky balancer fails over to them.
+            if let Holder::Server(holder) = self.tier.sessions.holder(session) {
+                self.tier.balancer.fail_over(&mut user.pinned, holder);
+            }
+        }
+        let servers = &self.tier.servers;
+        self.tier
+            .balancer
+            .route(user.id, &mut user.pinned, |s| servers[s.index()].load())
     }
 
     /// User `u`'s request has just taken a worker. Returns false if the request ended at once
@@ -137,6 +162,9 @@ impl Engine<'_> {
         let Some(session) = self.users.get(u).session else {
             return Work::Login;
         };
+        if self.geo.is_some() && !self.session_here(u, session) {
+            return Work::ForcedLogin(AuthFailure::OtherDc);
+        }
         let holder = match self.tier.sessions.lookup(session, self.now) {
             Lookup::Alive { holder } => holder,
             Lookup::Gone(cause) => return Work::ForcedLogin(cause),
@@ -235,11 +263,19 @@ impl Engine<'_> {
             let Holder::Store(node) = self.tier.sessions.holder(session) else {
                 unreachable!("a store session lives on a store node");
             };
-            return node;
+            return match &self.geo {
+                None => node,
+                Some(g) => g.read_node(node, self.dc_of_user(u)),
+            };
         }
-        self.tier
+        let node = self
+            .tier
             .store_ring
-            .node(session_key(user.id, user.request))
+            .node(session_key(user.id, user.request));
+        match &self.geo {
+            None => node,
+            Some(g) => g.write_node(node, self.dc_of_user(u)),
+        }
     }
 
     fn schedule_store(&mut self, node: StoreNodeId, slot: u32, op: Op) {
@@ -291,7 +327,11 @@ impl Engine<'_> {
         if self.users.current_request(op.user) != Some(op.request) {
             return; // A stale operation: its request ended another way (its server crashed).
         }
-        match self.sc.store.network_time_us {
+        let far_us = match &self.geo {
+            None => 0,
+            Some(g) => g.store_rtt_us(node, self.dc_of_user(op.user), op.write),
+        };
+        match self.sc.store.network_time_us + far_us {
             0 => self.store_answered(op.user),
             rtt => {
                 let request = op.request as u32;
@@ -405,9 +445,15 @@ impl Engine<'_> {
     /// its user's failed authentication, served.
     fn new_session(&mut self, u: UserSlot, holder: Holder) {
         let slot = self.tier.sessions.create(holder, self.now);
+        if self.geo.is_some() {
+            self.geo_written(u, slot);
+        }
         let user = self.users.get_mut(u);
+        // A user moved to a data centre without their session is counted by the move
+        // (`geo_ended`), not again by an event that also destroyed it where it was.
+        let moved = user.work == Work::ForcedLogin(AuthFailure::OtherDc);
         if let Some(old) = user.session.replace(slot) {
-            if let Some(row) = self.tier.sessions.destroyer(old) {
+            if let Some(row) = self.tier.sessions.destroyer(old).filter(|_| !moved) {
                 self.measure.forced_login_by(row);
             }
             self.tier.sessions.release(old);
@@ -459,6 +505,11 @@ impl Engine<'_> {
         self.measure
             .rec
             .request_ended(user.sent_us, now, outcome, was_login, served_by);
+        let rtt_us = match self.geo.is_some() {
+            false => 0,
+            true => self.geo_ended(u, outcome),
+        };
+        let user = self.users.get_mut(u);
         if in_tier {
             self.measure.rec.leave_tier(now, user.tier_since_us);
         }
@@ -484,7 +535,10 @@ impl Engine<'_> {
                 (None, _) => {}
             }
         } else {
-            self.queue.push(now + think_us, Event::Send { user: u });
+            // The answer travels back to the user, who thinks, and the next request travels to
+            // the data centre: one round trip more than with one data centre.
+            self.queue
+                .push(now + think_us + rtt_us, Event::Send { user: u });
         }
     }
 }

@@ -55,8 +55,11 @@ impl Tier {
         let count = sc.servers.count;
         let (workers, queue_limit) = (sc.servers.workers, sc.servers.queue_limit);
         let st = &sc.store;
+        // Several data centres: a store of `store.nodes` nodes in each.
+        let dcs = sc.geo.as_ref().map_or(1, |g| g.datacenters.len() as u32);
+        let nodes = st.nodes * dcs;
         let options = sessions::Options {
-            store_nodes: st.nodes,
+            store_nodes: nodes,
             max_per_node: st.max_sessions.filter(|_| sc.storage.uses_store()),
             aux: sc.storage.aux().is_some(),
         };
@@ -73,10 +76,10 @@ impl Tier {
                 rng::stream(sc.seed, Stream::Routing),
             ),
             sessions: Sessions::with_options(sc.users.session_ttl_us, count as usize, options),
-            stores: (0..st.nodes)
+            stores: (0..nodes)
                 .map(|_| Store::with_queue_limit(st.workers, st.queue_limit))
                 .collect(),
-            machines: vec![machine; (st.nodes * st.replicas) as usize],
+            machines: vec![machine; (nodes * st.replicas) as usize],
             store_ring: Ring::new(st.nodes),
             storage: sc.storage,
             replicas: st.replicas,

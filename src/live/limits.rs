@@ -65,8 +65,16 @@ pub(super) fn live_home(s: Storage) -> Option<SessionHome> {
     }
 }
 
-/// Returning users, the autoscaler and random failures.
+/// Several data centres, returning users, the autoscaler and random failures.
 fn unsupported_feature(sc: &Scenario) -> Option<String> {
+    if sc.geo.is_some() {
+        return Some(
+            "several data centres (`datacenters`) are not supported by the live mode: it runs \
+             one cluster on loopback; remove `[[datacenters]]` (and `[geo]`) to run one data \
+             centre live"
+                .into(),
+        );
+    }
     if sc.users.population > 0 {
         return Some(
             "returning users (`users.population` > 0) are not supported by the live mode: its \

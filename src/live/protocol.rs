@@ -54,6 +54,7 @@ pub fn cause_name(cause: ErrorCause) -> &'static str {
         ErrorCause::QueueFull => "queue_full",
         ErrorCause::StoreDown => "store_down",
         ErrorCause::StoreBusy => "store_busy",
+        ErrorCause::DcDown => "dc_down",
     }
 }
 

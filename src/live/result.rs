@@ -50,6 +50,7 @@ pub(super) fn build(
         events_processed: 0,
         requests_simulated: 0,
         audit: Vec::new(),
+        ..RunResult::default()
     }
 }
 

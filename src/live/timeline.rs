@@ -160,6 +160,9 @@ async fn act(cluster: &Cluster, tier: &mut Tier, action: Action) -> Result<(u64,
             tier.count += count;
             (0, Some(count))
         }
+        Action::DcDown { .. } | Action::DcUp { .. } => {
+            unreachable!("several data centres are refused by `limits::refuse`")
+        }
         Action::RemoveServers { count } => {
             let first = tier.count.saturating_sub(count);
             let mut lost = 0;

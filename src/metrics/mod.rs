@@ -43,6 +43,12 @@ pub struct Counts {
     pub failed_evicted: u64,
     /// Errors: the store node's queue was full.
     pub errors_store_busy: u64,
+    /// Failed authentications: session not in the data centre that served the request.
+    #[serde(default)]
+    pub failed_other_dc: u64,
+    /// Errors: sent to a data centre that was down.
+    #[serde(default)]
+    pub errors_dc_down: u64,
 }
 
 impl Counts {
@@ -53,7 +59,11 @@ impl Counts {
 
     /// Failed authentications, all causes.
     pub fn failed_auth(&self) -> u64 {
-        self.failed_elsewhere + self.failed_lost + self.failed_expired + self.failed_evicted
+        self.failed_elsewhere
+            + self.failed_lost
+            + self.failed_expired
+            + self.failed_evicted
+            + self.failed_other_dc
     }
 
     /// Errors, all causes.
@@ -62,6 +72,7 @@ impl Counts {
             + self.errors_queue_full
             + self.errors_store_down
             + self.errors_store_busy
+            + self.errors_dc_down
     }
 
     /// Requests that ended.
@@ -93,6 +104,8 @@ impl Counts {
             Outcome::Error(ErrorCause::StoreDown) => &mut self.errors_store_down,
             Outcome::FailedAuth(AuthFailure::Evicted) => &mut self.failed_evicted,
             Outcome::Error(ErrorCause::StoreBusy) => &mut self.errors_store_busy,
+            Outcome::FailedAuth(AuthFailure::OtherDc) => &mut self.failed_other_dc,
+            Outcome::Error(ErrorCause::DcDown) => &mut self.errors_dc_down,
         };
         *counter += 1;
     }
@@ -292,6 +305,35 @@ pub struct RunResult {
     pub requests_simulated: u64,
     /// Invariants of the program that this run broke (empty unless tiersim has a bug).
     pub audit: Vec<String>,
+    /// Several data centres: one row per bucket and data centre (empty for one).
+    #[serde(default)]
+    pub datacenters: Vec<DcRow>,
+    /// The data centres' names, by index (empty for one data centre).
+    #[serde(default)]
+    pub datacenter_names: Vec<String>,
+}
+
+/// One data centre over one bucket (`datacenters.csv`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DcRow {
+    /// Start of the bucket.
+    pub start_us: Micros,
+    /// Index of the data centre in `[[datacenters]]`.
+    pub datacenter: u32,
+    /// Whether it was up at the end of the bucket.
+    pub up: bool,
+    /// Requests it served (ok or failed authentication), sent at or after warm-up.
+    pub requests: u64,
+    /// Of those, failed authentications.
+    pub failed_auth: u64,
+    /// Requests sent to it that ended with an error.
+    pub errors: u64,
+    /// Users in a visit whose last request went there, at the end of the bucket.
+    pub users_in_visit: u64,
+    /// Live sessions held by its servers and store nodes, at the end of the bucket.
+    pub sessions: u64,
+    /// Its servers up, at the end of the bucket.
+    pub servers_up: u32,
 }
 
 impl RunResult {

@@ -505,6 +505,11 @@ impl Sessions {
         self.alive_in_store.iter().sum()
     }
 
+    /// Live sessions on store node `node` (as of the last `advance`).
+    pub fn alive_in_node(&self, node: StoreNodeId) -> u64 {
+        self.alive_in_store.get(node.index()).copied().unwrap_or(0)
+    }
+
     /// All live sessions (as of the last `advance`).
     pub fn alive(&self) -> u64 {
         self.alive_by_server.iter().sum::<u64>() + self.alive_in_store() + self.alive_in_cookies

@@ -62,6 +62,8 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "store_hours",
     "cost",
     "least_loaded_share",
+    "failed_auth_other_dc",
+    "errors_dc_down",
 ];
 
 /// Suffix of the column holding a metric's 95 % half-width in `summary.csv`.
@@ -144,6 +146,20 @@ pub const EVENTS_COLUMNS: &[&str] = &[
     "rebalance_s",
     "users_logged_in",
     "users_forced_login",
+];
+
+/// Columns of `datacenters.csv` (written only for scenarios with several data centres).
+pub const DATACENTERS_COLUMNS: &[&str] = &[
+    "variant",
+    "time_s",
+    "datacenter",
+    "up",
+    "requests",
+    "failed_auth",
+    "errors",
+    "users_in_visit",
+    "sessions",
+    "servers_up",
 ];
 
 /// Columns of `sweep.csv` after one column per `--param` (named by its key).

@@ -8,8 +8,8 @@
 //! nothing, the rebalance time of an imbalance that never settled) is an empty field.
 
 use super::columns::{
-    EVENTS_COLUMNS, SERVERS_COLUMNS, SUMMARY_COLUMNS, SWEEP_COLUMNS, SummaryColumn,
-    TIMESERIES_COLUMNS, replications_columns, summary_column,
+    DATACENTERS_COLUMNS, EVENTS_COLUMNS, SERVERS_COLUMNS, SUMMARY_COLUMNS, SWEEP_COLUMNS,
+    SummaryColumn, TIMESERIES_COLUMNS, replications_columns, summary_column,
 };
 use crate::metrics::catalogue::{CATALOGUE, Metric};
 use crate::metrics::{Latency, RunResult};
@@ -153,6 +153,28 @@ pub fn events(results: &[RunResult]) -> Vec<u8> {
         })
     });
     table(EVENTS_COLUMNS, rows)
+}
+
+/// `datacenters.csv`: one row per variant, bucket and data centre (scenarios with several data
+/// centres only).
+pub fn datacenters(results: &[RunResult]) -> Vec<u8> {
+    let rows = results.iter().flat_map(|r| {
+        until_interrupted(&r.datacenters).map(|d| {
+            vec![
+                r.variant.clone(),
+                secs(d.start_us),
+                r.datacenter_names[d.datacenter as usize].clone(),
+                u8::from(d.up).to_string(),
+                d.requests.to_string(),
+                d.failed_auth.to_string(),
+                d.errors.to_string(),
+                d.users_in_visit.to_string(),
+                d.sessions.to_string(),
+                d.servers_up.to_string(),
+            ]
+        })
+    });
+    table(DATACENTERS_COLUMNS, rows)
 }
 
 /// `sweep.csv`: one row per point, variant and metric, with the mean over replications and the

@@ -284,6 +284,21 @@ fn summary(shown: &Shown<'_>) -> String {
 
 /// The caption of a chart outside a run's report (a sweep's), by its file name.
 pub fn general(stem: &str) -> String {
+    if stem == "datacenters-causes" {
+        return "Failed authentications and errors by cause, one bar per variant: the session in \
+                the other data centre (a user moved without it), a data centre down (the DNS and \
+                the clients' cached answers had not caught up), the store down (under one global \
+                store, when its data centre fails)."
+            .into();
+    }
+    if let Some(variant) = stem.strip_prefix("datacenters-") {
+        return format!(
+            "Requests per second served by each data centre of the {variant} variant (dashed: \
+             errors), and below, the users in a visit in each: look at the errors while the DNS \
+             catches up after the failure, the users moving to the other data centre, and \
+             moving back after it returns."
+        );
+    }
     if let Some(metric) = stem.strip_prefix("sweep-") {
         let label = crate::metrics::catalogue::get(metric).map_or(metric, |d| d.axis);
         return format!(

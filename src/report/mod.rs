@@ -12,6 +12,7 @@
 mod captions;
 mod causes;
 mod escape;
+pub mod failover;
 mod many;
 mod parameters;
 mod replicated;
@@ -75,6 +76,7 @@ pub fn html_shown(experiment: &Experiment, shown: &Shown<'_>, charts: &[ChartFil
     }
     page += &causes::section(&look, results);
     page += &what_happened(look.time, results);
+    page += &failover::section(results);
     page += &figures(charts, |stem| captions::for_run(stem, experiment, shown));
     // The variants that ran (a run may select some with `--variant`), in file order.
     let ran: Vec<&crate::scenario::Variant> = experiment

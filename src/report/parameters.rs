@@ -32,6 +32,8 @@ pub fn event(e: &TimedEvent) -> String {
         Action::StoreRestart { node: None } => "store restart".into(),
         Action::StoreCrash { node: Some(n) } => format!("store node {n} crash"),
         Action::StoreRestart { node: Some(n) } => format!("store node {n} restart"),
+        Action::DcDown { dc } => format!("data centre {dc} down"),
+        Action::DcUp { dc } => format!("data centre {dc} up"),
     };
     format!("{} {what}", clock(e.at_us as f64 / 1e6))
 }

@@ -210,6 +210,8 @@ pub fn describe(e: &EventRow) -> String {
         EventAction::ScaleIn => format!("the autoscaler scaled in ({change})"),
         EventAction::Failure => format!("server {n} failed ({change})"),
         EventAction::Repair => format!("server {n} was repaired and came back, empty"),
+        EventAction::DcDown => format!("data centre {n} went down"),
+        EventAction::DcUp => format!("data centre {n} came back, empty"),
     }
 }
 

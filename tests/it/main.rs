@@ -18,12 +18,15 @@
 //! - `malformed`: every file of `tests/malformed/` is refused with its key and line;
 //! - `properties`: random valid scenarios keep the program's invariants and are deterministic.
 //! - `cost`: machine-hours and the least loaded server's share against arithmetic;
+//! - `datacenters`: several data centres against theory (round trips, failover under each
+//!   replication, the requests lost while the DNS catches up);
 //! - `living`, `stores`: living clusters, session stores and the other ways to keep state, each
 //!   against a number worked out by hand.
 
 mod charts;
 mod cli;
 mod cost;
+mod datacenters;
 mod docs;
 mod hardening;
 mod interrupt;

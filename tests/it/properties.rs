@@ -603,6 +603,8 @@ fn check_event_rows(sc: &Scenario, r: &RunResult) -> Result<(), String> {
                 after <= before && before - after <= i64::from(count)
             }
             Action::StoreCrash { .. } | Action::StoreRestart { .. } => after == before,
+            // Random scenarios have one data centre: these cannot occur.
+            Action::DcDown { .. } | Action::DcUp { .. } => false,
         };
         if row.at_us != event.at_us || row.action != EventAction::from(event.action) || !fits {
             return Err(format!("event {event:?} has the row {row:?}"));

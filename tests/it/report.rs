@@ -196,14 +196,23 @@ fn every_shipped_scenario_gives_charts_and_a_report() {
             &results,
         )
         .unwrap_or_else(|e| panic!("{file}: {e}"));
-        assert_eq!(charts.len(), 2 * (4 + 2 * results.len()), "{file}");
+        // With several data centres, one chart more per variant and the causes.
+        let several = results.iter().any(|r| !r.datacenter_names.is_empty());
+        let dc_charts = if several { results.len() + 1 } else { 0 };
+        let figures = 4 + 2 * results.len() + dc_charts;
+        assert_eq!(charts.len(), 2 * figures, "{file}");
         let page = tiersim::report::html(&experiment, &results, &charts);
         assert_eq!(
             page.matches("<figure class=\"chart\"").count(),
-            4 + 2 * results.len(),
+            figures,
             "{file}"
         );
         assert!(page.contains("id=\"what-happened\""), "{file}");
+        assert_eq!(page.contains("id=\"failover\""), several, "{file}");
+        assert!(
+            !page.contains(">Chart "),
+            "{file}: every chart has its caption"
+        );
     }
 }
 

@@ -123,7 +123,7 @@ fn event_keys() {
     check_err(
         &with_events(&["at='1m'"]),
         &[
-            "events[0]: needs `action`, one of: crash, restart, add_servers, remove_servers, store_crash, store_restart",
+            "events[0]: needs `action`, one of: crash, restart, add_servers, remove_servers, store_crash, store_restart, dc_down, dc_up",
         ],
     );
     check_err(

@@ -138,7 +138,7 @@ fn unknown_keys_at_every_level() {
         "name='x'\nsed = 3",
         &[],
         &[
-            "t.toml:2:1: sed: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, clock_start, users, servers, balancer, sessions, store, autoscale, failures, cost, events, variants (did you mean `seed`?)",
+            "t.toml:2:1: sed: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, clock_start, users, servers, balancer, sessions, store, autoscale, failures, cost, datacenters, geo, events, variants (did you mean `seed`?)",
         ],
     );
     check_exact(
@@ -158,7 +158,7 @@ fn unknown_keys_at_every_level() {
     check_err(
         "name='x'\n[[events]]\nat='1m'\naction='crash'\nsever=1",
         &[
-            "t.toml:5:1: events[0].sever: unknown key; allowed: at, action, server, count, node (did you mean `server`?)",
+            "t.toml:5:1: events[0].sever: unknown key; allowed: at, action, server, count, node, datacenter (did you mean `server`?)",
         ],
     );
     check_err(
@@ -256,7 +256,7 @@ fn enum_values_list_what_is_allowed() {
     check_err(
         "name='x'\n[[events]]\nat='1m'\naction='crsh'\nserver=0",
         &[
-            r#"events[0].action: unknown value "crsh"; allowed: crash, restart, add_servers, remove_servers, store_crash, store_restart (did you mean `crash`?)"#,
+            r#"events[0].action: unknown value "crsh"; allowed: crash, restart, add_servers, remove_servers, store_crash, store_restart, dc_down, dc_up (did you mean `crash`?)"#,
         ],
     );
 }

@@ -131,6 +131,7 @@ fn defaults() {
             store_per_hour: 0.068,
             currency: "USD".into(),
         },
+        geo: None,
     };
     assert_eq!(experiment.variants[0].scenario, expected);
 }
@@ -377,10 +378,10 @@ fn scenario_files(folder: &str) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn the_shipped_and_benchmark_scenarios_are_valid() {
-    // As many files as ship (the teaching scenarios 01-08, rebalance and live-server-crash; the
+    // As many files as ship (the teaching scenarios 01-09, rebalance and live-server-crash; the
     // five benchmarks and the callgrind workload visits-300), so an empty or unreadable folder
     // fails instead of checking nothing.
-    for (folder, count) in [("scenarios", 10), ("benches/scenarios", 6)] {
+    for (folder, count) in [("scenarios", 11), ("benches/scenarios", 6)] {
         let files = scenario_files(folder);
         assert_eq!(files.len(), count, "{folder}: {files:?}");
         for path in files {
@@ -472,7 +473,7 @@ fn a_transposed_letter_still_gets_a_suggestion() {
     check_err(
         "name='x'\nsede = 3\n[servers]\nwokrers = 3",
         &[
-            "t.toml:2:1: sede: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, clock_start, users, servers, balancer, sessions, store, autoscale, failures, cost, events, variants (did you mean `seed`?)",
+            "t.toml:2:1: sede: unknown key; allowed: name, title, description, seed, duration, warmup, bucket, clock_start, users, servers, balancer, sessions, store, autoscale, failures, cost, datacenters, geo, events, variants (did you mean `seed`?)",
             "t.toml:4:1: servers.wokrers: unknown key; allowed: count, workers, service_time, login_time, queue_limit (did you mean `workers`?)",
         ],
     );

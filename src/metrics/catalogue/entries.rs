@@ -5,7 +5,7 @@ use crate::metrics::RunResult;
 use crate::warmup;
 
 /// Every metric, in the order of the metric columns of `summary.csv` (and of [`Metric`]).
-pub const CATALOGUE: [Definition; 43] = [
+pub const CATALOGUE: [Definition; 45] = [
     Definition {
         metric: Metric::Requests,
         name: "requests",
@@ -39,7 +39,7 @@ pub const CATALOGUE: [Definition; 43] = [
         axis: "failed authentications",
         unit: Unit::Count,
         meaning: "Authenticated requests whose session was not valid where they were served: the user logs in again.",
-        formula: "`failed_auth_elsewhere + failed_auth_lost + failed_auth_expired + failed_auth_evicted`",
+        formula: "`failed_auth_elsewhere + failed_auth_lost + failed_auth_expired + failed_auth_evicted + failed_auth_other_dc`",
         better: Better::Lower,
         ci95_column: false,
         decimals: 0,
@@ -52,7 +52,7 @@ pub const CATALOGUE: [Definition; 43] = [
         axis: "errors (requests)",
         unit: Unit::Count,
         meaning: "Requests not served.",
-        formula: "`errors_server_down + errors_queue_full + errors_store_down + errors_store_busy`",
+        formula: "`errors_server_down + errors_queue_full + errors_store_down + errors_store_busy + errors_dc_down`",
         better: Better::Lower,
         ci95_column: true,
         decimals: 0,
@@ -564,5 +564,31 @@ pub const CATALOGUE: [Definition; 43] = [
         ci95_column: false,
         decimals: 4,
         value: |r| r.summary.least_loaded_share,
+    },
+    Definition {
+        metric: Metric::FailedAuthOtherDc,
+        name: "failed_auth_other_dc",
+        label: "failed auth (other DC)",
+        axis: "failed authentications: session in another data centre",
+        unit: Unit::Count,
+        meaning: "Failed authentications whose session was not in the data centre that served the request: geo routing moved the user and the session did not travel with them.",
+        formula: "failed authentications, sent at or after `warmup`, served in a data centre whose store (or servers) did not hold the session (0 with one data centre)",
+        better: Better::Lower,
+        ci95_column: false,
+        decimals: 0,
+        value: |r| count(r.summary.counts.failed_other_dc),
+    },
+    Definition {
+        metric: Metric::ErrorsDcDown,
+        name: "errors_dc_down",
+        label: "errors (DC down)",
+        axis: "errors: data centre down",
+        unit: Unit::Count,
+        meaning: "Requests sent to a data centre that was down, before the geo DNS and the client's cached answer sent the user elsewhere.",
+        formula: "requests, sent at or after `warmup`, that reached a data centre after its `dc_down` and before its `dc_up` (0 with one data centre)",
+        better: Better::Lower,
+        ci95_column: false,
+        decimals: 0,
+        value: |r| count(r.summary.counts.errors_dc_down),
     },
 ];

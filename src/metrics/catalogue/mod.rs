@@ -108,6 +108,10 @@ pub enum Metric {
     Cost,
     /// `least_loaded_share`.
     LeastLoadedShare,
+    /// `failed_auth_other_dc`.
+    FailedAuthOtherDc,
+    /// `errors_dc_down`.
+    ErrorsDcDown,
 }
 
 /// What a metric's number counts or measures.
