@@ -297,7 +297,7 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     let front = args.front.balancer.choice();
     let choice = prepare(&experiment, &variants, time_scale, &args.store, front)?;
     let name = format!("{}-live", experiment.name);
-    files::check_root(&args.output.out, &name)?;
+    super::simulate::check_out(&args.output.out, &name)?;
     if args.time_scale.is_none() && !args.quiet {
         super::status(&format!(
             "live: --time-scale {time_scale}, the largest this machine carries on time (about \

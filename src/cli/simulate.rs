@@ -39,7 +39,7 @@ pub(super) fn simulate(
     bars: Bars,
 ) -> Result<(Runs, f64)> {
     guard(experiments, replications, quiet)?;
-    files::check_root(out.0, out.1)?;
+    check_out(out.0, out.1)?;
     interrupt::install();
     phase("simulation");
     let (progress, one_bar) = match bars {
@@ -64,6 +64,43 @@ pub(super) fn simulate(
     interrupt::check()?;
     check_books(&runs)?;
     Ok((runs, wall_s))
+}
+
+/// Checks before anything runs that the folder `name` can be written under `root` (`--out`).
+/// Following the house rule, a folder the user named badly (a file in its way, a parent that
+/// cannot hold a folder or cannot be written, a read-only file system) is the user's mistake,
+/// exit status 2 naming `--out`; a failure of the machine (a full disk, an input/output error)
+/// is status 1.
+pub(super) fn check_out(root: &Path, name: &str) -> Result<()> {
+    let Err(error) = files::check_root(root, name) else {
+        return Ok(());
+    };
+    let kind = error
+        .chain()
+        .find_map(|e| e.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind);
+    use std::io::ErrorKind as K;
+    let mistake = matches!(
+        kind,
+        Some(
+            K::NotADirectory
+                | K::AlreadyExists
+                | K::NotFound
+                | K::PermissionDenied
+                | K::ReadOnlyFilesystem
+                | K::IsADirectory
+                | K::InvalidFilename
+        )
+    );
+    if mistake {
+        Err(BadInput(format!(
+            "--out {}: {error:#}; give a folder that can be created and written",
+            root.display()
+        ))
+        .into())
+    } else {
+        Err(error)
+    }
 }
 
 /// What [`simulate`] does for only some runs (`jobs`, of `variants` × `replications`): a shard.
@@ -129,7 +166,7 @@ pub(super) fn run_files(
 ) -> Result<Vec<files::OutputFile>> {
     phase("csv");
     let mut out = csv_files(runs);
-    interrupt::check()?;
+    interrupt::exit_if_requested();
     if !no_charts {
         out.extend(teaching_files(shown, &runs.by_replication[0])?);
     }
@@ -166,13 +203,13 @@ fn teaching_files(
     // One chart at a time, built and drawn: Ctrl-C is checked between two and inside each.
     for i in 0..from_results::count(results) {
         let chart = from_results::nth(results, i);
-        interrupt::check()?;
+        interrupt::exit_if_requested();
         phase(&format!("chart {}", chart.name()));
         charts.extend(crate::charts::render(&chart).map_err(chart_error)?);
     }
     phase("report");
     let page = crate::report::html(experiment, results, &charts);
-    interrupt::check()?;
+    interrupt::exit_if_requested();
     let mut out: Vec<files::OutputFile> = charts
         .into_iter()
         .map(|c| files::OutputFile {
@@ -187,8 +224,10 @@ fn teaching_files(
     Ok(out)
 }
 
-/// A chart error as the command reports it: an interrupted drawing is [`Interrupted`].
+/// A chart error as the command reports it: an interrupted drawing ends the process with status
+/// 130 (charts are drawn before anything is written).
 pub(super) fn chart_error(error: ChartError) -> anyhow::Error {
+    interrupt::exit_if_requested();
     match error {
         ChartError::Interrupted => Interrupted.into(),
         other => other.into(),

@@ -172,7 +172,7 @@ fn sweep_files(
         name: "sweep.csv".into(),
         bytes: output::csv::sweep(params, points, results),
     }];
-    interrupt::check()?;
+    interrupt::exit_if_requested();
     if no_charts {
         return Ok(out_files);
     }
@@ -183,7 +183,7 @@ fn sweep_files(
     }
     phase("report");
     let page = crate::report::sweep::html(experiment, params, points, results, &charts);
-    interrupt::check()?;
+    interrupt::exit_if_requested();
     out_files.extend(charts.into_iter().map(|file| files::OutputFile {
         name: file.name,
         bytes: file.bytes,
