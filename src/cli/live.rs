@@ -185,6 +185,9 @@ fn run_live(
         .map(|v| (v.name.clone(), v.scenario.duration_us / 1_000_000))
         .collect();
     let progress = Progress::with_bars(bars, quiet);
+    // Where the cluster listens is printed above the bars, through them: a line written to
+    // standard error beside them would interleave with their redrawing.
+    let announce = |line: &str| progress.println(line);
     let mut results = Vec::new();
     for (i, v) in variants.iter().enumerate() {
         if crate::interrupt::requested() {
@@ -202,7 +205,7 @@ fn run_live(
             choice,
             front,
             live::Watch {
-                announce: !quiet,
+                announce: (!quiet).then_some(&announce as &dyn Fn(&str)),
                 stop: crate::interrupt::notified(),
                 progress: &|at| progress.set(i, at),
             },

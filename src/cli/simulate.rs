@@ -41,6 +41,8 @@ pub(super) fn simulate(
     guard(experiments, replications, quiet)?;
     check_out(out.0, out.1)?;
     interrupt::install();
+    // Nothing is written until the folder is: a signal from here ends the process at once.
+    let _at_once = interrupt::NothingToLose::begin();
     phase("simulation");
     let (progress, one_bar) = match bars {
         Bars::PerVariant => (Progress::new(variants, replications, quiet), false),
@@ -164,6 +166,7 @@ pub(super) fn run_files(
     runs: &Runs,
     no_charts: bool,
 ) -> Result<Vec<files::OutputFile>> {
+    let _at_once = interrupt::NothingToLose::begin();
     phase("csv");
     let mut out = csv_files(runs);
     interrupt::exit_if_requested();

@@ -167,6 +167,7 @@ fn sweep_files(
     points: &[Vec<String>],
     results: &[Vec<Vec<RunResult>>],
 ) -> Result<Vec<files::OutputFile>> {
+    let _at_once = interrupt::NothingToLose::begin();
     phase("csv");
     let mut out_files = vec![files::OutputFile {
         name: "sweep.csv".into(),
