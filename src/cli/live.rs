@@ -187,7 +187,7 @@ fn run_live(
     let progress = Progress::with_bars(bars, quiet);
     // Where the cluster listens is printed above the bars, through them: a line written to
     // standard error beside them would interleave with their redrawing.
-    let announce = |line: &str| progress.println(line);
+    let announce = |line: &str| progress.println(&format!("{line}\n"));
     let mut results = Vec::new();
     for (i, v) in variants.iter().enumerate() {
         if crate::interrupt::requested() {

@@ -56,7 +56,7 @@ fn run_live_behind(
     let announced = announced.into_inner().unwrap();
     assert_eq!(announced.len(), 1, "{announced:?}");
     assert!(
-        announced[0].starts_with("balancer 127.0.0.1:"),
+        announced[0].starts_with("live: balancer 127.0.0.1:"),
         "{announced:?}"
     );
     result
