@@ -10,7 +10,8 @@
 //! time. Each cost has its own function: the users and sessions alive ([`people_bytes`]), the
 //! servers' and store machines' worker slots ([`machine_bytes`]), the consistent-hash ring
 //! ([`ring_points`]), the results ([`result_bytes`]), and the events of requests and of the
-//! living cluster ([`request_events`], [`living_events`]).
+//! living cluster ([`request_events`], [`living_events`]), and the retries of users while no
+//! server is up ([`retry_events`]).
 
 use crate::scenario::{Experiment, Policy, Scenario};
 
@@ -52,6 +53,8 @@ pub struct Estimate {
     pub events: f64,
     /// Events of random failures and the autoscaler alone, and the key that sets their rate.
     pub living: (f64, &'static str),
+    /// Events of the users' retries while no server is up, and the key that sets their rate.
+    pub retries: (f64, &'static str),
     /// Users in a visit at once.
     pub users: f64,
     /// Sessions alive at once (including those of users who left, until they expire).
@@ -83,6 +86,7 @@ pub fn estimate(sc: &Scenario) -> Estimate {
     let buckets = buckets(sc);
     let ring_points = ring_points(sc);
     let living = living_events(sc);
+    let retries = retry_events(sc);
     let mut state = vec![
         (people_bytes(users, sessions), USERS_KEYS),
         machine_bytes(sc),
@@ -93,8 +97,9 @@ pub fn estimate(sc: &Scenario) -> Estimate {
     Estimate {
         visits: sc.users.visits_per_s * duration_s(sc),
         requests,
-        events: request_events(sc, requests) + living.0,
+        events: request_events(sc, requests) + living.0 + retries.0,
         living,
+        retries,
         users,
         sessions,
         server_rows: buckets * max_servers(sc) as f64,
@@ -213,6 +218,77 @@ pub fn living_events(sc: &Scenario) -> (f64, &'static str) {
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map_or("", |s| s.1);
     (server + store + autoscale, key)
+}
+
+/// The key named when retries while no server is up are most of a run's events.
+const RETRY_KEY: &str = "`users.think_time` (the users retry at that pace, at least every 1 ms, \
+                         while no server is up) or bring a server back sooner";
+
+/// Events of the users' retries while no server is up, with the key that sets their pace. With
+/// every server down (crashed or removed), a request fails at once and its user tries again
+/// after a think time, at least [`crate::model::users::MIN_RETRY_US`]; a user waiting to log in
+/// never leaves, so the users in a visit at the start of such a window (`u0`) are joined by
+/// every arrival: over a window of `w` seconds, `(u0·w + λ·w²/2) / wait` retries, one event
+/// each (the request fails when it is sent). The windows are those of the timed events ([`down_windows`]) and, with random server
+/// failures, the share of time every server is down at once, `(mttr / (mtbf + mttr))^N`, in
+/// windows of `mttr / N` (the mean length of such a spell). The autoscaler's new servers are not
+/// counted (an overestimate).
+pub fn retry_events(sc: &Scenario) -> (f64, &'static str) {
+    let wait_s = sc
+        .users
+        .think_time_us
+        .max(crate::model::users::MIN_RETRY_US) as f64
+        / 1e6;
+    let (u0, _) = people(sc);
+    let rate = sc.users.visits_per_s;
+    let retries = |w: f64| (u0 * w + rate * w * w / 2.0) / wait_s;
+    let mut total: f64 = down_windows(sc).into_iter().map(retries).sum();
+    let f = &sc.failures;
+    if let Some(mtbf) = f.server_mtbf_us {
+        let (mtbf, mttr) = (mtbf as f64 / 1e6, f.server_mttr_us as f64 / 1e6);
+        let n = f64::from(sc.servers.count.max(1));
+        let down_s = duration_s(sc) * (mttr / (mtbf + mttr)).powf(n);
+        let spell_s = (mttr / n).min(duration_s(sc));
+        if spell_s > 0.0 {
+            total += down_s / spell_s * retries(spell_s);
+        }
+    }
+    (total, RETRY_KEY)
+}
+
+/// The lengths (seconds) of the spells in which the timed events leave no server up: every
+/// existing server crashed, or all removed.
+pub fn down_windows(sc: &Scenario) -> Vec<f64> {
+    use crate::scenario::Action;
+    let mut up = vec![true; sc.servers.count as usize];
+    let mut events: Vec<_> = sc.events.iter().collect();
+    events.sort_by_key(|e| e.at_us);
+    let (mut windows, mut down_since) = (Vec::new(), (sc.servers.count == 0).then_some(0));
+    for e in events {
+        match e.action {
+            Action::Crash { server } | Action::Restart { server } => {
+                if let Some(u) = up.get_mut(server as usize) {
+                    *u = matches!(e.action, Action::Restart { .. });
+                }
+            }
+            Action::AddServers { count } => up.extend((0..count).map(|_| true)),
+            Action::RemoveServers { count } => up.truncate(up.len().saturating_sub(count as usize)),
+            _ => {}
+        }
+        let none_up = !up.contains(&true);
+        match (none_up, down_since) {
+            (true, None) => down_since = Some(e.at_us),
+            (false, Some(since)) => {
+                windows.push((e.at_us - since) as f64 / 1e6);
+                down_since = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(since) = down_since {
+        windows.push(sc.duration_us.saturating_sub(since) as f64 / 1e6);
+    }
+    windows
 }
 
 /// Bytes a population of registered users keeps between visits: 16 per user for their
@@ -365,6 +441,8 @@ fn too_long(estimates: &[Estimate], copies: f64) -> Option<String> {
             .expect("some run");
         let keys = if worst.living.0 > worst.events / 2.0 {
             format!("lengthen {}", worst.living.1)
+        } else if worst.retries.0 > worst.events / 2.0 {
+            format!("lengthen {}", worst.retries.1)
         } else {
             "lower `users.visits_per_s` or shorten `duration`".to_string()
         };
@@ -614,5 +692,103 @@ mod tests {
         let why = refuse(&e, 1, 2, None).expect("refused");
         assert!(why.contains("7.9e14 events, 1833 days"), "{why}");
         assert!(why.contains("`users.visits_per_s`"), "{why}");
+    }
+
+    /// Both servers crashed from `down_at` to `up_at` (seconds) of a 6-minute run.
+    fn both_down(think: &str, down_at: u32, up_at: u32) -> Experiment {
+        let events: String = [(down_at, "crash"), (up_at, "restart")]
+            .iter()
+            .flat_map(|&(at, action)| {
+                (0..2).map(move |s| {
+                    format!("[[events]]\nat = \"{at}s\"\naction = \"{action}\"\nserver = {s}\n")
+                })
+            })
+            .collect();
+        scenario(&format!(
+            "name = \"a\"\nduration = \"6m\"\nbucket = \"1m\"\n[users]\nvisits_per_s = 10\n\
+             think_time = \"{think}\"\n[servers]\ncount = 2\n{events}"
+        ))
+    }
+
+    #[test]
+    fn the_spells_without_a_server_up_are_found_in_the_timed_events() {
+        assert_eq!(
+            down_windows(&both_down("1s", 120, 240).variants[0].scenario),
+            [120.0]
+        );
+        let e = scenario(
+            "name = \"a\"\nduration = \"1h\"\n[servers]\ncount = 2\n\
+             [[events]]\nat = \"10m\"\naction = \"crash\"\nserver = 0\n\
+             [[events]]\nat = \"20m\"\naction = \"remove_servers\"\ncount = 1\n\
+             [[events]]\nat = \"50m\"\naction = \"add_servers\"\ncount = 1\n",
+        );
+        // Server 0 crashed at 10 min; server 1 removed at 20: nobody up until the addition at 50.
+        assert_eq!(down_windows(&e.variants[0].scenario), [1800.0]);
+    }
+
+    /// The engine's own count of events with two minutes and with one second of no server up:
+    /// the retries priced by the guard are within a factor of two of the events they added.
+    #[test]
+    fn retries_while_no_server_is_up_are_priced_as_the_engine_runs_them() {
+        let events = |e: &Experiment| {
+            let variants: Vec<&crate::scenario::Variant> = e.variants.iter().collect();
+            let runs = crate::runner::run(&variants, 1, &|_, _, _| true).expect("not interrupted");
+            runs.by_replication[0][0].events_processed as f64
+        };
+        // The same crashes, with the servers back one second later.
+        let (down, brief) = (both_down("100ms", 120, 240), both_down("100ms", 120, 121));
+        let added = events(&down) - events(&brief);
+        let priced = retry_events(&down.variants[0].scenario).0
+            - retry_events(&brief.variants[0].scenario).0;
+        // 10 visits/s for 120 s, each user retrying every 100 ms: about 0.7 million events.
+        assert!(added > 5e5, "the engine added {added} events");
+        assert!(
+            (0.5..2.0).contains(&(priced / added)),
+            "priced {priced} against {added} simulated"
+        );
+        let sc = &down.variants[0].scenario;
+        assert_eq!(estimate(sc).retries, retry_events(sc));
+    }
+
+    #[test]
+    fn a_long_spell_of_retries_every_millisecond_is_refused_naming_the_think_time() {
+        // 1,000 h with both servers down from 1 h to 999 h, 20 visits/s retrying every 1 ms:
+        // 20 x 3.59e6^2 / 2 / 0.001 = 1.3e17 events.
+        let text = |think: &str| {
+            format!(
+                "name = \"a\"\nduration = \"1000h\"\nbucket = \"1h\"\n[users]\n\
+                 visits_per_s = 20\nthink_time = \"{think}\"\n[servers]\ncount = 1\n\
+                 [[events]]\nat = \"1h\"\naction = \"crash\"\nserver = 0\n\
+                 [[events]]\nat = \"999h\"\naction = \"restart\"\nserver = 0\n"
+            )
+        };
+        let e = scenario(&text("1ms"));
+        let (events, key) = retry_events(&e.variants[0].scenario);
+        assert!((1.25e17..1.35e17).contains(&events), "{events:e}");
+        assert!(key.starts_with("`users.think_time`"), "{key}");
+        let why = refuse(&e, 1, 2, Some(24e9)).expect("refused");
+        assert!(why.contains("lengthen `users.think_time`"), "{why}");
+        // The same run without the spell is accepted.
+        let healthy = scenario(&text("1ms").replace("999h", "1h"));
+        assert_eq!(retry_events(&healthy.variants[0].scenario).0, 0.0);
+    }
+
+    #[test]
+    fn random_failures_of_a_lone_server_price_its_downtime_retries() {
+        // One server down a tenth of the time (mtbf 9 min, mttr 1 min) over 10 h: 1 h without
+        // a server in spells of 1 min, 60 spells of (u0 x 60 + 4 x 60^2 / 2) / 1 s retries.
+        let e = scenario(
+            "name = \"a\"\nduration = \"10h\"\nbucket = \"10m\"\n[servers]\ncount = 1\n\
+             [failures]\nmtbf = \"9m\"\nmttr = \"1m\"\n",
+        );
+        let sc = &e.variants[0].scenario;
+        let (u0, _) = people(sc);
+        let think_s = sc.users.think_time_us as f64 / 1e6;
+        let expected = 60.0 * (u0 * 60.0 + sc.users.visits_per_s * 1800.0) / think_s;
+        let priced = retry_events(sc).0;
+        assert!(
+            (priced - expected).abs() < 1e-6 * expected,
+            "{priced} against {expected}"
+        );
     }
 }

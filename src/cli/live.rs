@@ -185,6 +185,9 @@ fn run_live(
         .map(|v| (v.name.clone(), v.scenario.duration_us / 1_000_000))
         .collect();
     let progress = Progress::with_bars(bars, quiet);
+    // Where the cluster listens is printed above the bars, through them: a line written to
+    // standard error beside them would interleave with their redrawing.
+    let announce = |line: &str| progress.println(&format!("{line}\n"));
     let mut results = Vec::new();
     for (i, v) in variants.iter().enumerate() {
         if crate::interrupt::requested() {
@@ -202,7 +205,7 @@ fn run_live(
             choice,
             front,
             live::Watch {
-                announce: !quiet,
+                announce: (!quiet).then_some(&announce as &dyn Fn(&str)),
                 stop: crate::interrupt::notified(),
                 progress: &|at| progress.set(i, at),
             },
@@ -297,7 +300,7 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     let front = args.front.balancer.choice();
     let choice = prepare(&experiment, &variants, time_scale, &args.store, front)?;
     let name = format!("{}-live", experiment.name);
-    files::check_root(&args.output.out, &name)?;
+    super::simulate::check_out(&args.output.out, &name)?;
     if args.time_scale.is_none() && !args.quiet {
         super::status(&format!(
             "live: --time-scale {time_scale}, the largest this machine carries on time (about \

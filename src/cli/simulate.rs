@@ -41,8 +41,10 @@ pub(super) fn simulate(
     bars: Bars,
 ) -> Result<(Runs, f64)> {
     guard(experiments, replications, quiet)?;
-    files::check_root(out.0, out.1)?;
+    check_out(out.0, out.1)?;
     interrupt::install();
+    // Nothing is written until the folder is: a signal from here ends the process at once.
+    let _at_once = interrupt::NothingToLose::begin();
     phase("simulation");
     let (progress, one_bar) = match bars {
         Bars::PerVariant => (Progress::new(variants, replications, quiet), false),
@@ -66,6 +68,43 @@ pub(super) fn simulate(
     interrupt::check()?;
     check_books(&runs)?;
     Ok((runs, wall_s))
+}
+
+/// Checks before anything runs that the folder `name` can be written under `root` (`--out`).
+/// Following the house rule, a folder the user named badly (a file in its way, a parent that
+/// cannot hold a folder or cannot be written, a read-only file system) is the user's mistake,
+/// exit status 2 naming `--out`; a failure of the machine (a full disk, an input/output error)
+/// is status 1.
+pub(super) fn check_out(root: &Path, name: &str) -> Result<()> {
+    let Err(error) = files::check_root(root, name) else {
+        return Ok(());
+    };
+    let kind = error
+        .chain()
+        .find_map(|e| e.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind);
+    use std::io::ErrorKind as K;
+    let mistake = matches!(
+        kind,
+        Some(
+            K::NotADirectory
+                | K::AlreadyExists
+                | K::NotFound
+                | K::PermissionDenied
+                | K::ReadOnlyFilesystem
+                | K::IsADirectory
+                | K::InvalidFilename
+        )
+    );
+    if mistake {
+        Err(BadInput(format!(
+            "--out {}: {error:#}; give a folder that can be created and written",
+            root.display()
+        ))
+        .into())
+    } else {
+        Err(error)
+    }
 }
 
 /// What [`simulate`] does for only some runs (`jobs`, of `variants` × `replications`): a shard.
@@ -129,9 +168,10 @@ pub(super) fn run_files(
     runs: &Runs,
     no_charts: bool,
 ) -> Result<Vec<files::OutputFile>> {
+    let _at_once = interrupt::NothingToLose::begin();
     phase("csv");
     let mut out = csv_files(runs);
-    interrupt::check()?;
+    interrupt::exit_if_requested();
     if !no_charts {
         out.extend(teaching_files(shown, runs)?);
     }
@@ -177,7 +217,7 @@ fn teaching_files(experiment: &Experiment, runs: &Runs) -> Result<Vec<files::Out
     for i in 0..from_results::count(results) {
         let chart = from_results::nth(&look, results, i);
         let chart = shown_chart(&look, chart, &replicated, runs.seeds[0]);
-        interrupt::check()?;
+        interrupt::exit_if_requested();
         phase(&format!("chart {}", chart.name()));
         charts.extend(crate::charts::render(&chart).map_err(chart_error)?);
     }
@@ -188,7 +228,7 @@ fn teaching_files(experiment: &Experiment, runs: &Runs) -> Result<Vec<files::Out
         seeds: &runs.seeds,
     };
     let page = crate::report::html_shown(experiment, &shown, &charts);
-    interrupt::check()?;
+    interrupt::exit_if_requested();
     let mut out: Vec<files::OutputFile> = charts
         .into_iter()
         .map(|c| files::OutputFile {
@@ -231,6 +271,7 @@ fn shown_chart(look: &Look, chart: Chart, replicated: &[Vec<RunResult>], seed: u
 
 /// A chart error as the command reports it: an interrupted drawing is [`Interrupted`].
 pub(super) fn chart_error(error: ChartError) -> anyhow::Error {
+    interrupt::exit_if_requested();
     match error {
         ChartError::Interrupted => Interrupted.into(),
         other => other.into(),

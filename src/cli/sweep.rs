@@ -167,12 +167,13 @@ fn sweep_files(
     points: &[Vec<String>],
     results: &[Vec<Vec<RunResult>>],
 ) -> Result<Vec<files::OutputFile>> {
+    let _at_once = interrupt::NothingToLose::begin();
     phase("csv");
     let mut out_files = vec![files::OutputFile {
         name: "sweep.csv".into(),
         bytes: output::csv::sweep(params, points, results),
     }];
-    interrupt::check()?;
+    interrupt::exit_if_requested();
     if no_charts {
         return Ok(out_files);
     }
@@ -187,7 +188,7 @@ fn sweep_files(
     }
     phase("report");
     let page = crate::report::sweep::html(experiment, params, points, results, &charts);
-    interrupt::check()?;
+    interrupt::exit_if_requested();
     out_files.extend(charts.into_iter().map(|file| files::OutputFile {
         name: file.name,
         bytes: file.bytes,

@@ -316,14 +316,48 @@ impl Drop for Haproxy {
     }
 }
 
-/// A fresh folder for one HAProxy process (its configuration, stats socket and log).
+/// A fresh folder for one HAProxy process (its configuration, stats socket and log), after
+/// removing those a killed tiersim left (once per process).
 fn run_folder() -> Result<PathBuf> {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    let tmp = std::env::temp_dir();
+    SWEPT.call_once(|| {
+        remove_stale_folders(&tmp);
+    });
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("tiersim-haproxy-{}-{n}", std::process::id()));
+    let dir = tmp.join(format!("{FOLDER_PREFIX}{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
+}
+
+/// How the folders of [`run_folder`] begin: `tiersim-haproxy-<pid>-<n>`.
+const FOLDER_PREFIX: &str = "tiersim-haproxy-";
+
+/// Removes the folders `tiersim-haproxy-<pid>-<n>` in `tmp` whose owner `pid` is no longer
+/// running (a tiersim killed by SIGKILL cannot remove its own; its `haproxy` died with it).
+/// Returns how many it removed.
+pub fn remove_stale_folders(tmp: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return 0;
+    };
+    let owner = |name: &str| -> Option<u32> {
+        let rest = name.strip_prefix(FOLDER_PREFIX)?;
+        rest.split_once('-')?.0.parse().ok()
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = owner(&name.to_string_lossy()) else {
+            continue;
+        };
+        let running = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if !running && std::fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// The servers `s<N>` of backend `servers` that a `show stat` answer reports UP, in order.
@@ -368,5 +402,23 @@ mod tests {
                     servers,BACKEND,0,UP,2\n";
         assert_eq!(parse_rotation(stat), vec![0, 2]);
         assert_eq!(parse_rotation(""), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn the_folders_of_killed_runs_are_removed_and_those_of_running_ones_kept() {
+        let tmp = std::env::temp_dir().join(format!("tiersim-stale-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        // A pid above the kernel's largest (4,194,304) never runs; this process does.
+        let dead = tmp.join(format!("{FOLDER_PREFIX}4194999-0"));
+        let alive = tmp.join(format!("{FOLDER_PREFIX}{}-0", std::process::id()));
+        let other = tmp.join("tiersim-haproxy-notapid-0");
+        for dir in [&dead, &alive, &other] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("haproxy.cfg"), "global\n").unwrap();
+        }
+        assert_eq!(remove_stale_folders(&tmp), 1);
+        assert!(!dead.exists());
+        assert!(alive.exists() && other.exists());
+        std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

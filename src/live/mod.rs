@@ -23,6 +23,7 @@ mod limits;
 pub mod loadgen;
 mod net;
 pub mod protocol;
+mod resp;
 mod result;
 pub mod server;
 pub mod store;
@@ -42,7 +43,6 @@ use crate::events::Outcome;
 use crate::metrics::{Latency, RunResult};
 use crate::scenario::{Micros, Scenario, SessionHome};
 use anyhow::{Context, Result};
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex};
@@ -399,8 +399,9 @@ impl Tier {
 
 /// How a command watches a live run.
 pub struct Watch<'a> {
-    /// Print where the cluster listens (and the pids of the processes it manages).
-    pub announce: bool,
+    /// Hears where the cluster listens (and the pids of the processes it manages), one line,
+    /// once it has started: the command prints it above its progress bars.
+    pub announce: Option<&'a dyn Fn(&str)>,
     /// Stops the run (Ctrl-C): it cleans up as at its end.
     pub stop: &'a tokio::sync::Notify,
     /// Hears the simulated time at each bucket boundary.
@@ -428,9 +429,8 @@ pub async fn run_variant(
         Front::Haproxy(h) => Some(h.config().to_string()),
         Front::Builtin(_) => None,
     };
-    if announce {
-        // `eprintln!` would panic on a standard error that cannot be written.
-        let _ = writeln!(std::io::stderr(), "{}", tier.endpoints());
+    if let Some(announce) = announce {
+        announce(&tier.endpoints());
     }
     let clock = Clock {
         start: std::time::Instant::now(),

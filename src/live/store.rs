@@ -1,7 +1,9 @@
 //! The live session store: an embedded store reached over loopback TCP, or a real Redis.
 //!
 //! Both speak the same small subset of the Redis protocol (RESP): `SET key value PX ms`,
-//! `GETEX key PX ms` (read and refresh the sliding expiry), `DBSIZE` and `PING`. The embedded
+//! `GETEX key PX ms` (read and refresh the sliding expiry), `DBSIZE` and `PING` (and the client
+//! `SCAN` and `DEL` in someone else's Redis). The frames are parsed and encoded by the
+//! `redis-protocol` crate (`resp.rs`), with a bound on the length of a message. The embedded
 //! store is an in-process task holding a map; every lookup is still a network round trip over
 //! 127.0.0.1, so the web servers pay what they would pay to a real store. A crash of the embedded
 //! store closes its listener and its connections and (unless durable) drops the map; a restart
@@ -11,135 +13,22 @@
 //! Leaves out: the model's store service time and worker pool (the live store's cost is what the
 //! round trip really costs), replication and persistence beyond keeping the map across a restart.
 
+pub use super::resp::Reply;
+use super::resp::{Conn, command};
 use anyhow::{Context, Result, bail};
+use redis_protocol::resp2::types::OwnedFrame;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
-
-/// One reply of the protocol subset.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Reply {
-    /// `+OK` and other simple strings.
-    Simple(String),
-    /// `$n` bulk string, `None` for `$-1`.
-    Bulk(Option<Vec<u8>>),
-    /// `:n`.
-    Int(i64),
-    /// `-ERR ...`.
-    Error(String),
-    /// `*n` array of replies (one level: what `SCAN` answers).
-    Array(Vec<Reply>),
-}
-
-/// Longest line or bulk string accepted (a session id is short).
-const MAX_LEN: usize = 64 * 1024;
-
-async fn read_line<R: AsyncBufReadExt + Unpin>(r: &mut R) -> Result<String> {
-    let mut line = String::new();
-    let n = r.read_line(&mut line).await?;
-    if n == 0 {
-        bail!("connection closed");
-    }
-    if line.len() > MAX_LEN {
-        bail!("line too long");
-    }
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
-}
-
-async fn read_bulk<R: AsyncBufReadExt + Unpin>(r: &mut R, len: usize) -> Result<Vec<u8>> {
-    if len > MAX_LEN {
-        bail!("bulk string too long");
-    }
-    let mut buf = vec![0u8; len + 2];
-    r.read_exact(&mut buf).await?;
-    buf.truncate(len);
-    Ok(buf)
-}
-
-async fn read_reply<R: AsyncBufReadExt + Unpin>(r: &mut R) -> Result<Reply> {
-    let line = read_line(r).await?;
-    if let Some(n) = line.strip_prefix('*') {
-        let n: i64 = n.parse().context("bad array length")?;
-        if n > 100_000 {
-            bail!("array too long");
-        }
-        let mut items = Vec::new();
-        for _ in 0..n.max(0) {
-            let line = read_line(r).await?;
-            if let Some(m) = line.strip_prefix('*') {
-                // A nested array (SCAN's keys): read its elements flat.
-                let m: i64 = m.parse().context("bad array length")?;
-                let mut inner = Vec::new();
-                for _ in 0..m.clamp(0, 100_000) {
-                    let line = read_line(r).await?;
-                    inner.push(read_scalar(r, &line).await?);
-                }
-                items.push(Reply::Array(inner));
-            } else {
-                items.push(read_scalar(r, &line).await?);
-            }
-        }
-        return Ok(Reply::Array(items));
-    }
-    read_scalar(r, &line).await
-}
-
-/// A reply that is not an array, whose first line is `line`.
-async fn read_scalar<R: AsyncBufReadExt + Unpin>(r: &mut R, line: &str) -> Result<Reply> {
-    let (kind, rest) = line.split_at(line.len().min(1));
-    Ok(match kind {
-        "+" => Reply::Simple(rest.to_string()),
-        "-" => Reply::Error(rest.to_string()),
-        ":" => Reply::Int(rest.parse().context("bad integer reply")?),
-        "$" => {
-            let n: i64 = rest.parse().context("bad bulk length")?;
-            if n < 0 {
-                Reply::Bulk(None)
-            } else {
-                Reply::Bulk(Some(read_bulk(r, n as usize).await?))
-            }
-        }
-        _ => bail!("unexpected reply {line:?}"),
-    })
-}
-
-async fn read_command<R: AsyncBufReadExt + Unpin>(r: &mut R) -> Result<Vec<Vec<u8>>> {
-    let line = read_line(r).await?;
-    let n: usize = line
-        .strip_prefix('*')
-        .context("expected an array")?
-        .parse()?;
-    if n > 16 {
-        bail!("too many arguments");
-    }
-    let mut args = Vec::with_capacity(n);
-    for _ in 0..n {
-        let head = read_line(r).await?;
-        let len: usize = head.strip_prefix('$').context("expected a bulk")?.parse()?;
-        args.push(read_bulk(r, len).await?);
-    }
-    Ok(args)
-}
-
-fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
 
 /// A pool of connections to the store at one address (Redis or embedded).
 #[derive(Debug)]
 pub struct Client {
     addr: SocketAddr,
-    idle: Mutex<Vec<BufReader<TcpStream>>>,
+    idle: Mutex<Vec<Conn<TcpStream>>>,
     /// Prepended to every session key. Empty for a store tiersim runs (all its keys are
     /// sessions); `tiersim:<pid>:<variant>:` in a Redis someone else runs, so that the run
     /// counts and removes its own keys only.
@@ -184,15 +73,16 @@ impl Client {
                     .await
                     .context("store connect timed out")??;
                 super::net::no_delay(&stream);
-                BufReader::new(stream)
+                Conn::new(stream)
             }
         };
         let reply = tokio::time::timeout(OP_TIMEOUT, async {
-            conn.get_mut().write_all(&encode(args)).await?;
-            read_reply(&mut conn).await
+            conn.write_frame(&command(args)).await?;
+            conn.read_frame().await
         })
         .await
         .context("store timed out")??;
+        let reply = Reply::from(reply);
         let mut idle = self.idle.lock().expect("pool lock");
         if idle.len() < 64 {
             idle.push(conn);
@@ -365,12 +255,28 @@ impl Embedded {
 }
 
 async fn connection(stream: TcpStream, map: Map) -> Result<()> {
-    let mut stream = BufReader::new(stream);
+    let mut conn = Conn::new(stream);
     loop {
-        let args = read_command(&mut stream).await?;
-        let reply = execute(&args, &map);
-        stream.get_mut().write_all(&reply).await?;
+        let args = arguments(conn.read_frame().await?)?;
+        conn.write_frame(&execute(&args, &map)).await?;
     }
+}
+
+/// The arguments of a command: an array of at most 16 bulk strings.
+fn arguments(frame: OwnedFrame) -> Result<Vec<Vec<u8>>> {
+    let OwnedFrame::Array(items) = frame else {
+        bail!("expected a command (an array)");
+    };
+    if items.len() > 16 {
+        bail!("too many arguments");
+    }
+    items
+        .into_iter()
+        .map(|item| match item {
+            OwnedFrame::BulkString(b) => Ok(b),
+            other => bail!("expected a bulk string, got {other:?}"),
+        })
+        .collect()
 }
 
 fn ttl_arg(args: &[Vec<u8>], at: usize) -> Option<Duration> {
@@ -379,41 +285,43 @@ fn ttl_arg(args: &[Vec<u8>], at: usize) -> Option<Duration> {
     is_px.then(|| Duration::from_millis(ms))
 }
 
-fn execute(args: &[Vec<u8>], map: &Map) -> Vec<u8> {
+fn execute(args: &[Vec<u8>], map: &Map) -> OwnedFrame {
     let now = Instant::now();
     let name = args
         .first()
         .map(|a| a.to_ascii_uppercase())
         .unwrap_or_default();
+    let simple = |s: &str| OwnedFrame::SimpleString(s.as_bytes().to_vec());
+    let syntax = || OwnedFrame::Error("ERR syntax".into());
     let mut map = map.lock().expect("map lock");
     match (name.as_slice(), args.len()) {
-        (b"PING", _) => b"+PONG\r\n".to_vec(),
+        (b"PING", _) => simple("PONG"),
         (b"SET", 5) => match ttl_arg(args, 3) {
             Some(ttl) => {
                 map.insert(args[1].clone(), now + ttl);
-                b"+OK\r\n".to_vec()
+                simple("OK")
             }
-            None => b"-ERR syntax\r\n".to_vec(),
+            None => syntax(),
         },
         (b"GETEX", 4) => match ttl_arg(args, 2) {
             Some(ttl) => match map.get_mut(&args[1]) {
                 Some(exp) if *exp > now => {
                     *exp = now + ttl;
-                    b"$1\r\n1\r\n".to_vec()
+                    OwnedFrame::BulkString(b"1".to_vec())
                 }
                 Some(_) => {
                     map.remove(&args[1]);
-                    b"$-1\r\n".to_vec()
+                    OwnedFrame::Null
                 }
-                None => b"$-1\r\n".to_vec(),
+                None => OwnedFrame::Null,
             },
-            None => b"-ERR syntax\r\n".to_vec(),
+            None => syntax(),
         },
         (b"DBSIZE", 1) => {
             map.retain(|_, e| *e > now);
-            format!(":{}\r\n", map.len()).into_bytes()
+            OwnedFrame::Integer(map.len() as i64)
         }
-        _ => b"-ERR unknown command\r\n".to_vec(),
+        _ => OwnedFrame::Error("ERR unknown command".into()),
     }
 }
 
@@ -498,42 +406,13 @@ impl ManagedRedis {
 mod tests {
     use super::*;
 
-    fn parse(bytes: &[u8]) -> Reply {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime");
-        rt.block_on(read_reply(&mut BufReader::new(bytes)))
-            .expect("a reply")
-    }
-
-    #[test]
-    fn replies_of_the_protocol_subset_are_read() {
-        assert_eq!(parse(b"+OK\r\n"), Reply::Simple("OK".into()));
-        assert_eq!(parse(b":42\r\n"), Reply::Int(42));
-        assert_eq!(parse(b"$-1\r\n"), Reply::Bulk(None));
-        assert_eq!(parse(b"$2\r\nab\r\n"), Reply::Bulk(Some(b"ab".to_vec())));
-        // What SCAN answers: the next cursor, then the keys.
-        assert_eq!(
-            parse(b"*2\r\n$2\r\n17\r\n*2\r\n$3\r\nt:a\r\n$3\r\nt:b\r\n"),
-            Reply::Array(vec![
-                Reply::Bulk(Some(b"17".to_vec())),
-                Reply::Array(vec![
-                    Reply::Bulk(Some(b"t:a".to_vec())),
-                    Reply::Bulk(Some(b"t:b".to_vec())),
-                ]),
-            ])
-        );
-        assert_eq!(
-            parse(b"-ERR unknown\r\n"),
-            Reply::Error("ERR unknown".into())
-        );
-    }
-
     #[test]
     fn the_embedded_store_keeps_sessions_until_their_ttl_and_refreshes_them_on_use() {
         let map: Map = Arc::new(Mutex::new(HashMap::new()));
-        let cmd =
-            |args: &[&[u8]]| execute(&args.iter().map(|a| a.to_vec()).collect::<Vec<_>>(), &map);
+        let cmd = |args: &[&[u8]]| {
+            let frame = execute(&args.iter().map(|a| a.to_vec()).collect::<Vec<_>>(), &map);
+            super::super::resp::encoded(&frame)
+        };
         assert_eq!(cmd(&[b"SET", b"k", b"1", b"PX", b"60000"]), b"+OK\r\n");
         assert_eq!(cmd(&[b"GETEX", b"k", b"PX", b"60000"]), b"$1\r\n1\r\n");
         assert_eq!(cmd(&[b"GETEX", b"other", b"PX", b"60000"]), b"$-1\r\n");
@@ -542,5 +421,17 @@ mod tests {
         assert_eq!(cmd(&[b"GETEX", b"gone", b"PX", b"60000"]), b"$-1\r\n");
         assert_eq!(cmd(&[b"DBSIZE"]), b":1\r\n");
         assert_eq!(cmd(&[b"FLUSHALL"]), b"-ERR unknown command\r\n");
+    }
+
+    #[test]
+    fn a_command_that_is_not_an_array_of_bulk_strings_is_refused() {
+        assert!(arguments(OwnedFrame::Integer(1)).is_err());
+        assert!(arguments(OwnedFrame::Array(vec![OwnedFrame::Integer(1)])).is_err());
+        let seventeen = OwnedFrame::Array(vec![OwnedFrame::BulkString(b"x".to_vec()); 17]);
+        assert!(arguments(seventeen).is_err());
+        assert_eq!(
+            arguments(super::super::resp::command(&[b"PING"])).unwrap(),
+            [b"PING".to_vec()]
+        );
     }
 }

@@ -18,7 +18,7 @@ use crate::events::{AuthFailure, ErrorCause, EventAction, Outcome};
 use crate::scenario::{Cost, Micros};
 use serde::{Deserialize, Serialize};
 
-pub use recorder::{ClosedBucket, MAX_LATENCY_US, Recorder};
+pub use recorder::{ClosedBucket, MAX_LATENCY_US, Recorder, latency_of_values};
 
 /// Outcome counts of requests sent at or after warm-up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

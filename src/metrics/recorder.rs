@@ -315,6 +315,24 @@ fn merge_into(total: &mut Histogram<u64>, bucket: &Histogram<u64>, first: &[u64]
     }
 }
 
+/// The latency of `values` (microseconds) read from the same kind of histogram as the
+/// recorder's (HDR, 3 significant digits, up to [`MAX_LATENCY_US`]), with their exact mean if
+/// `mean`: what the live mode reports beside the simulation's latency.
+pub fn latency_of_values(values: impl IntoIterator<Item = u64>, mean: bool) -> Latency {
+    let mut h = Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds");
+    let (mut sum, mut n) = (0u128, 0u64);
+    for v in values {
+        h.saturating_record(v);
+        sum += u128::from(v);
+        n += 1;
+    }
+    let mut latency = latency_of(&h, Some(sum as f64 / n.max(1) as f64));
+    if !mean {
+        latency.mean_us = None;
+    }
+    latency
+}
+
 fn latency_of(h: &Histogram<u64>, mean_us: Option<f64>) -> Latency {
     if h.is_empty() {
         return Latency::default();

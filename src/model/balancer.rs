@@ -33,7 +33,7 @@ pub struct Balancer {
 
 impl Balancer {
     /// A balancer with servers `0..servers` in rotation. The ring (consistent hashing) is built
-    /// with one sort of its N·V points, O(N·V log(N·V)), not N merges.
+    /// at once from its N·V points (a bucket sort, linear on average), not by N merges.
     pub fn new(policy: Policy, virtual_nodes: u32, servers: u32, rng: SimRng) -> Self {
         let rotation: Vec<ServerId> = (0..servers).map(ServerId).collect();
         let ring = if policy == Policy::ConsistentHash {
@@ -218,12 +218,43 @@ fn user_hash(user_id: u64) -> u64 {
 /// The ring of `servers`, `virtual_nodes` points each, sorted by (point, server). The points
 /// are distinct (`ring_point` is a bijection of (server, node)), so the order is the same
 /// however the ring was put together.
+///
+/// The points are uniform over `u64` (`rng::mix64`), so they are first placed by their top bits
+/// into about one bucket per 16 points (a counting sort), then each bucket is sorted alone:
+/// linear time on average, 10,000 servers × 128 points in a few tens of milliseconds instead of
+/// the 60 to 100 of one sort of the whole ring (which Ctrl-C would have to wait for).
 fn ring_of(servers: &[ServerId], virtual_nodes: u32) -> Vec<(u64, ServerId)> {
-    let mut ring: Vec<(u64, ServerId)> = servers
-        .iter()
-        .flat_map(|&s| (0..virtual_nodes).map(move |v| (ring_point(s, v), s)))
-        .collect();
-    ring.sort_unstable();
+    let points = || {
+        servers
+            .iter()
+            .flat_map(move |&s| (0..virtual_nodes).map(move |v| (ring_point(s, v), s)))
+    };
+    let n = servers.len() * virtual_nodes as usize;
+    let bits = (n / 16).max(1).ilog2().min(24);
+    if bits < 4 {
+        let mut ring: Vec<(u64, ServerId)> = points().collect();
+        ring.sort_unstable();
+        return ring;
+    }
+    let shift = 64 - bits;
+    // starts[b]: where bucket b begins in the ring; starts[b + 1] - starts[b] points go there.
+    let mut starts = vec![0usize; (1 << bits) + 1];
+    for (p, _) in points() {
+        starts[(p >> shift) as usize + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let mut ring = vec![(0u64, ServerId(0)); n];
+    let mut next = starts.clone();
+    for (p, s) in points() {
+        let b = (p >> shift) as usize;
+        ring[next[b]] = (p, s);
+        next[b] += 1;
+    }
+    for bucket in starts.windows(2) {
+        ring[bucket[0]..bucket[1]].sort_unstable();
+    }
     ring
 }
 

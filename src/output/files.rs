@@ -34,8 +34,13 @@ pub fn write_folder(root: &Path, name: &str, files: &[OutputFile]) -> Result<Pat
     let written = write_files(&tmp, files)
         .and_then(|()| Ok(interrupt::check()?))
         .and_then(|()| swap_in(&tmp, &target, &old));
-    if written.is_err() {
+    if let Err(error) = &written {
         let _ = fs::remove_dir_all(&tmp);
+        if error.is::<interrupt::Interrupted>() {
+            // The temporary folder is gone and the previous one untouched: nothing is left to
+            // undo, so the command line exits now rather than after freeing its results.
+            interrupt::exit_if_requested();
+        }
     }
     written?;
     Ok(target)

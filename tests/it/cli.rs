@@ -259,15 +259,51 @@ fn an_interrupted_run_leaves_the_previous_results_and_no_temporary_folder() {
     );
 }
 
+/// A failure of the machine while writing (here a limit on the size of a file, as a full disk
+/// would): exit status 1, the file named, the previous results intact.
 #[test]
 fn a_write_error_is_reported_with_status_1() {
     let dir = scratch_dir("write_error");
     std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
+    Cli::new(&["run", "tiny.toml", "--quiet", "--no-charts"])
+        .in_dir(&dir)
+        .expect_code(0);
+    let summary = dir.join("output/tiny/summary.csv");
+    let before = std::fs::read(&summary).unwrap();
+    // 8 blocks (4 KiB): the new summary.csv fits, timeseries.csv does not. SIGXFSZ ignored,
+    // so the write fails with "File too large" rather than killing the process.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 8 && exec \"$0\" run tiny.toml --quiet --seed 9")
+        .arg(env!("CARGO_BIN_EXE_tiersim"))
+        .current_dir(&dir)
+        .output()
+        .expect("sh runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write"), "{stderr}");
+    assert!(stderr.contains("File too large"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&summary).unwrap(),
+        before,
+        "the previous run is intact"
+    );
+}
+
+/// A file where the output folder should be is the user's mistake: exit status 2, naming `--out`.
+#[test]
+fn an_output_folder_blocked_by_a_file_is_a_mistake_with_status_2() {
+    let dir = scratch_dir("out_blocked");
+    std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
     std::fs::write(dir.join("not-a-folder"), "a file").unwrap();
     Cli::new(&["run", "tiny.toml", "--out", "not-a-folder/out"])
         .in_dir(&dir)
-        .expect_code(1)
-        .stderr_has(&["cannot create the output folder", "not-a-folder"]);
+        .expect_code(2)
+        .stderr_has(&[
+            "--out not-a-folder/out",
+            "cannot create the output folder",
+            "give a folder that can be created and written",
+        ]);
 }
 
 #[test]

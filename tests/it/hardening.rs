@@ -340,25 +340,61 @@ fn a_managed_redis_dies_with_a_killed_tiersim() {
 #[ignore = "needs haproxy"]
 fn a_managed_haproxy_dies_with_a_killed_tiersim() {
     crate::support::require_tool(&["haproxy"], "haproxy");
-    dies_with_a_killed_tiersim(
+    let (dir, killed) = dies_with_a_killed_tiersim(
         "managed_haproxy_orphan",
         &["--balancer", "haproxy"],
         "haproxy",
     );
+    // The killed tiersim could not remove its HAProxy folder (configuration, socket, log); the
+    // next one that starts an HAProxy removes it, as its owner no longer runs.
+    let tmp = dir.join("tmp");
+    let left = |tmp: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(tmp)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("tiersim-haproxy-"))
+            .collect()
+    };
+    let killed_folder = format!("tiersim-haproxy-{killed}-0");
+    assert_eq!(left(&tmp), std::slice::from_ref(&killed_folder));
+    let next = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args([
+            "live",
+            "few.toml",
+            "--time-scale",
+            "20",
+            "--no-charts",
+            "-q",
+        ])
+        .args(["--balancer", "haproxy", "--set", "duration=20s"])
+        .env("TMPDIR", &tmp)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&next.stderr);
+    assert_eq!(next.status.code(), Some(0), "{stderr}");
+    assert_eq!(left(&tmp), Vec::<String>::new(), "{killed_folder} removed");
 }
 
 /// `tiersim live` with `args` starts `program` (and announces `PROGRAM pid N`); after a SIGKILL
-/// of tiersim, which no handler of its sees, the kernel kills the program within 3 s.
-fn dies_with_a_killed_tiersim(test: &str, args: &[&str], program: &str) {
+/// of tiersim, which no handler of its sees, the kernel kills the program within 3 s. Returns
+/// the test's folder (its temporary files in `tmp/`) and the killed tiersim's pid.
+fn dies_with_a_killed_tiersim(
+    test: &str,
+    args: &[&str],
+    program: &str,
+) -> (std::path::PathBuf, u32) {
     use std::io::BufRead;
     crate::support::require_tool(&["setpriv"], "util-linux");
     let dir = scratch_dir(test);
     let text = LIVE_FEW_USERS.replace("duration = \"1m\"", "duration = \"10m\"")
         + "[sessions]\nstorage = \"shared_store\"\n";
     std::fs::write(dir.join("few.toml"), text).unwrap();
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
     let mut live = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
         .args(["live", "few.toml", "--time-scale", "20", "--no-charts"])
         .args(args)
+        .env("TMPDIR", dir.join("tmp"))
         .current_dir(&dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -376,6 +412,7 @@ fn dies_with_a_killed_tiersim(test: &str, args: &[&str], program: &str) {
         })
         .unwrap_or_else(|| panic!("live announces the {program} pid"));
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    let killed = live.id();
     live.kill().unwrap(); // SIGKILL: no handler of tiersim's runs.
     live.wait().unwrap();
     let gone = |pid: u32| match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -393,6 +430,7 @@ fn dies_with_a_killed_tiersim(test: &str, args: &[&str], program: &str) {
         gone(pid),
         "{program} {pid} outlived a SIGKILL of tiersim by 3 s"
     );
+    (dir, killed)
 }
 
 #[test]

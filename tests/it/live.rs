@@ -34,6 +34,7 @@ fn run_live_behind(
     let sc = scenario(text, Some(variant));
     assert_eq!(live::refuse(variant, &sc, time_scale), None);
     let runtime = live::cluster_runtime().expect("a runtime");
+    let announced = std::sync::Mutex::new(Vec::new());
     let result = runtime
         .block_on(live::run_variant(
             variant,
@@ -42,7 +43,7 @@ fn run_live_behind(
             store,
             front,
             live::Watch {
-                announce: false,
+                announce: Some(&|line: &str| announced.lock().unwrap().push(line.to_string())),
                 stop: &tokio::sync::Notify::new(),
                 progress: &|_| {},
             },
@@ -50,6 +51,14 @@ fn run_live_behind(
         .expect("the live run completes")
         .result;
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    // Where the cluster listens is handed to the command (which prints it above its progress
+    // bars), once; the run itself writes nothing beside the bars.
+    let announced = announced.into_inner().unwrap();
+    assert_eq!(announced.len(), 1, "{announced:?}");
+    assert!(
+        announced[0].starts_with("live: balancer 127.0.0.1:"),
+        "{announced:?}"
+    );
     result
 }
 
@@ -521,6 +530,59 @@ fn a_live_run_with_haproxy_keeps_its_config_and_leaves_no_port_or_process_behind
             .is_some_and(|l| l.starts_with("sticky,")),
         "{summary}"
     );
+}
+
+/// The processes whose working folder is `dir` (every process a run there started inherits it:
+/// tiersim, `redis-server`, `haproxy`).
+fn processes_in(dir: &Path) -> Vec<u32> {
+    let dir = dir.canonicalize().unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == dir))
+        .collect()
+}
+
+/// A run behind HAProxy with a managed Redis that fails at its end (its output cannot be
+/// written: a file size limit, as a full disk) exits 1 and leaves no process and no listening
+/// socket behind: the announced ports refuse connections, the announced pids are gone, no
+/// process works in the run's folder (a listening socket needs a process to hold it), and the
+/// HAProxy folder is removed.
+#[test]
+#[ignore = "needs haproxy"]
+fn a_haproxy_run_that_ends_in_an_error_leaves_no_process_or_socket_behind() {
+    require_haproxy();
+    require_redis();
+    let dir = scratch_dir("live-error-haproxy");
+    std::fs::write(dir.join("short.toml"), SHORT).unwrap();
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "trap '' XFSZ; ulimit -f 8 && exec \"$0\" live short.toml --time-scale 10 --out out \
+             --store redis-managed --balancer haproxy --variant shared-store",
+        )
+        .arg(env!("CARGO_BIN_EXE_tiersim"))
+        .env("TMPDIR", dir.join("tmp"))
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    let (code, stderr) = finish(child, Duration::from_secs(60));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write"), "{stderr}");
+    nothing_left(&stderr, true);
+    let (_, pids) = announced(&stderr);
+    assert_eq!(
+        pids.len(),
+        2,
+        "redis-server and haproxy announced: {stderr}"
+    );
+    assert_eq!(processes_in(&dir), Vec::<u32>::new(), "{stderr}");
+    let folders = std::fs::read_dir(dir.join("tmp")).unwrap().count();
+    assert_eq!(folders, 0, "the HAProxy folder is removed");
+    assert!(!dir.join("out/live-short-live").exists());
 }
 
 #[test]

@@ -224,8 +224,10 @@ fn an_output_folder_that_cannot_be_written_is_found_before_simulating() {
                 .output()
                 .unwrap();
             let stderr = String::from_utf8_lossy(&output.stderr);
-            assert_eq!(output.status.code(), Some(1), "{stderr}");
+            // The user's mistake (`--out`), not a failure of the machine: status 2.
+            assert_eq!(output.status.code(), Some(2), "{stderr}");
             assert!(stderr.contains(message), "{stderr}");
+            assert!(stderr.contains(&format!("--out {out}: ")), "{stderr}");
             assert!(
                 !stderr.contains("phase: simulation"),
                 "found before simulating: {stderr}"
