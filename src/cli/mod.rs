@@ -1,11 +1,11 @@
-//! The command line: the nine subcommands, their flags, and what each prints. `run` and `sweep`
+//! The command line: the ten subcommands, their flags, and what each prints. `run` and `sweep`
 //! (`run.rs`, `sweep.rs`) simulate, through the orchestration they share (`simulate.rs`: the
 //! resource guard, Ctrl-C, progress bars, the books check, the files of a run); with `--shard`
 //! they run one shard of their runs (`shard.rs`), and `merge` (`merge.rs`) joins the shards
 //! through the same writers (`run::write`, `sweep::write`); `live` and
 //! `validate` (`live.rs`) run the scenario on a real loopback cluster, and compare it with the
 //! simulation, with the judgement in `crate::live::validate`; `completions` and `man`
-//! (`shells.rs`) print what the shell and `man` read; `check` and `list` are here. Each parses,
+//! (`shells.rs`) print what the shell and `man` read; `lab` (`lab.rs`) serves `crate::lab`; `check` and `list` are here. Each parses,
 //! calls the use case and prints. What is read as a scenario, and how, is in `input.rs`.
 //!
 //! Mistakes a user can make (a bad scenario, an unknown variant, a missing file) are
@@ -13,6 +13,7 @@
 //! status 1. Standard output gets the results; standard error gets progress and diagnostics.
 
 mod input;
+mod lab;
 mod live;
 mod merge;
 mod progress;
@@ -85,6 +86,9 @@ pub enum Command {
     /// Exit status: 0 when every judged metric agrees, 1 when any disagrees (or the run
     /// fails), 2 for a mistake in the input, 130 when interrupted.
     Validate(live::ValidateArgs),
+    /// Serve an interactive lab on 127.0.0.1: change a scenario's knobs in the browser and
+    /// compare the variants (Ctrl-C stops it).
+    Lab(lab::LabArgs),
     /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
     Completions(shells::CompletionsArgs),
     /// Print the man page (roff): `tiersim man | man -l -`.
@@ -258,6 +262,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list(&args),
         Command::Live(args) => live::run(&args),
         Command::Validate(args) => live::validate(&args),
+        Command::Lab(args) => lab::run(&args),
         Command::Completions(args) => shells::completions(&args),
         Command::Man => shells::man(),
     }

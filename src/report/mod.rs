@@ -1,16 +1,18 @@
 //! `report.html`: one self-contained page a teacher can hand out, print or project.
 //!
-//! A pure function of the experiment, its results and its charts: no network, no scripts, no
-//! external files (the charts are inline SVG, the style sheet is inline), no clock (the same run
-//! gives the same bytes). Every piece of text that comes from the scenario file or the results
-//! is escaped. The page has, in order: the title and the lesson, the comparison table
+//! A pure function of the experiment, its results and its charts: no network, no external files
+//! (the charts are inline SVG, the style sheet is inline), no clock (the same run gives the same
+//! bytes). One inline script, the replay's (`replay.rs`), draws `<section id="replay">`;
+//! everything else reads with scripts off. Every piece of text that comes from the scenario file
+//! or the results is escaped. The page has, in order: the title and the lesson, the comparison table
 //! (`<table id="comparison">`, one `<tr>` per variant in its `<tbody>`), what happened at each
-//! timed event, every chart (`<figure class="chart">` with a caption that says what to look at),
-//! and the parameters of every variant.
+//! timed event, the replay, every chart (`<figure class="chart">` with a caption that says what
+//! to look at), and the parameters of every variant.
 
 mod causes;
 mod escape;
 mod parameters;
+pub mod replay;
 pub mod sweep;
 pub mod what_happened;
 
@@ -34,6 +36,7 @@ pub fn html(experiment: &Experiment, results: &[RunResult], charts: &[ChartFile]
     page += &comparison(results);
     page += &causes::section(results);
     page += &what_happened(results);
+    page += &replay::section_for(experiment, results);
     page += &figures(charts);
     // The variants that ran (a run may select some with `--variant`), in file order.
     let ran: Vec<&crate::scenario::Variant> = experiment

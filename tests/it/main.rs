@@ -12,6 +12,8 @@
 //!   the previous results kept;
 //! - `refusals`: what is refused before anything runs (event storms, sweeps priced whole, an
 //!   unreachable store, an output folder that cannot be written, a `--set` deep in a list);
+//! - `lab`: `tiersim lab`'s JSON API over loopback (the numbers of `tiersim run`, 400 and 422)
+//!   and its life (first line, Ctrl-C);
 //! - `docs`: every local link of the documentation resolves, anchors included;
 //! - `live`: the live cluster on loopback (why-sticky, a crash with the embedded store and Redis);
 //! - `report`: charts and the report of every shipped scenario, and the page in headless Chromium;
@@ -26,6 +28,7 @@ mod cost;
 mod docs;
 mod hardening;
 mod interrupt;
+mod lab;
 mod live;
 mod living;
 mod malformed;
