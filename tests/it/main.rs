@@ -17,6 +17,7 @@
 //! - `docs`: every local link of the documentation resolves, anchors included;
 //! - `live`: the live cluster on loopback (why-sticky, a crash with the embedded store and Redis);
 //! - `report`: charts and the report of every shipped scenario, and the page in headless Chromium;
+//! - `replay`: report.html's replay of 02 in headless Chromium (servers, dots, "log in again");
 //! - `malformed`: every file of `tests/malformed/` is refused with its key and line;
 //! - `properties`: random valid scenarios keep the program's invariants and are deterministic.
 //! - `cost`: machine-hours and the least loaded server's share against arithmetic;
@@ -35,6 +36,7 @@ mod malformed;
 mod properties;
 mod recipes;
 mod refusals;
+mod replay;
 mod report;
 mod scenarios;
 mod shards;
