@@ -6,8 +6,8 @@
   var select = document.getElementById('scenario');
   var status = document.getElementById('status');
   var scenarios = [];
-  var METRICS = ['users_forced_login', 'failed_auth_pct', 'error_pct', 'sessions_lost',
-    'p95_latency_ms', 'mean_latency_ms'];
+  var METRICS = ['users_forced_login', 'failed_auth_pct', 'sessions_lost', 'errors',
+    'latency_p50_ms', 'latency_p99_ms', 'imbalance', 'users_remapped'];
 
   function current() { return scenarios[select.selectedIndex]; }
   function fields() { return Array.prototype.slice.call(form.querySelectorAll('input,select')); }

@@ -355,10 +355,31 @@ set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
         html(&experiment, &results, &charts)
     }
 
+    /// The page without its replay section, and the replay section.
+    fn split_replay(page: &str) -> (String, &str) {
+        let start = page
+            .find("<section id=\"replay\"")
+            .expect("a replay section");
+        let end = start + page[start..].find("</section>").expect("its end") + "</section>".len();
+        (
+            format!("{}{}", &page[..start], &page[end..]),
+            &page[start..end],
+        )
+    }
+
     #[test]
     fn text_from_the_scenario_is_escaped() {
-        let page = page();
-        assert!(!page.contains("<script"), "no script element, ever");
+        let whole = page();
+        let (page, replay) = split_replay(&whole);
+        assert!(
+            !page.contains("<script"),
+            "no script element outside the replay"
+        );
+        assert_eq!(
+            replay.matches("<script").count(),
+            2,
+            "the replay's data and script"
+        );
         assert!(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
         assert!(page.contains("<h1>A crash &amp; its &lt;cost&gt;</h1>"));
         // Hard-wrapped lines join; blank lines separate paragraphs.
@@ -395,11 +416,24 @@ set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
 
     #[test]
     fn the_page_needs_nothing_from_outside() {
-        let page = page();
+        let whole = page();
+        let (page, replay) = split_replay(&whole);
         for needle in [
             "<script", "<link", "<img", " src=", " href=", "@import", "url(",
         ] {
             assert!(!page.contains(needle), "{needle}");
+        }
+        for needle in [
+            "<link",
+            "<img",
+            " src=",
+            "href",
+            "@import",
+            "url(",
+            "fetch(",
+            "XMLHttpRequest",
+        ] {
+            assert!(!replay.contains(needle), "the replay: {needle}");
         }
     }
 
