@@ -15,6 +15,7 @@ pub mod engine;
 pub mod events;
 pub mod guard;
 pub mod interrupt;
+pub mod lab;
 pub mod live;
 pub mod metrics;
 pub mod model;

@@ -6,7 +6,7 @@
 //! `validate` (`live.rs`) run the scenario on a real loopback cluster, and compare it with the
 //! simulation, with the judgement in `crate::live::validate`; `completions` and `man`
 //! (`shells.rs`) print what the shell and `man` read; `worksheet` (`worksheet.rs`) runs a scenario once and writes
-//! its printable worksheet; `check` and `list` are here. Each parses,
+//! its printable worksheet; `lab` (`lab.rs`) serves `crate::lab`; `check` and `list` are here. Each parses,
 //! calls the use case and prints. What is read as a scenario, and how, is in `input.rs`.
 //!
 //! Mistakes a user can make (a bad scenario, an unknown variant, a missing file) are
@@ -14,6 +14,7 @@
 //! status 1. Standard output gets the results; standard error gets progress and diagnostics.
 
 mod input;
+mod lab;
 mod live;
 mod merge;
 mod progress;
@@ -91,6 +92,9 @@ pub enum Command {
     /// `<out>/<name>-worksheet/worksheet.html` (questions first; the answers from the run and
     /// from theory on a page of their own).
     Worksheet(worksheet::WorksheetArgs),
+    /// Serve an interactive lab on 127.0.0.1: change a scenario's knobs in the browser and
+    /// compare the variants (Ctrl-C stops it).
+    Lab(lab::LabArgs),
     /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish).
     Completions(shells::CompletionsArgs),
     /// Print the man page (roff): `tiersim man | man -l -`.
@@ -268,6 +272,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list(&args),
         Command::Live(args) => live::run(&args),
         Command::Validate(args) => live::validate(&args),
+        Command::Lab(args) => lab::run(&args),
         Command::Completions(args) => shells::completions(&args),
         Command::Worksheet(args) => worksheet::worksheet(&args),
         Command::Man => shells::man(),

@@ -22,6 +22,9 @@ impl Engine<'_> {
     /// Closes the row of a change: the state just after it, and the users it remapped. Returns
     /// the row's index.
     pub(super) fn close_row(&mut self, row: EventRow) -> usize {
+        if self.trace.is_some() {
+            self.trace_tier();
+        }
         self.measure.close_row(row, &mut self.tier, &self.users)
     }
 

@@ -22,6 +22,7 @@ mod measure;
 mod membership;
 mod requests;
 mod tier;
+pub mod trace;
 
 use crate::events::Event;
 use crate::metrics::hours::MachineHours;
@@ -35,6 +36,7 @@ use arrivals::Arrivals;
 use living::Living;
 use measure::Measurement;
 use tier::Tier;
+pub use trace::{Trace, TraceSpec};
 
 /// How often (in processed events) the progress callback is called: 16,384 events, a few
 /// milliseconds of wall time, and under 0.1 s with 10,000 servers (Ctrl-C is read there).
@@ -62,6 +64,24 @@ pub fn simulate_with_progress(
     engine.run(progress).then(|| engine.finish(variant))
 }
 
+/// Like [`simulate_with_progress`], also recording the replay trace of the users `spec` samples
+/// (see `trace.rs` for the rule and the bounds). The results are those of [`simulate`].
+pub fn simulate_traced(
+    variant: &str,
+    scenario: &Scenario,
+    spec: TraceSpec,
+    progress: &mut dyn FnMut(Micros) -> bool,
+) -> Option<(RunResult, Trace)> {
+    let mut engine = Engine::new(scenario);
+    engine.trace = Some(Box::new(trace::Recorder::new(spec)));
+    engine.trace_tier();
+    if !progress(0) || !engine.run(progress) {
+        return None;
+    }
+    let recorder = engine.trace.take().expect("traced");
+    Some((engine.finish(variant), recorder.finish()))
+}
+
 /// The state of one run: the clock, the pending events and the users, and the parts that own
 /// the rest (the tier, the arrivals, the measurement, the living cluster). Handlers are methods
 /// here that borrow the parts they need.
@@ -82,6 +102,8 @@ struct Engine<'a> {
     next_timed: usize,
     events_processed: u64,
     scratch: Scratch,
+    /// The replay trace, when recorded (`trace.rs`).
+    trace: Option<Box<trace::Recorder>>,
 }
 
 /// Vectors reused by the handlers, so that no event allocates in the steady state.
@@ -120,6 +142,7 @@ impl<'a> Engine<'a> {
             next_timed: 0,
             events_processed: 0,
             scratch: Scratch::default(),
+            trace: None,
         }
     }
 

@@ -495,6 +495,9 @@ impl Engine<'_> {
     ///
     /// Does not touch the server or the store: freeing a worker is the caller's business.
     pub(super) fn end(&mut self, u: UserSlot, outcome: Outcome) {
+        if self.trace.is_some() {
+            self.trace_request(u, outcome);
+        }
         let now = self.now;
         let user = self.users.get_mut(u);
         self.measure.count_people(user, outcome);

@@ -57,7 +57,7 @@ pub fn sweep(
 }
 
 /// One variant's `summary.csv` row as an object, in the column order.
-fn variant(runs: &[RunResult]) -> Value {
+pub fn variant(runs: &[RunResult]) -> Value {
     let cells = summary_cells(runs);
     let object: Map<String, Value> = SUMMARY_COLUMNS
         .iter()

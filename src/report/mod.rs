@@ -1,13 +1,14 @@
 //! `report.html`: one self-contained page a teacher can hand out, print or project.
 //!
-//! A pure function of the experiment, its results and its charts: no network, no scripts, no
-//! external files (the charts are inline SVG, the style sheet is inline), no clock (the same run
-//! gives the same bytes). Every piece of text that comes from the scenario file or the results
-//! is escaped. The page has, in order: the title and the lesson, the comparison table
-//! (`<table id="comparison">`, one `<tr>` per variant in its `<tbody>`; with replications, means
-//! ± half-widths and the paired differences), what happened at each timed event, every chart
-//! (`<figure class="chart">` with a caption written from the run: its events, each variant's
-//! totals), and the parameters of every variant.
+//! A pure function of the experiment, its results and its charts: no network, no external files
+//! (the charts are inline SVG, the style sheet is inline), no clock (the same run gives the same
+//! bytes). One inline script, the replay's (`replay.rs`), draws `<section id="replay">`;
+//! everything else reads with scripts off. Every piece of text that comes from the scenario file
+//! or the results is escaped. The page has, in order: the title and the lesson, the comparison
+//! table (`<table id="comparison">`, one `<tr>` per variant in its `<tbody>`; with replications,
+//! means ± half-widths and the paired differences), what happened at each timed event, the
+//! replay, every chart (`<figure class="chart">` with a caption written from the run: its
+//! events, each variant's totals), and the parameters of every variant.
 
 mod captions;
 mod causes;
@@ -15,6 +16,7 @@ mod escape;
 pub mod failover;
 mod many;
 mod parameters;
+pub mod replay;
 mod replicated;
 pub mod sweep;
 pub mod what_happened;
@@ -77,6 +79,7 @@ pub fn html_shown(experiment: &Experiment, shown: &Shown<'_>, charts: &[ChartFil
     page += &causes::section(&look, results);
     page += &what_happened(look.time, results);
     page += &failover::section(results);
+    page += &replay::section_for(experiment, results);
     page += &figures(charts, |stem| captions::for_run(stem, experiment, shown));
     // The variants that ran (a run may select some with `--variant`), in file order.
     let ran: Vec<&crate::scenario::Variant> = experiment
@@ -376,10 +379,31 @@ set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
         html(&experiment, &results, &charts)
     }
 
+    /// The page without its replay section, and the replay section.
+    fn split_replay(page: &str) -> (String, &str) {
+        let start = page
+            .find("<section id=\"replay\"")
+            .expect("a replay section");
+        let end = start + page[start..].find("</section>").expect("its end") + "</section>".len();
+        (
+            format!("{}{}", &page[..start], &page[end..]),
+            &page[start..end],
+        )
+    }
+
     #[test]
     fn text_from_the_scenario_is_escaped() {
-        let page = page();
-        assert!(!page.contains("<script"), "no script element, ever");
+        let whole = page();
+        let (page, replay) = split_replay(&whole);
+        assert!(
+            !page.contains("<script"),
+            "no script element outside the replay"
+        );
+        assert_eq!(
+            replay.matches("<script").count(),
+            2,
+            "the replay's data and script"
+        );
         assert!(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
         assert!(page.contains("<h1>A crash &amp; its &lt;cost&gt;</h1>"));
         // Hard-wrapped lines join; blank lines separate paragraphs.
@@ -416,11 +440,24 @@ set = { "balancer.policy" = "round_robin", "sessions.storage" = "shared_store" }
 
     #[test]
     fn the_page_needs_nothing_from_outside() {
-        let page = page();
+        let whole = page();
+        let (page, replay) = split_replay(&whole);
         for needle in [
             "<script", "<link", "<img", " src=", " href=", "@import", "url(",
         ] {
             assert!(!page.contains(needle), "{needle}");
+        }
+        for needle in [
+            "<link",
+            "<img",
+            " src=",
+            "href",
+            "@import",
+            "url(",
+            "fetch(",
+            "XMLHttpRequest",
+        ] {
+            assert!(!replay.contains(needle), "the replay: {needle}");
         }
     }
 

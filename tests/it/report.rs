@@ -18,7 +18,7 @@ use tiersim::metrics::RunResult;
 use tiersim::scenario::Experiment;
 
 /// The names Chromium may have on `PATH`, in order.
-const BROWSERS: [&str; 3] = ["chromium", "chromium-browser", "google-chrome"];
+pub(crate) const BROWSERS: [&str; 3] = ["chromium", "chromium-browser", "google-chrome"];
 
 /// The longest a browser run may take before it is killed.
 const BROWSER_DEADLINE: Duration = Duration::from_secs(90);
@@ -59,7 +59,13 @@ fn run(experiment: &Experiment) -> Vec<RunResult> {
 
 /// Runs the browser with `args` on `page`, its standard output into `stdout`; kills it at the
 /// deadline.
-fn run_browser(browser: &Path, profile: &Path, args: &[String], page: &Path, stdout: &Path) {
+pub(crate) fn run_browser(
+    browser: &Path,
+    profile: &Path,
+    args: &[String],
+    page: &Path,
+    stdout: &Path,
+) {
     let mut child = Command::new(browser)
         .args([
             "--headless",
@@ -86,7 +92,7 @@ fn run_browser(browser: &Path, profile: &Path, args: &[String], page: &Path, std
 }
 
 /// The probe's lines from the dumped DOM.
-fn probe_lines(dom: &str) -> Vec<String> {
+pub(crate) fn probe_lines(dom: &str) -> Vec<String> {
     let start =
         dom.find("<pre id=\"probe\">").expect("the probe element") + "<pre id=\"probe\">".len();
     let end = start + dom[start..].find("</pre>").expect("the probe's end");

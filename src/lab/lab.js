@@ -1,0 +1,162 @@
+// tiersim lab: reads the knobs, asks POST /api/run, shows the comparison, the replay and the
+// charts. The address holds the state: ?s=FILE&KEY=VALUE... reproduces the same run.
+(function () {
+  'use strict';
+  var form = document.getElementById('knobs');
+  var select = document.getElementById('scenario');
+  var status = document.getElementById('status');
+  var scenarios = [];
+  var METRICS = ['users_forced_login', 'failed_auth_pct', 'sessions_lost', 'errors',
+    'latency_p50_ms', 'latency_p99_ms', 'imbalance', 'users_remapped'];
+
+  function current() { return scenarios[select.selectedIndex]; }
+  function fields() { return Array.prototype.slice.call(form.querySelectorAll('input,select')); }
+  function sets() {
+    var set = {};
+    fields().forEach(function (f) {
+      if (f.name.indexOf('.') > 0 && f.name.indexOf('ev.') !== 0 && f.name.indexOf('p.') !== 0 && f.value !== '') {
+        set[f.name] = f.type === 'number' ? Number(f.value) : f.value;
+      }
+    });
+    return set;
+  }
+  function value(name) { return form.elements[name].value.trim(); }
+  // The scenario's text with the events of the knobs appended.
+  function text() {
+    var t = current().scenario, add = '';
+    function ev(at, lines) { if (at) add += '\n[[events]]\nat = "' + at + '"\n' + lines + '\n'; }
+    ev(value('ev.crash'), 'action = "crash"\nserver = 0');
+    ev(value('ev.add'), 'action = "add_servers"\ncount = ' + (Number(value('ev.add_n')) || 1));
+    ev(value('ev.remove'), 'action = "remove_servers"\ncount = ' + (Number(value('ev.remove_n')) || 1));
+    if (value('ev.store')) {
+      ev(value('ev.store'), 'action = "store_crash"');
+      add += '\n[[events]]\nat = "' + value('ev.store') + ' + ' + (value('ev.store_for') || '1m') + '"\naction = "store_restart"\n';
+    }
+    return t + add;
+  }
+  function saveUrl() {
+    var q = new URLSearchParams();
+    q.set('s', current().file);
+    fields().forEach(function (f) { if (f.name && f.value !== '' && f.defaultValue !== f.value) q.set(f.name, f.value); });
+    history.replaceState(null, '', '?' + q.toString());
+  }
+  function loadUrl() {
+    var q = new URLSearchParams(location.search);
+    var s = q.get('s');
+    scenarios.forEach(function (sc, i) { if (sc.file === s) select.selectedIndex = i; });
+    fields().forEach(function (f) { if (f.name && q.has(f.name)) f.value = q.get(f.name); });
+  }
+  function showProblems(list) {
+    var box = document.getElementById('problems');
+    box.textContent = '';
+    (list || []).forEach(function (p) {
+      var e = document.createElement('p');
+      e.className = 'problem';
+      e.textContent = p.text || p.message || String(p);
+      box.appendChild(e);
+    });
+  }
+  function fmt(v) { return v === null || v === undefined ? '' : typeof v === 'number' ? String(v) : v; }
+  function table(answer) {
+    var head = document.querySelector('#comparison thead'), body = document.querySelector('#comparison tbody');
+    head.innerHTML = '';
+    body.innerHTML = '';
+    var tr = document.createElement('tr');
+    ['metric'].concat(answer.summary.map(function (r) { return r.variant; })).concat(['your prediction'])
+      .forEach(function (h, i) {
+        var th = document.createElement('th');
+        th.textContent = h;
+        if (i > 0 && i <= answer.summary.length) th.style.borderBottom = '3px solid ' + answer.variants[i - 1].colour;
+        tr.appendChild(th);
+      });
+    head.appendChild(tr);
+    METRICS.forEach(function (m) {
+      if (!(m in answer.summary[0])) return;
+      var row = document.createElement('tr');
+      row.setAttribute('data-metric', m);
+      var cells = [m].concat(answer.summary.map(function (r) { return fmt(r[m]); }));
+      var predicted = form.elements['p.' + m];
+      cells.push(predicted && predicted.value !== '' ? predicted.value : '');
+      cells.forEach(function (c, i) {
+        var td = document.createElement('td');
+        td.textContent = c;
+        if (i === cells.length - 1) td.className = 'predicted';
+        row.appendChild(td);
+      });
+      body.appendChild(row);
+    });
+  }
+  function charts(answer) {
+    var box = document.getElementById('charts');
+    box.innerHTML = '';
+    answer.charts.forEach(function (c) {
+      var fig = document.createElement('figure');
+      fig.innerHTML = c.svg; // drawn by this tiersim from the run's numbers
+      var cap = document.createElement('figcaption');
+      cap.textContent = c.name;
+      fig.appendChild(cap);
+      box.appendChild(fig);
+    });
+  }
+  var pending = null;
+  function run() {
+    saveUrl();
+    status.textContent = 'running…';
+    var body = JSON.stringify({ scenario: text(), set: sets() });
+    var mine = pending = fetch('/api/run', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body })
+      .then(function (r) { return r.json().then(function (j) { return [r.status, j]; }); })
+      .then(function (res) {
+        if (mine !== pending) return;
+        var code = res[0], answer = res[1];
+        if (code === 200) {
+          showProblems([]);
+          table(answer);
+          tiersimReplay(document.getElementById('replay'), answer.replay);
+          charts(answer);
+          status.textContent = 'done';
+          document.body.setAttribute('data-runs', Number(document.body.getAttribute('data-runs') || 0) + 1);
+        } else {
+          showProblems(answer.problems || [{ text: answer.error }]);
+          status.textContent = 'not run (' + code + ')';
+        }
+      })
+      .catch(function (e) { status.textContent = 'failed: ' + e; });
+  }
+  function download() {
+    var body = JSON.stringify({ scenario: text(), set: sets() });
+    fetch('/api/scenario', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body })
+      .then(function (r) { return r.json(); })
+      .then(function (a) {
+        if (!a.toml) { showProblems(a.problems || [{ text: a.error }]); return; }
+        var link = document.createElement('a');
+        link.href = URL.createObjectURL(new Blob([a.toml], { type: 'application/toml' }));
+        link.download = a.file;
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+      });
+  }
+  function describe() {
+    var sc = current();
+    document.getElementById('lesson').textContent = sc.title + '. ' + sc.text;
+  }
+  form.addEventListener('submit', function (e) { e.preventDefault(); run(); });
+  form.addEventListener('change', function () { run(); });
+  select.addEventListener('change', function () {
+    fields().forEach(function (f) { f.value = f.defaultValue; });
+    describe();
+    run();
+  });
+  document.getElementById('download').addEventListener('click', download);
+  fetch('/api/scenarios').then(function (r) { return r.json(); }).then(function (list) {
+    scenarios = list;
+    list.forEach(function (sc) {
+      var o = document.createElement('option');
+      o.textContent = sc.file + ': ' + sc.title;
+      select.appendChild(o);
+    });
+    loadUrl();
+    describe();
+    run();
+  });
+})();

@@ -1,0 +1,204 @@
+//! The animated replay of `report.html` (and of `tiersim lab`, which serves the same script): the
+//! balancer, the servers and the store of each variant, and the users of the replay trace
+//! (`engine::Trace`) as dots coloured by the server that holds their session, side by side on
+//! one clock.
+//!
+//! [`data`] turns the traces into compact JSON (times in milliseconds, one array per request);
+//! [`section`] is the page's `<section id="replay">`: a note that reads without scripts, the JSON
+//! in a `<script type="application/json">`, and the inline script (`replay.js`) that draws it.
+//! The script uses no network and no external file.
+
+use crate::charts::look::Look;
+use crate::charts::model::Colour;
+use crate::charts::palette;
+use crate::engine::trace::{Ended, Held, Trace};
+use crate::engine::{TraceSpec, simulate_traced};
+use crate::metrics::RunResult;
+use crate::scenario::{Experiment, Scenario, Variant};
+use serde_json::{Value, json};
+
+/// The script that draws a replay from [`data`]: `tiersimReplay(element, data)`.
+pub const SCRIPT: &str = include_str!("replay.js");
+
+/// The outcome codes of a request row, in the order of their code.
+pub const OUTCOMES: [&str; 12] = [
+    "ok",
+    "login",
+    "failed_auth_elsewhere",
+    "failed_auth_lost",
+    "failed_auth_expired",
+    "failed_auth_evicted",
+    "error_server_down",
+    "error_queue_full",
+    "error_store_down",
+    "error_store_busy",
+    "failed_auth_other_dc",
+    "error_dc_down",
+];
+
+/// The replay's data: per variant (in the order of `results`) its name, colour, users, requests
+/// `[user, sent_ms, end_ms, server (-1: none), outcome code, holder]` (holder: a server id, -1
+/// unchanged, -2 the store, -3 the cookie) and tier states `[at_ms, ["up"|"down"|"absent"],
+/// [store node up]]`.
+pub fn data(
+    look: &Look,
+    results: &[RunResult],
+    traces: &[Trace],
+    duration_us: u64,
+    warmup_us: u64,
+) -> Value {
+    let variants: Vec<Value> = results
+        .iter()
+        .zip(traces)
+        .enumerate()
+        .map(|(i, (r, t))| variant(look.colour(i), &r.variant, t))
+        .collect();
+    let fraction = traces.first().map_or(0.0, |t| t.fraction);
+    json!({
+        "duration_ms": duration_us / 1000,
+        "warmup_ms": warmup_us / 1000,
+        "fraction": fraction,
+        "outcomes": OUTCOMES,
+        "server_colours": (0..6).map(|i| hex(palette::server(i))).collect::<Vec<_>>(),
+        "variants": variants,
+    })
+}
+
+/// One variant's replay.
+fn variant(colour: Colour, name: &str, t: &Trace) -> Value {
+    let requests: Vec<Value> = t
+        .requests
+        .iter()
+        .map(|r| {
+            json!([
+                r.user,
+                r.sent_us / 1000,
+                r.end_us / 1000,
+                r.server.map_or(-1, i64::from),
+                code(r.ended),
+                holder(r.holder),
+            ])
+        })
+        .collect();
+    let tier: Vec<Value> = t
+        .tier
+        .iter()
+        .map(|s| json!([s.at_us / 1000, s.servers, s.stores_up]))
+        .collect();
+    json!({
+        "name": name,
+        "colour": hex(colour),
+        "users": t.users.len(),
+        "truncated": t.truncated,
+        "requests": requests,
+        "tier": tier,
+    })
+}
+
+fn code(ended: Ended) -> usize {
+    let name = match ended {
+        Ended::Ok => "ok".to_string(),
+        Ended::Login => "login".to_string(),
+        Ended::FailedAuth(cause) => format!("failed_auth_{cause}"),
+        Ended::Error(cause) => format!("error_{cause}"),
+    };
+    OUTCOMES
+        .iter()
+        .position(|o| *o == name)
+        .expect("every outcome has a code")
+}
+
+fn holder(held: Option<Held>) -> i64 {
+    match held {
+        None => -1,
+        Some(Held::Server(id)) => i64::from(id),
+        Some(Held::Store(_)) => -2,
+        Some(Held::Cookie) => -3,
+    }
+}
+
+/// `#rrggbb`.
+pub fn hex(c: crate::charts::model::Colour) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+/// Expected requests (warm-up included, every variant together) above which the report leaves
+/// the replay out: recording it runs every variant once more.
+pub const MAX_REQUESTS_REPLAYED: f64 = 20e6;
+
+/// The replay section of `report.html` for the variants of `experiment` that have a result:
+/// each is simulated again with the trace on (a run is a pure function of its scenario, so these
+/// are the runs of the results, on the scenario's own seed). A note instead when the runs are too
+/// large; nothing if Ctrl-C stopped them.
+pub fn section_for(experiment: &Experiment, results: &[RunResult]) -> String {
+    use rayon::prelude::*;
+    let ran: Vec<&Variant> = results
+        .iter()
+        .filter_map(|r| experiment.variants.iter().find(|v| v.name == r.variant))
+        .collect();
+    let requests: f64 = ran.iter().map(|v| expected_requests(&v.scenario)).sum();
+    if ran.is_empty() || requests > MAX_REQUESTS_REPLAYED {
+        return "<section id=\"replay\" class=\"replay\">\n<h2>Replay</h2>\n<p class=\"note\">\
+                Left out: these runs are too long to simulate again for a replay; `tiersim lab` \
+                replays shorter ones.</p>\n</section>\n"
+            .to_string();
+    }
+    let spec = TraceSpec::for_scenarios(ran.iter().map(|v| &v.scenario));
+    let traced: Option<Vec<(RunResult, Trace)>> = ran
+        .par_iter()
+        .map(|v| {
+            let stop = &mut |_| !crate::interrupt::requested();
+            simulate_traced(&v.name, &v.scenario, spec, stop)
+        })
+        .collect();
+    let Some(traced) = traced else {
+        return String::new();
+    };
+    let (runs, traces): (Vec<RunResult>, Vec<Trace>) = traced.into_iter().unzip();
+    let sc = &ran[0].scenario;
+    let look = Look::of(experiment, &runs);
+    section(&data(&look, &runs, &traces, sc.duration_us, sc.warmup_us))
+}
+
+/// Requests a run of `sc` simulates, about (warm-up included).
+pub fn expected_requests(sc: &Scenario) -> f64 {
+    sc.users.visits_per_s * sc.duration_us as f64 / 1e6 * (1.0 + sc.users.requests_per_visit)
+}
+
+/// The page's replay section for `data` (from [`data`]).
+pub fn section(data: &Value) -> String {
+    // `</` cannot end the script element early: JSON allows `<\/`.
+    let json = data.to_string().replace("</", "<\\/");
+    format!(
+        "<section id=\"replay\" class=\"replay\">\n<h2>Replay</h2>\n<p class=\"note\">The \
+         same sample of users in every variant, on one clock: each dot is a user, coloured by the \
+         server that holds their session; a user whose session was not valid goes to \"log in \
+         again\", an error flashes red. The replay needs scripts; everything else on this page \
+         reads without them.</p>\n<div class=\"replay-root\"></div>\n<script \
+         type=\"application/json\" class=\"replay-data\">{json}</script>\n<script>\n{SCRIPT}\n\
+         tiersimReplay(document.querySelector('#replay .replay-root'), \
+         JSON.parse(document.querySelector('#replay .replay-data').textContent));\n</script>\n\
+         </section>\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_outcome_has_a_code() {
+        assert_eq!(code(Ended::Ok), 0);
+        assert_eq!(code(Ended::FailedAuth("lost")), 3);
+        assert_eq!(code(Ended::Error("store_busy")), 9);
+        assert_eq!(code(Ended::FailedAuth("other_dc")), 10);
+        assert_eq!(code(Ended::Error("dc_down")), 11);
+    }
+
+    #[test]
+    fn the_data_cannot_close_its_script_element() {
+        let page = section(&json!({"variants": [{"name": "</script><b>"}]}));
+        assert!(!page.contains("</script><b>"));
+        assert!(page.contains("id=\"replay\""));
+    }
+}
