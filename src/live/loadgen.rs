@@ -156,6 +156,12 @@ impl User {
         let req = self.request(draws, login);
         let pool = self.pool.clone();
         let mut lease = pool.lease().await.ok();
+        let waits = pool.waited();
+        if waits > 0 {
+            self.cluster
+                .connection_waits
+                .fetch_max(waits, Ordering::Relaxed);
+        }
         let response = match lease.as_mut() {
             Some(l) => l.send(req).await.ok(),
             None => None,

@@ -80,6 +80,9 @@ pub struct Cluster {
     pub timer: timer::Timer,
     /// What went wrong during the run without ending it (a server that could not restart).
     pub warnings: Mutex<Vec<String>>,
+    /// Requests whose user waited for one of the shared connections to the balancer (all were
+    /// in use: the machine did not keep up).
+    pub connection_waits: AtomicU64,
 }
 
 impl Cluster {
@@ -97,6 +100,7 @@ impl Cluster {
             records: Mutex::new(Vec::new()),
             timer: timer::Timer::start().context("cannot start the live timer")?,
             warnings: Mutex::new(Vec::new()),
+            connection_waits: AtomicU64::new(0),
         })
     }
 
@@ -463,6 +467,16 @@ pub async fn run_variant(
             "the cluster failed to accept a connection {failed} times (out of file descriptors?); \
              it waited and accepted again, but some errors and latency may be the harness's, \
              not the scenario's"
+        ));
+    }
+    let waits = cluster
+        .connection_waits
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if waits > 0 {
+        warnings.push(format!(
+            "{waits} requests waited for one of the users' {} connections to the balancer (all \
+             were in use: the machine did not keep up); their wait is in the clients' latency",
+            limits::client_connections(sc)
         ));
     }
     let (snapshots, events) = observed?;

@@ -19,6 +19,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response};
 use std::net::SocketAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -33,6 +34,8 @@ pub(crate) struct Pool {
     max_idle_for: Duration,
     /// One permit per connection a bounded pool may have open.
     open: Option<Semaphore>,
+    /// Leases of a bounded pool that found every connection taken and waited.
+    waited: AtomicU64,
 }
 
 /// A connection leased from a [`Pool`]: given back with [`Lease::give_back`] once its answer is
@@ -53,6 +56,7 @@ impl Pool {
             max_idle,
             max_idle_for,
             open: None,
+            waited: AtomicU64::new(0),
         }
     }
 
@@ -68,7 +72,12 @@ impl Pool {
     /// A connection ready to send: the most recently used idle one still open, or a new one.
     pub(crate) async fn lease(&self) -> Result<Lease<'_>> {
         let open = match &self.open {
-            Some(s) => Some(s.acquire().await?),
+            Some(s) => {
+                if s.available_permits() == 0 {
+                    self.waited.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(s.acquire().await?)
+            }
             None => None,
         };
         let sender = loop {
@@ -88,6 +97,11 @@ impl Pool {
             sender,
             _open: open,
         })
+    }
+
+    /// How many leases of a bounded pool found every connection taken and waited for one.
+    pub(crate) fn waited(&self) -> u64 {
+        self.waited.load(Ordering::Relaxed)
     }
 
     /// Idle connections now (for tests).
@@ -170,6 +184,8 @@ mod tests {
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
         assert_eq!(pool.idle(), 3);
+        // The first 3 found a connection free; at least the 4th waited.
+        assert!((1..=37).contains(&pool.waited()), "{}", pool.waited());
     }
 
     #[tokio::test]
