@@ -8,7 +8,7 @@
 use super::progress::Progress;
 use super::simulate::{check_books, run_files};
 use super::{BadInput, Disagrees, Interrupted, OutputArgs, ScenarioArgs, select};
-use crate::live::{self, BalancerChoice, LiveRun, StoreChoice, validate};
+use crate::live::{self, BalancerChoice, Capacity, LiveRun, StoreChoice, validate};
 use crate::metrics::RunResult;
 use crate::output::{files, table};
 use crate::runner::{self, Runs};
@@ -82,7 +82,8 @@ pub struct LiveArgs {
     pub output: OutputArgs,
     /// Simulated seconds per wall second (service, think and all other times are divided by
     /// it; default: the largest of 20, 10, 5, 2 and 1 at which this machine carries every chosen
-    /// variant on time, from its cores and the cost of a request).
+    /// variant on time, from its cores and the CPU a request costs, measured at start-up by a
+    /// burst of at most 0.4 s through a loopback cluster; 0.13 ms when that fails).
     #[arg(long, value_name = "X")]
     pub time_scale: Option<f64>,
     /// Session store of shared-store variants: `embedded`, `redis-managed` (tiersim starts
@@ -107,7 +108,8 @@ pub struct ValidateArgs {
     #[command(flatten)]
     pub common: ScenarioArgs,
     /// Simulated seconds per wall second of the live run (default: as for `live`, the largest of
-    /// 20, 10, 5, 2 and 1 at which this machine carries the cluster on time).
+    /// 20, 10, 5, 2 and 1 at which this machine carries the cluster on time, from the CPU a
+    /// request costs, measured at start-up).
     #[arg(long, value_name = "X")]
     pub time_scale: Option<f64>,
     /// Session store of the live run (as for `live`).
@@ -175,6 +177,7 @@ fn run_live(
     time_scale: f64,
     choice: &StoreChoice,
     front: BalancerChoice,
+    capacity: &Capacity,
     quiet: bool,
 ) -> Result<Vec<LiveRun>> {
     // Ctrl-C sets the flag and wakes the variant running (or the next one to start).
@@ -194,7 +197,7 @@ fn run_live(
             break;
         }
         if !quiet {
-            progress.println(&notices(v, time_scale, choice));
+            progress.println(&notices(v, time_scale, choice, capacity));
         }
         // On Ctrl-C the run stops its timeline and cleans up as at its end (a managed Redis is
         // stopped and waited for, keys in someone else's Redis are removed).
@@ -230,7 +233,7 @@ fn run_live(
 
 /// What `live` says before it runs a variant: its length in wall time, and warnings when the
 /// machine will not carry it on time or its store events cannot act on an external Redis.
-fn notices(v: &Variant, time_scale: f64, choice: &StoreChoice) -> String {
+fn notices(v: &Variant, time_scale: f64, choice: &StoreChoice, capacity: &Capacity) -> String {
     let sc = &v.scenario;
     let mut text = format!(
         "live: variant {} ({} + {}), {:.0} s of wall time\n",
@@ -240,15 +243,12 @@ fn notices(v: &Variant, time_scale: f64, choice: &StoreChoice) -> String {
         sc.duration_us as f64 / 1e6 / time_scale
     );
     let rate = live::wall_requests_per_s(sc, time_scale);
-    let cores = live::cores();
-    let on_time = live::on_time_requests_per_s(cores);
-    if rate > on_time {
+    if rate > capacity.on_time_requests_per_s() {
         text += &format!(
             "live: about {rate:.0} requests per wall second, more than this machine carries on \
-             time (about {on_time:.0} on {cores} cores at {:.2} ms of CPU per request): \
-             latencies will include its own overload; a lower --time-scale measures the \
-             scenario\n",
-            live::CPU_PER_REQUEST_S * 1e3
+             time ({}): latencies will include its own overload; a lower --time-scale measures \
+             the scenario\n",
+            capacity.describe()
         );
     }
     let store_events = sc.events.iter().any(|e| {
@@ -291,9 +291,8 @@ fn latency_split(runs: &[LiveRun]) -> String {
 pub fn run(args: &LiveArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
     let variants = select(&experiment, &args.common.variants)?;
-    let time_scale = args
-        .time_scale
-        .unwrap_or_else(|| default_time_scale(&variants));
+    let (time_scale, capacity) =
+        time_scale_for(args.time_scale, &variants, args.front.print_config);
     if args.front.print_config(&variants, time_scale)? {
         return Ok(());
     }
@@ -302,14 +301,9 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     let name = format!("{}-live", experiment.name);
     super::simulate::check_out(&args.output.out, &name)?;
     if args.time_scale.is_none() && !args.quiet {
-        super::status(&format!(
-            "live: --time-scale {time_scale}, the largest this machine carries on time (about \
-             {:.0} requests per wall second on {} cores)\n",
-            live::on_time_requests_per_s(live::cores()),
-            live::cores()
-        ));
+        super::status(&chosen(time_scale, &capacity, &variants));
     }
-    let live_runs = run_live(&variants, time_scale, &choice, front, args.quiet)?;
+    let live_runs = run_live(&variants, time_scale, &choice, front, &capacity, args.quiet)?;
     let results: Vec<RunResult> = live_runs.iter().map(|r| r.result.clone()).collect();
     let seed = variants.first().map_or(0, |v| v.scenario.seed);
     let runs = Runs {
@@ -376,9 +370,53 @@ fn as_measured(
     shown
 }
 
-/// The time scale when none is given: the largest this machine carries every variant at on time.
-fn default_time_scale(variants: &[&Variant]) -> f64 {
-    validate::time_scale(variants, live::on_time_requests_per_s(live::cores()))
+/// The time scale and what this machine carries: `--time-scale` as given (the documented cost
+/// of a request assumed), or else the largest at which every variant stays on time, with the
+/// cost of a request measured now (`live::calibrate`, with a cluster like the first variant
+/// keeping sessions in the store, or the first variant), unless `print_only` (`--print-config`
+/// starts no cluster: the documented cost).
+fn time_scale_for(given: Option<f64>, variants: &[&Variant], print_only: bool) -> (f64, Capacity) {
+    let cores = live::cores();
+    if let Some(scale) = given {
+        return (scale, Capacity::assumed(cores));
+    }
+    let heaviest = variants
+        .iter()
+        .find(|v| v.scenario.storage.uses_store())
+        .or(variants.first());
+    let capacity = match heaviest {
+        Some(v) if !print_only => live::calibrate(&v.scenario, cores),
+        _ => Capacity::assumed(cores),
+    };
+    let scale = validate::time_scale(variants, capacity.on_time_requests_per_s());
+    (scale, capacity)
+}
+
+/// The line that says which time scale `live` and `validate` chose, and from what figure.
+fn chosen(time_scale: f64, capacity: &Capacity, variants: &[&Variant]) -> String {
+    let why = match &capacity.source {
+        live::calibrate::Source::Fallback(why) => format!(" (the measurement failed: {why})"),
+        _ => String::new(),
+    };
+    let on_time = variants.iter().all(|v| {
+        live::wall_requests_per_s(&v.scenario, time_scale) <= capacity.on_time_requests_per_s()
+    });
+    let wall = live::MAX_WALL_S;
+    let how = if on_time {
+        format!(
+            "the largest of 20, 10, 5, 2 and 1 that keeps every variant under it and all within \
+             {wall:.0} s of wall time"
+        )
+    } else {
+        format!(
+            "none of 20, 10, 5, 2 and 1 keeps every variant under it within {wall:.0} s of wall \
+             time: the smallest that fits {wall:.0} s"
+        )
+    };
+    format!(
+        "live: {}{why}; --time-scale {time_scale}, {how}\n",
+        capacity.describe()
+    )
 }
 
 /// How the titles name a balancer other than the built-in one.
@@ -399,20 +437,22 @@ fn load_average() -> Option<String> {
 pub fn validate(args: &ValidateArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
     let variants = select(&experiment, &args.common.variants)?;
-    let time_scale = args
-        .time_scale
-        .unwrap_or_else(|| default_time_scale(&variants));
+    let (time_scale, capacity) =
+        time_scale_for(args.time_scale, &variants, args.front.print_config);
     if args.front.print_config(&variants, time_scale)? {
         return Ok(());
     }
     let front = args.front.balancer.choice();
     let choice = prepare(&experiment, &variants, time_scale, &args.store, front)?;
+    if args.time_scale.is_none() {
+        super::status(&chosen(time_scale, &capacity, &variants));
+    }
     crate::interrupt::install();
     let sim =
         runner::run(&variants, 1, &|_, _, _| !crate::interrupt::requested()).ok_or(Interrupted)?;
     check_books(&sim)?;
     let load_before = load_average();
-    let live = run_live(&variants, time_scale, &choice, front, false)?;
+    let live = run_live(&variants, time_scale, &choice, front, &capacity, false)?;
     let load_after = load_average();
     let rows = validate::compare(&sim.by_replication[0], &live, time_scale);
     let mut out = std::io::stdout().lock();

@@ -13,8 +13,9 @@
 //! Leaves out: retries, connection limits, and the model's instant rejoin at a restart (here
 //! the next successful probe brings the server back).
 
+use super::pool::Pool;
 use super::protocol::{self, PIN};
-use super::{Cluster, net};
+use super::{Cluster, limits, net};
 use crate::events::ErrorCause;
 use crate::model::balancer::Balancer as Routing;
 use crate::model::ids::ServerId;
@@ -22,7 +23,6 @@ use crate::rng::{self, Stream};
 use anyhow::Result;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, StatusCode};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -35,7 +35,8 @@ struct State {
     routing: Mutex<Routing>,
     backends: Vec<SocketAddr>,
     in_flight: Vec<AtomicU32>,
-    pools: Vec<Mutex<Vec<SendRequest<Empty<Bytes>>>>>,
+    /// Keep-alive connections to each server.
+    pools: Vec<Pool>,
 }
 
 /// The running balancer.
@@ -63,9 +64,9 @@ impl Balancer {
         }
         let state = Arc::new(State {
             routing: Mutex::new(routing),
-            backends,
             in_flight: (0..n).map(|_| AtomicU32::new(0)).collect(),
-            pools: (0..n).map(|_| Mutex::new(Vec::new())).collect(),
+            pools: pools(&cluster, &backends),
+            backends,
         });
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -124,6 +125,19 @@ impl Balancer {
             .map(|s| s.0)
             .collect()
     }
+}
+
+/// The connections to each server: as many idle as the clients' connections spread evenly
+/// (requests in flight are at most one per client connection), for half the servers' wait for a
+/// request head.
+fn pools(cluster: &Cluster, backends: &[SocketAddr]) -> Vec<Pool> {
+    let clients = limits::client_connections(&cluster.sc) as usize;
+    let max_idle = clients.div_ceil(backends.len().max(1));
+    let idle_for = cluster.header_timeout() / 2;
+    backends
+        .iter()
+        .map(|&addr| Pool::new(addr, max_idle, idle_for))
+        .collect()
 }
 
 async fn health_checks(state: Arc<State>, interval: Duration) {
@@ -220,14 +234,7 @@ async fn forward(
     s: usize,
     req: &Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>> {
-    let mut sender = loop {
-        let pooled = state.pools[s].lock().expect("pool lock").pop();
-        match pooled {
-            Some(p) if p.is_ready() => break p,
-            Some(_) => continue,
-            None => break net::connect_http(state.backends[s]).await?,
-        }
-    };
+    let mut lease = state.pools[s].lease().await?;
     let mut out = Request::builder()
         .method(req.method())
         .uri(req.uri().path())
@@ -237,11 +244,9 @@ async fn forward(
             out = out.header(name, v);
         }
     }
-    let resp = sender.send_request(out.body(Empty::new())?).await?;
+    let resp = lease.send(out.body(Empty::new())?).await?;
     let (parts, body) = resp.into_parts();
     let bytes = body.collect().await?.to_bytes();
-    if sender.is_ready() {
-        state.pools[s].lock().expect("pool lock").push(sender);
-    }
+    lease.give_back();
     Ok(Response::from_parts(parts, Full::new(bytes)))
 }

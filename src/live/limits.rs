@@ -7,8 +7,8 @@
 //! [`MAX_SERVERS`] servers, and within the process's limit of open files (raised to the hard
 //! limit at start-up: [`raise_open_files_limit`], [`too_many_files`]).
 //!
-//! Leaves out: measuring the machine beyond its cores; the cost per request and the hard limits
-//! were measured on a 2-core machine.
+//! Leaves out: measuring the machine beyond its cores and the cost of a request
+//! (`super::calibrate`); the hard limits were measured on a 2-core machine.
 
 use crate::scenario::{Action, Scenario, SessionHome, Storage};
 
@@ -21,25 +21,24 @@ pub const MAX_WALL_S: f64 = 600.0;
 /// the kernel's loopback TCP: four writes and four reads over two hops), so this is about all
 /// of a 2-core machine.
 pub const MAX_WALL_REQUESTS_PER_S: f64 = 5_000.0;
-/// CPU time one request costs the cluster and its clients, in seconds: 0.2 to 0.3 ms measured
-/// with `perf` on the 2-core development machine, most of it the kernel's loopback TCP.
-pub const CPU_PER_REQUEST_S: f64 = 0.000_25;
-/// Share of each core the cluster may keep busy and still run on time (its latency measures the
-/// scenario, not the machine): 2,500 requests per wall second ran on time on 2 cores, 2,500 ×
-/// 0.25 ms / 2 = 0.3125.
-pub const ON_TIME_CORE_SHARE: f64 = 0.3125;
+/// CPU time one request of the calibration burst (`super::calibrate`) costs, in seconds, when it
+/// is not measured (`--time-scale` given, or the burst failed): 0.12 to 0.17 ms on the 2-core
+/// development machine (2026-11-30, release build, while other work ran). A whole run costs more
+/// per request (0.17 to 0.18 ms at `--time-scale 10`, its process's CPU time over its requests:
+/// its users' timers and tasks, the servers' service sleeps), and `perf` put it at 0.2 to 0.3
+/// ms, most of it the kernel's loopback TCP.
+pub const CPU_PER_REQUEST_S: f64 = 0.000_13;
+/// Share of each core the cluster may keep busy, counted in the calibration burst's CPU time per
+/// request, and still run on time (its latency measures the scenario, not the machine): runs of
+/// about 2,500 requests per wall second were on time on 2 cores where the burst costs 0.13 ms,
+/// 2,500 × 0.13 ms / 2 = 0.1625 (about a third of each core in a run's own cost per request).
+pub const ON_TIME_CORE_SHARE: f64 = 0.1625;
 
 /// This machine's cores (1 when unknown).
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Requests per wall second up to which `cores` cores run the cluster on time: `live` warns
-/// above it, and the default time scale of `live` and `validate` stays under it (2,500 on 2
-/// cores).
-pub fn on_time_requests_per_s(cores: usize) -> f64 {
-    cores as f64 * ON_TIME_CORE_SHARE / CPU_PER_REQUEST_S
-}
 /// Most web servers of a live cluster.
 pub const MAX_SERVERS: u32 = 32;
 
@@ -189,18 +188,41 @@ fn users_at_once(sc: &Scenario) -> f64 {
     u.peak_rate() * visit_s
 }
 
-/// Open files one user in a visit can hold in the live mode's process: both ends of its
-/// connection to the balancer, of the balancer's connection to a server, and of the server's
-/// connection to the store.
-pub const FILES_PER_USER: u64 = 6;
+/// Most connections the load generator's users share ([`client_connections`]).
+pub const MAX_CLIENT_CONNECTIONS: u64 = 1_024;
+
+/// How many keep-alive connections to the balancer the users of `sc` share: twice the users
+/// expected at once (each has at most one request in flight), at least 4 and at most
+/// [`MAX_CLIENT_CONNECTIONS`]. A run on time has far fewer requests in flight (the rate times
+/// the latency: tens), so users wait for a connection only when the machine is overloaded.
+pub fn client_connections(sc: &Scenario) -> u64 {
+    ((2.0 * users_at_once(sc)).ceil() as u64).clamp(4, MAX_CLIENT_CONNECTIONS)
+}
+
+/// Open files the live mode's process may hold per connection of the load generator: its own
+/// end and the balancer's accepted end; the built-in balancer's connections to the servers (at
+/// most one in use per client connection and as many idle), both ends; a server's connection to
+/// the store while it serves that request, both ends.
+pub const FILES_PER_CONNECTION: u64 = 8;
+/// Idle connections the servers keep to the store (`store::Client`), both ends counted below.
+pub const STORE_IDLE: u64 = 64;
 /// Open files of the live mode's process whatever its users: standard streams, listeners, the
 /// runtimes' polls and timers, health checks, a managed Redis's pipes.
 pub const FILES_BASE: u64 = 256;
 
-/// About how many files the live cluster of `sc` opens at its peak: [`FILES_BASE`] and
-/// [`FILES_PER_USER`] per user at once, with room for twice the expected users.
+/// About how many files the live cluster of `sc` opens at its peak, an upper bound:
+/// [`FILES_BASE`], [`FILES_PER_CONNECTION`] per connection of the load generator
+/// ([`client_connections`]), and both ends of the idle connections to the store and of the
+/// balancer's idle connections beyond an even share (one per server). Behind HAProxy this
+/// process holds fewer: HAProxy's ends are its own.
 pub fn open_files_needed(sc: &Scenario) -> u64 {
-    FILES_BASE + FILES_PER_USER * (2.0 * users_at_once(sc)).ceil() as u64
+    let store_idle = if sc.storage.uses_store() {
+        STORE_IDLE
+    } else {
+        0
+    };
+    let idle = 2 * (store_idle + u64::from(server_slots(sc)));
+    FILES_BASE + FILES_PER_CONNECTION * client_connections(sc) + idle
 }
 
 /// Why the live cluster of `sc` would run out of file descriptors under a limit of `limit` open
@@ -210,11 +232,12 @@ pub fn too_many_files(name: &str, sc: &Scenario, limit: u64) -> Option<String> {
     (needed > limit).then(|| {
         format!(
             "variant {name}: about {users:.0} users at once (`users.visits_per_s` × visit \
-             length) need about {needed} open files ({FILES_BASE} + {FILES_PER_USER} per user, \
-             twice the expected users), above this process's limit of {limit} (`ulimit -n`, \
-             already raised to the hard limit); raise the hard limit or lower \
-             `users.visits_per_s`",
-            users = users_at_once(sc)
+             length) share {connections} connections to the balancer and need about {needed} \
+             open files ({FILES_BASE} + {FILES_PER_CONNECTION} per connection and the idle \
+             ones), above this process's limit of {limit} (`ulimit -n`, already raised to the \
+             hard limit); raise the hard limit or lower `users.visits_per_s`",
+            users = users_at_once(sc),
+            connections = client_connections(sc)
         )
     })
 }

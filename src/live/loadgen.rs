@@ -5,8 +5,11 @@
 //! per request with `Draws::next` (think, service, store read, store write), and the wait before
 //! the next request from `think_us` (with its floor after an error), so the live users are the
 //! simulated users.
-//! Each user is a task with its own keep-alive connection to the balancer and its own cookie jar
-//! (`sid` from the servers, `lb` from the balancer); it sends its login, then its authenticated
+//! Each user is a task with its own cookie jar (`sid` from the servers, `lb` from the balancer);
+//! the users share a bounded pool of keep-alive connections to the balancer
+//! ([`limits::client_connections`](super::limits::client_connections): a request leases one and
+//! gives it back once answered, and the cookies travel in the request, so a connection carries
+//! the requests of many users, as a forward proxy's would); it sends its login, then its authenticated
 //! requests, thinking between them in scaled wall time, and tells the server its service draw in
 //! the `x-draw` header (service, store read and store write draws) and its id in `x-user` (the
 //! protocol is `super::protocol`). Outcomes are read off the responses: 200 ok; 401
@@ -19,16 +22,16 @@
 //! Leaves out: clients that time out or give up, and the event-exact timing of the model (the
 //! scheduler's jitter shifts every time a little).
 
+use super::pool::Pool;
 use super::protocol::{self, PIN, SID, SessionId};
 use super::timer::Timer;
-use super::{Clock, Cluster, Record, net};
+use super::{Clock, Cluster, Record, limits};
 use crate::events::{AuthFailure, ErrorCause, Outcome};
 use crate::model::users::{self, Draws};
 use crate::rng::{self, Stream};
 use crate::scenario::Micros;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::{Bytes, Incoming};
-use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,6 +48,9 @@ pub async fn replay(cluster: Arc<Cluster>, balancer: SocketAddr, clock: Clock) {
     let sc = &cluster.sc;
     let mut arrivals = rng::stream(sc.seed, Stream::Arrivals);
     let mut lengths = rng::stream(sc.seed, Stream::VisitLengths);
+    let connections = limits::client_connections(sc) as usize;
+    let idle_for = cluster.header_timeout() / 2;
+    let pool = Arc::new(Pool::bounded(balancer, connections, idle_for));
     let mut visitors = JoinSet::new();
     let mut t = users::next_visit(&mut arrivals, &sc.users, 0, sc.duration_us);
     let mut id = 0u64;
@@ -52,7 +58,7 @@ pub async fn replay(cluster: Arc<Cluster>, balancer: SocketAddr, clock: Clock) {
         timer.sleep_until(clock.at(t)).await;
         while visitors.try_join_next().is_some() {}
         let requests = rng::geometric_with_mean(&mut lengths, sc.users.requests_per_visit);
-        let user = User::new(id, requests, cluster.clone(), balancer);
+        let user = User::new(id, requests, cluster.clone(), pool.clone());
         visitors.spawn(user.visit(timer.clone(), clock));
         id += 1;
         t = users::next_visit(&mut arrivals, &sc.users, t, sc.duration_us);
@@ -79,30 +85,29 @@ struct Answer {
     late_us: Option<Micros>,
 }
 
-/// One user in a visit, with its connection to the balancer.
+/// One user in a visit.
 struct User {
     id: u64,
     /// Authenticated requests still to send.
     remaining: u64,
     cluster: Arc<Cluster>,
-    balancer: SocketAddr,
+    /// The connections to the balancer, shared by every user.
+    pool: Arc<Pool>,
     rng: rng::SimRng,
     jar: Jar,
-    conn: Option<SendRequest<Empty<Bytes>>>,
     /// Whether it is counted in `Cluster::logged_in`.
     logged_in: bool,
 }
 
 impl User {
-    fn new(id: u64, remaining: u64, cluster: Arc<Cluster>, balancer: SocketAddr) -> Self {
+    fn new(id: u64, remaining: u64, cluster: Arc<Cluster>, pool: Arc<Pool>) -> Self {
         User {
             id,
             remaining,
             rng: rng::user_stream(cluster.sc.seed, id),
             cluster,
-            balancer,
+            pool,
             jar: Jar::default(),
-            conn: None,
             logged_in: false,
         }
     }
@@ -149,11 +154,16 @@ impl User {
         clock: &Clock,
     ) -> (Record, bool) {
         let req = self.request(draws, login);
-        if self.conn.as_ref().is_none_or(|s| !s.is_ready()) {
-            self.conn = net::connect_http(self.balancer).await.ok();
+        let pool = self.pool.clone();
+        let mut lease = pool.lease().await.ok();
+        let waits = pool.waited();
+        if waits > 0 {
+            self.cluster
+                .connection_waits
+                .fetch_max(waits, Ordering::Relaxed);
         }
-        let response = match self.conn.as_mut() {
-            Some(s) => s.send_request(req).await.ok(),
+        let response = match lease.as_mut() {
+            Some(l) => l.send(req).await.ok(),
             None => None,
         };
         let now = clock.now_us();
@@ -167,38 +177,25 @@ impl User {
             inside_us: None,
             late_us: None,
         };
-        match response {
-            None => self.conn = None,
-            Some(resp) => {
-                let answer = self.read(&resp);
-                let old_sid = self.jar.sid.clone();
-                self.keep_cookies(&resp);
-                let _ = resp.into_body().collect().await;
-                (record.inside_us, record.late_us) = (answer.inside_us, answer.late_us);
-                (record.outcome, record.server) = self.outcome(&answer, old_sid, sent_us, now);
+        // No answer: the lease is dropped, which closes its connection.
+        if let (Some(resp), Some(lease)) = (response, lease) {
+            let answer = self.read(&resp);
+            let old_sid = self.jar.sid.clone();
+            self.keep_cookies(&resp);
+            if resp.into_body().collect().await.is_ok() {
+                lease.give_back();
             }
+            (record.inside_us, record.late_us) = (answer.inside_us, answer.late_us);
+            (record.outcome, record.server) = self.outcome(&answer, old_sid, sent_us, now);
         }
         (record, now < self.cluster.sc.duration_us)
     }
 
     /// The request: a login without a session, else an authenticated request with its cookies.
     fn request(&self, draws: &Draws, login: bool) -> Request<Empty<Bytes>> {
-        let mut b = Request::builder()
-            .method(if login { "POST" } else { "GET" })
-            .uri(if login {
-                protocol::LOGIN
-            } else {
-                protocol::APP
-            })
-            .header("host", protocol::HOST)
-            .header(protocol::USER, self.id.to_string())
-            .header(protocol::DRAW, protocol::format_draws(draws));
         let jar = &self.jar;
-        let cookies = [(SID, jar.sid.as_deref()), (PIN, jar.lb.as_deref())];
-        if let Some(cookies) = protocol::cookie_header(&cookies) {
-            b = b.header("cookie", cookies);
-        }
-        b.body(Empty::new()).expect("a valid request")
+        let sid = if login { None } else { jar.sid.as_deref() };
+        request(self.id, draws, sid, jar.lb.as_deref())
     }
 
     /// The headers of a response, times in simulated microseconds.
@@ -268,6 +265,31 @@ impl User {
             self.remaining = self.remaining.saturating_sub(1);
         }
     }
+}
+
+/// The request of user `id` with `draws`: a login without a session `sid`, else an
+/// authenticated request; both carry the cookies the user holds (`sid`, and the balancer's `lb`).
+pub(super) fn request(
+    id: u64,
+    draws: &Draws,
+    sid: Option<&str>,
+    lb: Option<&str>,
+) -> Request<Empty<Bytes>> {
+    let login = sid.is_none();
+    let mut b = Request::builder()
+        .method(if login { "POST" } else { "GET" })
+        .uri(if login {
+            protocol::LOGIN
+        } else {
+            protocol::APP
+        })
+        .header("host", protocol::HOST)
+        .header(protocol::USER, id.to_string())
+        .header(protocol::DRAW, protocol::format_draws(draws));
+    if let Some(cookies) = protocol::cookie_header(&[(SID, sid), (PIN, lb)]) {
+        b = b.header("cookie", cookies);
+    }
+    b.body(Empty::new()).expect("a valid request")
 }
 
 /// Why the session `sid` (last used at `last_use_us`) was not valid at `at_us`: its holder (the

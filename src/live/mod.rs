@@ -17,11 +17,13 @@
 //! jitter moves every time a little.
 
 pub mod balancer;
+pub mod calibrate;
 mod child;
 pub mod haproxy;
 mod limits;
 pub mod loadgen;
 mod net;
+mod pool;
 pub mod protocol;
 mod resp;
 mod result;
@@ -32,10 +34,12 @@ mod timeline;
 pub mod timer;
 pub mod validate;
 
+pub use calibrate::{Capacity, calibrate, on_time_requests_per_s};
 pub use limits::{
-    CPU_PER_REQUEST_S, MAX_CONCURRENT_USERS, MAX_SERVERS, MAX_WALL_REQUESTS_PER_S, MAX_WALL_S,
-    ON_TIME_CORE_SHARE, cores, on_time_requests_per_s, open_files_needed, raise_open_files_limit,
-    refuse, server_slots, too_many_files, wall_requests_per_s,
+    CPU_PER_REQUEST_S, MAX_CLIENT_CONNECTIONS, MAX_CONCURRENT_USERS, MAX_SERVERS,
+    MAX_WALL_REQUESTS_PER_S, MAX_WALL_S, ON_TIME_CORE_SHARE, client_connections, cores,
+    open_files_needed, raise_open_files_limit, refuse, server_slots, too_many_files,
+    wall_requests_per_s,
 };
 pub use store_choice::StoreChoice;
 
@@ -76,6 +80,9 @@ pub struct Cluster {
     pub timer: timer::Timer,
     /// What went wrong during the run without ending it (a server that could not restart).
     pub warnings: Mutex<Vec<String>>,
+    /// Requests whose user waited for one of the shared connections to the balancer (all were
+    /// in use: the machine did not keep up).
+    pub connection_waits: AtomicU64,
 }
 
 impl Cluster {
@@ -93,6 +100,7 @@ impl Cluster {
             records: Mutex::new(Vec::new()),
             timer: timer::Timer::start().context("cannot start the live timer")?,
             warnings: Mutex::new(Vec::new()),
+            connection_waits: AtomicU64::new(0),
         })
     }
 
@@ -459,6 +467,16 @@ pub async fn run_variant(
             "the cluster failed to accept a connection {failed} times (out of file descriptors?); \
              it waited and accepted again, but some errors and latency may be the harness's, \
              not the scenario's"
+        ));
+    }
+    let waits = cluster
+        .connection_waits
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if waits > 0 {
+        warnings.push(format!(
+            "{waits} requests waited for one of the users' {} connections to the balancer (all \
+             were in use: the machine did not keep up); their wait is in the clients' latency",
+            limits::client_connections(sc)
         ));
     }
     let (snapshots, events) = observed?;

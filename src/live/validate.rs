@@ -240,22 +240,28 @@ pub fn render(rows: &[Comparison]) -> String {
 /// The time scale `live` and `validate` use when none is given: the largest of 20, 10, 5, 2 and 1
 /// at which every chosen variant asks for at most `on_time` requests per wall second (what this
 /// machine carries on time, `live::on_time_requests_per_s`) and all of them fit the wall-time
-/// limit (1 if none does: `live::refuse` then says why).
+/// limit. When none does both, the smallest that fits the wall-time limit (the run then warns
+/// that the machine will not keep up), and 20 when none fits it (`live::refuse` then says why).
 pub fn time_scale(variants: &[&Variant], on_time: f64) -> f64 {
-    let fits = |scale: f64| {
+    const SCALES: [f64; 5] = [20.0, 10.0, 5.0, 2.0, 1.0];
+    let within_wall = |scale: f64| {
         let wall_s: f64 = variants
             .iter()
             .map(|v| v.scenario.duration_us as f64 / 1e6 / scale)
             .sum();
         wall_s <= MAX_WALL_S
-            && variants
-                .iter()
-                .all(|v| wall_requests_per_s(&v.scenario, scale) <= on_time)
     };
-    [20.0, 10.0, 5.0, 2.0]
+    let on_time_at = |scale: f64| {
+        variants
+            .iter()
+            .all(|v| wall_requests_per_s(&v.scenario, scale) <= on_time)
+    };
+    let on_time_and_within = SCALES
         .into_iter()
-        .find(|&s| fits(s))
-        .unwrap_or(1.0)
+        .find(|&s| within_wall(s) && on_time_at(s));
+    on_time_and_within
+        .or_else(|| SCALES.into_iter().rev().find(|&s| within_wall(s)))
+        .unwrap_or(20.0)
 }
 
 /// The share of users in a visit on both sides of a change from `before` to `after` servers
@@ -481,21 +487,29 @@ mod tests {
         let experiment = crate::config::parse(path, &text, &[], None).unwrap();
         let all: Vec<&Variant> = experiment.variants.iter().collect();
         // 20 visits/s × 11 requests = 220 per simulated second: 4,400 at 20, 2,200 at 10.
-        assert_eq!(crate::live::on_time_requests_per_s(2), 2_500.0);
-        assert_eq!(time_scale(&all, 2_500.0), 10.0);
-        // On 4 cores (5,000 on time), 4,400 at 20 is on time.
-        assert_eq!(
-            time_scale(&all, crate::live::on_time_requests_per_s(4)),
-            20.0
-        );
+        let on_time = crate::live::on_time_requests_per_s;
+        assert!((on_time(2, 0.000_13) - 2_500.0).abs() < 1e-6);
+        assert_eq!(time_scale(&all, on_time(2, 0.000_13)), 10.0);
+        // On 4 cores (5,000 on time), 4,400 at 20 is on time; so it is on 2 cores at 0.06 ms
+        // a request (5,417), and at 0.26 ms (1,250) only 5 is (1,100).
+        assert_eq!(time_scale(&all, on_time(4, 0.000_13)), 20.0);
+        assert_eq!(time_scale(&all, on_time(2, 0.000_06)), 20.0);
+        assert_eq!(time_scale(&all, on_time(2, 0.000_26)), 5.0);
         let quiet =
             crate::config::parse(path, &text, &["users.visits_per_s=5".into()], None).unwrap();
         let all: Vec<&Variant> = quiet.variants.iter().collect();
         assert_eq!(time_scale(&all, 2_500.0), 20.0);
+        // 200 visits/s: 2,200 requests per simulated second, on time at 1 only, where the two
+        // variants take 2 × 20 minutes; the smallest within 10 minutes is 5 (2 × 240 s).
         let busy =
             crate::config::parse(path, &text, &["users.visits_per_s=200".into()], None).unwrap();
         let all: Vec<&Variant> = busy.variants.iter().collect();
-        assert_eq!(time_scale(&all, 2_500.0), 1.0);
+        assert_eq!(time_scale(&all, 2_500.0), 5.0);
+        // 100 visits/s: on time at 2 (2,200), where they take 2 × 600 s; so 5.
+        let half =
+            crate::config::parse(path, &text, &["users.visits_per_s=100".into()], None).unwrap();
+        let all: Vec<&Variant> = half.variants.iter().collect();
+        assert_eq!(time_scale(&all, 2_500.0), 5.0);
     }
 
     #[test]

@@ -149,7 +149,8 @@ count = 2
 fn live_refuses_users_beyond_the_limit_of_open_files_with_the_numbers() {
     let dir = scratch_dir("live_few_files");
     // 5 visits a second × 11 requests × (2 s of thought + the service time) ≈ 111.4 users at
-    // once; twice that, 223 users, × 6 files + 256 = 1,594 files, above 300.
+    // once; they share twice that, 223 connections, × 8 files + 256 + both ends of an idle
+    // connection to each of the 2 servers = 2,044 files, above 300.
     let many = LIVE_FEW_USERS
         .replace("visits_per_s = 0.5", "visits_per_s = 5")
         .replace("requests_per_visit = 3", "requests_per_visit = 10")
@@ -160,7 +161,8 @@ fn live_refuses_users_beyond_the_limit_of_open_files_with_the_numbers() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     for needle in [
         "about 111 users at once",
-        "1594 open files",
+        "share 223 connections",
+        "2044 open files",
         "limit of 300",
         "`ulimit -n`",
     ] {
