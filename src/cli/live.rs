@@ -309,6 +309,7 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     let runs = Runs {
         seeds: vec![seed],
         by_replication: vec![results],
+        traces: Vec::new(),
     };
     let shown = as_measured(&experiment, time_scale, &choice, front, &live_runs);
     let mut out_files = run_files(&shown, &runs, args.no_charts)?;

@@ -338,6 +338,7 @@ fn runs(variants: &[&Variant], work: &Work, results: Vec<RunResult>) -> Result<R
     Ok(Runs {
         seeds,
         by_replication,
+        traces: Vec::new(),
     })
 }
 

@@ -40,6 +40,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if let Some(spec) = spec {
         return shard::run(&job(), spec, &args.output.out, args.quiet);
     }
+    // The report's replay is recorded in the runs it shows, not simulated again.
+    let trace = (!args.no_charts)
+        .then(|| crate::report::replay::trace_spec(&variants))
+        .flatten();
     let (runs, wall_s) = simulate(
         (&args.output.out, &experiment.name),
         &[&experiment],
@@ -47,6 +51,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         replications,
         args.quiet,
         Bars::PerVariant,
+        trace,
     )?;
     if args.stats {
         for result in runs.by_replication.iter().flatten() {

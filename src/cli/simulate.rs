@@ -10,6 +10,7 @@ use super::{BadInput, Interrupted};
 use crate::charts::look::Look;
 use crate::charts::model::{Chart, Colour, LegendItem, Stroke};
 use crate::charts::{ChartError, from_results};
+use crate::engine::TraceSpec;
 use crate::interrupt::{self, phase};
 use crate::metrics::RunResult;
 use crate::output::{csv, files};
@@ -31,6 +32,7 @@ pub(super) enum Bars {
 /// Refuses a command that would not fit (all its experiments at once, exit status 2), checks
 /// that the output folder `out.1` can be written under `out.0`, then runs every variant ×
 /// replication with progress bars until done or Ctrl-C (`Interrupted`), and checks the books.
+/// With `trace`, replication 0 of each variant records its replay trace (for the report).
 /// Returns the runs and the wall seconds they took.
 pub(super) fn simulate(
     out: (&Path, &str),
@@ -39,6 +41,7 @@ pub(super) fn simulate(
     replications: usize,
     quiet: bool,
     bars: Bars,
+    trace: Option<TraceSpec>,
 ) -> Result<(Runs, f64)> {
     guard(experiments, replications, quiet)?;
     check_out(out.0, out.1)?;
@@ -58,7 +61,7 @@ pub(super) fn simulate(
         }
     };
     let started = Instant::now();
-    let runs = runner::run(variants, replications, &|v, before, now| {
+    let runs = runner::run_traced(variants, replications, trace, &|v, before, now| {
         progress.advance(if one_bar { 0 } else { v }, before, now);
         !interrupt::requested()
     });
@@ -226,6 +229,7 @@ fn teaching_files(experiment: &Experiment, runs: &Runs) -> Result<Vec<files::Out
         first: results,
         replicated: &replicated,
         seeds: &runs.seeds,
+        traces: &runs.traces,
     };
     let page = crate::report::html_shown(experiment, &shown, &charts);
     interrupt::exit_if_requested();

@@ -48,6 +48,7 @@ pub fn run(args: &SweepArgs) -> Result<()> {
         replications,
         args.quiet,
         Bars::One(label),
+        None,
     )?;
     let finish = Finish {
         out: &args.output.out,

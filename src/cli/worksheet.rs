@@ -35,6 +35,7 @@ pub fn worksheet(args: &WorksheetArgs) -> Result<()> {
         1,
         args.quiet,
         Bars::PerVariant,
+        None,
     )?;
     let page = crate::worksheet::html(&experiment, &runs.by_replication[0]);
     let file = files::OutputFile {

@@ -11,11 +11,11 @@
 //!   the time requests spent in it, over the measured period (integers, so exactly);
 //! - the count of requests in the tier matches the users whose request is in it.
 
-use super::Engine;
+use super::{Engine, Mode};
 use crate::events::Phase;
 use crate::metrics::RunResult;
 
-impl Engine<'_> {
+impl<M: Mode> Engine<'_, M> {
     /// Every broken invariant of a finished run, as sentences (empty when the books balance).
     pub(super) fn audit(&mut self, r: &RunResult) -> Vec<String> {
         let mut broken = Vec::new();

@@ -277,7 +277,7 @@ impl Geo {
     }
 }
 
-impl Engine<'_> {
+impl<M: super::Mode> Engine<'_, M> {
     /// A new visit in slot `u`: no data centre yet.
     #[cold]
     pub(super) fn geo_arrive(&mut self, u: UserSlot) {

@@ -17,8 +17,8 @@
 //! after `drain_timeout`, losing what is left. Leaves out: predictive scaling, step policies,
 //! scaling the store.
 
-use super::Engine;
 use super::tier::Tier;
+use super::{Engine, Mode};
 use crate::events::{Event, EventAction};
 use crate::model::ids::ServerId;
 use crate::rng::{self, SimRng, Stream};
@@ -148,7 +148,7 @@ impl Autoscaler {
     }
 }
 
-impl Engine<'_> {
+impl<M: Mode> Engine<'_, M> {
     /// Schedules the first failures and the first evaluation (at time 0).
     pub(super) fn start_living(&mut self) {
         for server in 0..self.tier.servers.len() as u32 {

@@ -7,7 +7,7 @@
 //! cluster: it reads the tier (and the users, for an event's row) at each boundary or change.
 
 use super::tier::Tier;
-use super::{Engine, RemapTarget};
+use super::{Engine, Mode, RemapTarget};
 use crate::events::EventAction;
 use crate::events::{AuthFailure, Outcome};
 use crate::metrics::hours::MachineHours;
@@ -290,7 +290,7 @@ impl Measurement {
     }
 }
 
-impl Engine<'_> {
+impl<M: Mode> Engine<'_, M> {
     /// A visit of user `u` started at `self.now`: counted if at or after warm-up.
     pub(super) fn count_visit(&mut self, u: UserSlot) {
         if self.measure.rec.measuring(self.now) {
@@ -308,7 +308,7 @@ impl Engine<'_> {
         let end = self
             .measure
             .boundary(self.now, self.sc, &mut self.tier, in_visit);
-        if self.geo.is_some() && self.measure.buckets_closed() > closed {
+        if self.geo_on() && self.measure.buckets_closed() > closed {
             let start = self.measure.last_bucket_start();
             self.geo_bucket(start);
         }

@@ -6,13 +6,13 @@
 //! remapped by a change of rotation are counted on the row of the event that caused it; for a
 //! crash that is at its detection.
 
-use super::Engine;
+use super::{Engine, Mode};
 use crate::events::{ErrorCause, Event, EventAction, Outcome};
 use crate::metrics::EventRow;
 use crate::model::ids::ServerId;
 use crate::scenario::Action;
 
-impl Engine<'_> {
+impl<M: Mode> Engine<'_, M> {
     /// Opens the row of a change of membership: the state just before it.
     pub(super) fn open_row(&mut self, action: EventAction, target: Option<u32>) -> EventRow {
         self.measure
@@ -22,7 +22,7 @@ impl Engine<'_> {
     /// Closes the row of a change: the state just after it, and the users it remapped. Returns
     /// the row's index.
     pub(super) fn close_row(&mut self, row: EventRow) -> usize {
-        if self.trace.is_some() {
+        if self.traced() {
             self.trace_tier();
         }
         self.measure.close_row(row, &mut self.tier, &self.users)

@@ -13,6 +13,11 @@
 //! Sources of events are merged in a fixed order at equal times: bucket boundary, timed event,
 //! visit arrival, then the queue (by scheduling order), so that a run is a pure function of the
 //! scenario.
+//!
+//! The loop is chosen once per run (`Mode`): a run with one data centre and no replay trace
+//! runs a loop compiled without the tests for either (`Plain`); one with several data centres
+//! (`geo.rs`) or a trace (`trace.rs`) runs the loop that tests them (`Extended`). Both give the
+//! same results for the same scenario.
 
 mod arrivals;
 mod audit;
@@ -42,6 +47,29 @@ pub use trace::{Trace, TraceSpec};
 /// milliseconds of wall time, and under 0.1 s with 10,000 servers (Ctrl-C is read there).
 pub const PROGRESS_EVERY: u64 = 1 << 14;
 
+/// What a run may have beyond one data centre and no trace, chosen once per run: the event loop
+/// is compiled once for [`Plain`] runs, where every test for several data centres or a trace is
+/// a constant `false` and vanishes, and once for [`Extended`] ones, which test the engine's
+/// `Option`s. So a feature that is off costs nothing (`docs/performance.md`).
+trait Mode {
+    /// Whether the run may have several data centres or a trace.
+    const EXTENDED: bool;
+}
+
+/// One data centre, untraced: no test for either on the request path.
+enum Plain {}
+
+/// Several data centres, or a trace, or both: each tested where it acts.
+enum Extended {}
+
+impl Mode for Plain {
+    const EXTENDED: bool = false;
+}
+
+impl Mode for Extended {
+    const EXTENDED: bool = true;
+}
+
 /// Runs one variant's scenario and returns what it measured.
 pub fn simulate(variant: &str, scenario: &Scenario) -> RunResult {
     simulate_with_progress(variant, scenario, &mut |_| true)
@@ -57,7 +85,18 @@ pub fn simulate_with_progress(
     scenario: &Scenario,
     progress: &mut dyn FnMut(Micros) -> bool,
 ) -> Option<RunResult> {
-    let mut engine = Engine::new(scenario);
+    match scenario.geo {
+        None => run_to_end(Engine::<Plain>::new(scenario), variant, progress),
+        Some(_) => run_to_end(Engine::<Extended>::new(scenario), variant, progress),
+    }
+}
+
+/// Runs `engine` to the end, unless `progress` stops it.
+fn run_to_end<M: Mode>(
+    mut engine: Engine<'_, M>,
+    variant: &str,
+    progress: &mut dyn FnMut(Micros) -> bool,
+) -> Option<RunResult> {
     if !progress(0) {
         return None;
     }
@@ -72,7 +111,7 @@ pub fn simulate_traced(
     spec: TraceSpec,
     progress: &mut dyn FnMut(Micros) -> bool,
 ) -> Option<(RunResult, Trace)> {
-    let mut engine = Engine::new(scenario);
+    let mut engine = Engine::<Extended>::new(scenario);
     engine.trace = Some(Box::new(trace::Recorder::new(spec)));
     engine.trace_tier();
     if !progress(0) || !engine.run(progress) {
@@ -84,8 +123,9 @@ pub fn simulate_traced(
 
 /// The state of one run: the clock, the pending events and the users, and the parts that own
 /// the rest (the tier, the arrivals, the measurement, the living cluster). Handlers are methods
-/// here that borrow the parts they need.
-struct Engine<'a> {
+/// here that borrow the parts they need. `M` says whether the run may have several data centres
+/// or a trace ([`Mode`]).
+struct Engine<'a, M: Mode> {
     sc: &'a Scenario,
     now: Micros,
     queue: EventQueue,
@@ -104,6 +144,7 @@ struct Engine<'a> {
     scratch: Scratch,
     /// The replay trace, when recorded (`trace.rs`).
     trace: Option<Box<trace::Recorder>>,
+    mode: std::marker::PhantomData<M>,
 }
 
 /// Vectors reused by the handlers, so that no event allocates in the steady state.
@@ -126,7 +167,7 @@ enum Next {
     Queued,
 }
 
-impl<'a> Engine<'a> {
+impl<'a, M: Mode> Engine<'a, M> {
     fn new(sc: &'a Scenario) -> Self {
         Engine {
             sc,
@@ -143,7 +184,27 @@ impl<'a> Engine<'a> {
             events_processed: 0,
             scratch: Scratch::default(),
             trace: None,
+            mode: std::marker::PhantomData,
         }
+    }
+
+    /// The data centres, if the run has several (always `None` in a [`Plain`] run, which the
+    /// compiler knows).
+    #[inline(always)]
+    fn geo(&self) -> Option<&geo::Geo> {
+        if M::EXTENDED { self.geo.as_ref() } else { None }
+    }
+
+    /// Whether the run has several data centres (a constant `false` in a [`Plain`] run).
+    #[inline(always)]
+    fn geo_on(&self) -> bool {
+        self.geo().is_some()
+    }
+
+    /// Whether the run records a trace (a constant `false` in a [`Plain`] run).
+    #[inline(always)]
+    fn traced(&self) -> bool {
+        M::EXTENDED && self.trace.is_some()
     }
 
     /// Runs to the end (true) or until `progress` asks to stop (false).

@@ -22,7 +22,7 @@
 //! - `signed_cookie`: the session is the cookie; every request takes `verify_time` more to check
 //!   and re-sign it, and nothing is looked up or stored.
 
-use super::Engine;
+use super::{Engine, Mode};
 use crate::events::{AuthFailure, ErrorCause, Event, Outcome, Phase, Work};
 use crate::model::ids::{ServerId, SessionSlot, StoreNodeId, UserSlot};
 use crate::model::server::{Admission, Occupant};
@@ -32,7 +32,7 @@ use crate::model::users::{self, Marks};
 use crate::rng;
 use crate::scenario::{AuxServer, SessionHome};
 
-impl Engine<'_> {
+impl<M: Mode> Engine<'_, M> {
     /// A new visit arrives: its user sends the login at once, or, for a registered user whose
     /// cookie names a session, their first request with it.
     pub(super) fn arrive(&mut self) {
@@ -42,7 +42,7 @@ impl Engine<'_> {
         if let Some(session) = self.users.get(u).session {
             self.tier.sessions.set_away(session, false);
         }
-        if self.geo.is_some() {
+        if self.geo_on() {
             self.geo_arrive(u);
         }
         self.count_visit(u);
@@ -54,9 +54,11 @@ impl Engine<'_> {
     /// With several data centres, the event is the request reaching its data centre: it left
     /// the user half a round trip earlier, and its latency counts the whole round trip (its
     /// `sent_us` is `now - rtt`).
-    #[inline]
+    ///
+    /// Always inlined: it is the busiest handler, called from two places of the event loop.
+    #[inline(always)]
     pub(super) fn send(&mut self, u: UserSlot) {
-        let hop = match self.geo.is_some() {
+        let hop = match self.geo_on() {
             false => None,
             true => Some(self.geo_hop(u)),
         };
@@ -104,7 +106,7 @@ impl Engine<'_> {
     }
 
     /// The server of user `u`'s request, in the one data centre.
-    #[inline]
+    #[inline(always)]
     fn route(&mut self, u: UserSlot) -> Option<ServerId> {
         let user = self.users.get_mut(u);
         if let (Some(AuxServer::Backup), Some(session)) = (self.sc.storage.aux(), user.session) {
@@ -162,7 +164,7 @@ impl Engine<'_> {
         let Some(session) = self.users.get(u).session else {
             return Work::Login;
         };
-        if self.geo.is_some() && !self.session_here(u, session) {
+        if self.geo_on() && !self.session_here(u, session) {
             return Work::ForcedLogin(AuthFailure::OtherDc);
         }
         let holder = match self.tier.sessions.lookup(session, self.now) {
@@ -263,7 +265,7 @@ impl Engine<'_> {
             let Holder::Store(node) = self.tier.sessions.holder(session) else {
                 unreachable!("a store session lives on a store node");
             };
-            return match &self.geo {
+            return match self.geo() {
                 None => node,
                 Some(g) => g.read_node(node, self.dc_of_user(u)),
             };
@@ -272,7 +274,7 @@ impl Engine<'_> {
             .tier
             .store_ring
             .node(session_key(user.id, user.request));
-        match &self.geo {
+        match self.geo() {
             None => node,
             Some(g) => g.write_node(node, self.dc_of_user(u)),
         }
@@ -327,7 +329,7 @@ impl Engine<'_> {
         if self.users.current_request(op.user) != Some(op.request) {
             return; // A stale operation: its request ended another way (its server crashed).
         }
-        let far_us = match &self.geo {
+        let far_us = match self.geo() {
             None => 0,
             Some(g) => g.store_rtt_us(node, self.dc_of_user(op.user), op.write),
         };
@@ -445,7 +447,7 @@ impl Engine<'_> {
     /// its user's failed authentication, served.
     fn new_session(&mut self, u: UserSlot, holder: Holder) {
         let slot = self.tier.sessions.create(holder, self.now);
-        if self.geo.is_some() {
+        if self.geo_on() {
             self.geo_written(u, slot);
         }
         let user = self.users.get_mut(u);
@@ -495,9 +497,13 @@ impl Engine<'_> {
     ///
     /// Does not touch the server or the store: freeing a worker is the caller's business.
     pub(super) fn end(&mut self, u: UserSlot, outcome: Outcome) {
-        if self.trace.is_some() {
+        if self.traced() {
             self.trace_request(u, outcome);
         }
+        let rtt_us = match self.geo_on() {
+            false => 0,
+            true => self.geo_ended(u, outcome),
+        };
         let now = self.now;
         let user = self.users.get_mut(u);
         self.measure.count_people(user, outcome);
@@ -508,11 +514,6 @@ impl Engine<'_> {
         self.measure
             .rec
             .request_ended(user.sent_us, now, outcome, was_login, served_by);
-        let rtt_us = match self.geo.is_some() {
-            false => 0,
-            true => self.geo_ended(u, outcome),
-        };
-        let user = self.users.get_mut(u);
         if in_tier {
             self.measure.rec.leave_tier(now, user.tier_since_us);
         }

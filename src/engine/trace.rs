@@ -16,10 +16,12 @@
 //! failures and repairs, the autoscaler). Nothing else: queues, the store's operations and the
 //! users who are not sampled leave no trace.
 //!
-//! **Cost when off.** The engine holds `Option<Box<Recorder>>`: an untraced run tests it once per
-//! ended request and once per change of membership, and allocates nothing.
+//! **Cost when off.** The engine holds `Option<Box<Recorder>>`, tested only by the event loop
+//! compiled for runs with extras (`Mode`): an untraced run with one data centre has no test for
+//! it at all and allocates nothing; one with several data centres tests it once per ended
+//! request and once per change of membership.
 
-use super::Engine;
+use super::{Engine, Mode};
 use crate::events::{AuthFailure, ErrorCause, Outcome};
 use crate::model::ids::UserSlot;
 use crate::model::sessions::Holder;
@@ -179,7 +181,7 @@ impl Recorder {
     }
 }
 
-impl Engine<'_> {
+impl<M: Mode> Engine<'_, M> {
     /// Records the tier's state now, if traced.
     pub(super) fn trace_tier(&mut self) {
         let Some(recorder) = self.trace.as_deref_mut() else {
@@ -323,9 +325,36 @@ mod tests {
         assert_eq!(failed.count() as u64, traced.summary.counts.failed_auth());
     }
 
+    #[test]
+    fn the_plain_loop_and_the_extended_one_measure_alike() {
+        // `simulate` runs the loop compiled without data centres and trace (`Plain`),
+        // `simulate_traced` the one that tests for them (`Extended`): every storage design, with
+        // a crash, gives the same result in both.
+        for storage in crate::scenario::Storage::ALL {
+            let set = [
+                format!("sessions.storage={}", storage.as_str()),
+                "store.network_time=1ms".to_string(),
+            ];
+            let sc = crate::config::parse("crash.toml", CRASH, &set, None)
+                .expect("valid")
+                .variants[0]
+                .scenario
+                .clone();
+            let plain = crate::engine::simulate("v", &sc);
+            let (extended, _) = traced("v", &sc, TraceSpec { fraction: 0.5 });
+            assert_eq!(plain, extended, "{}", storage.as_str());
+            assert!(plain.summary.counts.ended() > 1000, "{}", storage.as_str());
+        }
+    }
+
     /// The tiny scenario of the engine's tests at 5 visits/s, with server 1 crashing at 30 s.
     fn with_crash() -> Scenario {
-        const TEXT: &str = r#"
+        let experiment = crate::config::parse("crash.toml", CRASH, &[], None).expect("valid");
+        experiment.variants[0].scenario.clone()
+    }
+
+    /// The text of [`with_crash`].
+    const CRASH: &str = r#"
             name = "crash"
             seed = 1
             duration = "60s"
@@ -348,9 +377,6 @@ mod tests {
             action = "crash"
             server = 1
         "#;
-        let experiment = crate::config::parse("crash.toml", TEXT, &[], None).expect("valid");
-        experiment.variants[0].scenario.clone()
-    }
 
     #[test]
     fn a_trace_keeps_at_most_its_bound_of_users() {

@@ -161,7 +161,9 @@ impl Recorder {
     }
 
     /// A request sent at `sent_us` ended at `now` with `outcome`, at `server` if it was served.
-    #[inline]
+    /// Always inlined: called once per request, from the engine's one place where requests end
+    /// (compiled once per kind of run) and from the live mode.
+    #[inline(always)]
     pub fn request_ended(
         &mut self,
         sent_us: Micros,

@@ -128,7 +128,9 @@ impl Balancer {
     /// Picks the server for a request of user `user_id`; `pinned` is the user's sticky cookie
     /// (`None`: not pinned), which sticky routing reads and sets. `load(s)` is the number of
     /// requests at server `s`. `None` when no server is in rotation.
-    #[inline]
+    ///
+    /// Always inlined: each caller's `load` makes an instance of its own, called once per request.
+    #[inline(always)]
     pub fn route(
         &mut self,
         user_id: u64,

@@ -43,6 +43,9 @@ pub struct Shown<'a> {
     pub replicated: &'a [Vec<RunResult>],
     /// The seed of each replication.
     pub seeds: &'a [u64],
+    /// The replay traces of replication 0, one per variant of `first`, when its runs recorded
+    /// them (empty: the replay simulates them again).
+    pub traces: &'a [crate::engine::Trace],
 }
 
 impl Shown<'_> {
@@ -58,6 +61,7 @@ pub fn html(experiment: &Experiment, results: &[RunResult], charts: &[ChartFile]
         first: results,
         replicated: &[],
         seeds: &[],
+        traces: &[],
     };
     html_shown(experiment, &shown, charts)
 }
@@ -79,7 +83,7 @@ pub fn html_shown(experiment: &Experiment, shown: &Shown<'_>, charts: &[ChartFil
     page += &causes::section(&look, results);
     page += &what_happened(look.time, results);
     page += &failover::section(results);
-    page += &replay::section_for(experiment, results);
+    page += &replay::section_for(experiment, results, shown.traces);
     page += &figures(charts, |stem| captions::for_run(stem, experiment, shown));
     // The variants that ran (a run may select some with `--variant`), in file order.
     let ran: Vec<&crate::scenario::Variant> = experiment

@@ -123,41 +123,63 @@ pub fn hex(c: crate::charts::model::Colour) -> String {
 }
 
 /// Expected requests (warm-up included, every variant together) above which the report leaves
-/// the replay out: recording it runs every variant once more.
+/// the replay out: the traced loop is a few per cent slower than the plain one, and runs that
+/// did not record a trace (a merge, a live run) would be simulated again.
 pub const MAX_REQUESTS_REPLAYED: f64 = 20e6;
 
-/// The replay section of `report.html` for the variants of `experiment` that have a result:
-/// each is simulated again with the trace on (a run is a pure function of its scenario, so these
-/// are the runs of the results, on the scenario's own seed). A note instead when the runs are too
-/// large; nothing if Ctrl-C stopped them.
-pub fn section_for(experiment: &Experiment, results: &[RunResult]) -> String {
-    use rayon::prelude::*;
+/// The trace that the runs a report shows (replication 0 of each of `variants`) record for its
+/// replay: the same users in every variant ([`TraceSpec::for_scenarios`]); `None` when the runs
+/// are too long for a replay ([`MAX_REQUESTS_REPLAYED`]).
+pub fn trace_spec(variants: &[&Variant]) -> Option<TraceSpec> {
+    let requests: f64 = variants
+        .iter()
+        .map(|v| expected_requests(&v.scenario))
+        .sum();
+    (!variants.is_empty() && requests <= MAX_REQUESTS_REPLAYED)
+        .then(|| TraceSpec::for_scenarios(variants.iter().map(|v| &v.scenario)))
+}
+
+/// The replay section of `report.html` for the variants of `experiment` that have a result, from
+/// `traces` (one per result, recorded in the runs of `results`). Runs that recorded none (a
+/// merge of shards, a live run) are simulated again with the trace on: a run is a pure function
+/// of its scenario, so these are the runs of the results, on the scenario's own seed. A note
+/// instead when the runs are too long; nothing if Ctrl-C stopped them.
+pub fn section_for(experiment: &Experiment, results: &[RunResult], traces: &[Trace]) -> String {
     let ran: Vec<&Variant> = results
         .iter()
         .filter_map(|r| experiment.variants.iter().find(|v| v.name == r.variant))
         .collect();
-    let requests: f64 = ran.iter().map(|v| expected_requests(&v.scenario)).sum();
-    if ran.is_empty() || requests > MAX_REQUESTS_REPLAYED {
+    let Some(spec) = trace_spec(&ran) else {
         return "<section id=\"replay\" class=\"replay\">\n<h2>Replay</h2>\n<p class=\"note\">\
-                Left out: these runs are too long to simulate again for a replay; `tiersim lab` \
-                replays shorter ones.</p>\n</section>\n"
+                Left out: these runs are too long for a replay; `tiersim lab` replays shorter \
+                ones.</p>\n</section>\n"
             .to_string();
-    }
-    let spec = TraceSpec::for_scenarios(ran.iter().map(|v| &v.scenario));
-    let traced: Option<Vec<(RunResult, Trace)>> = ran
-        .par_iter()
+    };
+    let simulated;
+    let traces = match traces.len() == ran.len() {
+        true => traces,
+        false => match trace_again(&ran, spec) {
+            Some(again) => {
+                simulated = again;
+                &simulated
+            }
+            None => return String::new(),
+        },
+    };
+    let sc = &ran[0].scenario;
+    let look = Look::of(experiment, results);
+    section(&data(&look, results, traces, sc.duration_us, sc.warmup_us))
+}
+
+/// The traces of `ran`, simulated again in parallel; `None` if Ctrl-C stopped them.
+fn trace_again(ran: &[&Variant], spec: TraceSpec) -> Option<Vec<Trace>> {
+    use rayon::prelude::*;
+    ran.par_iter()
         .map(|v| {
             let stop = &mut |_| !crate::interrupt::requested();
-            simulate_traced(&v.name, &v.scenario, spec, stop)
+            simulate_traced(&v.name, &v.scenario, spec, stop).map(|(_, trace)| trace)
         })
-        .collect();
-    let Some(traced) = traced else {
-        return String::new();
-    };
-    let (runs, traces): (Vec<RunResult>, Vec<Trace>) = traced.into_iter().unzip();
-    let sc = &ran[0].scenario;
-    let look = Look::of(experiment, &runs);
-    section(&data(&look, &runs, &traces, sc.duration_us, sc.warmup_us))
+        .collect()
 }
 
 /// Requests a run of `sc` simulates, about (warm-up included).

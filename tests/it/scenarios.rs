@@ -35,6 +35,7 @@ fn digests_of(path: &Path, results: &[RunResult]) -> Vec<String> {
     let runs = tiersim::runner::Runs {
         seeds: vec![seed],
         by_replication: vec![results.to_vec()],
+        traces: Vec::new(),
     };
     let file = path.file_name().unwrap().to_string_lossy();
     tiersim::cli::csv_files(&runs)
