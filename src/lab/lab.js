@@ -86,6 +86,29 @@
       body.appendChild(row);
     });
   }
+  // Theory beside the result and the prediction, where theory applies (src/theory.rs).
+  function theory(answer) {
+    var box = document.getElementById('theory-box'), body = document.querySelector('#theory tbody');
+    body.innerHTML = '';
+    box.hidden = !answer.theory.length;
+    answer.theory.forEach(function (t) {
+      var row = document.createElement('tr');
+      row.setAttribute('data-metric', t.metric);
+      row.setAttribute('data-variant', t.variant);
+      var predicted = form.elements['p.' + t.metric];
+      var when = t.at_s === null ? 'whole run' : 'change at ' + t.at_s + ' s';
+      [t.variant, t.metric, when, round(t.theory), t.formula, round(t.result),
+        predicted && predicted.value !== '' ? predicted.value : ''].forEach(function (c, i) {
+        var td = document.createElement('td');
+        td.textContent = c;
+        if (i === 3) td.className = 'theory';
+        if (i === 6) td.className = 'predicted';
+        row.appendChild(td);
+      });
+      body.appendChild(row);
+    });
+  }
+  function round(v) { return typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : fmt(v); }
   function charts(answer) {
     var box = document.getElementById('charts');
     box.innerHTML = '';
@@ -111,6 +134,7 @@
         if (code === 200) {
           showProblems([]);
           table(answer);
+          theory(answer);
           tiersimReplay(document.getElementById('replay'), answer.replay);
           charts(answer);
           status.textContent = 'done';

@@ -280,6 +280,14 @@ fn the_lab_loads_with_the_variants_of_its_first_scenario() {
             row(&table, "failed_auth_pct"),
             expected(&lab, json!({}), "failed_auth_pct")
         );
+        // Theory beside the result: (N-1)/N for the two variants that ignore where sessions are.
+        let theory = b
+            .js(
+                "return Array.from(document.querySelectorAll('#theory tbody tr')).map(\
+                 function (r) { return r.cells[0].textContent + ' ' + r.cells[3].textContent; });",
+            )
+            .await;
+        assert_eq!(theory, json!(["random 75", "round-robin 75"]));
         let panels = b.js("return document.querySelectorAll('.replay-panel').length;");
         assert_eq!(panels.await, json!(4), "a replay panel per variant");
         let charts = b.js("return document.querySelectorAll('#charts figure svg').length;");
