@@ -6,6 +6,8 @@
   var select = document.getElementById('scenario');
   var status = document.getElementById('status');
   var scenarios = [];
+  // This page's id: a newer run from it replaces the one in progress (other pages run beside).
+  var page = Math.random().toString(36).slice(2) + Date.now().toString(36);
   var METRICS = ['users_forced_login', 'failed_auth_pct', 'sessions_lost', 'errors',
     'latency_p50_ms', 'latency_p99_ms', 'imbalance', 'users_remapped'];
 
@@ -125,7 +127,7 @@
   function run() {
     saveUrl();
     status.textContent = 'running…';
-    var body = JSON.stringify({ scenario: text(), set: sets() });
+    var body = JSON.stringify({ scenario: text(), set: sets(), page: page });
     var mine = pending = fetch('/api/run', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body })
       .then(function (r) { return r.json().then(function (j) { return [r.status, j]; }); })
       .then(function (res) {

@@ -64,7 +64,12 @@ impl Lab {
     }
 
     pub(crate) fn run(&self, scenario: &str, set: Value) -> (u16, Value) {
-        let body = json!({ "scenario": scenario, "set": set }).to_string();
+        self.run_from(None, scenario, set)
+    }
+
+    /// A run asked by `page` (none: a run of its own).
+    fn run_from(&self, page: Option<&str>, scenario: &str, set: Value) -> (u16, Value) {
+        let body = json!({ "scenario": scenario, "set": set, "page": page }).to_string();
         let (status, text) = self.call("POST", "/api/run", &body);
         (status, serde_json::from_str(&text).expect("JSON"))
     }
@@ -230,5 +235,46 @@ fn the_downloaded_scenario_runs_to_the_numbers_of_its_changes() {
         "a",
     );
     assert_eq!(run(&["downloaded.toml"], "b"), with_sets);
+    lab.interrupt();
+}
+
+#[test]
+fn a_newer_run_from_a_page_replaces_its_run_and_other_pages_run_beside_it() {
+    let lab = Lab::start(&[]);
+    let text = shipped("01-why-sticky.toml");
+    // Long runs: 4 variants of 5 simulated hours at 100 visits per second (about 20 million
+    // requests each), several seconds of work at least.
+    let long = json!({"duration": "5h", "users.visits_per_s": 100});
+    let tiny = crate::support::TINY;
+    let pause = |ms| std::thread::sleep(Duration::from_millis(ms));
+    std::thread::scope(|s| {
+        let a = s.spawn(|| lab.run_from(Some("a"), &text, long.clone()));
+        let b = s.spawn(|| lab.run_from(Some("b"), &text, long.clone()));
+        pause(1000);
+        // Two runs at once at most: a third page's run waits for a slot.
+        let c = s.spawn(|| lab.run_from(Some("c"), tiny, json!({})));
+        pause(2000);
+        assert!(!a.is_finished() && !b.is_finished(), "the long runs go on");
+        assert!(
+            !c.is_finished(),
+            "page c waits while two runs take both slots"
+        );
+        // Page a asks again: its long run stops and answers 409; page b's goes on.
+        assert_eq!(lab.run_from(Some("a"), tiny, json!({})).0, 200);
+        let (status, replaced) = a.join().unwrap();
+        assert_eq!(status, 409, "{replaced}");
+        assert_eq!(
+            replaced["error"],
+            "replaced by a newer run from the same page"
+        );
+        assert_eq!(
+            c.join().unwrap().0,
+            200,
+            "page c ran in the slot page a left"
+        );
+        assert!(!b.is_finished(), "page b's run was not touched by page a's");
+        assert_eq!(lab.run_from(Some("b"), tiny, json!({})).0, 200);
+        assert_eq!(b.join().unwrap().0, 409);
+    });
     lab.interrupt();
 }
