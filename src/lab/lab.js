@@ -123,12 +123,17 @@
       box.appendChild(fig);
     });
   }
-  var pending = null;
+  var pending = null, aborter = null;
   function run() {
     saveUrl();
     status.textContent = 'running…';
     var body = JSON.stringify({ scenario: text(), set: sets(), page: page });
-    var mine = pending = fetch('/api/run', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body })
+    // A newer run replaces this page's run in progress: the server stops it (same page id) and
+    // the page drops its answer (aborted: no 409 to log).
+    if (aborter) aborter.abort();
+    aborter = new AbortController();
+    var mine = pending = fetch('/api/run', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body,
+      signal: aborter.signal })
       .then(function (r) { return r.json().then(function (j) { return [r.status, j]; }); })
       .then(function (res) {
         if (mine !== pending) return;
@@ -146,7 +151,7 @@
           status.textContent = 'not run (' + code + ')';
         }
       })
-      .catch(function (e) { status.textContent = 'failed: ' + e; });
+      .catch(function (e) { if (mine === pending) status.textContent = 'failed: ' + e; });
   }
   function download() {
     var body = JSON.stringify({ scenario: text(), set: sets() });

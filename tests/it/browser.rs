@@ -531,3 +531,31 @@ fn the_replay_of_02_plays_and_sends_sticky_users_to_log_in_again() {
         b.assert_no_console_errors(&[]).await;
     });
 }
+
+#[test]
+#[ignore = "needs chromium and chromedriver"]
+fn the_replay_clock_reads_the_time_of_day_of_a_scenario_with_clock_start() {
+    bounded(async {
+        let dir = scratch_dir("browser-replay-clock");
+        let text = format!("clock_start = 6\n{}", crate::support::TINY);
+        let experiment = tiersim::config::parse("tiny.toml", &text, &[], None).unwrap();
+        let results: Vec<_> = experiment
+            .variants
+            .iter()
+            .map(|v| tiersim::engine::simulate(&v.name, &v.scenario))
+            .collect();
+        let file = dir.join("report.html");
+        std::fs::write(&file, tiersim::report::html(&experiment, &results, &[])).unwrap();
+        let b = Browser::start("browser-replay-clock-page").await;
+        b.client
+            .goto(&format!("file://{}", file.display()))
+            .await
+            .unwrap();
+        let clock = "return document.querySelector('#replay .replay-clock').textContent;";
+        assert_eq!(b.js(clock).await, "day 1, 06:00:00");
+        b.js("document.querySelector('#replay .replay-root').tiersimReplay.seek(30e3);")
+            .await;
+        assert_eq!(b.js(clock).await, "day 1, 06:00:30");
+        b.assert_no_console_errors(&[]).await;
+    });
+}
