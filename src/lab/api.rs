@@ -13,9 +13,9 @@ use crate::metrics::RunResult;
 use crate::output::json;
 use crate::report::replay;
 use crate::scenario::{Experiment, Variant};
-use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The longest a run may take (wall time, every variant together) before it is stopped.
@@ -70,6 +70,10 @@ pub struct RunRequest {
     /// Keys to change, by dotted path, as `--set KEY=VALUE` does.
     #[serde(default)]
     pub set: Map<String, Value>,
+    /// The page that asks (any text it chose once): a newer run from the same page replaces
+    /// this one. None: a run of its own.
+    #[serde(default)]
+    pub page: Option<String>,
 }
 
 /// An answer: the HTTP status and its JSON body.
@@ -94,8 +98,9 @@ pub fn scenarios(first: Option<(&str, &str)>) -> Value {
     Value::Array(list)
 }
 
-/// `POST /api/run`.
-pub fn run(request: &RunRequest) -> Answer {
+/// `POST /api/run`; stopped early, answering 409, once `replaced` is set (a newer run from the
+/// same page).
+pub fn run(request: &RunRequest, replaced: &AtomicBool) -> Answer {
     let sets: Vec<String> = request
         .set
         .iter()
@@ -109,10 +114,19 @@ pub fn run(request: &RunRequest) -> Answer {
     if let Some(why) = crate::guard::refuse(&experiment, 1, threads, available_memory()) {
         return (422, json!({ "error": why }));
     }
-    match simulate(&experiment) {
+    match simulate(&experiment, replaced) {
         Ok((results, traces)) => (200, answer(&experiment, &results, &traces)),
+        Err(_) if replaced.load(Ordering::Relaxed) => replaced_answer(),
         Err(why) => (422, json!({ "error": why })),
     }
+}
+
+/// The answer of a run that a newer run from the same page replaced.
+pub fn replaced_answer() -> Answer {
+    (
+        409,
+        json!({ "error": "replaced by a newer run from the same page" }),
+    )
 }
 
 /// `POST /api/scenario`: the scenario with the changes written into it, a file that `tiersim
@@ -215,18 +229,20 @@ pub fn problems(error: &ConfigError) -> Value {
     json!({ "problems": list })
 }
 
-/// Every variant, traced, in parallel; stopped after [`RUN_LIMIT`].
-fn simulate(experiment: &Experiment) -> Result<(Vec<RunResult>, Vec<Trace>), String> {
+/// Every variant, traced, in parallel; stopped after [`RUN_LIMIT`] or once `replaced` is set.
+fn simulate(
+    experiment: &Experiment,
+    replaced: &AtomicBool,
+) -> Result<(Vec<RunResult>, Vec<Trace>), String> {
     let variants: Vec<&Variant> = experiment.variants.iter().collect();
     let spec = TraceSpec::for_scenarios(variants.iter().map(|v| &v.scenario));
     let started = Instant::now();
-    let runs: Option<Vec<(RunResult, Trace)>> = variants
-        .par_iter()
-        .map(|v| {
-            let stop = &mut |_| started.elapsed() < RUN_LIMIT;
-            simulate_traced(&v.name, &v.scenario, spec, stop)
-        })
-        .collect();
+    let go_on = || !replaced.load(Ordering::Relaxed) && started.elapsed() < RUN_LIMIT;
+    let runs: Option<Vec<(RunResult, Trace)>> = on_own_threads(&variants, |v| {
+        simulate_traced(&v.name, &v.scenario, spec, &mut |_| go_on())
+    })
+    .into_iter()
+    .collect();
     let runs = runs.ok_or_else(|| {
         format!(
             "the run took longer than {} s and was stopped: make it shorter (`duration`) or \
@@ -242,6 +258,33 @@ fn simulate(experiment: &Experiment) -> Result<(Vec<RunResult>, Vec<Trace>), Str
         ));
     }
     Ok(runs.into_iter().unzip())
+}
+
+/// `f` of every item, in order, on up to as many threads of this run's own as the machine has
+/// cores. Not the shared rayon pool: there a long run of one page would hold every worker and
+/// the runs of other pages would queue behind it; on threads of their own, runs share the cores.
+fn on_own_threads<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else {
+                return done;
+            };
+            done.push((i, f(item)));
+        }
+    };
+    let mut all: Vec<(usize, R)> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..cores.min(items.len())).map(|_| s.spawn(work)).collect();
+        let joined = threads
+            .into_iter()
+            .map(|t| t.join().expect("a simulation thread"));
+        joined.flatten().collect()
+    });
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The 200 answer of a run.
@@ -268,8 +311,42 @@ fn answer(experiment: &Experiment, results: &[RunResult], traces: &[Trace]) -> V
         "summary": summary,
         "variants": variants,
         "charts": charts(&look, results),
+        "theory": theory(experiment, results, &summary),
         "replay": replay::data(&look, results, traces, sc.duration_us, sc.warmup_us),
     })
+}
+
+/// What theory says beside what the run gave, where theory applies (`theory::expected` per
+/// variant, `theory::remapped` per change of membership): `{variant, metric, at_s, formula,
+/// theory, result}`, `at_s` the time of the change (null for the whole run).
+fn theory(experiment: &Experiment, results: &[RunResult], summary: &[Value]) -> Vec<Value> {
+    let mut list = Vec::new();
+    for ((v, r), row) in experiment.variants.iter().zip(results).zip(summary) {
+        for e in crate::theory::expected(&v.scenario) {
+            list.push(json!({
+                "variant": r.variant, "metric": e.metric, "at_s": null, "formula": e.formula,
+                "theory": e.value, "result": row[e.metric],
+            }));
+        }
+        for e in r.events.iter().filter(|e| e.users_logged_in > 0) {
+            let policy = v.scenario.balancer.policy;
+            let (Some(moved), Some((share, formula))) = (
+                e.users_remapped,
+                crate::theory::remapped(policy, e.servers_before, e.servers_after),
+            ) else {
+                continue;
+            };
+            if e.servers_before == e.servers_after {
+                continue;
+            }
+            list.push(json!({
+                "variant": r.variant, "metric": "remapped_pct", "at_s": e.at_us / 1_000_000,
+                "formula": formula, "theory": 100.0 * share,
+                "result": 100.0 * moved as f64 / e.users_logged_in as f64,
+            }));
+        }
+    }
+    list
 }
 
 /// The run's charts as SVG text, in the report's order.
@@ -320,16 +397,108 @@ mod tests {
         assert_eq!(list[1]["name"], "server-crash");
     }
 
+    fn request(file: usize, set: Value) -> RunRequest {
+        RunRequest {
+            scenario: SHIPPED[file].1.to_string(),
+            set: set.as_object().cloned().expect("object"),
+            page: None,
+        }
+    }
+
+    #[test]
+    fn the_lab_sends_n_minus_1_over_n_beside_the_result_of_random_routing() {
+        let (status, body) = run(
+            &request(0, json!({"servers.count": 5})),
+            &AtomicBool::new(false),
+        );
+        assert_eq!(status, 200);
+        let theory = body["theory"].as_array().expect("a list");
+        // 01: random and round robin over sessions in server memory, 5 servers: 4/5 fail.
+        let names: Vec<&str> = theory
+            .iter()
+            .map(|t| t["variant"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["random", "round-robin"]);
+        for t in theory {
+            assert_eq!(t["metric"], "failed_auth_pct");
+            assert_eq!(t["formula"], "(N-1)/N, N = 5");
+            assert_eq!(t["theory"], 80.0);
+            let result = t["result"].as_f64().unwrap();
+            assert!((result - 80.0).abs() < 1.0, "{t}");
+        }
+    }
+
+    #[test]
+    fn the_lab_sends_the_remapping_theory_of_each_change_of_membership() {
+        let (status, body) = run(&request(2, json!({})), &AtomicBool::new(false));
+        assert_eq!(status, 200);
+        let theory = body["theory"].as_array().expect("a list");
+        let of = |variant: &str| -> Vec<(u64, String, f64)> {
+            theory
+                .iter()
+                .filter(|t| t["variant"] == variant)
+                .map(|t| {
+                    let formula = t["formula"].as_str().unwrap().to_string();
+                    (
+                        t["at_s"].as_u64().unwrap(),
+                        formula,
+                        t["theory"].as_f64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        // 03: one server joins 4 at 10 min, one joins 5 at 14 min, two leave 6 at 18 min.
+        let hash = of("hash-mod");
+        assert_eq!(hash[0].0, 600);
+        assert_eq!(hash[0].1, "N/(N+1), N = 4");
+        assert!((hash[0].2 - 80.0).abs() < 1e-9);
+        assert_eq!(hash[1].1, "N/(N+1), N = 5");
+        assert!(
+            (hash[2].2 - 200.0 / 3.0).abs() < 1e-9,
+            "6 to 4: 2 in 3 move"
+        );
+        let ring = of("consistent-hash");
+        assert_eq!(ring[0].1, "1/(N+1), N = 4");
+        assert!((ring[0].2 - 20.0).abs() < 1e-9);
+        assert!(
+            (ring[2].2 - 100.0 / 3.0).abs() < 1e-9,
+            "6 to 4: 2 in 6 move"
+        );
+        assert!(of("sticky").is_empty() && of("shared-store").is_empty());
+        // The result beside it: the run's own share of the first join.
+        let first = theory.iter().find(|t| t["variant"] == "hash-mod").unwrap();
+        let result = first["result"].as_f64().unwrap();
+        assert!((result - 80.0).abs() < 5.0, "{first}");
+    }
+
+    #[test]
+    fn the_lab_sends_erlang_c_beside_the_mean_latency_of_a_plain_mmc_queue() {
+        // One server of 4 workers, logins only, 40 ms each (mu = 25/s), 80 per second: rho 0.8.
+        let text = "name = \"mmc\"\nduration = \"10m\"\nwarmup = \"1m\"\n[users]\n\
+                    visits_per_s = 80.0\nrequests_per_visit = 0.0\n[servers]\ncount = 1\n\
+                    workers = 4\nlogin_time = \"40ms\"\n";
+        let request = RunRequest {
+            scenario: text.to_string(),
+            set: Map::new(),
+            page: None,
+        };
+        let (status, body) = run(&request, &AtomicBool::new(false));
+        assert_eq!(status, 200, "{body}");
+        let t = &body["theory"][0];
+        assert_eq!(t["metric"], "latency_mean_ms");
+        let expected = crate::theory::mmc_mean_sojourn_s(4, 80.0, 25.0).unwrap() * 1e3;
+        assert!(
+            (t["theory"].as_f64().unwrap() - expected).abs() < 1e-9,
+            "{t}"
+        );
+        let result = t["result"].as_f64().unwrap();
+        assert!((result - expected).abs() / expected < 0.1, "{t}");
+    }
+
     #[test]
     fn a_bad_value_answers_400_naming_its_key() {
-        let request = RunRequest {
-            scenario: SHIPPED[0].1.to_string(),
-            set: json!({"servers.count": "many"})
-                .as_object()
-                .cloned()
-                .expect("object"),
-        };
-        let (status, body) = run(&request);
+        let request = request(0, json!({"servers.count": "many"}));
+        let (status, body) = run(&request, &AtomicBool::new(false));
         assert_eq!(status, 400);
         assert_eq!(body["problems"][0]["key"], "servers.count");
         assert_eq!(body["problems"][0]["set"], "servers.count=many");

@@ -6,6 +6,8 @@
   var select = document.getElementById('scenario');
   var status = document.getElementById('status');
   var scenarios = [];
+  // This page's id: a newer run from it replaces the one in progress (other pages run beside).
+  var page = Math.random().toString(36).slice(2) + Date.now().toString(36);
   var METRICS = ['users_forced_login', 'failed_auth_pct', 'sessions_lost', 'errors',
     'latency_p50_ms', 'latency_p99_ms', 'imbalance', 'users_remapped'];
 
@@ -86,6 +88,29 @@
       body.appendChild(row);
     });
   }
+  // Theory beside the result and the prediction, where theory applies (src/theory.rs).
+  function theory(answer) {
+    var box = document.getElementById('theory-box'), body = document.querySelector('#theory tbody');
+    body.innerHTML = '';
+    box.hidden = !answer.theory.length;
+    answer.theory.forEach(function (t) {
+      var row = document.createElement('tr');
+      row.setAttribute('data-metric', t.metric);
+      row.setAttribute('data-variant', t.variant);
+      var predicted = form.elements['p.' + t.metric];
+      var when = t.at_s === null ? 'whole run' : 'change at ' + t.at_s + ' s';
+      [t.variant, t.metric, when, round(t.theory), t.formula, round(t.result),
+        predicted && predicted.value !== '' ? predicted.value : ''].forEach(function (c, i) {
+        var td = document.createElement('td');
+        td.textContent = c;
+        if (i === 3) td.className = 'theory';
+        if (i === 6) td.className = 'predicted';
+        row.appendChild(td);
+      });
+      body.appendChild(row);
+    });
+  }
+  function round(v) { return typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : fmt(v); }
   function charts(answer) {
     var box = document.getElementById('charts');
     box.innerHTML = '';
@@ -98,12 +123,17 @@
       box.appendChild(fig);
     });
   }
-  var pending = null;
+  var pending = null, aborter = null;
   function run() {
     saveUrl();
     status.textContent = 'running…';
-    var body = JSON.stringify({ scenario: text(), set: sets() });
-    var mine = pending = fetch('/api/run', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body })
+    var body = JSON.stringify({ scenario: text(), set: sets(), page: page });
+    // A newer run replaces this page's run in progress: the server stops it (same page id) and
+    // the page drops its answer (aborted: no 409 to log).
+    if (aborter) aborter.abort();
+    aborter = new AbortController();
+    var mine = pending = fetch('/api/run', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body,
+      signal: aborter.signal })
       .then(function (r) { return r.json().then(function (j) { return [r.status, j]; }); })
       .then(function (res) {
         if (mine !== pending) return;
@@ -111,6 +141,7 @@
         if (code === 200) {
           showProblems([]);
           table(answer);
+          theory(answer);
           tiersimReplay(document.getElementById('replay'), answer.replay);
           charts(answer);
           status.textContent = 'done';
@@ -120,7 +151,7 @@
           status.textContent = 'not run (' + code + ')';
         }
       })
-      .catch(function (e) { status.textContent = 'failed: ' + e; });
+      .catch(function (e) { if (mine === pending) status.textContent = 'failed: ' + e; });
   }
   function download() {
     var body = JSON.stringify({ scenario: text(), set: sets() });

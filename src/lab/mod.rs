@@ -5,9 +5,12 @@
 //! already uses. It serves the page (`index.html`, `lab.js`, `lab.css` and the report's
 //! `replay.js`, all embedded in the binary: no build step, no network) and the JSON API of
 //! `api.rs`: `GET /api/scenarios`, `POST /api/run` and `POST /api/scenario` (the TOML file of what
-//! the page shows). Runs happen one at a time (a mutex), on a
-//! blocking thread, bounded by the resource guard and [`api::RUN_LIMIT`]. It does not write
-//! files, keep state between requests or listen beyond loopback.
+//! the page shows). Runs happen one at a time per page: a page sends the id it chose once, and a
+//! newer run from the same page stops the one in progress (which answers 409); runs of different
+//! pages go on side by side, at most [`RUNS_AT_ONCE`] at a time (the others wait their turn).
+//! Each runs on a blocking thread, bounded by the resource guard and [`api::RUN_LIMIT`]. It does
+//! not write files, keep state between requests beyond the runs in progress, or listen beyond
+//! loopback.
 
 pub mod api;
 
@@ -17,8 +20,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
-use std::sync::Arc;
-use tokio::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
 
 const INDEX: &str = include_str!("index.html");
 const SCRIPT: &str = include_str!("lab.js");
@@ -27,12 +32,42 @@ const STYLE: &str = include_str!("lab.css");
 /// The largest request body: a scenario of at most 1 MiB and its changes.
 const MAX_BODY: usize = 2 << 20;
 
+/// Runs (of different pages) simulating at once; the others wait. Each run already uses every
+/// core for its variants, so more at once would only share them thinner.
+pub const RUNS_AT_ONCE: usize = 2;
+
 /// What every request shares.
 struct Lab {
     /// `GET /api/scenarios`, computed once.
     scenarios: Value,
-    /// Held while a run simulates: one run at a time.
-    running: Mutex<()>,
+    /// Per page, the flag that stops its run in progress (set when a newer one comes).
+    pages: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// [`RUNS_AT_ONCE`] permits.
+    slots: Semaphore,
+}
+
+impl Lab {
+    /// The stop flag of a new run of `page`; the page's previous run, if any, is told to stop.
+    fn begin(&self, page: Option<&str>) -> Arc<AtomicBool> {
+        let flag = Arc::new(AtomicBool::new(false));
+        if let Some(page) = page {
+            let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(old) = pages.insert(page.to_string(), flag.clone()) {
+                old.store(true, Ordering::Relaxed);
+            }
+        }
+        flag
+    }
+
+    /// Forgets `page`'s run if `flag` is still its latest.
+    fn end(&self, page: Option<&str>, flag: &Arc<AtomicBool>) {
+        if let Some(page) = page {
+            let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+            if pages.get(page).is_some_and(|f| Arc::ptr_eq(f, flag)) {
+                pages.remove(page);
+            }
+        }
+    }
 }
 
 /// The app: the page, its files and the API. `first` is the scenario `tiersim lab` was given
@@ -40,7 +75,8 @@ struct Lab {
 pub fn app(first: Option<(&str, &str)>) -> Router {
     let lab = Arc::new(Lab {
         scenarios: api::scenarios(first),
-        running: Mutex::new(()),
+        pages: Mutex::new(HashMap::new()),
+        slots: Semaphore::new(RUNS_AT_ONCE),
     });
     Router::new()
         .route(
@@ -92,14 +128,31 @@ async fn run(State(lab): State<Arc<Lab>>, body: axum::body::Bytes) -> Response {
             return (StatusCode::BAD_REQUEST, axum::Json(problem)).into_response();
         }
     };
-    let _one_at_a_time = lab.running.lock().await;
-    let answer = tokio::task::spawn_blocking(move || api::run(&request)).await;
-    let (status, body) = answer.unwrap_or_else(|e| {
-        let message = format!("the run failed: {e}");
-        (500, serde_json::json!({ "error": message }))
-    });
+    let page = request.page.clone();
+    let replaced = lab.begin(page.as_deref());
+    let (status, body) = run_in_turn(&lab, request, replaced.clone()).await;
+    lab.end(page.as_deref(), &replaced);
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, axum::Json(body)).into_response()
+}
+
+/// Waits for a slot, then runs on a blocking thread (a run replaced while it waited does not).
+async fn run_in_turn(
+    lab: &Lab,
+    request: api::RunRequest,
+    replaced: Arc<AtomicBool>,
+) -> api::Answer {
+    let Ok(_slot) = lab.slots.acquire().await else {
+        return (503, serde_json::json!({ "error": "the lab is stopping" }));
+    };
+    if replaced.load(Ordering::Relaxed) {
+        return api::replaced_answer();
+    }
+    let answer = tokio::task::spawn_blocking(move || api::run(&request, &replaced)).await;
+    answer.unwrap_or_else(|e| {
+        let message = format!("the run failed: {e}");
+        (500, serde_json::json!({ "error": message }))
+    })
 }
 
 /// `POST /api/scenario`: the TOML file of a scenario with its changes.

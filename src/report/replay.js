@@ -38,11 +38,17 @@ function tiersimReplay(root, data) {
     if (parent) parent.appendChild(e);
     return e;
   }
+  // The time of day when the scenario has a clock_start (day 1 from its start), else the time
+  // since the run's start.
+  var clockStart = data.clock_start_ms;
   function clock(ms) {
-    var s = Math.floor(ms / 1000), d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24;
+    var of = clockStart === null || clockStart === undefined ? null : clockStart;
+    var s = Math.floor((ms + (of || 0)) / 1000), d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24;
     var m = Math.floor(s / 60) % 60, sec = s % 60;
     var p = function (x) { return (x < 10 ? '0' : '') + x; };
-    return (d > 0 ? 'day ' + (d + 1) + ' ' : '') + p(h) + ':' + p(m) + ':' + p(sec);
+    var hms = p(h) + ':' + p(m) + ':' + p(sec);
+    if (of === null) return (d > 0 ? d + ' d ' : '') + hms + ' elapsed';
+    return 'day ' + (d + 1) + ', ' + hms;
   }
   var duration = data.duration_ms;
   var colours = data.server_colours;
@@ -147,6 +153,9 @@ function tiersimReplay(root, data) {
 
   function draw() {
     var vis = Math.max(200, Number(speed.value) * 400); // sim ms a request stays visible
+    // Sim ms a user stays in "log in again": 8 visits long, and at least 1/50 of the replay, so
+    // that in a long scenario they can be seen at any speed.
+    var stay = Math.max(8 * vis, duration / 50);
     views.forEach(function (view) {
       var v = view.v, reqs = v.requests;
       var tier = tierAt(v, now);
@@ -182,7 +191,7 @@ function tiersimReplay(root, data) {
           } else {
             place(dot, p, colour, 1, q[3] >= 0 ? 'server:' + q[3] : 'balancer');
           }
-        } else if (LOGIN.indexOf(code) >= 0 && now <= q[2] + 8 * vis) {
+        } else if (LOGIN.indexOf(code) >= 0 && now <= q[2] + stay) {
           var spot = { x: 16 + (k % 24) * 6, y: 262 + Math.floor(k / 24) * 6 % 48 };
           k++;
           inLogin++;

@@ -36,7 +36,8 @@ pub const OUTCOMES: [&str; 12] = [
     "error_dc_down",
 ];
 
-/// The replay's data: per variant (in the order of `results`) its name, colour, users, requests
+/// The replay's data: the run's length, its warm-up and the hour it starts at (`clock_start_ms`,
+/// null for elapsed time); per variant (in the order of `results`) its name, colour, users, requests
 /// `[user, sent_ms, end_ms, server (-1: none), outcome code, holder]` (holder: a server id, -1
 /// unchanged, -2 the store, -3 the cookie) and tier states `[at_ms, ["up"|"down"|"absent"],
 /// [store node up]]`.
@@ -54,8 +55,16 @@ pub fn data(
         .map(|(i, (r, t))| variant(look.colour(i), &r.variant, t))
         .collect();
     let fraction = traces.first().map_or(0.0, |t| t.fraction);
+    // With `clock_start`, the replay's clock reads the time of day, as the charts do.
+    let clock_start_ms = match look.time {
+        crate::charts::format::TimeFormat::Clock { start_hour } => {
+            Some(u64::from(start_hour) * 3_600_000)
+        }
+        crate::charts::format::TimeFormat::Elapsed => None,
+    };
     json!({
         "duration_ms": duration_us / 1000,
+        "clock_start_ms": clock_start_ms,
         "warmup_ms": warmup_us / 1000,
         "fraction": fraction,
         "outcomes": OUTCOMES,
@@ -215,6 +224,25 @@ mod tests {
         assert_eq!(code(Ended::Error("store_busy")), 9);
         assert_eq!(code(Ended::FailedAuth("other_dc")), 10);
         assert_eq!(code(Ended::Error("dc_down")), 11);
+    }
+
+    #[test]
+    fn the_replay_clock_starts_at_the_scenarios_clock_start() {
+        let text = "name = \"t\"\nduration = \"2m\"\nclock_start = 6\n";
+        let experiment = crate::config::parse("t.toml", text, &[], None).expect("valid");
+        let look = Look::named(&experiment, &["base"]);
+        assert_eq!(
+            data(&look, &[], &[], 60_000_000, 0)["clock_start_ms"],
+            21_600_000
+        );
+        let elapsed = Look::named(
+            &crate::config::parse("t.toml", "name = \"t\"\n", &[], None).unwrap(),
+            &[],
+        );
+        assert_eq!(
+            data(&elapsed, &[], &[], 1, 0)["clock_start_ms"],
+            Value::Null
+        );
     }
 
     #[test]

@@ -9,15 +9,15 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// A running `tiersim lab` and its port; killed when dropped (a test that failed).
-struct Lab {
+pub(crate) struct Lab {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     /// Its standard output, kept open.
     _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl Lab {
-    fn start(args: &[&str]) -> Lab {
+    pub(crate) fn start(args: &[&str]) -> Lab {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tiersim"))
             .arg("lab")
             .args(args)
@@ -63,8 +63,13 @@ impl Lab {
         (status, body.to_string())
     }
 
-    fn run(&self, scenario: &str, set: Value) -> (u16, Value) {
-        let body = json!({ "scenario": scenario, "set": set }).to_string();
+    pub(crate) fn run(&self, scenario: &str, set: Value) -> (u16, Value) {
+        self.run_from(None, scenario, set)
+    }
+
+    /// A run asked by `page` (none: a run of its own).
+    fn run_from(&self, page: Option<&str>, scenario: &str, set: Value) -> (u16, Value) {
+        let body = json!({ "scenario": scenario, "set": set, "page": page }).to_string();
         let (status, text) = self.call("POST", "/api/run", &body);
         (status, serde_json::from_str(&text).expect("JSON"))
     }
@@ -90,7 +95,7 @@ impl Drop for Lab {
     }
 }
 
-fn shipped(file: &str) -> String {
+pub(crate) fn shipped(file: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(file);
@@ -233,58 +238,43 @@ fn the_downloaded_scenario_runs_to_the_numbers_of_its_changes() {
     lab.interrupt();
 }
 
-/// The page as headless Chromium leaves it after `url` loaded and ran (`--dump-dom`).
-fn page_in_browser(url: &str, test: &str) -> String {
-    let browser = crate::support::require_tool(&crate::report::BROWSERS, "chromium");
-    let dir = scratch_dir(test);
-    let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-        ])
-        .args([
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-        .args(["--virtual-time-budget=30000", "--dump-dom", url])
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(dir.join("dom.html")).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the browser starts");
-    let status = wait_at_most(&mut child, Duration::from_secs(90), "chromium");
-    assert!(status.success());
-    std::fs::read_to_string(dir.join("dom.html")).unwrap()
-}
-
 #[test]
-#[ignore = "needs chromium"]
-fn the_lab_page_runs_the_state_in_its_address_and_shows_a_bad_value() {
+fn a_newer_run_from_a_page_replaces_its_run_and_other_pages_run_beside_it() {
     let lab = Lab::start(&[]);
-    let base = format!("http://127.0.0.1:{}/?s=01-why-sticky.toml", lab.port);
-    let dom = page_in_browser(&format!("{base}&servers.count=6"), "lab-page-state");
-    assert!(dom.contains("data-runs=\"1\""), "the page ran once");
-    // The comparison shows what the API answers for the same state.
-    let (status, answer) = lab.run(&shipped("01-why-sticky.toml"), json!({"servers.count": 6}));
-    assert_eq!(status, 200);
-    for row in answer["summary"].as_array().unwrap() {
-        // As the page's script prints a number (0.0 as 0).
-        let cell = format!("<td>{}</td>", row["failed_auth_pct"].as_f64().unwrap());
-        assert!(dom.contains(&cell), "the table holds {cell}");
-    }
-    assert!(
-        dom.contains("class=\"replay-panel\""),
-        "the replay is drawn"
-    );
-    assert!(dom.contains("<figure>"), "the charts are drawn");
-    let bad = page_in_browser(&format!("{base}&servers.count=0"), "lab-page-bad");
-    assert!(
-        bad.contains("<p class=\"problem\">--set servers.count=0: "),
-        "the problem is shown as the CLI says it"
-    );
+    let text = shipped("01-why-sticky.toml");
+    // Long runs: 4 variants of 5 simulated hours at 100 visits per second (about 20 million
+    // requests each), several seconds of work at least.
+    let long = json!({"duration": "5h", "users.visits_per_s": 100});
+    let tiny = crate::support::TINY;
+    let pause = |ms| std::thread::sleep(Duration::from_millis(ms));
+    std::thread::scope(|s| {
+        let a = s.spawn(|| lab.run_from(Some("a"), &text, long.clone()));
+        let b = s.spawn(|| lab.run_from(Some("b"), &text, long.clone()));
+        pause(1000);
+        // Two runs at once at most: a third page's run waits for a slot.
+        let c = s.spawn(|| lab.run_from(Some("c"), tiny, json!({})));
+        pause(2000);
+        assert!(!a.is_finished() && !b.is_finished(), "the long runs go on");
+        assert!(
+            !c.is_finished(),
+            "page c waits while two runs take both slots"
+        );
+        // Page a asks again: its long run stops and answers 409; page b's goes on.
+        assert_eq!(lab.run_from(Some("a"), tiny, json!({})).0, 200);
+        let (status, replaced) = a.join().unwrap();
+        assert_eq!(status, 409, "{replaced}");
+        assert_eq!(
+            replaced["error"],
+            "replaced by a newer run from the same page"
+        );
+        assert_eq!(
+            c.join().unwrap().0,
+            200,
+            "page c ran in the slot page a left"
+        );
+        assert!(!b.is_finished(), "page b's run was not touched by page a's");
+        assert_eq!(lab.run_from(Some("b"), tiny, json!({})).0, 200);
+        assert_eq!(b.join().unwrap().0, 409);
+    });
     lab.interrupt();
 }

@@ -12,12 +12,13 @@
 //!   the previous results kept;
 //! - `refusals`: what is refused before anything runs (event storms, sweeps priced whole, an
 //!   unreachable store, an output folder that cannot be written, a `--set` deep in a list);
+//! - `browser`: the lab and report.html's replay in headless Chromium through WebDriver (loads,
+//!   re-runs, shows a bad value, the address, the keyboard, the replay played, no console errors);
 //! - `lab`: `tiersim lab`'s JSON API over loopback (the numbers of `tiersim run`, 400 and 422)
 //!   and its life (first line, Ctrl-C);
 //! - `docs`: every local link of the documentation resolves, anchors included;
 //! - `live`: the live cluster on loopback (why-sticky, a crash with the embedded store and Redis);
 //! - `report`: charts and the report of every shipped scenario, and the page in headless Chromium;
-//! - `replay`: report.html's replay of 02 in headless Chromium (servers, dots, "log in again");
 //! - `malformed`: every file of `tests/malformed/` is refused with its key and line;
 //! - `properties`: random valid scenarios keep the program's invariants and are deterministic.
 //! - `cost`: machine-hours and the least loaded server's share against arithmetic;
@@ -26,6 +27,7 @@
 //! - `living`, `stores`: living clusters, session stores and the other ways to keep state, each
 //!   against a number worked out by hand.
 
+mod browser;
 mod charts;
 mod cli;
 mod cost;
@@ -40,7 +42,6 @@ mod malformed;
 mod properties;
 mod recipes;
 mod refusals;
-mod replay;
 mod report;
 mod scenarios;
 mod shards;

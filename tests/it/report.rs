@@ -1,9 +1,9 @@
 //! The handout end to end: a shipped scenario simulated in-process, its charts and report.html,
 //! opened in headless Chromium to check that every chart renders and the table is complete.
 //!
-//! No WebDriver: a copy of the page gets a small probe script (test-only; the report itself has
-//! no script) that measures each chart and counts the table's rows into `<pre id="probe">`, and
-//! `chromium --dump-dom` prints the page after it ran. That test is `#[ignore = "needs
+//! No WebDriver here (the lab and the replay are driven through WebDriver in `browser.rs`): a copy
+//! of the page gets a small test-only probe script that measures each chart and counts the
+//! table's rows into `<pre id="probe">`, and `chromium --dump-dom` prints the page after it ran. That test is `#[ignore = "needs
 //! chromium"]`: `cargo test -- --ignored` runs it (as `.ci/run` does), and there a missing
 //! Chromium fails it (`apt-get install -y chromium` installs it).
 
