@@ -7,12 +7,13 @@
 //! `dc * store.nodes..(dc + 1) * store.nodes`. Absent (`Scenario::geo` is `None`), nothing here
 //! exists and a request costs what it did before data centres existed: one `Option` test.
 //!
-//! The DNS: a user's nearest data centre (`home`) is a pure function of their id and the
-//! shares. A client keeps a DNS answer `dns_ttl`; each user refreshes it at its own phase
-//! (`hash(id) mod dns_ttl`), and the DNS answers what it knew `detection_delay` earlier. So a
-//! request sent at `t` goes where the data centres stood at `last refresh - detection_delay`:
-//! home if up then, else the first data centre (in file order) that was up. Left out: DNS
-//! servers that fail, clients that ignore the TTL, a new visit looking the name up afresh.
+//! The DNS: a user's nearest data centre (`home`) is a pure function of their id, the seed
+//! and the shares. A client keeps a DNS answer `dns_ttl`; each user refreshes it at its own
+//! phase (`hash(seed, id) mod dns_ttl`), and the DNS answers what it knew `detection_delay`
+//! earlier. So a request sent at `t` goes where the data centres stood at `last refresh -
+//! detection_delay`: home if up then, else the first data centre (in file order) that was up.
+//! Left out: DNS servers that fail, clients that ignore the TTL, a new visit looking the name
+//! up afresh.
 
 use std::collections::VecDeque;
 
@@ -62,6 +63,10 @@ pub(super) struct Geo {
     names: Vec<String>,
     /// Cumulative users' shares, for the nearest data centre of a user.
     cumulative: Vec<f64>,
+    /// Mixed with a user's id for their nearest data centre and their DNS phase: derived from
+    /// the seed, so that runs of other seeds (replications) draw other geographies too.
+    home_key: u64,
+    phase_key: u64,
     /// (time, data centre, up) of the scenario's `dc_down` and `dc_up`, in time order.
     history: Vec<(Micros, usize, bool)>,
     /// Per user slot: the data centre of its current or last request in this visit.
@@ -129,6 +134,8 @@ impl Geo {
             dcs,
             names: g.datacenters.iter().map(|d| d.name.clone()).collect(),
             cumulative,
+            home_key: rng::mix64(sc.seed ^ 0x6765_6f5f_686f_6d65),
+            phase_key: rng::mix64(sc.seed ^ 0x6474_6c5f_7068_6173),
             history,
             route: Vec::new(),
             written: Vec::new(),
@@ -147,7 +154,7 @@ impl Geo {
 
     /// The nearest data centre of user `id`.
     pub fn home(&self, id: u64) -> usize {
-        let x = (rng::mix64(id ^ 0x6765_6f5f_686f_6d65) >> 11) as f64 / (1u64 << 53) as f64;
+        let x = (rng::mix64(id ^ self.home_key) >> 11) as f64 / (1u64 << 53) as f64;
         let last = self.cumulative.len() - 1;
         self.cumulative.iter().position(|&c| x < c).unwrap_or(last)
     }
@@ -157,7 +164,7 @@ impl Geo {
         if self.ttl_us == 0 {
             return now;
         }
-        let phase = rng::mix64(id ^ 0x6474_6c5f_7068_6173) % self.ttl_us;
+        let phase = rng::mix64(id ^ self.phase_key) % self.ttl_us;
         if now < phase {
             return 0;
         }

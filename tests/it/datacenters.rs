@@ -5,6 +5,7 @@
 use crate::support::run;
 use tiersim::events::EventAction;
 use tiersim::metrics::{EventRow, RunResult};
+use tiersim::theory::{self, DcOutage, Expected};
 
 /// Two data centres `a` (share `share_a`) and `b`, 4 servers each with workers enough that
 /// nothing queues; 1-minute warm-up, 10 s buckets, visits of 20 requests 2 s apart with a
@@ -221,12 +222,90 @@ fn asynchronous_replication_loses_the_sessions_of_the_last_lag() {
     assert!((mean - 60.0).abs() < 8.0, "mean {mean}: {lost:?}");
 }
 
+/// `a` fails at 3 m in a run of `requests_per_visit`-long visits, seed `seed`: the
+/// `errors_dc_down` counted, what `theory::errors_dc_down` expects of them (given the visits in
+/// progress in `a` at the failure, from `datacenters.csv`), and the issue's formula (`a`'s
+/// request rate over the minute before × (20 s + 40 s / 2)).
+fn dc_down_errors(seed: u64, requests_per_visit: u32) -> (f64, Expected, f64) {
+    let set = "[sessions]\nstorage = \"shared_store\"\n[[events]]\nat = \"3m\"\n\
+               action = \"dc_down\"\ndatacenter = \"a\"";
+    let text = two_dcs(seed, "250s", 0.6, set).replace(
+        "requests_per_visit = 20",
+        &format!("requests_per_visit = {requests_per_visit}"),
+    );
+    let r = run(&text, None);
+    let a = |from_s: u64, to_s: u64| {
+        r.datacenters.iter().filter(move |d| {
+            d.datacenter == 0 && (from_s * 1_000_000..to_s * 1_000_000).contains(&d.start_us)
+        })
+    };
+    let in_visit = a(170, 180).map(|d| d.users_in_visit).sum::<u64>() as f64;
+    let rate = a(120, 180).map(|d| d.requests + d.errors).sum::<u64>() as f64 / 60.0;
+    let expected = theory::errors_dc_down(&DcOutage {
+        in_visit,
+        visits_per_s: 5.0 * 0.6,
+        requests_per_visit: f64::from(requests_per_visit),
+        cycle_s: 2.0 + 0.010,
+        detection_s: 20.0,
+        ttl_s: 40.0,
+    });
+    (
+        r.summary.counts.errors_dc_down as f64,
+        expected,
+        rate * 40.0,
+    )
+}
+
+/// Sums `dc_down_errors` over `seeds`: counted, expected, its sampling error (the seeds'
+/// variances add), and the issue's formula.
+fn dc_down_errors_over(seeds: std::ops::RangeInclusive<u64>, visit: u32) -> [f64; 4] {
+    seeds.fold([0.0; 4], |[n, mean, var, formula], seed| {
+        let (count, e, f) = dc_down_errors(seed, visit);
+        [n + count, mean + e.mean, var + e.variance, formula + f]
+    })
+}
+
+/// Short visits (20 requests, 2 s apart: some 40 s, as long as the window of 20 to 60 s): the
+/// requests sent to `a` while the DNS catches up are what `theory::errors_dc_down` says,
+/// within 3 sampling errors of the sum over 8 seeds (one seed's error is about 6 % of its
+/// count, so the sum's about 2 %; the visits in progress are counted, the others drawn). The
+/// issue's formula falls short here by some 17 % (more than 4 sampling errors): half of the
+/// failures come from visits that began during the outage and retry their login until they
+/// move.
+#[test]
+fn requests_fail_while_the_dns_catches_up_as_theory_says_on_short_visits() {
+    let [count, mean, var, formula] = dc_down_errors_over(1..=8, 20);
+    let sd = var.sqrt();
+    assert!(
+        (count - mean).abs() < 3.0 * sd,
+        "{count} errors_dc_down, theory {mean:.0} ± {sd:.0}"
+    );
+    assert!(
+        count > formula + 4.0 * sd,
+        "{count} vs formula {formula:.0}"
+    );
+}
+
+/// Long visits (200 requests, some 7 minutes): still the theory, within 3 sampling errors of
+/// the sum over 3 seeds (about 1.5 % each). (The issue's formula, its limit, needs the steady
+/// state that 3 minutes do not reach with such visits: the test below.)
+#[test]
+fn requests_fail_while_the_dns_catches_up_as_theory_says_on_long_visits() {
+    let [count, mean, var, formula] = dc_down_errors_over(1..=3, 200);
+    let sd = var.sqrt();
+    assert!(
+        (count - mean).abs() < 3.0 * sd,
+        "{count} errors_dc_down, theory {mean:.0} ± {sd:.0}"
+    );
+    assert!(formula > 0.0, "a served requests before failing");
+}
+
 /// Requests sent to `a` after it fails, until the DNS (20 s) and then each client's cached
 /// answer (uniform over the 40 s TTL: 20 s on average) send them to `b`, fail: about `a`'s
 /// request rate × 40 s, the rate measured from `datacenters.csv` over the minute before the
 /// failure. Visits here are long (200 requests, some 7 minutes) so that the users present
 /// keep their pace through the outage: new visits retry their login until they move, which
-/// with short visits adds to the count (see docs/model.md). Within 10 %.
+/// with short visits adds to the count (`theory::errors_dc_down`, the tests above). Within 10 %.
 #[test]
 fn requests_fail_while_the_dns_catches_up() {
     let set = "[sessions]\nstorage = \"shared_store\"\n[[events]]\nat = \"9m\"\n\
