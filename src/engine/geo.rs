@@ -338,6 +338,35 @@ impl Engine<'_> {
         Some(local.map(|s| ServerId(first + s.0)))
     }
 
+    /// Server `s` joins (`join`) or leaves its data centre's balancer: a restart, or the
+    /// health checks noticing a crash.
+    #[cold]
+    pub(super) fn geo_membership(&mut self, s: ServerId, join: bool) {
+        let g = self.geo.as_mut().expect("several data centres");
+        let d = g.dc_of_server(s);
+        let dc = &mut g.dcs[d];
+        let local = ServerId(s.0 - dc.first_server);
+        match join {
+            true => dc.balancer.join(local),
+            false => dc.balancer.leave(local),
+        }
+    }
+
+    /// Whether server `s` is in a data centre that is down (with one data centre: never).
+    pub(super) fn in_down_dc(&self, s: ServerId) -> bool {
+        self.geo
+            .as_ref()
+            .is_some_and(|g| !g.dcs[g.dc_of_server(s)].up)
+    }
+
+    /// Whether store machine `m` is in a data centre that is down.
+    pub(super) fn machine_in_down_dc(&self, m: u32) -> bool {
+        let node = self.tier.node_of(m);
+        self.geo
+            .as_ref()
+            .is_some_and(|g| !g.dcs[g.dc_of_node(node)].up)
+    }
+
     /// The data centre of user `u`'s current request.
     pub(super) fn dc_of_user(&self, u: UserSlot) -> usize {
         let g = self.geo.as_ref().expect("several data centres");

@@ -329,6 +329,51 @@ fn requests_fail_while_the_dns_catches_up() {
     }
 }
 
+/// A crash in a data centre: `server = 1` of `b` is the tier's server 5 (`a` has 4), in
+/// `events.csv` and `servers.csv`; its data centre's balancer stops sending it requests once
+/// the health checks notice (5 s), and takes it back at its restart. Requests that fail on it
+/// are those of its quarter of `b`'s users in those 5 s and the ones in service: `b` serves
+/// about 2 visits/s × 21 requests = 42 requests/s, a quarter of that over 5 s is about 50
+/// (without the balancer's notice it would be some 600 over the minute down).
+#[test]
+fn a_server_crash_in_a_data_centre_is_its_servers_and_its_balancer() {
+    let set = "[sessions]\nstorage = \"shared_store\"\n\
+               [[events]]\nat = \"2m\"\naction = \"crash\"\nserver = 1\ndatacenter = \"b\"\n\
+               [[events]]\nat = \"3m\"\naction = \"restart\"\nserver = 1\ndatacenter = \"b\"";
+    let r = run(&two_dcs(10, "5m", 0.6, set), None);
+    let crash = row(&r, EventAction::Crash);
+    assert_eq!((crash.target, crash.servers_after), (Some(5), 7));
+    assert_eq!(row(&r, EventAction::Restart).target, Some(5));
+    let errors = r.summary.counts.errors_server_down;
+    assert!((10..150).contains(&errors), "{errors} errors_server_down");
+    let up_in_b = |at_s: u64| {
+        let d = r
+            .datacenters
+            .iter()
+            .find(|d| d.datacenter == 1 && d.start_us == at_s * 1_000_000);
+        d.expect("bucket").servers_up
+    };
+    assert_eq!((up_in_b(150), up_in_b(200)), (3, 4));
+    let served_by_5 = |from_s: u64, to_s: u64| {
+        r.servers
+            .iter()
+            .filter(|s| {
+                s.server == 5 && (from_s * 1_000_000..to_s * 1_000_000).contains(&s.start_us)
+            })
+            .map(|s| s.requests)
+            .sum::<u64>()
+    };
+    assert_eq!(
+        served_by_5(130, 180),
+        0,
+        "no request reaches the crashed server"
+    );
+    assert!(
+        served_by_5(190, 240) > 100,
+        "back in rotation after its restart"
+    );
+}
+
 /// The live mode runs one cluster: it refuses several data centres before anything starts,
 /// naming the key, with exit status 2.
 #[test]
@@ -374,9 +419,35 @@ fn bad_data_centres_are_refused_naming_the_key() {
         &format!("{base}\n[autoscale]\nmin = 2\nmax = 4"),
         &["autoscale:", "not supported with several data centres"],
     );
+    let event = |keys: &str| format!("{base}\n[[events]]\nat = \"2m\"\n{keys}");
     refused(
-        &format!("{base}\n[[events]]\nat = \"2m\"\naction = \"crash\"\nserver = 0"),
-        &["events[0].action", "only dc_down and dc_up"],
+        &event("action = \"crash\"\nserver = 0"),
+        &[
+            "t.toml:",
+            "events[0]:",
+            "crash needs `datacenter`",
+            ": a, b",
+        ],
+    );
+    refused(
+        &event("action = \"crash\"\nserver = 4\ndatacenter = \"b\""),
+        &[
+            "events[0].server",
+            "server 4 does not exist in data centre b, which has 4",
+        ],
+    );
+    refused(
+        &event("action = \"store_crash\"\ndatacenter = \"a\""),
+        &["events[0].node", "store_crash needs `node`"],
+    );
+    refused(
+        &event("action = \"add_servers\"\ncount = 1"),
+        &["events[0].action", "adding or removing servers"],
+    );
+    refused(
+        &(one_dc(1, "6m", "shared_store")
+            + "[[events]]\nat = \"2m\"\naction = \"crash\"\nserver = 0\ndatacenter = \"a\""),
+        &["events[0].datacenter", "crash needs several data centres"],
     );
     refused(
         &one_dc(1, "6m", "shared_store").replace("[store]", "[geo]\nrtt_local = \"5ms\"\n[store]"),
