@@ -418,6 +418,12 @@ impl Engine<'_> {
         if let (Outcome::FailedAuth(AuthFailure::OtherDc), Some(row)) = (outcome, g.last_row) {
             self.measure.forced_login_by(row as u32);
         }
+        if let (true, Some(row)) = (rtt_us > g.rtt_local_us, g.last_row) {
+            // Sent to another data centre than its user's nearest: the event's penalty.
+            let extra_s = (rtt_us - g.rtt_local_us) as f64 / 1e6;
+            let penalty = &mut self.measure.event_rows[row].latency_penalty_s;
+            *penalty = Some(penalty.unwrap_or(0.0) + extra_s);
+        }
         rtt_us
     }
 
@@ -438,6 +444,7 @@ impl Engine<'_> {
         let i = self.close_row(row);
         // Users move over time, as their DNS answers expire: counted as they do.
         self.measure.event_rows[i].users_remapped = Some(0);
+        self.measure.event_rows[i].latency_penalty_s = Some(0.0);
     }
 
     /// Data centre `dc` goes down: its servers stop, its store's machines crash. Returns the

@@ -374,6 +374,30 @@ fn a_server_crash_in_a_data_centre_is_its_servers_and_its_balancer() {
     );
 }
 
+/// The latency penalty of `a`'s failure: each request of `a`'s users served in `b` pays
+/// `rtt_remote - rtt_local` = 70 ms more. Nothing queues and `b`'s own users draw the same
+/// times with or without the failure (each user has their own stream; without replication
+/// nothing of theirs waits for `a`), so `a`'s users' requests served in `b` are `b`'s requests
+/// with the failure less those without it: exactly.
+#[test]
+fn the_dc_down_row_sums_the_remote_round_trips_of_the_moved_users() {
+    let store = "[sessions]\nstorage = \"shared_store\"\n";
+    let failed = run(
+        &two_dcs(11, "8m", 0.6, &format!("{store}{DOWN_AT_5M}")),
+        None,
+    );
+    let calm = run(&two_dcs(11, "8m", 0.6, store), None);
+    let moved = served_in(&failed, 1) - served_in(&calm, 1);
+    assert!(moved > 1000, "{moved} requests moved");
+    let penalty = row(&failed, EventAction::DcDown).latency_penalty_s.unwrap();
+    let expected = 0.070 * moved as f64;
+    assert!(
+        (penalty - expected).abs() < 1e-6 * expected,
+        "{penalty} s, expected {expected} s ({moved} requests moved)"
+    );
+    assert!(calm.events.is_empty());
+}
+
 /// The live mode runs one cluster: it refuses several data centres before anything starts,
 /// naming the key, with exit status 2.
 #[test]
