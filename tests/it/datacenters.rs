@@ -398,6 +398,33 @@ fn the_dc_down_row_sums_the_remote_round_trips_of_the_moved_users() {
     assert!(calm.events.is_empty());
 }
 
+/// Returning users (`users.population`: 300 registered users, some 1,500 visits in 5 minutes,
+/// so each comes back about 5 times) keep their nearest data centre: with a store in each data
+/// centre and no replication, a user whose next visit went elsewhere would find no session
+/// there (`other_dc`). None does, and nobody fails authentication at all (sessions last an
+/// hour).
+#[test]
+fn returning_users_keep_their_home_data_centre() {
+    let set = "[sessions]\nstorage = \"shared_store\"\nreplication = \"none\"";
+    let text = two_dcs(12, "6m", 0.5, set).replace(
+        "requests_per_visit = 20",
+        "requests_per_visit = 20\npopulation = 300",
+    );
+    let r = run(&text, None);
+    let c = &r.summary.counts;
+    assert!(
+        r.summary.people.visits > 1000,
+        "{} visits",
+        r.summary.people.visits
+    );
+    assert!(
+        c.logins < 400,
+        "{} logins: users came back logged in",
+        c.logins
+    );
+    assert_eq!((c.failed_other_dc, c.failed_auth()), (0, 0));
+}
+
 /// The live mode runs one cluster: it refuses several data centres before anything starts,
 /// naming the key, with exit status 2.
 #[test]
