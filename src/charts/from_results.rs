@@ -101,8 +101,17 @@ pub fn time_range_s(results: &[RunResult]) -> (f64, f64) {
     if lo < hi { (lo, hi) } else { (0.0, 1.0) }
 }
 
-/// What an event's line is labelled: `crash s1`, `+1 server`, `store down`...
-pub fn event_label(e: &EventRow) -> String {
+/// The name of data centre `n` among `names` (its index if the names are missing).
+pub fn datacenter_name(names: &[String], n: u32) -> String {
+    names
+        .get(n as usize)
+        .cloned()
+        .unwrap_or_else(|| format!("data centre {n}"))
+}
+
+/// What an event's line is labelled: `crash s1`, `+1 server`, `store down`, `us-east down`...
+/// (`names`: the run's data centres).
+pub fn event_label(e: &EventRow, names: &[String]) -> String {
     let n = e.target.unwrap_or(0);
     let servers = if n == 1 { "server" } else { "servers" };
     match e.action {
@@ -118,8 +127,8 @@ pub fn event_label(e: &EventRow) -> String {
             Some(node) => format!("store node {node} up"),
             None => "store up".into(),
         },
-        EventAction::DcDown => format!("dc {n} down"),
-        EventAction::DcUp => format!("dc {n} up"),
+        EventAction::DcDown => format!("{} down", datacenter_name(names, n)),
+        EventAction::DcUp => format!("{} up", datacenter_name(names, n)),
         other @ (EventAction::ScaleOut
         | EventAction::ScaleIn
         | EventAction::Failure
@@ -131,15 +140,18 @@ pub fn event_label(e: &EventRow) -> String {
 
 /// The timed events of `results`, each once, in time order.
 pub fn markers<'a>(results: impl IntoIterator<Item = &'a RunResult>) -> Vec<Marker> {
-    markers_of(results.into_iter().flat_map(|r| r.events.iter()))
+    markers_of(results.into_iter().flat_map(|r| {
+        let names = &r.datacenter_names[..];
+        r.events.iter().map(move |e| (names, e))
+    }))
 }
 
-/// `events`, each once, in time order.
-fn markers_of<'a>(events: impl Iterator<Item = &'a EventRow>) -> Vec<Marker> {
+/// `events` (each with its run's data centres), each once, in time order.
+fn markers_of<'a>(events: impl Iterator<Item = (&'a [String], &'a EventRow)>) -> Vec<Marker> {
     let set: BTreeSet<Marker> = events
-        .map(|e| Marker {
+        .map(|(names, e)| Marker {
             at_us: e.at_us,
-            label: event_label(e),
+            label: event_label(e, names),
         })
         .collect();
     set.into_iter().collect()
@@ -180,12 +192,17 @@ fn kind_colour(action: EventAction) -> Colour {
 /// with one row per variant.
 pub fn events(look: &Look, rows: &[&RunResult]) -> (Vec<Marker>, Option<Box<Strip>>) {
     let shown = |e: &&EventRow| e.at_us >= look.warmup_us;
-    let in_view = || rows.iter().flat_map(|r| r.events.iter().filter(shown));
+    let in_view = || {
+        rows.iter().flat_map(|r| {
+            let names = &r.datacenter_names[..];
+            r.events.iter().filter(shown).map(move |e| (names, e))
+        })
+    };
     let all = markers_of(in_view());
     if all.len() <= MAX_LABELLED {
         return (all, None);
     }
-    let planned_markers = markers_of(in_view().filter(|e| is_planned(e.action)));
+    let planned_markers = markers_of(in_view().filter(|(_, e)| is_planned(e.action)));
     let label_planned = planned_markers.len() <= MAX_LABELLED;
     let mut kinds: Vec<EventAction> = Vec::new();
     let mut ticks = Vec::new();

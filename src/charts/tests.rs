@@ -260,12 +260,17 @@ fn the_summary_writes_each_value_on_its_bar() {
 #[test]
 fn events_have_short_labels() {
     let label = |action: EventAction, target: Option<u32>| {
-        event_label(&EventRow {
-            action,
-            target,
-            ..EventRow::default()
-        })
+        event_label(
+            &EventRow {
+                action,
+                target,
+                ..EventRow::default()
+            },
+            &["us-east".to_string(), "eu-west".to_string()],
+        )
     };
+    assert_eq!(label(EventAction::DcDown, Some(1)), "eu-west down");
+    assert_eq!(label(EventAction::DcUp, Some(0)), "us-east up");
     assert_eq!(label(EventAction::Crash, Some(1)), "crash s1");
     assert_eq!(label(EventAction::AddServers, Some(1)), "+1 server");
     assert_eq!(label(EventAction::RemoveServers, Some(2)), "−2 servers");

@@ -143,7 +143,15 @@ pub(super) fn scenario(
         _ => count,
     };
     let names = super::geo::names(raw);
-    let events = timeline::events(&mut c, &raw.events, duration, total, shape, &names);
+    let sites = timeline::Sites {
+        names: &names,
+        servers: match &geo {
+            Some(Some(g)) => Some(g.datacenters.iter().map(|d| d.servers).collect()),
+            _ => None,
+        },
+        nodes: shape.map(|s| s.nodes),
+    };
+    let events = timeline::events(&mut c, &raw.events, duration, total, shape, &sites);
     let autoscale = living::autoscale(&mut c, &raw.autoscale, count, MAX_SERVERS);
     if let Some(Some(a)) = &autoscale {
         living::check_events_with_autoscaler(&mut c, &raw.events, a.min);

@@ -4,7 +4,8 @@
 //! Without `[[datacenters]]` the scenario has one data centre (`geo = None`) and the keys of
 //! `[geo]` and of replication are refused, since nothing would read them. With them, the parts
 //! of the model that are not built for several data centres yet (the autoscaler, random
-//! failures, server and store events, `server_replicated`) are refused, each naming its key.
+//! failures, `add_servers` and `remove_servers`, `server_replicated`) are refused, each naming
+//! its key.
 
 use toml::Spanned;
 
@@ -266,12 +267,13 @@ fn supported_with_datacenters(
     }
     for (i, event) in raw.events.iter().enumerate() {
         let action = event.get_ref().action.as_ref().map(Spanned::get_ref);
-        let dc_event = matches!(action, Some(RawValue::Str(a)) if a.starts_with("dc_"));
-        if !dc_event {
+        let resize = matches!(action, Some(RawValue::Str(a)) if a.ends_with("_servers"));
+        if resize {
             refuse(
                 c,
                 &format!("events[{i}].action"),
-                "a server or store event (only dc_down and dc_up)",
+                "adding or removing servers (crash, restart, store_crash, store_restart, dc_down \
+                 and dc_up are)",
             );
         }
     }

@@ -6,8 +6,9 @@
 //! highest, `remove_servers` removes the highest (down ones included: they just leave). A crash or
 //! restart must target a server that exists and is in the other state; a store event without
 //! `node` needs a machine of the store in the other state, one with `node` a machine of that
-//! node; at least one server must remain. Events at the
-//! same time apply in file order. This runs per variant, since `servers.count` and `duration`
+//! node; at least one server must remain. With data centres, a server or store event names its
+//! `datacenter` and counts its `server` or `node` within it (turned here into the tier's ids),
+//! and at least one data centre must stay up. Events at the same time apply in file order. This runs per variant, since `servers.count` and `duration`
 //! may be overridden.
 
 use std::ops::Range;
@@ -42,25 +43,42 @@ struct Placed {
     event: TimedEvent,
 }
 
+/// The file's data centres as the events see them.
+pub(super) struct Sites<'a> {
+    /// Their names, in file order (empty: one data centre).
+    pub names: &'a [String],
+    /// Each one's servers (`None` if the data centres were invalid: checks that need them are
+    /// skipped).
+    pub servers: Option<Vec<u32>>,
+    /// `store.nodes`, the nodes of each one's store (`None` if invalid).
+    pub nodes: Option<u32>,
+}
+
 /// Checks the events of one variant (`duration_us` and `servers` are `None` if they were invalid:
-/// then the checks that need them are skipped); `datacenters` are the names of the file's data
-/// centres (empty: one data centre). Returns them sorted by time.
+/// then the checks that need them are skipped). With data centres, a server or store event's
+/// `server` or `node` counts within its `datacenter` and is translated to the tier's ids (servers
+/// numbered data centre after data centre, store nodes `dc × store.nodes + node`). Returns them
+/// sorted by time.
 pub(super) fn events(
     c: &mut Checker<'_, '_>,
     raw: &[Spanned<RawEvent>],
     duration_us: Option<Micros>,
     servers: Option<u32>,
     store: Option<StoreShape>,
-    datacenters: &[String],
+    sites: &Sites<'_>,
 ) -> Option<Vec<TimedEvent>> {
     let checked: Vec<Option<Placed>> = raw
         .iter()
         .enumerate()
-        .map(|(index, event)| check_event(c, index, event, duration_us, datacenters))
+        .map(|(index, event)| check_event(c, index, event, duration_us, sites))
         .collect();
     let mut placed: Vec<Placed> = checked.into_iter().collect::<Option<_>>()?;
     placed.sort_by_key(|placed| placed.event.at_us);
-    replay(c, &placed, servers?, store?, datacenters.len())?;
+    let store = store.map(|s| StoreShape {
+        nodes: s.nodes * sites.names.len().max(1) as u32,
+        ..s
+    });
+    replay(c, &placed, servers?, store?, sites.names.len())?;
     Some(placed.into_iter().map(|placed| placed.event).collect())
 }
 
@@ -70,7 +88,7 @@ fn check_event(
     index: usize,
     raw: &Spanned<RawEvent>,
     duration_us: Option<Micros>,
-    datacenters: &[String],
+    sites: &Sites<'_>,
 ) -> Option<Placed> {
     let (place, span, event) = (format!("events[{index}]"), raw.span(), raw.get_ref());
     let at_us = match &event.at {
@@ -92,7 +110,8 @@ fn check_event(
         Some(value) => c.choice_value(&format!("{place}.action"), value, &ACTIONS, |name| name),
     };
     let action =
-        action.and_then(|name| action_with_keys(c, &place, &span, event, name, datacenters))?;
+        action.and_then(|name| action_with_keys(c, &place, &span, event, name, sites.names))?;
+    let action = in_datacenter(c, &place, &span, event, action, sites)?;
     // A problem with the world points at the key it concerns: `server = 9`, not `[[events]]`.
     let key = match action {
         Action::Crash { .. } | Action::Restart { .. } => &event.server,
@@ -168,8 +187,10 @@ fn action_with_keys(
         ("node", &event.node),
         ("datacenter", &event.datacenter),
     ];
+    // A server or store event may name its data centre (`in_datacenter` checks it).
+    let in_dc = |key: &str| key == "datacenter" && takes != Some("count");
     for (key, field) in keys {
-        if let Some(value) = field.as_ref().filter(|_| takes != Some(key)) {
+        if let Some(value) = field.as_ref().filter(|_| takes != Some(key) && !in_dc(key)) {
             let takes = match takes {
                 Some("node") => "only `at`, `action` and an optional `node`".to_string(),
                 Some(key) => format!("`{key}`"),
@@ -237,7 +258,71 @@ fn action_with_keys(
     (!refused).then_some(action)
 }
 
-/// The index of the data centre a `dc_down` or `dc_up` event names.
+/// A server or store event with data centres: its data centre (`datacenter`, required) and its
+/// `server` or `node` within it, turned into the tier's ids. Without data centres, `datacenter`
+/// is refused.
+fn in_datacenter(
+    c: &mut Checker<'_, '_>,
+    place: &str,
+    span: &Range<usize>,
+    event: &RawEvent,
+    action: Action,
+    sites: &Sites<'_>,
+) -> Option<Action> {
+    let name = action.name();
+    let local = match action {
+        Action::Crash { server } | Action::Restart { server } => Some(server),
+        Action::StoreCrash { node } | Action::StoreRestart { node } => node,
+        _ => return Some(action),
+    };
+    if sites.names.is_empty() && event.datacenter.is_none() {
+        return Some(action);
+    }
+    let dc = datacenter(c, place, span, name, &event.datacenter, sites.names)?;
+    let (Some(servers), Some(nodes)) = (&sites.servers, sites.nodes) else {
+        return Some(action); // The data centres' own problems are reported already.
+    };
+    let dc_name = &sites.names[dc as usize];
+    let (key, size) = match action {
+        Action::Crash { .. } | Action::Restart { .. } => ("server", servers[dc as usize]),
+        _ => ("node", nodes),
+    };
+    let Some(local) = local.filter(|&n| n < size) else {
+        let at = event.node.as_ref().or(event.server.as_ref());
+        let message = match local {
+            None => format!(
+                "with data centres, {name} needs `node`, a store node of data centre                  {dc_name} (0..{size})"
+            ),
+            Some(n) => format!(
+                "{key} {n} does not exist in data centre {dc_name}, which has {size} (0..{size});                  with data centres `{key}` counts within `datacenter`"
+            ),
+        };
+        c.problem(
+            at.map_or(span.clone(), Spanned::span),
+            format!("{place}.{key}"),
+            message,
+        );
+        return None;
+    };
+    let first: u32 = servers[..dc as usize].iter().sum();
+    Some(match action {
+        Action::Crash { .. } => Action::Crash {
+            server: first + local,
+        },
+        Action::Restart { .. } => Action::Restart {
+            server: first + local,
+        },
+        Action::StoreCrash { .. } => Action::StoreCrash {
+            node: Some(dc * nodes + local),
+        },
+        _ => Action::StoreRestart {
+            node: Some(dc * nodes + local),
+        },
+    })
+}
+
+/// The index of the data centre an event names (`dc_down`, `dc_up`, or a server or store event
+/// with data centres).
 fn datacenter(
     c: &mut Checker<'_, '_>,
     place: &str,
@@ -252,7 +337,10 @@ fn datacenter(
             c,
             span,
             place,
-            &format!("{name} needs `datacenter`, the name of one of the `[[datacenters]]`"),
+            &format!(
+                "{name} needs `datacenter`, the name of one of the `[[datacenters]]`: {}",
+                datacenters.join(", ")
+            ),
         );
     };
     let RawValue::Str(text) = value.get_ref() else {

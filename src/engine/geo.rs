@@ -5,14 +5,16 @@
 //! Each data centre is a slice of the one tier: servers `first..first + servers` with a
 //! balancer of their own (the scenario's policy over local ids), and store nodes
 //! `dc * store.nodes..(dc + 1) * store.nodes`. Absent (`Scenario::geo` is `None`), nothing here
-//! exists and a request costs what it did before data centres existed: one `Option` test.
+//! exists and the run takes the engine's `Plain` loop, where every test for data centres is a
+//! constant `false` (a request costs what it did before data centres existed).
 //!
-//! The DNS: a user's nearest data centre (`home`) is a pure function of their id and the
-//! shares. A client keeps a DNS answer `dns_ttl`; each user refreshes it at its own phase
-//! (`hash(id) mod dns_ttl`), and the DNS answers what it knew `detection_delay` earlier. So a
-//! request sent at `t` goes where the data centres stood at `last refresh - detection_delay`:
-//! home if up then, else the first data centre (in file order) that was up. Left out: DNS
-//! servers that fail, clients that ignore the TTL, a new visit looking the name up afresh.
+//! The DNS: a user's nearest data centre (`home`) is a pure function of their id, the seed
+//! and the shares. A client keeps a DNS answer `dns_ttl`; each user refreshes it at its own
+//! phase (`hash(seed, id) mod dns_ttl`), and the DNS answers what it knew `detection_delay`
+//! earlier. So a request sent at `t` goes where the data centres stood at `last refresh -
+//! detection_delay`: home if up then, else the first data centre (in file order) that was up.
+//! Left out: DNS servers that fail, clients that ignore the TTL, a new visit looking the name
+//! up afresh.
 
 use std::collections::VecDeque;
 
@@ -62,6 +64,10 @@ pub(super) struct Geo {
     names: Vec<String>,
     /// Cumulative users' shares, for the nearest data centre of a user.
     cumulative: Vec<f64>,
+    /// Mixed with a user's id for their nearest data centre and their DNS phase: derived from
+    /// the seed, so that runs of other seeds (replications) draw other geographies too.
+    home_key: u64,
+    phase_key: u64,
     /// (time, data centre, up) of the scenario's `dc_down` and `dc_up`, in time order.
     history: Vec<(Micros, usize, bool)>,
     /// Per user slot: the data centre of its current or last request in this visit.
@@ -129,6 +135,8 @@ impl Geo {
             dcs,
             names: g.datacenters.iter().map(|d| d.name.clone()).collect(),
             cumulative,
+            home_key: rng::mix64(sc.seed ^ 0x6765_6f5f_686f_6d65),
+            phase_key: rng::mix64(sc.seed ^ 0x6474_6c5f_7068_6173),
             history,
             route: Vec::new(),
             written: Vec::new(),
@@ -147,7 +155,7 @@ impl Geo {
 
     /// The nearest data centre of user `id`.
     pub fn home(&self, id: u64) -> usize {
-        let x = (rng::mix64(id ^ 0x6765_6f5f_686f_6d65) >> 11) as f64 / (1u64 << 53) as f64;
+        let x = (rng::mix64(id ^ self.home_key) >> 11) as f64 / (1u64 << 53) as f64;
         let last = self.cumulative.len() - 1;
         self.cumulative.iter().position(|&c| x < c).unwrap_or(last)
     }
@@ -157,7 +165,7 @@ impl Geo {
         if self.ttl_us == 0 {
             return now;
         }
-        let phase = rng::mix64(id ^ 0x6474_6c5f_7068_6173) % self.ttl_us;
+        let phase = rng::mix64(id ^ self.phase_key) % self.ttl_us;
         if now < phase {
             return 0;
         }
@@ -331,6 +339,35 @@ impl<M: super::Mode> Engine<'_, M> {
         Some(local.map(|s| ServerId(first + s.0)))
     }
 
+    /// Server `s` joins (`join`) or leaves its data centre's balancer: a restart, or the
+    /// health checks noticing a crash.
+    #[cold]
+    pub(super) fn geo_membership(&mut self, s: ServerId, join: bool) {
+        let g = self.geo.as_mut().expect("several data centres");
+        let d = g.dc_of_server(s);
+        let dc = &mut g.dcs[d];
+        let local = ServerId(s.0 - dc.first_server);
+        match join {
+            true => dc.balancer.join(local),
+            false => dc.balancer.leave(local),
+        }
+    }
+
+    /// Whether server `s` is in a data centre that is down (with one data centre: never).
+    pub(super) fn in_down_dc(&self, s: ServerId) -> bool {
+        self.geo
+            .as_ref()
+            .is_some_and(|g| !g.dcs[g.dc_of_server(s)].up)
+    }
+
+    /// Whether store machine `m` is in a data centre that is down.
+    pub(super) fn machine_in_down_dc(&self, m: u32) -> bool {
+        let node = self.tier.node_of(m);
+        self.geo
+            .as_ref()
+            .is_some_and(|g| !g.dcs[g.dc_of_node(node)].up)
+    }
+
     /// The data centre of user `u`'s current request.
     pub(super) fn dc_of_user(&self, u: UserSlot) -> usize {
         let g = self.geo.as_ref().expect("several data centres");
@@ -382,6 +419,12 @@ impl<M: super::Mode> Engine<'_, M> {
         if let (Outcome::FailedAuth(AuthFailure::OtherDc), Some(row)) = (outcome, g.last_row) {
             self.measure.forced_login_by(row as u32);
         }
+        if let (true, Some(row)) = (rtt_us > g.rtt_local_us, g.last_row) {
+            // Sent to another data centre than its user's nearest: the event's penalty.
+            let extra_s = (rtt_us - g.rtt_local_us) as f64 / 1e6;
+            let penalty = &mut self.measure.event_rows[row].latency_penalty_s;
+            *penalty = Some(penalty.unwrap_or(0.0) + extra_s);
+        }
         rtt_us
     }
 
@@ -402,6 +445,7 @@ impl<M: super::Mode> Engine<'_, M> {
         let i = self.close_row(row);
         // Users move over time, as their DNS answers expire: counted as they do.
         self.measure.event_rows[i].users_remapped = Some(0);
+        self.measure.event_rows[i].latency_penalty_s = Some(0.0);
     }
 
     /// Data centre `dc` goes down: its servers stop, its store's machines crash. Returns the

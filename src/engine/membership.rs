@@ -45,7 +45,9 @@ impl<M: Mode> Engine<'_, M> {
                 row.sessions_lost = self.crash(ServerId(server));
                 self.measure.await_detection(ServerId(server));
             }
-            Action::Restart { server } if self.tier.is_down(ServerId(server)) => {
+            Action::Restart { server }
+                if self.tier.is_down(ServerId(server)) && !self.in_down_dc(ServerId(server)) =>
+            {
                 self.restart(ServerId(server));
             }
             Action::AddServers { count } => self.add_servers(count),
@@ -57,6 +59,9 @@ impl<M: Mode> Engine<'_, M> {
             }
             Action::StoreRestart { node } => {
                 for m in self.tier.store_machines(node, false) {
+                    if self.geo_on() && self.machine_in_down_dc(m) {
+                        continue; // Its data centre's `dc_up` brings it back.
+                    }
                     self.restart_machine(m);
                 }
             }
@@ -69,6 +74,9 @@ impl<M: Mode> Engine<'_, M> {
     pub(super) fn restart(&mut self, server: ServerId) {
         self.tier.servers[server.index()].start(self.now);
         self.tier.balancer.join(server);
+        if self.geo_on() {
+            self.geo_membership(server, true);
+        }
         self.server_started(server);
     }
 
@@ -79,6 +87,9 @@ impl<M: Mode> Engine<'_, M> {
         }
         self.measure.snapshot_targets(&self.tier, &self.users);
         self.tier.balancer.leave(server);
+        if self.geo_on() {
+            self.geo_membership(server, false);
+        }
         let remapped = self.measure.count_remapped(&self.tier, &self.users);
         self.measure.detected(server, remapped);
     }

@@ -117,6 +117,7 @@ async fn timed(cluster: &Cluster, tier: &mut Tier, at: Micros, action: Action) -
         users_logged_in: logged_in,
         // Not attributed live: the live cluster does not know which event ended a session.
         users_forced_login: None,
+        latency_penalty_s: None,
     })
 }
 

@@ -284,6 +284,10 @@ pub struct EventRow {
     /// Users who later failed authentication because this event destroyed their session,
     /// however late they came back (`None` where it is not attributed: the live mode).
     pub users_forced_login: Option<u64>,
+    /// `dc_down` and `dc_up`: the round trip the moved users paid beyond their nearest data
+    /// centre's, summed over the requests sent to another one while this was the latest data
+    /// centre event, in seconds (`None` for other events).
+    pub latency_penalty_s: Option<f64>,
 }
 
 /// Everything one variant's run produced.

@@ -148,6 +148,9 @@ pub const EVENTS_COLUMNS: &[&str] = &[
     "users_forced_login",
 ];
 
+/// Columns appended to `events.csv` when the scenario has several data centres.
+pub const EVENTS_DATACENTER_COLUMNS: &[&str] = &["latency_penalty_s"];
+
 /// Columns of `datacenters.csv` (written only for scenarios with several data centres).
 pub const DATACENTERS_COLUMNS: &[&str] = &[
     "variant",

@@ -8,8 +8,9 @@
 //! nothing, the rebalance time of an imbalance that never settled) is an empty field.
 
 use super::columns::{
-    DATACENTERS_COLUMNS, EVENTS_COLUMNS, SERVERS_COLUMNS, SUMMARY_COLUMNS, SWEEP_COLUMNS,
-    SummaryColumn, TIMESERIES_COLUMNS, replications_columns, summary_column,
+    DATACENTERS_COLUMNS, EVENTS_COLUMNS, EVENTS_DATACENTER_COLUMNS, SERVERS_COLUMNS,
+    SUMMARY_COLUMNS, SWEEP_COLUMNS, SummaryColumn, TIMESERIES_COLUMNS, replications_columns,
+    summary_column,
 };
 use crate::metrics::catalogue::{CATALOGUE, Metric};
 use crate::metrics::{Latency, RunResult};
@@ -132,11 +133,13 @@ pub fn servers(results: &[RunResult]) -> Vec<u8> {
     table(SERVERS_COLUMNS, rows)
 }
 
-/// `events.csv`: one row per variant and timed event.
+/// `events.csv`: one row per variant and timed event; with several data centres, their columns
+/// after the others.
 pub fn events(results: &[RunResult]) -> Vec<u8> {
+    let several = results.iter().any(|r| !r.datacenter_names.is_empty());
     let rows = results.iter().flat_map(|r| {
-        r.events.iter().map(|e| {
-            vec![
+        r.events.iter().map(move |e| {
+            let mut row = vec![
                 r.variant.clone(),
                 secs(e.at_us),
                 e.action.as_str().to_string(),
@@ -149,10 +152,17 @@ pub fn events(results: &[RunResult]) -> Vec<u8> {
                 opt(e.rebalance_s, 3),
                 e.users_logged_in.to_string(),
                 opt_int(e.users_forced_login),
-            ]
+            ];
+            if several {
+                row.push(opt(e.latency_penalty_s, 3));
+            }
+            row
         })
     });
-    table(EVENTS_COLUMNS, rows)
+    match several {
+        false => table(EVENTS_COLUMNS, rows),
+        true => table(&[EVENTS_COLUMNS, EVENTS_DATACENTER_COLUMNS].concat(), rows),
+    }
 }
 
 /// `datacenters.csv`: one row per variant, bucket and data centre (scenarios with several data

@@ -73,9 +73,9 @@ fn events_sentence(results: &[RunResult], time: TimeFormat) -> String {
     let from = measured_from(results);
     let timed: BTreeSet<(Micros, String)> = results
         .iter()
-        .flat_map(|r| r.events.iter())
-        .filter(|e| e.action.is_timed() && e.at_us >= from)
-        .map(|e| (e.at_us, event_label(e)))
+        .flat_map(|r| r.events.iter().map(move |e| (r, e)))
+        .filter(|(_, e)| e.action.is_timed() && e.at_us >= from)
+        .map(|(r, e)| (e.at_us, event_label(e, &r.datacenter_names)))
         .collect();
     let untimed = results
         .iter()
@@ -223,7 +223,7 @@ fn sessions(r: Option<&RunResult>, variant: &str, time: TimeFormat) -> String {
                 "{} at {} ({})",
                 thousands(e.sessions_lost),
                 when(time, e.at_us),
-                event_label(e)
+                event_label(e, &r.datacenter_names)
             )
         })
         .collect();

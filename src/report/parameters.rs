@@ -21,8 +21,12 @@ pub fn duration(us: Micros) -> String {
     format!("{number} {unit}")
 }
 
-/// One timed event in words: `10:00 crash server 1`.
-pub fn event(e: &TimedEvent) -> String {
+/// One timed event of scenario `sc` in words: `10:00 crash server 1`, `10:00 us-east down`.
+pub fn event(e: &TimedEvent, sc: &Scenario) -> String {
+    let dc = |d: u32| match &sc.geo {
+        Some(g) => g.datacenters[d as usize].name.clone(),
+        None => format!("data centre {d}"),
+    };
     let what = match e.action {
         Action::Crash { server } => format!("crash server {server}"),
         Action::Restart { server } => format!("restart server {server}"),
@@ -32,8 +36,8 @@ pub fn event(e: &TimedEvent) -> String {
         Action::StoreRestart { node: None } => "store restart".into(),
         Action::StoreCrash { node: Some(n) } => format!("store node {n} crash"),
         Action::StoreRestart { node: Some(n) } => format!("store node {n} restart"),
-        Action::DcDown { dc } => format!("data centre {dc} down"),
-        Action::DcUp { dc } => format!("data centre {dc} up"),
+        Action::DcDown { dc: d } => format!("{} down", dc(d)),
+        Action::DcUp { dc: d } => format!("{} up", dc(d)),
     };
     format!("{} {what}", clock(e.at_us as f64 / 1e6))
 }
@@ -152,7 +156,11 @@ fn rows(variants: &[&Variant]) -> Vec<Row> {
             if s.events.is_empty() {
                 "none".into()
             } else {
-                s.events.iter().map(event).collect::<Vec<_>>().join("; ")
+                s.events
+                    .iter()
+                    .map(|e| event(e, s))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             }
         }),
         ("price of a server-hour", |s| {
@@ -220,15 +228,24 @@ mod tests {
 
     #[test]
     fn events_read_with_their_clock_time() {
+        let text = "name = \"t\"\nduration = \"1h\"\n[[datacenters]]\nname = \"us-east\"\n\
+                    users_share = 0.5\n[[datacenters]]\nname = \"eu-west\"\nusers_share = 0.5\n";
+        let experiment = crate::config::parse("t.toml", text, &[], None).expect("valid");
+        let sc = &experiment.variants[0].scenario;
         let e = TimedEvent {
             at_us: 600_000_000,
             action: Action::Crash { server: 1 },
         };
-        assert_eq!(event(&e), "10:00 crash server 1");
+        assert_eq!(event(&e, sc), "10:00 crash server 1");
         let e = TimedEvent {
             at_us: 500_000_000,
             action: Action::AddServers { count: 2 },
         };
-        assert_eq!(event(&e), "8:20 add 2 servers");
+        assert_eq!(event(&e, sc), "8:20 add 2 servers");
+        let e = TimedEvent {
+            at_us: 600_000_000,
+            action: Action::DcDown { dc: 1 },
+        };
+        assert_eq!(event(&e, sc), "10:00 eu-west down");
     }
 }

@@ -16,6 +16,7 @@
 use super::capitalised;
 use super::many;
 use crate::charts::format::{TimeFormat, percent, span, thousands};
+use crate::charts::from_results::datacenter_name;
 use crate::events::EventAction;
 use crate::metrics::{EventRow, RunResult};
 use crate::scenario::Micros;
@@ -182,8 +183,8 @@ fn group<'r>(
     by_key.into_values().collect()
 }
 
-/// What the event did to the tier, e.g. `server 1 crashed`.
-pub fn describe(e: &EventRow) -> String {
+/// What the event did to the tier, e.g. `server 1 crashed` (`names`: the run's data centres).
+pub fn describe(e: &EventRow, names: &[String]) -> String {
     let n = e.target.unwrap_or(0);
     let servers = |n: u32| {
         if n == 1 {
@@ -210,8 +211,8 @@ pub fn describe(e: &EventRow) -> String {
         EventAction::ScaleIn => format!("the autoscaler scaled in ({change})"),
         EventAction::Failure => format!("server {n} failed ({change})"),
         EventAction::Repair => format!("server {n} was repaired and came back, empty"),
-        EventAction::DcDown => format!("data centre {n} went down"),
-        EventAction::DcUp => format!("data centre {n} came back, empty"),
+        EventAction::DcDown => format!("{} went down", datacenter_name(names, n)),
+        EventAction::DcUp => format!("{} came back, empty", datacenter_name(names, n)),
     }
 }
 
@@ -221,7 +222,11 @@ fn paragraph(h: &Happening<'_>, until_us: Micros, time: TimeFormat) -> Told {
         one if one == "1 minute" => "minute".to_string(),
         other => other,
     };
-    let lead = format!("At {} {}", when(time, h.at_us), describe(first));
+    let lead = format!(
+        "At {} {}",
+        when(time, h.at_us),
+        describe(first, &h.rows[0].0.datacenter_names)
+    );
     let costless = h.rows.iter().all(|(r, e)| {
         let (window_relogins, errors) = cost_in_window(r, h.at_us, until_us);
         e.sessions_lost == 0

@@ -5,6 +5,7 @@
 use crate::support::run;
 use tiersim::events::EventAction;
 use tiersim::metrics::{EventRow, RunResult};
+use tiersim::theory::{self, DcOutage, MeanAndVariance};
 
 /// Two data centres `a` (share `share_a`) and `b`, 4 servers each with workers enough that
 /// nothing queues; 1-minute warm-up, 10 s buckets, visits of 20 requests 2 s apart with a
@@ -221,12 +222,90 @@ fn asynchronous_replication_loses_the_sessions_of_the_last_lag() {
     assert!((mean - 60.0).abs() < 8.0, "mean {mean}: {lost:?}");
 }
 
+/// `a` fails at 3 m in a run of `requests_per_visit`-long visits, seed `seed`: the
+/// `errors_dc_down` counted, what `theory::errors_dc_down` expects of them (given the visits in
+/// progress in `a` at the failure, from `datacenters.csv`), and the issue's formula (`a`'s
+/// request rate over the minute before × (20 s + 40 s / 2)).
+fn dc_down_errors(seed: u64, requests_per_visit: u32) -> (f64, MeanAndVariance, f64) {
+    let set = "[sessions]\nstorage = \"shared_store\"\n[[events]]\nat = \"3m\"\n\
+               action = \"dc_down\"\ndatacenter = \"a\"";
+    let text = two_dcs(seed, "250s", 0.6, set).replace(
+        "requests_per_visit = 20",
+        &format!("requests_per_visit = {requests_per_visit}"),
+    );
+    let r = run(&text, None);
+    let a = |from_s: u64, to_s: u64| {
+        r.datacenters.iter().filter(move |d| {
+            d.datacenter == 0 && (from_s * 1_000_000..to_s * 1_000_000).contains(&d.start_us)
+        })
+    };
+    let in_visit = a(170, 180).map(|d| d.users_in_visit).sum::<u64>() as f64;
+    let rate = a(120, 180).map(|d| d.requests + d.errors).sum::<u64>() as f64 / 60.0;
+    let expected = theory::errors_dc_down(&DcOutage {
+        in_visit,
+        visits_per_s: 5.0 * 0.6,
+        requests_per_visit: f64::from(requests_per_visit),
+        cycle_s: 2.0 + 0.010,
+        detection_s: 20.0,
+        ttl_s: 40.0,
+    });
+    (
+        r.summary.counts.errors_dc_down as f64,
+        expected,
+        rate * 40.0,
+    )
+}
+
+/// Sums `dc_down_errors` over `seeds`: counted, expected, its sampling error (the seeds'
+/// variances add), and the issue's formula.
+fn dc_down_errors_over(seeds: std::ops::RangeInclusive<u64>, visit: u32) -> [f64; 4] {
+    seeds.fold([0.0; 4], |[n, mean, var, formula], seed| {
+        let (count, e, f) = dc_down_errors(seed, visit);
+        [n + count, mean + e.mean, var + e.variance, formula + f]
+    })
+}
+
+/// Short visits (20 requests, 2 s apart: some 40 s, as long as the window of 20 to 60 s): the
+/// requests sent to `a` while the DNS catches up are what `theory::errors_dc_down` says,
+/// within 3 sampling errors of the sum over 8 seeds (one seed's error is about 6 % of its
+/// count, so the sum's about 2 %; the visits in progress are counted, the others drawn). The
+/// issue's formula falls short here by some 17 % (more than 4 sampling errors): half of the
+/// failures come from visits that began during the outage and retry their login until they
+/// move.
+#[test]
+fn requests_fail_while_the_dns_catches_up_as_theory_says_on_short_visits() {
+    let [count, mean, var, formula] = dc_down_errors_over(1..=8, 20);
+    let sd = var.sqrt();
+    assert!(
+        (count - mean).abs() < 3.0 * sd,
+        "{count} errors_dc_down, theory {mean:.0} ± {sd:.0}"
+    );
+    assert!(
+        count > formula + 4.0 * sd,
+        "{count} vs formula {formula:.0}"
+    );
+}
+
+/// Long visits (200 requests, some 7 minutes): still the theory, within 3 sampling errors of
+/// the sum over 3 seeds (about 1.5 % each). (The issue's formula, its limit, needs the steady
+/// state that 3 minutes do not reach with such visits: the test below.)
+#[test]
+fn requests_fail_while_the_dns_catches_up_as_theory_says_on_long_visits() {
+    let [count, mean, var, formula] = dc_down_errors_over(1..=3, 200);
+    let sd = var.sqrt();
+    assert!(
+        (count - mean).abs() < 3.0 * sd,
+        "{count} errors_dc_down, theory {mean:.0} ± {sd:.0}"
+    );
+    assert!(formula > 0.0, "a served requests before failing");
+}
+
 /// Requests sent to `a` after it fails, until the DNS (20 s) and then each client's cached
 /// answer (uniform over the 40 s TTL: 20 s on average) send them to `b`, fail: about `a`'s
 /// request rate × 40 s, the rate measured from `datacenters.csv` over the minute before the
 /// failure. Visits here are long (200 requests, some 7 minutes) so that the users present
 /// keep their pace through the outage: new visits retry their login until they move, which
-/// with short visits adds to the count (see docs/model.md). Within 10 %.
+/// with short visits adds to the count (`theory::errors_dc_down`, the tests above). Within 10 %.
 #[test]
 fn requests_fail_while_the_dns_catches_up() {
     let set = "[sessions]\nstorage = \"shared_store\"\n[[events]]\nat = \"9m\"\n\
@@ -248,6 +327,102 @@ fn requests_fail_while_the_dns_catches_up() {
             "seed {seed}: {errors} errors, expected {expected:.0} ({rate:.1}/s × 40 s)"
         );
     }
+}
+
+/// A crash in a data centre: `server = 1` of `b` is the tier's server 5 (`a` has 4), in
+/// `events.csv` and `servers.csv`; its data centre's balancer stops sending it requests once
+/// the health checks notice (5 s), and takes it back at its restart. Requests that fail on it
+/// are those of its quarter of `b`'s users in those 5 s and the ones in service: `b` serves
+/// about 2 visits/s × 21 requests = 42 requests/s, a quarter of that over 5 s is about 50
+/// (without the balancer's notice it would be some 600 over the minute down).
+#[test]
+fn a_server_crash_in_a_data_centre_is_its_servers_and_its_balancer() {
+    let set = "[sessions]\nstorage = \"shared_store\"\n\
+               [[events]]\nat = \"2m\"\naction = \"crash\"\nserver = 1\ndatacenter = \"b\"\n\
+               [[events]]\nat = \"3m\"\naction = \"restart\"\nserver = 1\ndatacenter = \"b\"";
+    let r = run(&two_dcs(10, "5m", 0.6, set), None);
+    let crash = row(&r, EventAction::Crash);
+    assert_eq!((crash.target, crash.servers_after), (Some(5), 7));
+    assert_eq!(row(&r, EventAction::Restart).target, Some(5));
+    let errors = r.summary.counts.errors_server_down;
+    assert!((10..150).contains(&errors), "{errors} errors_server_down");
+    let up_in_b = |at_s: u64| {
+        let d = r
+            .datacenters
+            .iter()
+            .find(|d| d.datacenter == 1 && d.start_us == at_s * 1_000_000);
+        d.expect("bucket").servers_up
+    };
+    assert_eq!((up_in_b(150), up_in_b(200)), (3, 4));
+    let served_by_5 = |from_s: u64, to_s: u64| {
+        r.servers
+            .iter()
+            .filter(|s| {
+                s.server == 5 && (from_s * 1_000_000..to_s * 1_000_000).contains(&s.start_us)
+            })
+            .map(|s| s.requests)
+            .sum::<u64>()
+    };
+    assert_eq!(
+        served_by_5(130, 180),
+        0,
+        "no request reaches the crashed server"
+    );
+    assert!(
+        served_by_5(190, 240) > 100,
+        "back in rotation after its restart"
+    );
+}
+
+/// The latency penalty of `a`'s failure: each request of `a`'s users served in `b` pays
+/// `rtt_remote - rtt_local` = 70 ms more. Nothing queues and `b`'s own users draw the same
+/// times with or without the failure (each user has their own stream; without replication
+/// nothing of theirs waits for `a`), so `a`'s users' requests served in `b` are `b`'s requests
+/// with the failure less those without it: exactly.
+#[test]
+fn the_dc_down_row_sums_the_remote_round_trips_of_the_moved_users() {
+    let store = "[sessions]\nstorage = \"shared_store\"\n";
+    let failed = run(
+        &two_dcs(11, "8m", 0.6, &format!("{store}{DOWN_AT_5M}")),
+        None,
+    );
+    let calm = run(&two_dcs(11, "8m", 0.6, store), None);
+    let moved = served_in(&failed, 1) - served_in(&calm, 1);
+    assert!(moved > 1000, "{moved} requests moved");
+    let penalty = row(&failed, EventAction::DcDown).latency_penalty_s.unwrap();
+    let expected = 0.070 * moved as f64;
+    assert!(
+        (penalty - expected).abs() < 1e-6 * expected,
+        "{penalty} s, expected {expected} s ({moved} requests moved)"
+    );
+    assert!(calm.events.is_empty());
+}
+
+/// Returning users (`users.population`: 300 registered users, some 1,500 visits in 5 minutes,
+/// so each comes back about 5 times) keep their nearest data centre: with a store in each data
+/// centre and no replication, a user whose next visit went elsewhere would find no session
+/// there (`other_dc`). None does, and nobody fails authentication at all (sessions last an
+/// hour).
+#[test]
+fn returning_users_keep_their_home_data_centre() {
+    let set = "[sessions]\nstorage = \"shared_store\"\nreplication = \"none\"";
+    let text = two_dcs(12, "6m", 0.5, set).replace(
+        "requests_per_visit = 20",
+        "requests_per_visit = 20\npopulation = 300",
+    );
+    let r = run(&text, None);
+    let c = &r.summary.counts;
+    assert!(
+        r.summary.people.visits > 1000,
+        "{} visits",
+        r.summary.people.visits
+    );
+    assert!(
+        c.logins < 400,
+        "{} logins: users came back logged in",
+        c.logins
+    );
+    assert_eq!((c.failed_other_dc, c.failed_auth()), (0, 0));
 }
 
 /// The live mode runs one cluster: it refuses several data centres before anything starts,
@@ -295,9 +470,35 @@ fn bad_data_centres_are_refused_naming_the_key() {
         &format!("{base}\n[autoscale]\nmin = 2\nmax = 4"),
         &["autoscale:", "not supported with several data centres"],
     );
+    let event = |keys: &str| format!("{base}\n[[events]]\nat = \"2m\"\n{keys}");
     refused(
-        &format!("{base}\n[[events]]\nat = \"2m\"\naction = \"crash\"\nserver = 0"),
-        &["events[0].action", "only dc_down and dc_up"],
+        &event("action = \"crash\"\nserver = 0"),
+        &[
+            "t.toml:",
+            "events[0]:",
+            "crash needs `datacenter`",
+            ": a, b",
+        ],
+    );
+    refused(
+        &event("action = \"crash\"\nserver = 4\ndatacenter = \"b\""),
+        &[
+            "events[0].server",
+            "server 4 does not exist in data centre b, which has 4",
+        ],
+    );
+    refused(
+        &event("action = \"store_crash\"\ndatacenter = \"a\""),
+        &["events[0].node", "store_crash needs `node`"],
+    );
+    refused(
+        &event("action = \"add_servers\"\ncount = 1"),
+        &["events[0].action", "adding or removing servers"],
+    );
+    refused(
+        &(one_dc(1, "6m", "shared_store")
+            + "[[events]]\nat = \"2m\"\naction = \"crash\"\nserver = 0\ndatacenter = \"a\""),
+        &["events[0].datacenter", "crash needs several data centres"],
     );
     refused(
         &one_dc(1, "6m", "shared_store").replace("[store]", "[geo]\nrtt_local = \"5ms\"\n[store]"),
