@@ -12,6 +12,7 @@ use crate::events::EventAction;
 use crate::metrics::catalogue::Metric;
 use crate::metrics::{EventRow, RunResult};
 use crate::scenario::{Experiment, Policy, Storage, Variant};
+use crate::theory;
 
 /// Most questions on a sheet.
 pub const MOST: usize = 5;
@@ -117,7 +118,7 @@ fn random_routing(pairs: &[(&Variant, &RunResult)]) -> Option<Question> {
     })?;
     let n = v.scenario.servers.count;
     let measured = Metric::FailedAuthPct.value(r)?;
-    let theory = 100.0 * (n as f64 - 1.0) / n as f64;
+    let theory = 100.0 * theory::unrouted_share(n);
     Some(Question {
         ask: format!(
             "In the {} variant, requests go to one of {n} servers at random, and a session lives \
@@ -188,7 +189,7 @@ fn remapping(pairs: &[(&Variant, &RunResult)]) -> Option<Question> {
         .filter_map(|(v, r)| Some((*v, r.events.iter().find(grows)?)))
         .collect();
     let (_, first) = hashed.first()?;
-    let n = first.servers_before as f64;
+    let n = first.servers_before;
     let run: Vec<String> = hashed
         .iter()
         .map(|(v, e)| {
@@ -207,13 +208,13 @@ fn remapping(pairs: &[(&Variant, &RunResult)]) -> Option<Question> {
             "The tier grows from {n} to {} servers. What share of the logged-in users will be \
              sent to another server (and lose a session kept in memory) under each hashing \
              policy?",
-            n + 1.0
+            n + 1
         ),
         run: format!("{}.", run.join("; ")),
         theory: Some(format!(
             "hash mod N: N/(N + 1) = {} move; consistent hashing: 1/(N + 1) = {} move.",
-            pct(100.0 * n / (n + 1.0)),
-            pct(100.0 / (n + 1.0))
+            pct(100.0 * theory::hash_mod_remapped_share(n, n + 1)),
+            pct(100.0 * theory::ring_remapped_share(n, n + 1))
         )),
     })
 }
