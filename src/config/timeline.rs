@@ -78,7 +78,7 @@ pub(super) fn events(
         nodes: s.nodes * sites.names.len().max(1) as u32,
         ..s
     });
-    replay(c, &placed, servers?, store?, sites.names.len())?;
+    replay(c, &placed, servers?, store?, sites.names)?;
     Some(placed.into_iter().map(|placed| placed.event).collect())
 }
 
@@ -378,13 +378,15 @@ pub(super) struct StoreShape {
 }
 
 /// The membership and health implied by the events so far.
-struct World {
+struct World<'a> {
     /// One entry per server id: `None` if up, else the crash that took it down.
     servers: Vec<Option<Downed>>,
     /// One entry per store machine, by node: `None` if up, else the crash that took it down.
     store: Vec<Vec<Option<Downed>>>,
     /// One entry per data centre: `None` if up, else the `dc_down` that took it down.
     datacenters: Vec<Option<Downed>>,
+    /// The data centres' names, in file order (messages name them).
+    names: &'a [String],
 }
 
 /// Applies the events in order, recording each one that does not fit the world of its time.
@@ -393,12 +395,13 @@ fn replay(
     placed: &[Placed],
     servers: u32,
     store: StoreShape,
-    datacenters: usize,
+    datacenters: &[String],
 ) -> Option<()> {
     let mut world = World {
         servers: vec![None; servers as usize],
         store: vec![vec![None; store.replicas as usize]; store.nodes as usize],
-        datacenters: vec![None; datacenters],
+        datacenters: vec![None; datacenters.len()],
+        names: datacenters,
     };
     let mut fits = true;
     for placed in placed {
@@ -414,7 +417,7 @@ fn replay(
     fits.then_some(())
 }
 
-impl World {
+impl World<'_> {
     /// Applies one event, or says why it cannot happen (leaving the world as it was).
     fn apply(&mut self, placed: &Placed) -> Result<(), String> {
         let (at_us, at) = (placed.event.at_us, format_duration(placed.event.at_us));
@@ -497,7 +500,8 @@ impl World {
             Action::DcDown { dc } => {
                 if let Some(downed) = self.datacenters[dc as usize] {
                     return Err(format!(
-                        "data centre {dc} is already down at {at} (taken down by events[{}] at {})",
+                        "data centre \"{}\" is already down at {at} (taken down by events[{}] at {})",
+                        self.names[dc as usize],
                         downed.0,
                         format_duration(downed.1)
                     ));
@@ -512,7 +516,8 @@ impl World {
             Action::DcUp { dc } => {
                 if self.datacenters[dc as usize].take().is_none() {
                     return Err(format!(
-                        "data centre {dc} is up at {at}; only a data centre that went down can come back"
+                        "data centre \"{}\" is up at {at}; only a data centre that went down can come back",
+                        self.names[dc as usize]
                     ));
                 }
             }

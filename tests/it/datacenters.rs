@@ -512,4 +512,25 @@ fn bad_data_centres_are_refused_naming_the_key() {
         ),
         &["events[1]", "at least one must stay up"],
     );
+    let dc_event = |at: &str, action: &str| {
+        format!("\n[[events]]\nat = \"{at}\"\naction = \"{action}\"\ndatacenter = \"b\"")
+    };
+    refused(
+        &format!(
+            "{base}{}{}",
+            dc_event("2m", "dc_down"),
+            dc_event("3m", "dc_down")
+        ),
+        &[
+            "events[1]",
+            "data centre \"b\" is already down at 3m (taken down by events[0] at 2m)",
+        ],
+    );
+    refused(
+        &format!("{base}{}", dc_event("2m", "dc_up")),
+        &[
+            "events[0]",
+            "data centre \"b\" is up at 2m; only a data centre that went down",
+        ],
+    );
 }
