@@ -122,6 +122,16 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{script}: {e}"))
     }
 
+    /// Opens the lab's page and waits for its first run.
+    async fn open_lab(&self, lab: &Lab) {
+        let page = format!("http://127.0.0.1:{}/", lab.port);
+        self.client
+            .goto(&page)
+            .await
+            .unwrap_or_else(|e| panic!("{page}: {e}"));
+        self.until(&ran(1), "the page ran its scenario once").await;
+    }
+
     /// Waits until `script` returns `true`; fails naming `what` after [`PAGE_WAIT`].
     async fn until(&self, script: &str, what: &str) {
         let started = Instant::now();
@@ -258,11 +268,7 @@ fn the_lab_loads_with_the_variants_of_its_first_scenario() {
     bounded(async {
         let lab = Lab::start(&[]);
         let b = Browser::start("browser-lab-loads").await;
-        b.client
-            .goto(&format!("http://127.0.0.1:{}/", lab.port))
-            .await
-            .unwrap();
-        b.until(&ran(1), "the page ran its scenario once").await;
+        b.open_lab(&lab).await;
         let table = b.js(TABLE).await;
         // 01's four variants, in the scenario's order, then the prediction.
         assert_eq!(
@@ -302,11 +308,7 @@ fn moving_a_control_reruns_and_the_address_reproduces_the_state() {
     bounded(async {
         let lab = Lab::start(&[]);
         let b = Browser::start("browser-lab-control").await;
-        b.client
-            .goto(&format!("http://127.0.0.1:{}/", lab.port))
-            .await
-            .unwrap();
-        b.until(&ran(1), "the first run").await;
+        b.open_lab(&lab).await;
         let before = row(&b.js(TABLE).await, "failed_auth_pct");
         // Servers: 4 → 2, typed and left with Tab (a change event).
         let servers = b.client.find(Locator::Css("[name='servers.count']")).await;
@@ -343,11 +345,7 @@ fn a_bad_value_shows_its_message_naming_the_key() {
     bounded(async {
         let lab = Lab::start(&[]);
         let b = Browser::start("browser-lab-bad").await;
-        b.client
-            .goto(&format!("http://127.0.0.1:{}/", lab.port))
-            .await
-            .unwrap();
-        b.until(&ran(1), "the first run").await;
+        b.open_lab(&lab).await;
         let servers = b.client.find(Locator::Css("[name='servers.count']")).await;
         servers.unwrap().send_keys("0").await.unwrap();
         b.press(&[Key::Tab.into()]).await;
@@ -378,11 +376,7 @@ fn the_lab_is_usable_with_the_keyboard() {
     bounded(async {
         let lab = Lab::start(&[]);
         let b = Browser::start("browser-lab-keyboard").await;
-        b.client
-            .goto(&format!("http://127.0.0.1:{}/", lab.port))
-            .await
-            .unwrap();
-        b.until(&ran(1), "the first run").await;
+        b.open_lab(&lab).await;
         // Tab through the page from its start, noting what takes the focus (bounded: 60 presses).
         let focused = "var e = document.activeElement; return e.name || e.id || e.className || \
                        e.tagName;";
@@ -417,11 +411,7 @@ fn the_lab_is_usable_with_the_keyboard() {
             );
         }
         // To the servers field by Tab alone, type 3, Enter: a run with 3 servers.
-        b.client
-            .goto(&format!("http://127.0.0.1:{}/", lab.port))
-            .await
-            .unwrap();
-        b.until(&ran(1), "the first run").await;
+        b.open_lab(&lab).await;
         for _ in 0..10 {
             b.press(&[Key::Tab.into()]).await;
             if b.js(focused).await == "servers.count" {
