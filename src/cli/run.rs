@@ -78,8 +78,8 @@ pub(super) fn write(experiment: &Experiment, runs: &Runs, finish: &Finish) -> Re
         Format::Table => {
             if !finish.quiet {
                 writeln!(out, "{}\n", experiment.title)?;
+                writeln!(out, "{}", table::headline(&by_variant))?;
             }
-            writeln!(out, "{}", table::headline(&by_variant))?;
             let width = terminal_width();
             write!(out, "{}", table::render(&by_variant, width))?;
             if runs.by_replication.len() > 1 {

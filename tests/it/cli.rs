@@ -259,6 +259,28 @@ fn an_interrupted_run_leaves_the_previous_results_and_no_temporary_folder() {
     );
 }
 
+/// `--quiet` prints only the comparison table (its help says so): no title, no headline
+/// sentences; without it both come first.
+#[test]
+fn quiet_prints_only_the_comparison_table() {
+    let dir = scratch_dir("quiet_table");
+    std::fs::write(dir.join("tiny.toml"), GOOD).unwrap();
+    let quiet = Cli::new(&["run", "tiny.toml", "--quiet", "--no-charts"])
+        .in_dir(&dir)
+        .expect_code(0);
+    assert!(quiet.stdout.starts_with('┌'), "{}", quiet.stdout);
+    assert!(
+        !quiet.stdout.contains("had to log in again"),
+        "{}",
+        quiet.stdout
+    );
+    let chatty = Cli::new(&["run", "tiny.toml", "--no-charts"])
+        .in_dir(&dir)
+        .expect_code(0);
+    chatty.stdout_has(&["had to log in again;", "┌"]);
+    assert!(!chatty.stdout.starts_with('┌'), "{}", chatty.stdout);
+}
+
 /// A failure of the machine while writing (here a limit on the size of a file, as a full disk
 /// would): exit status 1, the file named, the previous results intact.
 #[test]
