@@ -18,7 +18,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::future::Future;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -120,6 +120,15 @@ impl Browser {
             .execute(script, vec![])
             .await
             .unwrap_or_else(|e| panic!("{script}: {e}"))
+    }
+
+    /// Opens a file of this machine, such as a report.
+    async fn open_file(&self, file: &Path) {
+        let page = format!("file://{}", file.display());
+        self.client
+            .goto(&page)
+            .await
+            .unwrap_or_else(|e| panic!("{page}: {e}"));
     }
 
     /// Opens the lab's page and waits for its first run.
@@ -252,6 +261,20 @@ fn expected(lab: &Lab, set: Value, metric: &str) -> Vec<String> {
         // As the page's script prints a number (JavaScript's String(number)).
         .map(|r| r[metric].as_f64().map_or(String::new(), js_number))
         .collect()
+}
+
+/// The report.html of scenario `text` (read as file `name`), written to the scratch folder of
+/// `test`: what `tiersim run` writes, without the rest of its folder.
+fn report_page(test: &str, name: &str, text: &str) -> PathBuf {
+    let experiment = tiersim::config::parse(name, text, &[], None).unwrap();
+    let results: Vec<_> = experiment
+        .variants
+        .iter()
+        .map(|v| tiersim::engine::simulate(&v.name, &v.scenario))
+        .collect();
+    let file = scratch_dir(test).join("report.html");
+    std::fs::write(&file, tiersim::report::html(&experiment, &results, &[])).unwrap();
+    file
 }
 
 fn js_number(x: f64) -> String {
@@ -438,22 +461,11 @@ fn the_lab_is_usable_with_the_keyboard() {
 #[ignore = "needs chromium and chromedriver"]
 fn the_replay_of_02_plays_and_sends_sticky_users_to_log_in_again() {
     bounded(async {
-        let dir = scratch_dir("browser-replay");
         let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/02-server-crash.toml");
         let text = std::fs::read_to_string(&scenario).unwrap();
-        let experiment = tiersim::config::parse("02.toml", &text, &[], None).unwrap();
-        let results: Vec<_> = experiment
-            .variants
-            .iter()
-            .map(|v| tiersim::engine::simulate(&v.name, &v.scenario))
-            .collect();
-        let file = dir.join("report.html");
-        std::fs::write(&file, tiersim::report::html(&experiment, &results, &[])).unwrap();
+        let file = report_page("browser-replay", "02.toml", &text);
         let b = Browser::start("browser-replay-page").await;
-        b.client
-            .goto(&format!("file://{}", file.display()))
-            .await
-            .unwrap();
+        b.open_file(&file).await;
         let drawn = b
             .js(
                 "return Array.from(document.querySelectorAll('#replay .replay-panel')).map(\
@@ -526,21 +538,10 @@ fn the_replay_of_02_plays_and_sends_sticky_users_to_log_in_again() {
 #[ignore = "needs chromium and chromedriver"]
 fn the_replay_clock_reads_the_time_of_day_of_a_scenario_with_clock_start() {
     bounded(async {
-        let dir = scratch_dir("browser-replay-clock");
         let text = format!("clock_start = 6\n{}", crate::support::TINY);
-        let experiment = tiersim::config::parse("tiny.toml", &text, &[], None).unwrap();
-        let results: Vec<_> = experiment
-            .variants
-            .iter()
-            .map(|v| tiersim::engine::simulate(&v.name, &v.scenario))
-            .collect();
-        let file = dir.join("report.html");
-        std::fs::write(&file, tiersim::report::html(&experiment, &results, &[])).unwrap();
+        let file = report_page("browser-replay-clock", "tiny.toml", &text);
         let b = Browser::start("browser-replay-clock-page").await;
-        b.client
-            .goto(&format!("file://{}", file.display()))
-            .await
-            .unwrap();
+        b.open_file(&file).await;
         let clock = "return document.querySelector('#replay .replay-clock').textContent;";
         assert_eq!(b.js(clock).await, "day 1, 06:00:00");
         b.js("document.querySelector('#replay .replay-root').tiersimReplay.seek(30e3);")
