@@ -149,6 +149,19 @@ pub enum ErrorCause {
     DcDown,
 }
 
+impl ErrorCause {
+    /// The cause's name, as the replay trace and the live mode's `x-cause` header spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCause::ServerDown => "server_down",
+            ErrorCause::QueueFull => "queue_full",
+            ErrorCause::StoreDown => "store_down",
+            ErrorCause::StoreBusy => "store_busy",
+            ErrorCause::DcDown => "dc_down",
+        }
+    }
+}
+
 /// Where a request is in its life, from the user's side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {

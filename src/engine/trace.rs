@@ -22,7 +22,7 @@
 //! request and once per change of membership.
 
 use super::{Engine, Mode};
-use crate::events::{AuthFailure, ErrorCause, Outcome};
+use crate::events::{AuthFailure, Outcome};
 use crate::model::ids::UserSlot;
 use crate::model::sessions::Holder;
 use crate::rng;
@@ -237,7 +237,7 @@ impl<M: Mode> Engine<'_, M> {
             Outcome::Ok if user.login => Ended::Login,
             Outcome::Ok => Ended::Ok,
             Outcome::FailedAuth(cause) => Ended::FailedAuth(auth_cause(cause)),
-            Outcome::Error(cause) => Ended::Error(error_cause(cause)),
+            Outcome::Error(cause) => Ended::Error(cause.name()),
         };
         recorder.trace.requests.push(TracedRequest {
             user: index,
@@ -257,16 +257,6 @@ fn auth_cause(cause: AuthFailure) -> &'static str {
         AuthFailure::Expired => "expired",
         AuthFailure::Evicted => "evicted",
         AuthFailure::OtherDc => "other_dc",
-    }
-}
-
-fn error_cause(cause: ErrorCause) -> &'static str {
-    match cause {
-        ErrorCause::ServerDown => "server_down",
-        ErrorCause::QueueFull => "queue_full",
-        ErrorCause::StoreDown => "store_down",
-        ErrorCause::StoreBusy => "store_busy",
-        ErrorCause::DcDown => "dc_down",
     }
 }
 

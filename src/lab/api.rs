@@ -76,6 +76,16 @@ pub struct RunRequest {
     pub page: Option<String>,
 }
 
+impl RunRequest {
+    /// The changes as `--set KEY=VALUE` arguments.
+    fn sets(&self) -> Vec<String> {
+        self.set
+            .iter()
+            .map(|(key, value)| format!("{key}={}", set_value(value)))
+            .collect()
+    }
+}
+
 /// An answer: the HTTP status and its JSON body.
 pub type Answer = (u16, Value);
 
@@ -101,11 +111,7 @@ pub fn scenarios(first: Option<(&str, &str)>) -> Value {
 /// `POST /api/run`; stopped early, answering 409, once `replaced` is set (a newer run from the
 /// same page).
 pub fn run(request: &RunRequest, replaced: &AtomicBool) -> Answer {
-    let sets: Vec<String> = request
-        .set
-        .iter()
-        .map(|(key, value)| format!("{key}={}", set_value(value)))
-        .collect();
+    let sets = request.sets();
     let experiment = match config::parse("scenario.toml", &request.scenario, &sets, None) {
         Ok(e) => e,
         Err(e) => return (400, problems(&e)),
@@ -134,11 +140,7 @@ pub fn replaced_answer() -> Answer {
 /// `set`, where a `--set` wins too). Comments are not kept. Checked: the file gives the
 /// experiment that the text and the changes give.
 pub fn scenario_file(request: &RunRequest) -> Answer {
-    let sets: Vec<String> = request
-        .set
-        .iter()
-        .map(|(key, value)| format!("{key}={}", set_value(value)))
-        .collect();
+    let sets = request.sets();
     let wanted = match config::parse("scenario.toml", &request.scenario, &sets, None) {
         Ok(e) => e,
         Err(e) => return (400, problems(&e)),

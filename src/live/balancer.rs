@@ -176,10 +176,7 @@ async fn probe(addr: SocketAddr) -> Result<bool> {
 fn server_down() -> Response<Full<Bytes>> {
     Response::builder()
         .status(StatusCode::BAD_GATEWAY)
-        .header(
-            protocol::CAUSE,
-            protocol::cause_name(ErrorCause::ServerDown),
-        )
+        .header(protocol::CAUSE, ErrorCause::ServerDown.name())
         .body(Full::new(Bytes::new()))
         .expect("a valid response")
 }

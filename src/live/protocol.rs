@@ -47,17 +47,6 @@ pub const SID: &str = "sid";
 /// The balancer's affinity cookie.
 pub const PIN: &str = "lb";
 
-/// How an error cause is spelled in `x-cause`.
-pub fn cause_name(cause: ErrorCause) -> &'static str {
-    match cause {
-        ErrorCause::ServerDown => "server_down",
-        ErrorCause::QueueFull => "queue_full",
-        ErrorCause::StoreDown => "store_down",
-        ErrorCause::StoreBusy => "store_busy",
-        ErrorCause::DcDown => "dc_down",
-    }
-}
-
 /// The cause an `x-cause` names; a missing or unknown one is a server that did not answer.
 pub fn parse_cause(name: Option<&str>) -> ErrorCause {
     [
@@ -66,7 +55,7 @@ pub fn parse_cause(name: Option<&str>) -> ErrorCause {
         ErrorCause::StoreBusy,
     ]
     .into_iter()
-    .find(|&c| name == Some(cause_name(c)))
+    .find(|&c| name == Some(c.name()))
     .unwrap_or(ErrorCause::ServerDown)
 }
 
@@ -261,9 +250,9 @@ mod tests {
             ErrorCause::StoreDown,
             ErrorCause::StoreBusy,
         ] {
-            assert_eq!(parse_cause(Some(cause_name(cause))), cause);
+            assert_eq!(parse_cause(Some(cause.name())), cause);
         }
-        assert_eq!(cause_name(ErrorCause::QueueFull), "queue_full");
+        assert_eq!(ErrorCause::QueueFull.name(), "queue_full");
         assert_eq!(parse_cause(None), ErrorCause::ServerDown);
         assert_eq!(parse_cause(Some("teapot")), ErrorCause::ServerDown);
     }

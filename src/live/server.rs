@@ -209,7 +209,7 @@ impl Timing {
 
 /// A 503 with its cause in `x-cause` (`queue_full`, `server_down`, `store_down`).
 fn unavailable(state: &State, cause: ErrorCause, timing: &Timing) -> Response<Full<Bytes>> {
-    let cause = Some(protocol::cause_name(cause));
+    let cause = Some(cause.name());
     reply(StatusCode::SERVICE_UNAVAILABLE, state, cause, None, timing)
 }
 
