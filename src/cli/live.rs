@@ -71,6 +71,35 @@ impl BalancerArgs {
     }
 }
 
+/// Flags of `live` and `validate` that set the pace: the time scale and the longest wall time.
+#[derive(Debug, Args)]
+pub struct PaceArgs {
+    /// Simulated seconds per wall second (service, think and all other times are divided by
+    /// it; default: the largest of 20, 10, 5, 4, 3, 2 and 1 at which this machine carries every
+    /// chosen variant on time and all of them fit --max-wall, from its cores and the CPU a
+    /// request costs, measured at start-up by a burst of at most 0.4 s through a loopback
+    /// cluster; 0.17 ms when that fails).
+    #[arg(long, value_name = "X")]
+    pub time_scale: Option<f64>,
+    /// Longest wall time of all chosen variants together, such as `30m` or `1h` (at most a day):
+    /// a run that would take longer is refused before anything starts.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_max_wall)]
+    pub max_wall: f64,
+}
+
+/// `--max-wall`: a duration as scenarios write them, from 1 s to a day, in seconds.
+fn parse_max_wall(text: &str) -> Result<f64, String> {
+    let us = crate::config::parse_duration(text)?;
+    let s = us as f64 / 1e6;
+    if (1.0..=live::LONGEST_MAX_WALL_S).contains(&s) {
+        Ok(s)
+    } else {
+        Err(format!(
+            "expected a duration from 1s to 24h, got \"{text}\""
+        ))
+    }
+}
+
 /// Flags of `live`.
 #[derive(Debug, Args)]
 pub struct LiveArgs {
@@ -80,12 +109,9 @@ pub struct LiveArgs {
     /// Where to write.
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Simulated seconds per wall second (service, think and all other times are divided by
-    /// it; default: the largest of 20, 10, 5, 2 and 1 at which this machine carries every chosen
-    /// variant on time, from its cores and the CPU a request costs, measured at start-up by a
-    /// burst of at most 0.4 s through a loopback cluster; 0.13 ms when that fails).
-    #[arg(long, value_name = "X")]
-    pub time_scale: Option<f64>,
+    /// The time scale and the longest wall time.
+    #[command(flatten)]
+    pub pace: PaceArgs,
     /// Session store of shared-store variants: `embedded`, `redis-managed` (tiersim starts
     /// `redis-server` on a free loopback port) or `redis://HOST:PORT` (loopback only).
     #[arg(long, value_name = "STORE", default_value = "embedded")]
@@ -107,11 +133,9 @@ pub struct ValidateArgs {
     /// The scenario and what to change in it.
     #[command(flatten)]
     pub common: ScenarioArgs,
-    /// Simulated seconds per wall second of the live run (default: as for `live`, the largest of
-    /// 20, 10, 5, 2 and 1 at which this machine carries the cluster on time, from the CPU a
-    /// request costs, measured at start-up).
-    #[arg(long, value_name = "X")]
-    pub time_scale: Option<f64>,
+    /// The time scale and the longest wall time of the live run (as for `live`).
+    #[command(flatten)]
+    pub pace: PaceArgs,
     /// Session store of the live run (as for `live`).
     #[arg(long, value_name = "STORE", default_value = "embedded")]
     pub store: String,
@@ -120,15 +144,110 @@ pub struct ValidateArgs {
     pub front: BalancerArgs,
 }
 
+/// How fast and how long the live runs go: the time scale, whether it was chosen (no
+/// `--time-scale`), the longest wall time allowed, and what this machine carries.
+struct Pace {
+    time_scale: f64,
+    chosen: bool,
+    max_wall_s: f64,
+    capacity: Capacity,
+}
+
+impl Pace {
+    /// The time scale and what this machine carries: `--time-scale` as given (the documented
+    /// cost of a request assumed), or else the largest at which every variant stays on time
+    /// within `--max-wall`, with the cost of a request measured now (`live::calibrate`, with a
+    /// cluster like the first variant keeping sessions in the store, or the first variant),
+    /// unless `print_only` (`--print-config` starts no cluster: the documented cost).
+    fn new(args: &PaceArgs, variants: &[&Variant], print_only: bool) -> Pace {
+        let cores = live::cores();
+        let max_wall_s = args.max_wall;
+        if let Some(time_scale) = args.time_scale {
+            return Pace {
+                time_scale,
+                chosen: false,
+                max_wall_s,
+                capacity: Capacity::assumed(cores),
+            };
+        }
+        let heaviest = variants
+            .iter()
+            .find(|v| v.scenario.storage.uses_store())
+            .or(variants.first());
+        let capacity = match heaviest {
+            Some(v) if !print_only => live::calibrate(&v.scenario, cores),
+            _ => Capacity::assumed(cores),
+        };
+        let on_time = capacity.on_time_requests_per_s();
+        Pace {
+            time_scale: validate::time_scale(variants, on_time, max_wall_s),
+            chosen: true,
+            max_wall_s,
+            capacity,
+        }
+    }
+
+    /// When the time scale was chosen and the scale that keeps every variant on time takes
+    /// longer than `--max-wall` (and no longer than a day): that scale, and the `--max-wall` it
+    /// needs (in whole minutes).
+    fn on_time_beyond_the_limit(&self, variants: &[&Variant]) -> Option<(f64, String)> {
+        if !self.chosen {
+            return None;
+        }
+        let scale = validate::on_time_scale(variants, self.capacity.on_time_requests_per_s())?;
+        let wall_s = validate::wall_s(variants, scale);
+        let fits_the_flag = wall_s <= live::LONGEST_MAX_WALL_S;
+        (wall_s > self.max_wall_s && fits_the_flag)
+            .then(|| (scale, format!("{}m", (wall_s / 60.0).ceil())))
+    }
+
+    /// The line that says which time scale `live` and `validate` chose, and from what figure.
+    fn chosen_line(&self, variants: &[&Variant]) -> String {
+        let capacity = &self.capacity;
+        let why = match &capacity.source {
+            live::calibrate::Source::Fallback(why) => format!(" (the measurement failed: {why})"),
+            _ => String::new(),
+        };
+        let time_scale = self.time_scale;
+        let on_time = variants.iter().all(|v| {
+            live::wall_requests_per_s(&v.scenario, time_scale) <= capacity.on_time_requests_per_s()
+        });
+        let wall = self.max_wall_s;
+        let scales = validate::time_scales_text();
+        let how = if on_time {
+            format!(
+                "the largest of {scales} that keeps every variant under it and all within \
+                 {wall:.0} s of wall time"
+            )
+        } else {
+            let beyond = match self.on_time_beyond_the_limit(variants) {
+                Some((scale, max_wall)) => format!(
+                    " (--time-scale {scale} would keep them on time, with --max-wall {max_wall})"
+                ),
+                None => String::new(),
+            };
+            format!(
+                "none of {scales} keeps every variant under it within {wall:.0} s of wall \
+                 time: the smallest that fits {wall:.0} s{beyond}"
+            )
+        };
+        format!(
+            "live: {}{why}; --time-scale {time_scale}, {how}\n",
+            capacity.describe()
+        )
+    }
+}
+
 /// Checks the time scale, the store and every variant before anything starts; raises the limit
 /// of open files to the hard limit and refuses a variant whose users would exceed it.
 fn prepare(
     experiment: &Experiment,
     variants: &[&Variant],
-    time_scale: f64,
+    pace: &Pace,
     store: &str,
     front: BalancerChoice,
 ) -> Result<StoreChoice> {
+    let time_scale = pace.time_scale;
     if !(time_scale.is_finite() && (0.1..=1000.0).contains(&time_scale)) {
         return Err(BadInput(format!(
             "--time-scale {time_scale}: expected a number from 0.1 to 1000"
@@ -147,25 +266,43 @@ fn prepare(
         // Before anything runs (the simulation of `validate` included).
         live::haproxy::program()?;
     }
+    let refused = |why: String| Err(BadInput(format!("{}: {why}", experiment.name)).into());
+    // What the live mode does not build, at any pace; then the wall time of all variants.
+    if let Some(why) = variants
+        .iter()
+        .find_map(|v| live::unsupported(&v.name, &v.scenario))
+    {
+        return refused(why);
+    }
+    let wall_s = validate::wall_s(variants, time_scale);
+    if wall_s > pace.max_wall_s {
+        let limit = pace.max_wall_s;
+        let why = match pace.on_time_beyond_the_limit(variants) {
+            // Chosen: nothing faster keeps them on time within the limit and the live mode's
+            // rate (`validate::time_scale`).
+            Some((scale, max_wall)) if scale == time_scale => format!(
+                "the variants together take {wall_s:.0} s of wall time at --time-scale \
+                 {time_scale}, the largest at which this machine carries every variant on time \
+                 ({}), above the limit of {limit:.0} s (--max-wall): give --max-wall {max_wall}, \
+                 or pick variants with --variant",
+                pace.capacity.describe(),
+            ),
+            _ => format!(
+                "the variants together take {wall_s:.0} s of wall time at --time-scale \
+                 {time_scale}, above the limit of {limit:.0} s (--max-wall); raise --time-scale \
+                 or --max-wall, pick variants with --variant or shorten `duration`"
+            ),
+        };
+        return refused(why);
+    }
     let open_files = live::raise_open_files_limit();
-    let mut wall_s = 0.0;
     for v in variants {
         let too_many_files =
             || open_files.and_then(|limit| live::too_many_files(&v.name, &v.scenario, limit));
-        if let Some(why) = live::refuse(&v.name, &v.scenario, time_scale).or_else(too_many_files) {
-            return Err(BadInput(format!("{}: {why}", experiment.name)).into());
+        let why = live::refuse(&v.name, &v.scenario, time_scale, pace.max_wall_s);
+        if let Some(why) = why.or_else(too_many_files) {
+            return refused(why);
         }
-        wall_s += v.scenario.duration_us as f64 / 1e6 / time_scale;
-    }
-    if wall_s > live::MAX_WALL_S {
-        return Err(BadInput(format!(
-            "{}: the variants together take {wall_s:.0} s of wall time at --time-scale \
-             {time_scale}, above the live mode's limit of {:.0} s; raise --time-scale, pick \
-             variants with --variant or shorten `duration`",
-            experiment.name,
-            live::MAX_WALL_S
-        ))
-        .into());
     }
     Ok(choice)
 }
@@ -174,12 +311,12 @@ fn prepare(
 /// the cluster and returns `Interrupted`.
 fn run_live(
     variants: &[&Variant],
-    time_scale: f64,
+    pace: &Pace,
     choice: &StoreChoice,
     front: BalancerChoice,
-    capacity: &Capacity,
     quiet: bool,
 ) -> Result<Vec<LiveRun>> {
+    let time_scale = pace.time_scale;
     // Ctrl-C sets the flag and wakes the variant running (or the next one to start).
     crate::interrupt::install();
     let runtime = live::cluster_runtime()?;
@@ -197,7 +334,7 @@ fn run_live(
             break;
         }
         if !quiet {
-            progress.println(&notices(v, time_scale, choice, capacity));
+            progress.println(&notices(v, time_scale, choice, &pace.capacity));
         }
         // On Ctrl-C the run stops its timeline and cleans up as at its end (a managed Redis is
         // stopped and waited for, keys in someone else's Redis are removed).
@@ -291,19 +428,22 @@ fn latency_split(runs: &[LiveRun]) -> String {
 pub fn run(args: &LiveArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
     let variants = select(&experiment, &args.common.variants)?;
-    let (time_scale, capacity) =
-        time_scale_for(args.time_scale, &variants, args.front.print_config);
+    let pace = Pace::new(&args.pace, &variants, args.front.print_config);
+    let time_scale = pace.time_scale;
     if args.front.print_config(&variants, time_scale)? {
         return Ok(());
     }
     let front = args.front.balancer.choice();
-    let choice = prepare(&experiment, &variants, time_scale, &args.store, front)?;
+    let choice = prepare(&experiment, &variants, &pace, &args.store, front)?;
     let name = format!("{}-live", experiment.name);
     super::simulate::check_out(&args.output.out, &name)?;
-    if args.time_scale.is_none() && !args.quiet {
-        super::status(&chosen(time_scale, &capacity, &variants));
+    if pace.chosen && !args.quiet {
+        super::status(&pace.chosen_line(&variants));
     }
-    let live_runs = run_live(&variants, time_scale, &choice, front, &capacity, args.quiet)?;
+    if let Some(busy) = busy_machine().filter(|_| !args.quiet) {
+        super::status(&busy);
+    }
+    let live_runs = run_live(&variants, &pace, &choice, front, args.quiet)?;
     let results: Vec<RunResult> = live_runs.iter().map(|r| r.result.clone()).collect();
     let seed = variants.first().map_or(0, |v| v.scenario.seed);
     let runs = Runs {
@@ -371,61 +511,31 @@ fn as_measured(
     shown
 }
 
-/// The time scale and what this machine carries: `--time-scale` as given (the documented cost
-/// of a request assumed), or else the largest at which every variant stays on time, with the
-/// cost of a request measured now (`live::calibrate`, with a cluster like the first variant
-/// keeping sessions in the store, or the first variant), unless `print_only` (`--print-config`
-/// starts no cluster: the documented cost).
-fn time_scale_for(given: Option<f64>, variants: &[&Variant], print_only: bool) -> (f64, Capacity) {
-    let cores = live::cores();
-    if let Some(scale) = given {
-        return (scale, Capacity::assumed(cores));
-    }
-    let heaviest = variants
-        .iter()
-        .find(|v| v.scenario.storage.uses_store())
-        .or(variants.first());
-    let capacity = match heaviest {
-        Some(v) if !print_only => live::calibrate(&v.scenario, cores),
-        _ => Capacity::assumed(cores),
-    };
-    let scale = validate::time_scale(variants, capacity.on_time_requests_per_s());
-    (scale, capacity)
-}
-
-/// The line that says which time scale `live` and `validate` chose, and from what figure.
-fn chosen(time_scale: f64, capacity: &Capacity, variants: &[&Variant]) -> String {
-    let why = match &capacity.source {
-        live::calibrate::Source::Fallback(why) => format!(" (the measurement failed: {why})"),
-        _ => String::new(),
-    };
-    let on_time = variants.iter().all(|v| {
-        live::wall_requests_per_s(&v.scenario, time_scale) <= capacity.on_time_requests_per_s()
-    });
-    let wall = live::MAX_WALL_S;
-    let how = if on_time {
-        format!(
-            "the largest of 20, 10, 5, 2 and 1 that keeps every variant under it and all within \
-             {wall:.0} s of wall time"
-        )
-    } else {
-        format!(
-            "none of 20, 10, 5, 2 and 1 keeps every variant under it within {wall:.0} s of wall \
-             time: the smallest that fits {wall:.0} s"
-        )
-    };
-    format!(
-        "live: {}{why}; --time-scale {time_scale}, {how}\n",
-        capacity.describe()
-    )
-}
-
 /// How the titles name a balancer other than the built-in one.
 fn balancer_label(front: BalancerChoice) -> &'static str {
     match front {
         BalancerChoice::Builtin => "",
         BalancerChoice::Haproxy => ", balancer haproxy",
     }
+}
+
+/// A warning when the one-minute load average is above the cores before the live runs: other
+/// work then competes with the cluster, and the burst's cost per request cannot see it.
+fn busy_machine() -> Option<String> {
+    busy_note(&load_average()?, live::cores())
+}
+
+/// [`busy_machine`]'s warning for a load average as `/proc/loadavg` writes it.
+fn busy_note(load: &str, cores: usize) -> Option<String> {
+    let busy = load.parse::<f64>().is_ok_and(|l| l > cores as f64);
+    busy.then(|| {
+        format!(
+            "live: load average {load} on {cores} cores before the live runs: other work \
+             competes with the cluster (the measured cost of a request cannot see it), so its \
+             latencies may measure the machine; a quiet machine or a smaller --time-scale \
+             measures the scenario\n"
+        )
+    })
 }
 
 /// The one-minute load average (Linux `/proc/loadavg`), as written there.
@@ -438,22 +548,25 @@ fn load_average() -> Option<String> {
 pub fn validate(args: &ValidateArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
     let variants = select(&experiment, &args.common.variants)?;
-    let (time_scale, capacity) =
-        time_scale_for(args.time_scale, &variants, args.front.print_config);
+    let pace = Pace::new(&args.pace, &variants, args.front.print_config);
+    let time_scale = pace.time_scale;
     if args.front.print_config(&variants, time_scale)? {
         return Ok(());
     }
     let front = args.front.balancer.choice();
-    let choice = prepare(&experiment, &variants, time_scale, &args.store, front)?;
-    if args.time_scale.is_none() {
-        super::status(&chosen(time_scale, &capacity, &variants));
+    let choice = prepare(&experiment, &variants, &pace, &args.store, front)?;
+    if pace.chosen {
+        super::status(&pace.chosen_line(&variants));
     }
     crate::interrupt::install();
     let sim =
         runner::run(&variants, 1, &|_, _, _| !crate::interrupt::requested()).ok_or(Interrupted)?;
     check_books(&sim)?;
+    if let Some(busy) = busy_machine() {
+        super::status(&busy);
+    }
     let load_before = load_average();
-    let live = run_live(&variants, time_scale, &choice, front, &capacity, false)?;
+    let live = run_live(&variants, &pace, &choice, front, false)?;
     let load_after = load_average();
     let rows = validate::compare(&sim.by_replication[0], &live, time_scale);
     let mut out = std::io::stdout().lock();
@@ -481,5 +594,23 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
     match validate::disagreements(&rows) {
         0 => Ok(()),
         n => Err(Disagrees(n).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::busy_note;
+
+    #[test]
+    fn a_load_above_the_cores_is_a_warning_and_one_below_is_not() {
+        assert_eq!(busy_note("1.95", 2), None);
+        assert_eq!(busy_note("2.00", 2), None);
+        let note = busy_note("7.87", 2).expect("busy");
+        assert!(
+            note.starts_with("live: load average 7.87 on 2 cores before the live runs"),
+            "{note}"
+        );
+        assert_eq!(busy_note("7.87", 8), None);
+        assert_eq!(busy_note("-", 2), None);
     }
 }

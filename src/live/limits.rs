@@ -1,10 +1,10 @@
 //! What the live mode can run on this machine, and why it refuses the rest, naming the key.
 //!
 //! The live cluster implements crashes and restarts of servers and of one store node, servers
-//! added and removed, with
-//! sessions in server memory or in a shared store; it runs for at most [`MAX_WALL_S`] of wall
-//! time, carries at most [`MAX_WALL_REQUESTS_PER_S`] and [`MAX_CONCURRENT_USERS`], with at most
-//! [`MAX_SERVERS`] servers, and within the process's limit of open files (raised to the hard
+//! added and removed, with sessions in server memory or in a shared store; it runs for at most
+//! `--max-wall` of wall time (by default [`DEFAULT_MAX_WALL_S`], at most
+//! [`LONGEST_MAX_WALL_S`]), carries at most [`MAX_WALL_REQUESTS_PER_S`] and
+//! [`MAX_CONCURRENT_USERS`], with at most [`MAX_SERVERS`] servers, and within the process's limit of open files (raised to the hard
 //! limit at start-up: [`raise_open_files_limit`], [`too_many_files`]).
 //!
 //! Leaves out: measuring the machine beyond its cores and the cost of a request
@@ -14,25 +14,33 @@ use crate::scenario::{Action, Scenario, SessionHome, Storage};
 
 /// Most users the live mode runs at once (the expected number in a visit at the peak rate).
 pub const MAX_CONCURRENT_USERS: f64 = 2_000.0;
-/// Longest wall time of one `live` command, all variants together, in seconds.
-pub const MAX_WALL_S: f64 = 600.0;
+/// Longest wall time of one `live` or `validate` command, all variants together, in seconds,
+/// unless `--max-wall` says otherwise: a run that would take longer is refused before it starts.
+pub const DEFAULT_MAX_WALL_S: f64 = 600.0;
+/// The most `--max-wall` accepts, in seconds (a day).
+pub const LONGEST_MAX_WALL_S: f64 = 86_400.0;
 /// Most requests per second of wall time (simulated rate × time scale) the live cluster is asked
 /// to carry. Each request costs the cluster and its clients about 0.2 to 0.3 ms of CPU (mostly
 /// the kernel's loopback TCP: four writes and four reads over two hops), so this is about all
 /// of a 2-core machine.
 pub const MAX_WALL_REQUESTS_PER_S: f64 = 5_000.0;
 /// CPU time one request of the calibration burst (`super::calibrate`) costs, in seconds, when it
-/// is not measured (`--time-scale` given, or the burst failed): 0.12 to 0.17 ms on the 2-core
-/// development machine (2026-11-30, release build, while other work ran). A whole run costs more
-/// per request (0.17 to 0.18 ms at `--time-scale 10`, its process's CPU time over its requests:
-/// its users' timers and tasks, the servers' service sleeps), and `perf` put it at 0.2 to 0.3
-/// ms, most of it the kernel's loopback TCP.
-pub const CPU_PER_REQUEST_S: f64 = 0.000_13;
+/// is not measured (`--time-scale` given, or the burst failed): 0.16 to 0.19 ms on the 2-core
+/// development machine doing nothing else (2026-11-30, release build; 0.12 to 0.17 ms earlier
+/// the same day while other work ran). A whole run costs about as much per request (0.15 ms for
+/// 03's shared-store variant at `--time-scale 5`, its process's CPU time over its requests: its
+/// users' timers and tasks, the servers' service sleeps), and `perf` put it at 0.2 to 0.3 ms,
+/// most of it the kernel's loopback TCP.
+pub const CPU_PER_REQUEST_S: f64 = 0.000_17;
 /// Share of each core the cluster may keep busy, counted in the calibration burst's CPU time per
-/// request, and still run on time (its latency measures the scenario, not the machine): runs of
-/// about 2,500 requests per wall second were on time on 2 cores where the burst costs 0.13 ms,
-/// 2,500 × 0.13 ms / 2 = 0.1625 (about a third of each core in a run's own cost per request).
-pub const ON_TIME_CORE_SHARE: f64 = 0.1625;
+/// request, and still run on time (its latency measures the scenario, not the machine). On the
+/// 2-core development machine doing nothing else (2026-11-30), 03's shared-store variant was on
+/// time at 2,520, 3,150 and 4,410 requests per wall second (every judged latency agreed), where
+/// the burst measured 0.16 to 0.19 ms: 4,410 × 0.16 ms / 2 = 0.35 of each core. Four fifths of
+/// that, 0.28, leaves room for the burst's spread and a machine not quite idle: 3,500 requests
+/// per wall second on 2 cores at 0.16 ms. The cluster runs on one thread and its users on
+/// another, so a run on time keeps each well under a whole core.
+pub const ON_TIME_CORE_SHARE: f64 = 0.28;
 
 /// This machine's cores (1 when unknown).
 pub fn cores() -> usize {
@@ -42,11 +50,19 @@ pub fn cores() -> usize {
 /// Most web servers of a live cluster.
 pub const MAX_SERVERS: u32 = 32;
 
-/// Why the live mode cannot run this variant at this time scale, naming the key (or `None`).
-pub fn refuse(name: &str, sc: &Scenario, time_scale: f64) -> Option<String> {
-    let why = unsupported_feature(sc)
-        .or_else(|| unsupported_store(sc))
-        .or_else(|| over_limits(sc, time_scale))?;
+/// Why the live mode cannot run this variant at this time scale within `max_wall_s` seconds of
+/// wall time, naming the key (or `None`).
+pub fn refuse(name: &str, sc: &Scenario, time_scale: f64, max_wall_s: f64) -> Option<String> {
+    unsupported(name, sc).or_else(|| {
+        let why = over_limits(sc, time_scale, max_wall_s)?;
+        Some(format!("variant {name}: {why}"))
+    })
+}
+
+/// Why the live mode cannot run this variant at any time scale, naming the key (or `None`): a
+/// feature or a store it does not build.
+pub fn unsupported(name: &str, sc: &Scenario) -> Option<String> {
+    let why = unsupported_feature(sc).or_else(|| unsupported_store(sc))?;
     Some(format!("variant {name}: {why}"))
 }
 
@@ -147,12 +163,13 @@ fn unsupported_store(sc: &Scenario) -> Option<String> {
 }
 
 /// Wall time, servers, requests per wall second and users at once above the machine's limits.
-fn over_limits(sc: &Scenario, time_scale: f64) -> Option<String> {
+fn over_limits(sc: &Scenario, time_scale: f64, max_wall_s: f64) -> Option<String> {
     let wall_s = sc.duration_us as f64 / 1e6 / time_scale;
-    if wall_s > MAX_WALL_S {
+    if wall_s > max_wall_s {
         return Some(format!(
             "`duration` at --time-scale {time_scale} takes {wall_s:.0} s of wall time, above \
-             the live mode's limit of {MAX_WALL_S:.0} s; raise --time-scale or shorten `duration`"
+             the limit of {max_wall_s:.0} s (--max-wall); raise --time-scale or --max-wall, or \
+             shorten `duration`"
         ));
     }
     let slots = server_slots(sc);

@@ -9,7 +9,7 @@
 //!
 //! Leaves out: running anything (`cli` runs both sides and prints the verdicts).
 
-use super::{LiveRun, MAX_WALL_S, wall_requests_per_s};
+use super::{LiveRun, MAX_WALL_REQUESTS_PER_S, wall_requests_per_s};
 use crate::events::EventAction;
 use crate::metrics::catalogue::Metric as Catalogued;
 use crate::metrics::{Latency, RunResult};
@@ -237,30 +237,57 @@ pub fn render(rows: &[Comparison]) -> String {
     out
 }
 
-/// The time scale `live` and `validate` use when none is given: the largest of 20, 10, 5, 2 and 1
-/// at which every chosen variant asks for at most `on_time` requests per wall second (what this
-/// machine carries on time, `live::on_time_requests_per_s`) and all of them fit the wall-time
-/// limit. When none does both, the smallest that fits the wall-time limit (the run then warns
-/// that the machine will not keep up), and 20 when none fits it (`live::refuse` then says why).
-pub fn time_scale(variants: &[&Variant], on_time: f64) -> f64 {
-    const SCALES: [f64; 5] = [20.0, 10.0, 5.0, 2.0, 1.0];
-    let within_wall = |scale: f64| {
-        let wall_s: f64 = variants
-            .iter()
-            .map(|v| v.scenario.duration_us as f64 / 1e6 / scale)
-            .sum();
-        wall_s <= MAX_WALL_S
-    };
-    let on_time_at = |scale: f64| {
-        variants
-            .iter()
-            .all(|v| wall_requests_per_s(&v.scenario, scale) <= on_time)
-    };
-    let on_time_and_within = SCALES
+/// The time scales `live` and `validate` choose from when none is given, largest first.
+pub const TIME_SCALES: [f64; 7] = [20.0, 10.0, 5.0, 4.0, 3.0, 2.0, 1.0];
+
+/// [`TIME_SCALES`] as messages list them: "20, 10, 5, 4, 3, 2 and 1".
+pub fn time_scales_text() -> String {
+    let all: Vec<String> = TIME_SCALES.iter().map(|s| s.to_string()).collect();
+    let (last, rest) = all.split_last().expect("scales");
+    format!("{} and {last}", rest.join(", "))
+}
+
+/// Wall time, in seconds, of all `variants` one after the other at `scale`.
+pub fn wall_s(variants: &[&Variant], scale: f64) -> f64 {
+    variants
+        .iter()
+        .map(|v| v.scenario.duration_us as f64 / 1e6 / scale)
+        .sum()
+}
+
+/// Whether every variant asks for at most `on_time` requests per wall second at `scale`, and no
+/// more than the live mode carries at all ([`MAX_WALL_REQUESTS_PER_S`]).
+fn on_time_at(variants: &[&Variant], scale: f64, on_time: f64) -> bool {
+    let most = on_time.min(MAX_WALL_REQUESTS_PER_S);
+    variants
+        .iter()
+        .all(|v| wall_requests_per_s(&v.scenario, scale) <= most)
+}
+
+/// The largest of [`TIME_SCALES`] at which every variant asks for at most `on_time` requests per
+/// wall second, whatever the wall time (`None` when even 1 asks for more).
+pub fn on_time_scale(variants: &[&Variant], on_time: f64) -> Option<f64> {
+    TIME_SCALES
         .into_iter()
-        .find(|&s| within_wall(s) && on_time_at(s));
+        .find(|&s| on_time_at(variants, s, on_time))
+}
+
+/// The time scale `live` and `validate` use when none is given: the largest of [`TIME_SCALES`]
+/// at which every chosen variant asks for at most `on_time` requests per wall second (what this
+/// machine carries on time, `live::on_time_requests_per_s`) and all of them fit `max_wall_s`
+/// seconds of wall time. When none does both, the smallest that fits the wall time and the live
+/// mode's limit of requests (the run then warns that the machine will not keep up); when none
+/// fits those either, the scale that keeps them on time, or 20 (the command then refuses the
+/// wall time or the rate, and says what would run).
+pub fn time_scale(variants: &[&Variant], on_time: f64, max_wall_s: f64) -> f64 {
+    let within_wall = |scale: f64| wall_s(variants, scale) <= max_wall_s;
+    let on_time_and_within = TIME_SCALES
+        .into_iter()
+        .find(|&s| within_wall(s) && on_time_at(variants, s, on_time));
+    let runnable = |&s: &f64| within_wall(s) && on_time_at(variants, s, MAX_WALL_REQUESTS_PER_S);
     on_time_and_within
-        .or_else(|| SCALES.into_iter().rev().find(|&s| within_wall(s)))
+        .or_else(|| TIME_SCALES.into_iter().rev().find(runnable))
+        .or_else(|| on_time_scale(variants, on_time))
         .unwrap_or(20.0)
 }
 
@@ -479,6 +506,7 @@ mod tests {
 
     #[test]
     fn validate_picks_the_largest_time_scale_the_machine_carries_on_time() {
+        const TEN_MINUTES: f64 = crate::live::DEFAULT_MAX_WALL_S;
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/scenarios/live-server-crash.toml"
@@ -488,28 +516,52 @@ mod tests {
         let all: Vec<&Variant> = experiment.variants.iter().collect();
         // 20 visits/s × 11 requests = 220 per simulated second: 4,400 at 20, 2,200 at 10.
         let on_time = crate::live::on_time_requests_per_s;
-        assert!((on_time(2, 0.000_13) - 2_500.0).abs() < 1e-6);
-        assert_eq!(time_scale(&all, on_time(2, 0.000_13)), 10.0);
-        // On 4 cores (5,000 on time), 4,400 at 20 is on time; so it is on 2 cores at 0.06 ms
-        // a request (5,417), and at 0.26 ms (1,250) only 5 is (1,100).
-        assert_eq!(time_scale(&all, on_time(4, 0.000_13)), 20.0);
-        assert_eq!(time_scale(&all, on_time(2, 0.000_06)), 20.0);
-        assert_eq!(time_scale(&all, on_time(2, 0.000_26)), 5.0);
+        assert!((on_time(2, 0.000_16) - 3_500.0).abs() < 1e-6);
+        assert_eq!(time_scale(&all, on_time(2, 0.000_16), TEN_MINUTES), 10.0);
+        // On 4 cores (7,000 on time), 4,400 at 20 is on time; so it is on 2 cores at 0.06 ms
+        // a request (9,333), and at 0.26 ms (2,154) only 5 is (1,100).
+        assert_eq!(time_scale(&all, on_time(4, 0.000_16), TEN_MINUTES), 20.0);
+        assert_eq!(time_scale(&all, on_time(2, 0.000_06), TEN_MINUTES), 20.0);
+        assert_eq!(time_scale(&all, on_time(2, 0.000_26), TEN_MINUTES), 5.0);
         let quiet =
             crate::config::parse(path, &text, &["users.visits_per_s=5".into()], None).unwrap();
         let all: Vec<&Variant> = quiet.variants.iter().collect();
-        assert_eq!(time_scale(&all, 2_500.0), 20.0);
+        assert_eq!(time_scale(&all, 2_500.0, TEN_MINUTES), 20.0);
         // 200 visits/s: 2,200 requests per simulated second, on time at 1 only, where the two
-        // variants take 2 × 20 minutes; the smallest within 10 minutes is 5 (2 × 240 s).
+        // variants take 2 × 20 minutes; within 10 minutes only 4 (2 × 300 s) and faster fit,
+        // and they ask for 8,800 requests per wall second or more, above the live mode's 5,000:
+        // so 1, which the command refuses, naming the --max-wall that 1 needs.
         let busy =
             crate::config::parse(path, &text, &["users.visits_per_s=200".into()], None).unwrap();
         let all: Vec<&Variant> = busy.variants.iter().collect();
-        assert_eq!(time_scale(&all, 2_500.0), 5.0);
-        // 100 visits/s: on time at 2 (2,200), where they take 2 × 600 s; so 5.
+        assert_eq!(time_scale(&all, 2_500.0, TEN_MINUTES), 1.0);
+        assert_eq!(on_time_scale(&all, 2_500.0), Some(1.0));
+        assert_eq!(wall_s(&all, 1.0), 2_400.0);
+        // With 40 minutes allowed, 1 keeps them on time.
+        assert_eq!(time_scale(&all, 2_500.0, 2_400.0), 1.0);
+        // 100 visits/s: on time at 2 (2,200), where they take 2 × 600 s; so 4 within 10
+        // minutes, and 2 within 20.
         let half =
             crate::config::parse(path, &text, &["users.visits_per_s=100".into()], None).unwrap();
         let all: Vec<&Variant> = half.variants.iter().collect();
-        assert_eq!(time_scale(&all, 2_500.0), 5.0);
+        assert_eq!(time_scale(&all, 2_500.0, TEN_MINUTES), 4.0);
+        assert_eq!(time_scale(&all, 2_500.0, 1_200.0), 2.0);
+        // Asked for more than 1 carries: no scale is on time.
+        assert_eq!(on_time_scale(&all, 1_000.0), None);
+        // 03: 30 visits/s × 21 requests = 630 per simulated second; its four variants of 22
+        // minutes are on time at 5 (3,150) on 3,500 requests/s, where they take 1,056 s; within
+        // 10 minutes only 10 (528 s) and 20 fit, and both ask for more than the live mode's
+        // 5,000: so 5, which the command refuses, naming the --max-wall that 5 needs.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/03-scale-out.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let scale_out = crate::config::parse(path, &text, &[], None).unwrap();
+        let all: Vec<&Variant> = scale_out.variants.iter().collect();
+        assert_eq!(time_scale(&all, 3_500.0, TEN_MINUTES), 5.0);
+        assert_eq!(wall_s(&all, 5.0), 1_056.0);
+        assert_eq!(time_scale(&all, 3_500.0, 1_056.0), 5.0);
+        assert_eq!(time_scale(&all, 2_000.0, 1_800.0), 3.0);
+        // A faster machine is held to the live mode's 5,000: 5 still, not 10 (6,300).
+        assert_eq!(time_scale(&all, 9_000.0, 1_800.0), 5.0);
     }
 
     #[test]

@@ -474,7 +474,8 @@ fn returning_users_keep_their_home_data_centre() {
 #[test]
 fn the_live_mode_refuses_several_data_centres() {
     let sc = crate::support::scenario(&two_dcs(1, "6m", 0.5, ""), None);
-    let why = tiersim::live::refuse("base", &sc, 1.0).expect("refused");
+    let why = tiersim::live::refuse("base", &sc, 1.0, tiersim::live::DEFAULT_MAX_WALL_S)
+        .expect("refused");
     assert!(why.contains("`datacenters`"), "{why}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
         .args([

@@ -32,7 +32,10 @@ fn run_live_behind(
     front: live::BalancerChoice,
 ) -> RunResult {
     let sc = scenario(text, Some(variant));
-    assert_eq!(live::refuse(variant, &sc, time_scale), None);
+    assert_eq!(
+        live::refuse(variant, &sc, time_scale, live::DEFAULT_MAX_WALL_S),
+        None
+    );
     let runtime = live::cluster_runtime().expect("a runtime");
     let announced = std::sync::Mutex::new(Vec::new());
     let result = runtime
@@ -222,18 +225,20 @@ fn a_crash_loses_sticky_sessions_and_not_those_in_redis() {
 #[test]
 fn the_live_mode_refuses_what_it_cannot_run_naming_the_key() {
     let sc = scenario(WHY_STICKY, Some("random"));
-    let why = live::refuse("random", &sc, 1000.0).expect("too fast for this machine");
+    let why = live::refuse("random", &sc, 1000.0, live::DEFAULT_MAX_WALL_S)
+        .expect("too fast for this machine");
     assert!(why.contains("--time-scale"), "{why}");
-    let why = live::refuse("random", &sc, 0.1).expect("too long");
+    let why = live::refuse("random", &sc, 0.1, live::DEFAULT_MAX_WALL_S).expect("too long");
     assert!(why.contains("`duration`"), "{why}");
     let mut busy = sc.clone();
     busy.users.visits_per_s = 500.0;
-    let why = live::refuse("random", &busy, 0.5).expect("too many users");
+    let why = live::refuse("random", &busy, 0.5, live::DEFAULT_MAX_WALL_S).expect("too many users");
     assert!(why.contains("users.visits_per_s"), "{why}");
     // Store features of the simulation only, and the designs the live cluster does not build.
     let mut shared = scenario(CRASH, Some("shared-store"));
     shared.store.nodes = 3;
-    let why = live::refuse("shared-store", &shared, 10.0).expect("several store nodes");
+    let why = live::refuse("shared-store", &shared, 10.0, live::DEFAULT_MAX_WALL_S)
+        .expect("several store nodes");
     assert!(why.contains("store.nodes"), "{why}");
     // The one live store node may be named (node 0); another node may not.
     let node = |n| tiersim::scenario::TimedEvent {
@@ -242,15 +247,20 @@ fn the_live_mode_refuses_what_it_cannot_run_naming_the_key() {
     };
     let mut named = scenario(CRASH, Some("shared-store"));
     named.events.push(node(0));
-    assert_eq!(live::refuse("shared-store", &named, 10.0), None);
+    assert_eq!(
+        live::refuse("shared-store", &named, 10.0, live::DEFAULT_MAX_WALL_S),
+        None
+    );
     let mut sticky = scenario(CRASH, Some("sticky"));
     sticky.store.nodes = 2;
     sticky.events.push(node(1));
-    let why = live::refuse("sticky", &sticky, 10.0).expect("store node 1");
+    let why =
+        live::refuse("sticky", &sticky, 10.0, live::DEFAULT_MAX_WALL_S).expect("store node 1");
     assert!(why.contains("other than 0"), "{why}");
     let mut cookie = sc.clone();
     cookie.storage = tiersim::scenario::Storage::SignedCookie;
-    let why = live::refuse("random", &cookie, 10.0).expect("signed cookies");
+    let why =
+        live::refuse("random", &cookie, 10.0, live::DEFAULT_MAX_WALL_S).expect("signed cookies");
     assert!(why.contains("sessions.storage"), "{why}");
     assert!(StoreChoice::parse("redis://10.0.0.1:6379").is_err());
     assert_eq!(
@@ -777,15 +787,15 @@ fn live_measures_the_cost_of_a_request_and_picks_the_largest_time_scale_it_carri
         line.contains(&format!("ms of CPU per request on {cores} cores")),
         "{line}"
     );
-    // Requests per wall second on time: 0.1625 of each core's time over the burst's cost,
+    // Requests per wall second on time: a share of each core's time over the burst's cost,
     // printed to 0.01 ms.
-    let at = |ms: f64| cores as f64 * 0.1625 / (ms / 1e3);
+    let at = |ms: f64| cores as f64 * live::ON_TIME_CORE_SHARE / (ms / 1e3);
     assert!(
         at(ms + 0.005) - 1.0 <= on_time && on_time <= at(ms - 0.005) + 1.0,
         "{line}"
     );
-    // 4 visits/s × 11 requests × the scale: the largest of 20, 10, 5, 2 on time, else 1.
-    let picked = [20.0, 10.0, 5.0, 2.0]
+    // 4 visits/s × 11 requests × the scale: the largest of 20, 10, 5, 4, 3, 2 on time, else 1.
+    let picked = [20.0, 10.0, 5.0, 4.0, 3.0, 2.0]
         .into_iter()
         .find(|s| 44.0 * s <= on_time)
         .unwrap_or(1.0);
@@ -799,7 +809,7 @@ fn live_measures_the_cost_of_a_request_and_picks_the_largest_time_scale_it_carri
 fn the_live_mode_refuses_returning_users_naming_the_population() {
     let mut sc = scenario(CRASH, Some("sticky"));
     sc.users.population = 1_000;
-    let why = live::refuse("sticky", &sc, 10.0).expect("returning users");
+    let why = live::refuse("sticky", &sc, 10.0, live::DEFAULT_MAX_WALL_S).expect("returning users");
     assert!(why.contains("`users.population`"), "{why}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
         .args([
@@ -813,6 +823,57 @@ fn the_live_mode_refuses_returning_users_naming_the_population() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("users.population"), "{err}");
+}
+
+/// A run longer than `--max-wall` is refused before anything starts (exit status 2), naming
+/// the flag: 03's four variants of 22 minutes take 1,056 s at --time-scale 5, above the 10
+/// minutes allowed by default and the 17 asked for. Without --time-scale, the refusal names the
+/// --max-wall that the scale it chose needs: within 10 minutes only 10 and 20 fit, and both ask
+/// for more than the live mode carries at all (6,300 and 12,600 requests per wall second).
+#[test]
+fn a_run_longer_than_max_wall_is_refused_naming_the_flag_and_what_would_run() {
+    use super::support::Cli;
+    let scale_out = ["validate", "scenarios/03-scale-out.toml"];
+    let at_5 = [&scale_out[..], &["--time-scale", "5"]].concat();
+    Cli::new(&at_5).expect_code(2).stderr_has(&[
+        "the variants together take 1056 s of wall time at --time-scale 5, above the limit of \
+         600 s (--max-wall); raise --time-scale or --max-wall",
+    ]);
+    let ran = Cli::new(&[&at_5[..], &["--max-wall", "17m"]].concat()).expect_code(2);
+    ran.stderr_has(&["above the limit of 1020 s (--max-wall)"]);
+    assert!(!ran.stderr.contains("live: balancer"), "{}", ran.stderr);
+    // `… at --time-scale 4, the largest at which this machine carries every variant on time
+    // (measured …), above the limit of 600 s (--max-wall): give --max-wall 22m, or pick …`
+    let ran = Cli::new(&scale_out).expect_code(2);
+    let after = |text: &str| -> f64 {
+        let at = ran
+            .stderr
+            .find(text)
+            .unwrap_or_else(|| panic!("{}", ran.stderr));
+        let rest = &ran.stderr[at + text.len()..];
+        let number: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        number.parse().unwrap_or_else(|_| panic!("{}", ran.stderr))
+    };
+    let scale = after("s of wall time at --time-scale ");
+    let minutes = after("give --max-wall ");
+    assert!([5.0, 4.0, 3.0, 2.0, 1.0].contains(&scale), "{}", ran.stderr);
+    assert_eq!(
+        minutes,
+        (4.0 * 1320.0 / scale / 60.0_f64).ceil(),
+        "{}",
+        ran.stderr
+    );
+    ran.stderr_has(&["the largest at which this machine carries every variant on time"]);
+    // The flag's own mistakes.
+    Cli::new(&[&at_5[..], &["--max-wall", "2x"]].concat())
+        .expect_code(2)
+        .stderr_has(&["--max-wall", "unknown unit `x`"]);
+    Cli::new(&[&at_5[..], &["--max-wall", "25h"]].concat())
+        .expect_code(2)
+        .stderr_has(&["expected a duration from 1s to 24h, got \"25h\""]);
 }
 
 /// Many users thinking long: 5 visits/s × 11 requests × 10 s of thought ≈ 551 users at once
