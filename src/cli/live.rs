@@ -81,10 +81,11 @@ pub struct PaceArgs {
     /// cluster; 0.17 ms when that fails).
     #[arg(long, value_name = "X")]
     pub time_scale: Option<f64>,
-    /// Longest wall time of all chosen variants together, such as `30m` or `1h` (at most a day):
-    /// a run that would take longer is refused before anything starts.
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_max_wall)]
-    pub max_wall: f64,
+    /// Longest wall time of all chosen variants together, such as `30m` or `1h` (at most a day;
+    /// default 10m for `live`, 30m for `validate`): a run that would take longer is refused
+    /// before anything starts.
+    #[arg(long, value_name = "DURATION", value_parser = parse_max_wall)]
+    pub max_wall: Option<f64>,
 }
 
 /// `--max-wall`: a duration as scenarios write them, from 1 s to a day, in seconds.
@@ -156,12 +157,17 @@ struct Pace {
 impl Pace {
     /// The time scale and what this machine carries: `--time-scale` as given (the documented
     /// cost of a request assumed), or else the largest at which every variant stays on time
-    /// within `--max-wall`, with the cost of a request measured now (`live::calibrate`, with a
+    /// within `--max-wall` (or `default_max_wall_s`), with the cost of a request measured now (`live::calibrate`, with a
     /// cluster like the first variant keeping sessions in the store, or the first variant),
     /// unless `print_only` (`--print-config` starts no cluster: the documented cost).
-    fn new(args: &PaceArgs, variants: &[&Variant], print_only: bool) -> Pace {
+    fn new(
+        args: &PaceArgs,
+        default_max_wall_s: f64,
+        variants: &[&Variant],
+        print_only: bool,
+    ) -> Pace {
         let cores = live::cores();
-        let max_wall_s = args.max_wall;
+        let max_wall_s = args.max_wall.unwrap_or(default_max_wall_s);
         if let Some(time_scale) = args.time_scale {
             return Pace {
                 time_scale,
@@ -428,7 +434,12 @@ fn latency_split(runs: &[LiveRun]) -> String {
 pub fn run(args: &LiveArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
     let variants = select(&experiment, &args.common.variants)?;
-    let pace = Pace::new(&args.pace, &variants, args.front.print_config);
+    let pace = Pace::new(
+        &args.pace,
+        live::DEFAULT_MAX_WALL_S,
+        &variants,
+        args.front.print_config,
+    );
     let time_scale = pace.time_scale;
     if args.front.print_config(&variants, time_scale)? {
         return Ok(());
@@ -548,7 +559,12 @@ fn load_average() -> Option<String> {
 pub fn validate(args: &ValidateArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
     let variants = select(&experiment, &args.common.variants)?;
-    let pace = Pace::new(&args.pace, &variants, args.front.print_config);
+    let pace = Pace::new(
+        &args.pace,
+        live::VALIDATE_MAX_WALL_S,
+        &variants,
+        args.front.print_config,
+    );
     let time_scale = pace.time_scale;
     if args.front.print_config(&variants, time_scale)? {
         return Ok(());

@@ -38,8 +38,8 @@ pub use calibrate::{Capacity, calibrate, on_time_requests_per_s};
 pub use limits::{
     CPU_PER_REQUEST_S, DEFAULT_MAX_WALL_S, LONGEST_MAX_WALL_S, MAX_CLIENT_CONNECTIONS,
     MAX_CONCURRENT_USERS, MAX_SERVERS, MAX_WALL_REQUESTS_PER_S, ON_TIME_CORE_SHARE,
-    client_connections, cores, open_files_needed, raise_open_files_limit, refuse, server_slots,
-    too_many_files, unsupported, wall_requests_per_s,
+    VALIDATE_MAX_WALL_S, client_connections, cores, open_files_needed, raise_open_files_limit,
+    refuse, server_slots, too_many_files, unsupported, wall_requests_per_s,
 };
 pub use store_choice::StoreChoice;
 

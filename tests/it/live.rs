@@ -827,24 +827,31 @@ fn the_live_mode_refuses_returning_users_naming_the_population() {
 
 /// A run longer than `--max-wall` is refused before anything starts (exit status 2), naming
 /// the flag: 03's four variants of 22 minutes take 1,056 s at --time-scale 5, above the 10
-/// minutes allowed by default and the 17 asked for. Without --time-scale, the refusal names the
-/// --max-wall that the scale it chose needs: within 10 minutes only 10 and 20 fit, and both ask
-/// for more than the live mode carries at all (6,300 and 12,600 requests per wall second).
+/// minutes `live` allows by default and the 17 asked of `validate`; at 2 they take 2,640 s, above
+/// the 30 minutes `validate` allows by default. Without --time-scale, `live` names the --max-wall
+/// that the scale it chose needs: within 10 minutes only 10 and 20 fit, and both ask for more
+/// than the live mode carries at all (6,300 and 12,600 requests per wall second).
 #[test]
 fn a_run_longer_than_max_wall_is_refused_naming_the_flag_and_what_would_run() {
     use super::support::Cli;
-    let scale_out = ["validate", "scenarios/03-scale-out.toml"];
-    let at_5 = [&scale_out[..], &["--time-scale", "5"]].concat();
-    Cli::new(&at_5).expect_code(2).stderr_has(&[
+    let dir = scratch_dir("max-wall");
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/03-scale-out.toml");
+    let live = ["live", scenario, "--out", "out"];
+    let validate = ["validate", scenario];
+    let run = |args: &[&[&str]]| Cli::new(&args.concat()).in_dir(&dir).expect_code(2);
+    run(&[&live, &["--time-scale", "5"]]).stderr_has(&[
         "the variants together take 1056 s of wall time at --time-scale 5, above the limit of \
          600 s (--max-wall); raise --time-scale or --max-wall",
     ]);
-    let ran = Cli::new(&[&at_5[..], &["--max-wall", "17m"]].concat()).expect_code(2);
+    let ran = run(&[&validate, &["--time-scale", "5", "--max-wall", "17m"]]);
     ran.stderr_has(&["above the limit of 1020 s (--max-wall)"]);
     assert!(!ran.stderr.contains("live: balancer"), "{}", ran.stderr);
+    run(&[&validate, &["--time-scale", "2"]]).stderr_has(&[
+        "take 2640 s of wall time at --time-scale 2, above the limit of 1800 s (--max-wall)",
+    ]);
     // `… at --time-scale 4, the largest at which this machine carries every variant on time
     // (measured …), above the limit of 600 s (--max-wall): give --max-wall 22m, or pick …`
-    let ran = Cli::new(&scale_out).expect_code(2);
+    let ran = run(&[&live]);
     let after = |text: &str| -> f64 {
         let at = ran
             .stderr
@@ -867,12 +874,10 @@ fn a_run_longer_than_max_wall_is_refused_naming_the_flag_and_what_would_run() {
         ran.stderr
     );
     ran.stderr_has(&["the largest at which this machine carries every variant on time"]);
+    assert!(!dir.join("out").exists(), "nothing is written");
     // The flag's own mistakes.
-    Cli::new(&[&at_5[..], &["--max-wall", "2x"]].concat())
-        .expect_code(2)
-        .stderr_has(&["--max-wall", "unknown unit `x`"]);
-    Cli::new(&[&at_5[..], &["--max-wall", "25h"]].concat())
-        .expect_code(2)
+    run(&[&validate, &["--max-wall", "2x"]]).stderr_has(&["--max-wall", "unknown unit `x`"]);
+    run(&[&live, &["--max-wall", "25h"]])
         .stderr_has(&["expected a duration from 1s to 24h, got \"25h\""]);
 }
 
