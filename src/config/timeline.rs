@@ -165,30 +165,24 @@ fn missing<T>(
     None
 }
 
-/// The action `name` with the one key it takes (`server` or `count`), refusing the other.
-fn action_with_keys(
+/// Reports every key of `event` that its action `name` does not take (`takes`: the one it does,
+/// if any); returns whether there was one. A server or store event may also name its data
+/// centre (`in_datacenter` checks it).
+fn refuse_other_keys(
     c: &mut Checker<'_, '_>,
     place: &str,
-    span: &Range<usize>,
     event: &RawEvent,
     name: &str,
-    datacenters: &[String],
-) -> Option<Action> {
-    let takes = match name {
-        "crash" | "restart" => Some("server"),
-        "add_servers" | "remove_servers" => Some("count"),
-        "dc_down" | "dc_up" => Some("datacenter"),
-        _ => Some("node"),
-    };
-    let mut refused = false;
+    takes: Option<&str>,
+) -> bool {
     let keys = [
         ("server", &event.server),
         ("count", &event.count),
         ("node", &event.node),
         ("datacenter", &event.datacenter),
     ];
-    // A server or store event may name its data centre (`in_datacenter` checks it).
     let in_dc = |key: &str| key == "datacenter" && takes != Some("count");
+    let mut refused = false;
     for (key, field) in keys {
         if let Some(value) = field.as_ref().filter(|_| takes != Some(key) && !in_dc(key)) {
             let takes = match takes {
@@ -204,6 +198,25 @@ fn action_with_keys(
             refused = true;
         }
     }
+    refused
+}
+
+/// The action `name` with the one key it takes (`server` or `count`), refusing the other.
+fn action_with_keys(
+    c: &mut Checker<'_, '_>,
+    place: &str,
+    span: &Range<usize>,
+    event: &RawEvent,
+    name: &str,
+    datacenters: &[String],
+) -> Option<Action> {
+    let takes = match name {
+        "crash" | "restart" => Some("server"),
+        "add_servers" | "remove_servers" => Some("count"),
+        "dc_down" | "dc_up" => Some("datacenter"),
+        _ => Some("node"),
+    };
+    let refused = refuse_other_keys(c, place, event, name, takes);
     let server = |c: &mut Checker<'_, '_>, field: &Field| match field {
         None => missing(
             c,
@@ -420,118 +433,150 @@ fn replay(
 impl World<'_> {
     /// Applies one event, or says why it cannot happen (leaving the world as it was).
     fn apply(&mut self, placed: &Placed) -> Result<(), String> {
-        let (at_us, at) = (placed.event.at_us, format_duration(placed.event.at_us));
+        let at_us = placed.event.at_us;
+        let (at, downed) = (format_duration(at_us), (placed.index, at_us));
         match placed.event.action {
-            Action::Crash { server } => {
-                let id = self.existing(server, &at)?;
-                if let Some(downed) = self.servers[id] {
-                    return Err(format!(
-                        "server {server} is already down at {at}{}",
-                        by(downed)
-                    ));
-                }
-                self.servers[id] = Some((placed.index, at_us));
+            Action::Crash { server } => self.crash(server, downed, &at),
+            Action::Restart { server } => self.restart(server, &at),
+            Action::AddServers { count } => self.add_servers(count, &at),
+            Action::RemoveServers { count } => self.remove_servers(count, &at),
+            Action::StoreCrash { node: None } => self.store_crash(downed, &at),
+            Action::StoreCrash { node: Some(node) } => self.store_node_crash(node, downed, &at),
+            Action::StoreRestart { node: None } => self.store_restart(&at),
+            Action::StoreRestart { node: Some(node) } => self.store_node_restart(node, &at),
+            Action::DcDown { dc } => self.dc_down(dc as usize, downed, &at),
+            Action::DcUp { dc } => self.dc_up(dc as usize, &at),
+        }
+    }
+
+    fn crash(&mut self, server: u32, downed: Downed, at: &str) -> Result<(), String> {
+        let id = self.existing(server, at)?;
+        if let Some(earlier) = self.servers[id] {
+            return Err(format!(
+                "server {server} is already down at {at}{}",
+                by(earlier)
+            ));
+        }
+        self.servers[id] = Some(downed);
+        Ok(())
+    }
+
+    fn restart(&mut self, server: u32, at: &str) -> Result<(), String> {
+        let id = self.existing(server, at)?;
+        if self.servers[id].take().is_none() {
+            return Err(format!(
+                "server {server} is up at {at}; only a crashed server can restart"
+            ));
+        }
+        Ok(())
+    }
+
+    fn add_servers(&mut self, count: u32, at: &str) -> Result<(), String> {
+        let total = self.servers.len() + count as usize;
+        if total > MAX_SERVERS as usize {
+            return Err(format!(
+                "would make {total} servers at {at}; at most {MAX_SERVERS}"
+            ));
+        }
+        self.servers.resize(total, None);
+        Ok(())
+    }
+
+    fn remove_servers(&mut self, count: u32, at: &str) -> Result<(), String> {
+        let (count, now) = (count as usize, self.servers.len());
+        if count >= now {
+            return Err(format!(
+                "removes {count} servers at {at}, but only {now} exist then; at least one must remain"
+            ));
+        }
+        self.servers.truncate(now - count);
+        Ok(())
+    }
+
+    /// The whole store crashes: every machine still up.
+    fn store_crash(&mut self, downed: Downed, at: &str) -> Result<(), String> {
+        let up = self.store.iter_mut().flatten().filter(|m| m.is_none());
+        let mut crashed = 0;
+        for machine in up {
+            *machine = Some(downed);
+            crashed += 1;
+        }
+        if crashed == 0 {
+            let earlier = self.store[0][0].expect("every machine is down");
+            return Err(format!("the store is already down at {at}{}", by(earlier)));
+        }
+        Ok(())
+    }
+
+    /// One copy of store node `node` crashes (the first still up).
+    fn store_node_crash(&mut self, node: u32, downed: Downed, at: &str) -> Result<(), String> {
+        let machines = self.store_node(node, at)?;
+        match machines.iter_mut().find(|m| m.is_none()) {
+            Some(machine) => *machine = Some(downed),
+            None => {
+                let earlier = machines[0].expect("every machine is down");
+                return Err(format!(
+                    "every copy of store node {node} is already down at {at}{}",
+                    by(earlier)
+                ));
             }
-            Action::Restart { server } => {
-                let id = self.existing(server, &at)?;
-                if self.servers[id].is_none() {
-                    return Err(format!(
-                        "server {server} is up at {at}; only a crashed server can restart"
-                    ));
-                }
-                self.servers[id] = None;
+        }
+        Ok(())
+    }
+
+    /// The whole store restarts: every machine down.
+    fn store_restart(&mut self, at: &str) -> Result<(), String> {
+        let down = self.store.iter_mut().flatten().filter(|m| m.is_some());
+        let mut restarted = 0;
+        for machine in down {
+            *machine = None;
+            restarted += 1;
+        }
+        if restarted == 0 {
+            return Err(format!(
+                "the store is up at {at}; only a crashed store can restart"
+            ));
+        }
+        Ok(())
+    }
+
+    /// One copy of store node `node` restarts (the first down).
+    fn store_node_restart(&mut self, node: u32, at: &str) -> Result<(), String> {
+        let machines = self.store_node(node, at)?;
+        match machines.iter_mut().find(|m| m.is_some()) {
+            Some(machine) => *machine = None,
+            None => {
+                return Err(format!(
+                    "every copy of store node {node} is up at {at}; only a crashed one can restart"
+                ));
             }
-            Action::AddServers { count } => {
-                let total = self.servers.len() + count as usize;
-                if total > MAX_SERVERS as usize {
-                    return Err(format!(
-                        "would make {total} servers at {at}; at most {MAX_SERVERS}"
-                    ));
-                }
-                self.servers.resize(total, None);
-            }
-            Action::RemoveServers { count } => {
-                let (count, now) = (count as usize, self.servers.len());
-                if count >= now {
-                    return Err(format!(
-                        "removes {count} servers at {at}, but only {now} exist then; at least one must remain"
-                    ));
-                }
-                self.servers.truncate(now - count);
-            }
-            Action::StoreCrash { node: None } => {
-                let up = self.store.iter_mut().flatten().filter(|m| m.is_none());
-                let mut crashed = 0;
-                for machine in up {
-                    *machine = Some((placed.index, at_us));
-                    crashed += 1;
-                }
-                if crashed == 0 {
-                    let downed = self.store[0][0].expect("every machine is down");
-                    return Err(format!("the store is already down at {at}{}", by(downed)));
-                }
-            }
-            Action::StoreCrash { node: Some(node) } => {
-                let machines = self.store_node(node, &at)?;
-                match machines.iter_mut().find(|m| m.is_none()) {
-                    Some(machine) => *machine = Some((placed.index, at_us)),
-                    None => {
-                        let downed = machines[0].expect("every machine is down");
-                        return Err(format!(
-                            "every copy of store node {node} is already down at {at}{}",
-                            by(downed)
-                        ));
-                    }
-                }
-            }
-            Action::StoreRestart { node: None } => {
-                let down = self.store.iter_mut().flatten().filter(|m| m.is_some());
-                let mut restarted = 0;
-                for machine in down {
-                    *machine = None;
-                    restarted += 1;
-                }
-                if restarted == 0 {
-                    return Err(format!(
-                        "the store is up at {at}; only a crashed store can restart"
-                    ));
-                }
-            }
-            Action::DcDown { dc } => {
-                if let Some(downed) = self.datacenters[dc as usize] {
-                    return Err(format!(
-                        "data centre \"{}\" is already down at {at} (taken down by events[{}] at {})",
-                        self.names[dc as usize],
-                        downed.0,
-                        format_duration(downed.1)
-                    ));
-                }
-                if self.datacenters.iter().filter(|d| d.is_none()).count() == 1 {
-                    return Err(format!(
-                        "would take the last data centre up down at {at}; at least one must stay up"
-                    ));
-                }
-                self.datacenters[dc as usize] = Some((placed.index, at_us));
-            }
-            Action::DcUp { dc } => {
-                if self.datacenters[dc as usize].take().is_none() {
-                    return Err(format!(
-                        "data centre \"{}\" is up at {at}; only a data centre that went down can come back",
-                        self.names[dc as usize]
-                    ));
-                }
-            }
-            Action::StoreRestart { node: Some(node) } => {
-                let machines = self.store_node(node, &at)?;
-                match machines.iter_mut().find(|m| m.is_some()) {
-                    Some(machine) => *machine = None,
-                    None => {
-                        return Err(format!(
-                            "every copy of store node {node} is up at {at}; only a crashed one can restart"
-                        ));
-                    }
-                }
-            }
+        }
+        Ok(())
+    }
+
+    fn dc_down(&mut self, dc: usize, downed: Downed, at: &str) -> Result<(), String> {
+        if let Some((index, at_us)) = self.datacenters[dc] {
+            return Err(format!(
+                "data centre \"{}\" is already down at {at} (taken down by events[{index}] at {})",
+                self.names[dc],
+                format_duration(at_us)
+            ));
+        }
+        if self.datacenters.iter().filter(|d| d.is_none()).count() == 1 {
+            return Err(format!(
+                "would take the last data centre up down at {at}; at least one must stay up"
+            ));
+        }
+        self.datacenters[dc] = Some(downed);
+        Ok(())
+    }
+
+    fn dc_up(&mut self, dc: usize, at: &str) -> Result<(), String> {
+        if self.datacenters[dc].take().is_none() {
+            return Err(format!(
+                "data centre \"{}\" is up at {at}; only a data centre that went down can come back",
+                self.names[dc]
+            ));
         }
         Ok(())
     }
