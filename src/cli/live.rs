@@ -244,6 +244,43 @@ impl Pace {
     }
 }
 
+/// What `live` and `validate` run: the chosen variants, at which pace, behind which balancer,
+/// with which store, all checked before anything starts.
+struct Plan<'e> {
+    variants: Vec<&'e Variant>,
+    pace: Pace,
+    front: BalancerChoice,
+    choice: StoreChoice,
+}
+
+impl<'e> Plan<'e> {
+    /// The plan of `experiment` as the flags ask (`--max-wall` defaulting to
+    /// `default_max_wall_s`), or `None` when `--print-config` printed the configurations
+    /// instead.
+    fn new(
+        experiment: &'e Experiment,
+        common: &ScenarioArgs,
+        pace: &PaceArgs,
+        front: &BalancerArgs,
+        store: &str,
+        default_max_wall_s: f64,
+    ) -> Result<Option<Plan<'e>>> {
+        let variants = select(experiment, &common.variants)?;
+        let pace = Pace::new(pace, default_max_wall_s, &variants, front.print_config);
+        if front.print_config(&variants, pace.time_scale)? {
+            return Ok(None);
+        }
+        let balancer = front.balancer.choice();
+        let choice = prepare(experiment, &variants, &pace, store, balancer)?;
+        Ok(Some(Plan {
+            variants,
+            pace,
+            front: balancer,
+            choice,
+        }))
+    }
+}
+
 /// Checks the time scale, the store and every variant before anything starts; raises the limit
 /// of open files to the hard limit and refuses a variant whose users would exceed it.
 fn prepare(
@@ -433,19 +470,25 @@ fn latency_split(runs: &[LiveRun]) -> String {
 /// Runs `tiersim live`.
 pub fn run(args: &LiveArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
-    let variants = select(&experiment, &args.common.variants)?;
-    let pace = Pace::new(
+    let wall = live::DEFAULT_MAX_WALL_S;
+    let Some(plan) = Plan::new(
+        &experiment,
+        &args.common,
         &args.pace,
-        live::DEFAULT_MAX_WALL_S,
-        &variants,
-        args.front.print_config,
-    );
-    let time_scale = pace.time_scale;
-    if args.front.print_config(&variants, time_scale)? {
+        &args.front,
+        &args.store,
+        wall,
+    )?
+    else {
         return Ok(());
-    }
-    let front = args.front.balancer.choice();
-    let choice = prepare(&experiment, &variants, &pace, &args.store, front)?;
+    };
+    let Plan {
+        variants,
+        pace,
+        front,
+        choice,
+    } = plan;
+    let time_scale = pace.time_scale;
     let name = format!("{}-live", experiment.name);
     super::simulate::check_out(&args.output.out, &name)?;
     if pace.chosen && !args.quiet {
@@ -558,19 +601,25 @@ fn load_average() -> Option<String> {
 /// Runs `tiersim validate`.
 pub fn validate(args: &ValidateArgs) -> Result<()> {
     let experiment = args.common.load(&[])?;
-    let variants = select(&experiment, &args.common.variants)?;
-    let pace = Pace::new(
+    let wall = live::VALIDATE_MAX_WALL_S;
+    let Some(plan) = Plan::new(
+        &experiment,
+        &args.common,
         &args.pace,
-        live::VALIDATE_MAX_WALL_S,
-        &variants,
-        args.front.print_config,
-    );
-    let time_scale = pace.time_scale;
-    if args.front.print_config(&variants, time_scale)? {
+        &args.front,
+        &args.store,
+        wall,
+    )?
+    else {
         return Ok(());
-    }
-    let front = args.front.balancer.choice();
-    let choice = prepare(&experiment, &variants, &pace, &args.store, front)?;
+    };
+    let Plan {
+        variants,
+        pace,
+        front,
+        choice,
+    } = plan;
+    let time_scale = pace.time_scale;
     if pace.chosen {
         super::status(&pace.chosen_line(&variants));
     }
